@@ -1,0 +1,37 @@
+# Werkpad: `make run` for the Dutch demo, `make test` for the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+TEST_PACKAGES := $(RUN_PACKAGES) redis-server redis-tools chromium poppler-utils postgresql
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test lint format demo-db
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(PY) -c "import django, allauth, guardian, celery, weasyprint, playwright"
+	touch $@
+
+run: $(VENV)/.installed
+	bin/ensure-system-packages $(RUN_PACKAGES)
+	WERKPAD_DEMO=1 $(PY) manage.py migrate --no-input
+	WERKPAD_DEMO=1 $(PY) manage.py load_demo
+	WERKPAD_DEMO=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+test: $(VENV)/.installed
+	bin/ensure-system-packages $(TEST_PACKAGES)
+	WERKPAD_TEST=1 bin/with-services $(MAKE) --no-print-directory checks
+
+# Runs inside bin/with-services (real PostgreSQL and Redis).
+checks:
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .

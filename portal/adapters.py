@@ -1,0 +1,24 @@
+from allauth.account.adapter import DefaultAccountAdapter
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """No public self-registration: accounts are made by a beheerder of the organisation.
+
+    The sign-in messages address the user as "u", like the rest of the portal.
+    """
+
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "account_inactive": _(
+            "Dit account is gedeactiveerd. Neem contact op met de beheerder van uw organisatie."
+        ),
+        "email_password_mismatch": _("Het e-mailadres of het wachtwoord is niet juist."),
+        "too_many_login_attempts": _(
+            "Te veel mislukte inlogpogingen. Wacht enkele minuten en probeer het dan opnieuw."
+        ),
+        "incorrect_code": _("Deze code is niet juist."),
+    }
+
+    def is_open_for_signup(self, request):
+        return False

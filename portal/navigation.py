@@ -1,0 +1,22 @@
+"""The navigation each role sees. Domain apps add their entries here as they land."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .constants import Role
+
+# (url name, label, roles that see it)
+NAVIGATION = [
+    ("portal:home", _("Mijn werkvoorraad"), set(Role)),
+    ("portal:user_list", _("Gebruikers"), {Role.BEHEERDER}),
+]
+
+
+def items_for(user):
+    if not user.is_authenticated:
+        return []
+    return [
+        {"url": reverse(name), "label": label}
+        for name, label, roles in NAVIGATION
+        if user.role in roles
+    ]

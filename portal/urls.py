@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+app_name = "portal"
+
+portal_patterns = [
+    path("", views.home, name="home"),
+    path("beheer/gebruikers/", views.user_list, name="user_list"),
+    path("beheer/gebruikers/nieuw/", views.user_create, name="user_create"),
+    path("beheer/gebruikers/<int:pk>/", views.user_edit, name="user_edit"),
+    path("beheer/gebruikers/<int:pk>/actief/", views.user_set_active, name="user_set_active"),
+    path("gezondheid/", views.health, name="health"),
+]
+
+urlpatterns = [
+    path("", include((portal_patterns, "portal"))),
+    path("accounts/", include("allauth.urls")),
+    path("django-admin/", admin.site.urls),
+]

@@ -1,0 +1,147 @@
+from allauth.account.forms import ResetPasswordForm
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from .constants import Role
+from .forms import OrganisationUserForm
+from .models import User
+
+
+def role_required(*roles):
+    """Allow only signed-in users with one of ``roles``; others get 403."""
+
+    def decorator(view):
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if request.user.role not in roles:
+                raise PermissionDenied(_("Deze pagina is niet beschikbaar voor uw rol."))
+            return view(request, *args, **kwargs)
+
+        wrapped.__name__ = view.__name__
+        wrapped.__doc__ = view.__doc__
+        return wrapped
+
+    return decorator
+
+
+@login_required
+def home(request):
+    return render(request, "portal/home.html")
+
+
+def _get_organisation_user(request, pk):
+    """A user of the beheerder's own organisation; anyone else's is a 404."""
+    return get_object_or_404(User, pk=pk, organisation=request.user.organisation)
+
+
+@role_required(Role.BEHEERDER)
+def user_list(request):
+    users = User.objects.filter(organisation=request.user.organisation).order_by(
+        "-is_active", "last_name", "first_name"
+    )
+    return render(request, "portal/user_list.html", {"users": users})
+
+
+@role_required(Role.BEHEERDER)
+def user_create(request):
+    form = OrganisationUserForm(request.POST or None, organisation=request.user.organisation)
+    if request.method == "POST" and form.is_valid():
+        user = form.save(commit=False)
+        user.set_unusable_password()
+        user.save()
+        # The invitation is allauth's password-reset mail: the new user picks a password.
+        invite = ResetPasswordForm(data={"email": user.email})
+        if invite.is_valid():
+            invite.save(request)
+        messages.success(
+            request,
+            _("Account voor %(name)s aangemaakt. Er is een uitnodiging gestuurd naar %(email)s.")
+            % {"name": user.get_full_name(), "email": user.email},
+        )
+        return redirect("portal:user_list")
+    return render(request, "portal/user_form.html", {"form": form, "creating": True})
+
+
+@role_required(Role.BEHEERDER)
+def user_edit(request, pk):
+    subject = _get_organisation_user(request, pk)
+    form = OrganisationUserForm(
+        request.POST or None, instance=subject, organisation=request.user.organisation
+    )
+    if request.method == "POST" and form.is_valid():
+        if subject == request.user and form.cleaned_data["role"] != Role.BEHEERDER:
+            form.add_error("role", _("U kunt uw eigen beheerdersrol niet wijzigen."))
+        else:
+            form.save()
+            messages.success(request, _("Gegevens van %(name)s opgeslagen.") % {"name": subject})
+            return redirect("portal:user_list")
+    return render(request, "portal/user_form.html", {"form": form, "subject": subject})
+
+
+@require_POST
+@role_required(Role.BEHEERDER)
+def user_set_active(request, pk):
+    subject = _get_organisation_user(request, pk)
+    activate = request.POST.get("actief") == "1"
+    if subject == request.user:
+        messages.error(request, _("U kunt uw eigen account niet deactiveren."))
+    else:
+        subject.is_active = activate
+        subject.save(update_fields=["is_active"])
+        if activate:
+            messages.success(request, _("%(name)s is weer actief.") % {"name": subject})
+        else:
+            messages.success(
+                request,
+                _("%(name)s is gedeactiveerd en kan niet meer inloggen.") % {"name": subject},
+            )
+    return redirect("portal:user_list")
+
+
+@require_GET
+@never_cache
+def health(request):
+    """Reachability of database, Redis and a Celery worker, for monitoring. Nothing else."""
+    checks = {"database": _check_database(), "redis": "niet ingesteld", "worker": "eager"}
+    if settings.REDIS_URL:
+        checks["redis"] = _check_redis()
+        checks["worker"] = _check_worker() if checks["redis"] == "ok" else "onbereikbaar"
+    healthy = checks["database"] == "ok" and checks["redis"] in ("ok", "niet ingesteld")
+    return JsonResponse(checks, status=200 if healthy else 503)
+
+
+def _check_database():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception:
+        return "onbereikbaar"
+
+
+def _check_redis():
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1).ping()
+        return "ok"
+    except redis.RedisError:
+        return "onbereikbaar"
+
+
+def _check_worker():
+    from .celery import app
+
+    try:
+        replies = app.control.ping(timeout=1.0)
+    except Exception:
+        return "onbereikbaar"
+    return "ok" if replies else "onbereikbaar"

@@ -1,0 +1,39 @@
+import factory
+from django.conf import settings
+
+from portal.constants import OrganisationType, Role
+from portal.models import Organisation, User
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"GGZ Organisatie {n}")
+    type = OrganisationType.GGZ
+
+    class Params:
+        gemeente = factory.Trait(
+            type=OrganisationType.GEMEENTE, name=factory.Sequence(lambda n: f"Gemeente {n}")
+        )
+        uwv = factory.Trait(type=OrganisationType.UWV, name=factory.Sequence(lambda n: f"UWV {n}"))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["email"]
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"gebruiker{n}@werkpad.test")
+    first_name = factory.Faker("first_name", locale="nl_NL")
+    last_name = factory.Faker("last_name", locale="nl_NL")
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = Role.BEHANDELAAR
+    password = factory.PostGenerationMethodCall("set_password", settings.DEMO_PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()

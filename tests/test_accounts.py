@@ -1,0 +1,189 @@
+"""Sign-in, second factor, idle sessions and rate limits (issue: Fundament)."""
+
+import datetime
+
+import pytest
+import time_machine
+from allauth.mfa.models import Authenticator
+from django.urls import reverse
+
+from portal.constants import Role
+
+from .conftest import PASSWORD
+
+LOGIN = "/accounts/login/"
+
+
+def sign_in(client, email, password=PASSWORD):
+    return client.post(LOGIN, {"login": email, "password": password})
+
+
+def test_sign_in_page_is_dutch_and_labelled(client, db):
+    response = client.get(LOGIN)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="nl">' in html
+    assert "Inloggen bij Werkpad" in html
+    assert '<label for="id_login">E-mailadres</label>' in html
+    assert '<label for="id_password">Wachtwoord</label>' in html
+
+
+def test_demo_accounts_are_listed_only_in_demo_mode(client, db, settings):
+    settings.DEMO_MODE = False
+    assert "behandelaar@rivierland.demo" not in client.get(LOGIN).content.decode()
+    settings.DEMO_MODE = True
+    html = client.get(LOGIN).content.decode()
+    assert "behandelaar@rivierland.demo" in html
+    assert "demo1234" in html
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    ["behandelaar_a", "jobcoach_a", "beheerder_a", "klantmanager_g", "beheerder_g", "adviseur_u"],
+)
+def test_every_role_signs_in_and_sees_name_organisation_and_role(client, request, fixture):
+    user = request.getfixturevalue(fixture)
+    response = sign_in(client, user.email)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:home")
+    html = client.get(reverse("portal:home")).content.decode()
+    assert "Mijn werkvoorraad" in html
+    assert user.get_full_name() in html
+    assert user.organisation.name in html
+    assert user.get_role_display() in html
+
+
+def test_navigation_fits_the_role(client_for, behandelaar_a, beheerder_a):
+    html = client_for(behandelaar_a).get(reverse("portal:home")).content.decode()
+    assert reverse("portal:user_list") not in html
+    html = client_for(beheerder_a).get(reverse("portal:home")).content.decode()
+    assert reverse("portal:user_list") in html
+
+
+def test_email_is_case_insensitive(client, behandelaar_a):
+    assert sign_in(client, behandelaar_a.email.upper()).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "email,password",
+    [
+        ("behandelaar@a.test", "verkeerd-wachtwoord"),
+        ("onbekend@a.test", PASSWORD),
+    ],
+)
+def test_wrong_password_or_unknown_email_gives_one_dutch_message(
+    client, behandelaar_a, email, password
+):
+    response = sign_in(client, email, password)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "niet juist" in html
+    assert "_auth_user_id" not in client.session
+
+
+def test_inactive_user_cannot_sign_in(client, behandelaar_a):
+    behandelaar_a.is_active = False
+    behandelaar_a.save()
+    response = sign_in(client, behandelaar_a.email)
+    assert "_auth_user_id" not in client.session
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_inactive")
+    assert "gedeactiveerd" in client.get(response["Location"]).content.decode()
+
+
+def test_no_public_self_registration(client, db):
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "email": "nieuw@x.test",
+            "password1": "Lang-genoeg-wachtwoord-1",
+            "password2": "Lang-genoeg-wachtwoord-1",
+        },
+    )
+    from portal.models import User
+
+    assert not User.objects.filter(email="nieuw@x.test").exists()
+    assert response.status_code == 200
+
+
+def test_anonymous_is_sent_to_sign_in(client, db):
+    response = client.get(reverse("portal:home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+
+
+def test_failed_sign_ins_are_rate_limited(client, behandelaar_a, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    for _ in range(5):
+        assert "niet juist" in sign_in(client, behandelaar_a.email, "fout").content.decode()
+    # The sixth attempt, even with the right password, is refused while the limit holds.
+    html = sign_in(client, behandelaar_a.email).content.decode()
+    assert "Te veel mislukte inlogpogingen" in html
+    assert "_auth_user_id" not in client.session
+    cache.clear()
+
+
+def test_expired_session_is_sent_back_to_sign_in(client, behandelaar_a):
+    sign_in(client, behandelaar_a.email)
+    start = datetime.datetime.now(tz=datetime.UTC)
+    # Activity keeps the session alive: 29 idle minutes, a request, and 29 more.
+    with time_machine.travel(start + datetime.timedelta(minutes=29), tick=False):
+        assert client.get(reverse("portal:home")).status_code == 200
+    with time_machine.travel(start + datetime.timedelta(minutes=58), tick=False):
+        assert client.get(reverse("portal:home")).status_code == 200
+    # 31 idle minutes end it.
+    with time_machine.travel(start + datetime.timedelta(minutes=89), tick=False):
+        response = client.get(reverse("portal:home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+
+
+class TestSecondFactor:
+    @pytest.fixture(autouse=True)
+    def _require_mfa(self, settings):
+        settings.WERKPAD_REQUIRE_MFA = True
+
+    @pytest.mark.parametrize("fixture", ["behandelaar_a", "klantmanager_g", "beheerder_a"])
+    def test_professional_without_totp_is_sent_to_set_it_up(self, client_for, request, fixture):
+        client = client_for(request.getfixturevalue(fixture))
+        response = client.get(reverse("portal:home"))
+        assert response.status_code == 302
+        assert response["Location"] == reverse("mfa_activate_totp")
+
+    def test_professional_with_totp_gets_through(self, client_for, behandelaar_a):
+        Authenticator.objects.create(
+            user=behandelaar_a, type=Authenticator.Type.TOTP, data={"secret": "x"}
+        )
+        assert client_for(behandelaar_a).get(reverse("portal:home")).status_code == 200
+
+    def test_sign_in_asks_for_the_code_when_totp_is_set_up(self, client, behandelaar_a):
+        import time
+
+        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret, hotp_value
+
+        secret = generate_totp_secret()
+        TOTP.activate(behandelaar_a, secret)
+        response = sign_in(client, behandelaar_a.email)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("mfa_authenticate")
+        assert "_auth_user_id" not in client.session
+        code = hotp_value(secret, int(time.time()) // 30)
+        response = client.post(reverse("mfa_authenticate"), {"code": f"{code:06d}"})
+        assert response.status_code == 302
+        assert client.session["_auth_user_id"] == str(behandelaar_a.pk)
+
+    def test_superuser_without_role_is_not_forced(self, client_for, superuser):
+        assert client_for(superuser).get(reverse("portal:home")).status_code == 200
+
+
+def test_role_must_fit_organisation_type(gemeente_g):
+    from django.core.exceptions import ValidationError
+
+    from portal.models import User
+
+    user = User(email="x@g.test", organisation=gemeente_g, role=Role.BEHANDELAAR)
+    with pytest.raises(ValidationError) as excinfo:
+        user.full_clean()
+    assert "past niet bij" in str(excinfo.value)
