@@ -1,0 +1,258 @@
+import hashlib
+import json
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.storage import private_storage
+
+from .constants import Action, Basis, Category, ConsentMethod, ConsentState, Outcome, Purpose
+from .querysets import AccessLogQuerySet, ConsentQuerySet
+
+
+class DataCategory(models.Model):
+    """A data category: fixed code, admin-editable label and explanation."""
+
+    code = models.CharField(_("code"), max_length=20, choices=Category.choices, primary_key=True)
+    label = models.CharField(_("naam"), max_length=100)
+    description = models.TextField(_("uitleg voor de cliënt"), blank=True)
+    position = models.PositiveSmallIntegerField(_("volgorde"), default=0)
+
+    class Meta:
+        verbose_name = _("gegevenscategorie")
+        verbose_name_plural = _("gegevenscategorieën")
+        ordering = ["position"]
+
+    def __str__(self):
+        return self.label
+
+
+class Consent(models.Model):
+    """The client permits data of these categories, held by ``provider``, to be shared with
+    ``recipient`` for ``purpose`` during a period. Never edited or deleted: a change is a
+    new record that supersedes this one; withdrawal is a ConsentWithdrawal."""
+
+    client = models.ForeignKey(
+        "cases.Client", verbose_name=_("cliënt"), on_delete=models.PROTECT, related_name="consents"
+    )
+    provider = models.ForeignKey(
+        "portal.Organisation",
+        verbose_name=_("verstrekker"),
+        on_delete=models.PROTECT,
+        related_name="consents_given",
+    )
+    recipient = models.ForeignKey(
+        "portal.Organisation",
+        verbose_name=_("ontvanger"),
+        on_delete=models.PROTECT,
+        related_name="consents_received",
+    )
+    purpose = models.CharField(_("doel"), max_length=20, choices=Purpose.choices)
+    categories = models.ManyToManyField(
+        DataCategory, verbose_name=_("gegevenscategorieën"), related_name="consents"
+    )
+    valid_from = models.DateField(_("geldig vanaf"))
+    valid_until = models.DateField(_("geldig tot en met"))
+    method = models.CharField(_("hoe gegeven"), max_length=15, choices=ConsentMethod.choices)
+    purpose_explained = models.BooleanField(_("doel uitgelegd aan de cliënt"))
+    form = models.FileField(
+        _("ondertekend formulier"),
+        upload_to="toestemming/%Y/%m/",
+        blank=True,
+        storage=private_storage,
+    )
+    supersedes = models.OneToOneField(
+        "self",
+        verbose_name=_("vervangt"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("vastgelegd door"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("vastgelegd op"), default=timezone.now)
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("toestemming")
+        verbose_name_plural = _("toestemmingen")
+        ordering = ["-recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__gte=models.F("valid_from")),
+                name="consent_period_not_reversed",
+                violation_error_message=_("De einddatum ligt vóór de begindatum."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(provider=models.F("recipient")),
+                name="consent_provider_is_not_recipient",
+                violation_error_message=_("Verstrekker en ontvanger zijn dezelfde organisatie."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(purpose_explained=True),
+                name="consent_purpose_explained",
+                violation_error_message=_("Het doel moet aan de cliënt zijn uitgelegd."),
+            ),
+        ]
+        indexes = [
+            # Access policy: active consents of a client towards the user's organisation.
+            models.Index(fields=["client", "recipient", "valid_until"], name="consent_policy_idx"),
+            # Werkvoorraad flags and beheer overview: consents expiring soon.
+            models.Index(fields=["valid_until"], name="consent_valid_until_idx"),
+        ]
+
+    def __str__(self):
+        return _("Toestemming %(pk)s") % {"pk": self.pk}
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.pop("_allow_update", False):
+            raise ValueError("Een toestemming wordt nooit gewijzigd; leg een nieuwe vast.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Een toestemming wordt nooit verwijderd.")
+
+    def state(self, today=None):
+        today = today or timezone.localdate()
+        if hasattr(self, "withdrawal"):
+            return ConsentState.INGETROKKEN
+        if hasattr(self, "superseded_by"):
+            return ConsentState.VERVANGEN
+        if self.valid_until < today:
+            return ConsentState.VERLOPEN
+        if self.valid_from > today:
+            return ConsentState.TOEKOMSTIG
+        return ConsentState.ACTIEF
+
+
+class ConsentWithdrawal(models.Model):
+    """Withdrawal (intrekking): when, by whom, how and why. Takes effect at once."""
+
+    consent = models.OneToOneField(
+        Consent, verbose_name=_("toestemming"), on_delete=models.PROTECT, related_name="withdrawal"
+    )
+    withdrawn_on = models.DateField(_("ingetrokken op"), default=timezone.localdate)
+    method = models.CharField(_("hoe ingetrokken"), max_length=15, choices=ConsentMethod.choices)
+    reason = models.TextField(_("reden"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("vastgelegd door"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("vastgelegd op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("intrekking")
+        verbose_name_plural = _("intrekkingen")
+
+    def __str__(self):
+        return _("Intrekking van %(consent)s") % {"consent": self.consent}
+
+
+class AccessLogEntry(models.Model):
+    """One NEN 7513 event. Append-only and chained: each entry's hash covers the previous
+    entry's hash, so any change or removal breaks the chain (verify_inzagelog)."""
+
+    timestamp = models.DateTimeField(_("tijdstip"), default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("gebruiker"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    role = models.CharField(_("rol"), max_length=20)
+    organisation = models.ForeignKey(
+        "portal.Organisation",
+        verbose_name=_("organisatie van de gebruiker"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+    )
+    client = models.ForeignKey(
+        "cases.Client",
+        verbose_name=_("cliënt"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+    )
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("casus"), on_delete=models.PROTECT, related_name="+", null=True
+    )
+    object_type = models.CharField(_("soort gegeven"), max_length=50)
+    object_id = models.CharField(_("id"), max_length=40, blank=True)
+    category = models.CharField(
+        _("gegevenscategorie"), max_length=20, choices=Category.choices, blank=True
+    )
+    action = models.CharField(_("handeling"), max_length=10, choices=Action.choices)
+    basis = models.CharField(_("grondslag"), max_length=20, choices=Basis.choices)
+    consent = models.ForeignKey(
+        Consent,
+        verbose_name=_("toestemming"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+    )
+    outcome = models.CharField(_("uitkomst"), max_length=10, choices=Outcome.choices)
+    ip_address = models.GenericIPAddressField(_("IP-adres"), null=True)
+    request_id = models.CharField(_("verzoek-id"), max_length=32, blank=True)
+    access_point = models.CharField(_("toegangspunt"), max_length=200, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AccessLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("inzagelogregel")
+        verbose_name_plural = _("inzagelog")
+        ordering = ["-pk"]
+        indexes = [
+            # "Wie heeft dit dossier ingezien" on the case page, and the AVG-inzage per client.
+            models.Index(fields=["client", "-timestamp"], name="accesslog_client_time_idx"),
+            # Beheerder's log view: entries about the organisation's clients, filtered by time.
+            models.Index(fields=["-timestamp"], name="accesslog_time_idx"),
+        ]
+
+    HASHED_FIELDS = (
+        "timestamp",
+        "user_id",
+        "role",
+        "organisation_id",
+        "client_id",
+        "case_id",
+        "object_type",
+        "object_id",
+        "category",
+        "action",
+        "basis",
+        "consent_id",
+        "outcome",
+        "ip_address",
+        "request_id",
+        "access_point",
+    )
+
+    def __str__(self):
+        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Het inzagelog is alleen aan te vullen, niet te wijzigen.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Het inzagelog is alleen aan te vullen, niet te verwijderen.")
+
+    def compute_hash(self, prev_hash):
+        payload = {name: getattr(self, name) for name in self.HASHED_FIELDS}
+        payload["timestamp"] = self.timestamp.isoformat()
+        text = json.dumps(payload, sort_keys=True, default=str)
+        return hashlib.sha256((prev_hash + text).encode()).hexdigest()

@@ -19,6 +19,8 @@ class OrganisationUserForm(forms.ModelForm):
         self.instance.organisation = organisation
         allowed = ROLES_BY_ORGANISATION_TYPE[organisation.type]
         self.fields["role"].choices = [(r.value, r.label) for r in Role if r in allowed]
+        # The model allows a blank role (platform superusers), a professional needs one.
+        self.fields["role"].required = True
         self.fields["first_name"].required = True
         self.fields["last_name"].required = True
         if self.instance.pk:

@@ -243,3 +243,17 @@ LOGGING = {
 
 # Demo accounts share this password; shown on the sign-in page in demo mode only.
 DEMO_PASSWORD = "demo1234"
+
+# django-guardian: case teams are object permissions on Case (direct foreign keys);
+# there is no anonymous user.
+ANONYMOUS_USER_NAME = None
+GUARDIAN_RAISE_404 = True
+
+# Consent rules (configurable).
+WERKPAD_CONSENT_MAX_MONTHS = env.int("WERKPAD_CONSENT_MAX_MONTHS", default=12)
+WERKPAD_CONSENT_WARN_DAYS = 30
+WERKPAD_CONSENT_UPLOAD_MAX_BYTES = env.int(
+    "WERKPAD_CONSENT_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024
+)
+# Weeks after which "work not discussed" prompts the behandelaar again.
+WERKPAD_WORK_REVISIT_WEEKS = env.int("WERKPAD_WORK_REVISIT_WEEKS", default=12)

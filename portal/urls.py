@@ -1,12 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from cases import views as case_views
+
 from . import views
 
 app_name = "portal"
 
 portal_patterns = [
-    path("", views.home, name="home"),
+    path("", case_views.worklist, name="home"),
     path("beheer/gebruikers/", views.user_list, name="user_list"),
     path("beheer/gebruikers/nieuw/", views.user_create, name="user_create"),
     path("beheer/gebruikers/<int:pk>/", views.user_edit, name="user_edit"),
@@ -16,6 +18,7 @@ portal_patterns = [
 
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
+    path("", include("cases.urls")),
     path("accounts/", include("allauth.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -1,0 +1,239 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from consent.constants import Category
+from portal.constants import OrganisationType
+from portal.models import Organisation, User
+
+from .constants import CaseRole, CaseStatus, WorkSituationKind
+from .models import Agreement, Client, Goal, WorkSituation
+from .validators import validate_bsn
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class ClientForm(forms.ModelForm):
+    class Meta:
+        model = Client
+        fields = ["first_name", "last_name", "date_of_birth", "bsn", "email", "phone", "address"]
+        widgets = {"date_of_birth": DateInput()}
+        help_texts = {"bsn": _("Negen cijfers, zonder spaties of punten.")}
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.duplicate = None
+
+    def clean_bsn(self):
+        bsn = "".join(ch for ch in self.cleaned_data["bsn"] if not ch.isspace() and ch != ".")
+        validate_bsn(bsn)
+        return bsn
+
+    def clean_date_of_birth(self):
+        value = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if value > today:
+            raise forms.ValidationError(_("De geboortedatum ligt in de toekomst."))
+        if value < today.replace(year=today.year - 120):
+            raise forms.ValidationError(_("De geboortedatum ligt meer dan 120 jaar terug."))
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        bsn = cleaned.get("bsn")
+        if bsn:
+            self.duplicate = Client.objects.filter(organisation=self.organisation, bsn=bsn).first()
+            if self.duplicate is not None:
+                self.add_error("bsn", _("Er is al een cliënt met dit BSN in uw organisatie."))
+        return cleaned
+
+    def validate_unique(self):
+        # The (organisation, bsn) rule is checked in clean() with a friendlier message.
+        pass
+
+
+class WorkSituationForm(forms.ModelForm):
+    class Meta:
+        model = WorkSituation
+        fields = [
+            "kind",
+            "hours_per_week",
+            "benefit",
+            "job_search_duty",
+            "job_search_exempt",
+            "wish_to_work",
+        ]
+        widgets = {"kind": forms.RadioSelect, "wish_to_work": forms.RadioSelect}
+        help_texts = {"hours_per_week": _("Alleen invullen bij werk, opleiding of dagbesteding.")}
+
+    def clean(self):
+        cleaned = super().clean()
+        hours = cleaned.get("hours_per_week")
+        if hours is not None and hours > 80:
+            self.add_error("hours_per_week", _("Vul hoogstens 80 uur per week in."))
+        if cleaned.get("kind") == WorkSituationKind.GEEN and hours:
+            self.add_error("hours_per_week", _("Zonder werk of dagbesteding zijn er geen uren."))
+        if cleaned.get("job_search_exempt") and not cleaned.get("job_search_duty"):
+            self.add_error(
+                "job_search_exempt",
+                _("Een vrijstelling geldt alleen als er een sollicitatieplicht is."),
+            )
+        return cleaned
+
+
+class WorkDiscussedForm(forms.Form):
+    discussed_on = forms.DateField(label=_("Werk besproken op"), widget=DateInput())
+    work_is_goal = forms.BooleanField(label=_("Werk is een behandeldoel"), required=False)
+    note = forms.CharField(
+        label=_("Korte notitie (optioneel)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+    def clean_discussed_on(self):
+        value = self.cleaned_data["discussed_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("Deze datum ligt in de toekomst."))
+        return value
+
+
+class NoteForm(forms.Form):
+    category = forms.ChoiceField(label=_("Soort gegeven"))
+    title = forms.CharField(label=_("Onderwerp"), max_length=200)
+    body = forms.CharField(
+        label=_("Notitie"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000
+    )
+
+    def __init__(self, *args, categories, default=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [(c.value, c.label) for c in Category if c in categories]
+        self.fields["category"].help_text = _(
+            "Bepaalt wie de notitie mag zien. Klinische notities zijn medische informatie."
+        )
+        if default in categories:
+            self.fields["category"].initial = default
+
+
+class GoalForm(forms.ModelForm):
+    class Meta:
+        model = Goal
+        fields = ["domain", "description"]
+
+
+class AgreementForm(forms.ModelForm):
+    class Meta:
+        model = Agreement
+        fields = ["what", "owner", "due_date"]
+        widgets = {"due_date": DateInput()}
+        help_texts = {"owner": _("Wie doet het? Bijvoorbeeld de cliënt, of een naam.")}
+
+    def clean_due_date(self):
+        value = self.cleaned_data["due_date"]
+        if value < timezone.localdate():
+            raise forms.ValidationError(_("Deze datum ligt in het verleden."))
+        return value
+
+    def clean_owner(self):
+        value = self.cleaned_data["owner"].strip()
+        if not value:
+            raise forms.ValidationError(_("Vul in wie de afspraak uitvoert."))
+        return value
+
+
+class AgreementDoneForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    done = forms.BooleanField(required=False)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("E-mailadres van de professional"))
+    case_role = forms.ChoiceField(label=_("Rol in de casus"), choices=CaseRole.choices)
+    reason = forms.CharField(
+        label=_("Toelichting (optioneel)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        self.invitee = (
+            User.objects.filter(email__iexact=email).select_related("organisation").first()
+        )
+        if self.invitee is None or not self.invitee.role:
+            raise forms.ValidationError(_("Er is geen professional met dit e-mailadres."))
+        return email
+
+
+class ReferralForm(forms.Form):
+    TARGET_IPS = "ips"
+    TARGET_KLANTMANAGER = "klantmanager"
+    target = forms.ChoiceField(
+        label=_("Verwijzen naar"),
+        widget=forms.RadioSelect,
+        choices=[
+            (TARGET_IPS, _("IPS-team")),
+            (TARGET_KLANTMANAGER, _("Klantmanager (gemeente of UWV)")),
+        ],
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("Organisatie"), queryset=Organisation.objects.none()
+    )
+    reason = forms.CharField(
+        label=_("Reden"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.all()
+        self.fields["organisation"].help_text = _(
+            "Voor IPS: de GGZ-organisatie van het IPS-team. "
+            "Voor een klantmanager: de gemeente of het UWV."
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        target, organisation = cleaned.get("target"), cleaned.get("organisation")
+        if target and organisation:
+            wanted = (
+                {OrganisationType.GGZ}
+                if target == self.TARGET_IPS
+                else {OrganisationType.GEMEENTE, OrganisationType.UWV}
+            )
+            if organisation.type not in wanted:
+                self.add_error(
+                    "organisation", _("Deze organisatie past niet bij de gekozen verwijzing.")
+                )
+        return cleaned
+
+    @property
+    def case_role(self):
+        return (
+            CaseRole.TRAJECTBEGELEIDER
+            if self.cleaned_data["target"] == self.TARGET_IPS
+            else CaseRole.KLANTMANAGER
+        )
+
+
+class RespondForm(forms.Form):
+    accept = forms.TypedChoiceField(
+        coerce=lambda v: v == "1", choices=[("1", _("Accepteren")), ("0", _("Afwijzen"))]
+    )
+    reason = forms.CharField(label=_("Reden van afwijzen"), required=False, max_length=1000)
+
+
+class WorklistFilterForm(forms.Form):
+    q = forms.CharField(label=_("Zoek op naam"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Alle"))] + list(CaseStatus.choices)
+    )
+    role = forms.ChoiceField(
+        label=_("Mijn rol"), required=False, choices=[("", _("Alle"))] + list(CaseRole.choices)
+    )

@@ -1,0 +1,288 @@
+"""The public Python API of cases/: registering clients, opening cases, the team, and
+everything that lands on the timeline. Access decisions come from consent.services."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consent import services as consent
+from consent.constants import Action, Category
+from consent.policy import CASE_ROLES_BY_ROLE
+from portal.constants import Role
+
+from .constants import CaseRole, CaseStatus, InvitationStatus, TimelineKind
+from .models import Case, ChangeRecord, Client, Invitation, TimelineEntry
+
+
+class ConflictError(Exception):
+    """Someone else saved the record first. ``changes`` lists (field label, theirs)."""
+
+    def __init__(self, changes):
+        super().__init__(_("Iemand anders heeft dit gegeven intussen gewijzigd."))
+        self.changes = changes
+
+
+def add_timeline(case, user, kind, category, title, body="", organisation=None):
+    entry = TimelineEntry.objects.create(
+        case=case,
+        organisation=organisation or user.organisation,
+        author=user,
+        kind=kind,
+        category=category,
+        title=title[:200],
+        body=body,
+    )
+    Case.objects.filter(pk=case.pk).update(last_activity_at=entry.occurred_at)
+    return entry
+
+
+def find_duplicate_client(organisation, bsn):
+    return Client.objects.filter(organisation=organisation, bsn=bsn).first()
+
+
+@transaction.atomic
+def register_client(user, **data):
+    client = Client(organisation=user.organisation, created_by=user, **data)
+    client.full_clean()
+    client.save()
+    return client
+
+
+@transaction.atomic
+def open_case(user, client):
+    """Open a case for one of the organisation's own clients; the opener joins the team as
+    regiebehandelaar (GGZ) or klantmanager (W&I)."""
+    if client.organisation_id != user.organisation_id:
+        raise ValidationError(
+            _("U kunt alleen een casus openen voor een cliënt van uw eigen organisatie.")
+        )
+    if user.role == Role.BEHANDELAAR:
+        case_role = CaseRole.REGIEBEHANDELAAR
+    elif user.role == Role.KLANTMANAGER:
+        case_role = CaseRole.KLANTMANAGER
+    else:
+        raise ValidationError(_("Alleen een behandelaar of klantmanager opent een casus."))
+    if Case.objects.filter(client=client, status=CaseStatus.OPEN).exists():
+        raise ValidationError(_("Deze cliënt heeft al een open casus."))
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                client=client, organisation=user.organisation, opened_by=user
+            )
+    except IntegrityError as exc:  # a parallel request opened one first
+        raise ValidationError(_("Deze cliënt heeft al een open casus.")) from exc
+    consent.add_member(case, user, case_role)
+    add_timeline(case, user, TimelineKind.STATUS, Category.IDENTIFICATIE, _("Casus geopend"))
+    return case
+
+
+def can_lead(access):
+    """Who may invite others and refer: the regiebehandelaar, or a klantmanager on a case
+    their own organisation opened."""
+    if access.has_case_role(CaseRole.REGIEBEHANDELAAR):
+        return True
+    return access.has_case_role(CaseRole.KLANTMANAGER) and (
+        access.case.organisation_id == access.organisation_id
+    )
+
+
+@transaction.atomic
+def invite(access, invitee, case_role, reason=""):
+    case = access.case
+    if not can_lead(access):
+        raise ValidationError(_("Alleen de regiebehandelaar nodigt anderen uit voor het team."))
+    if not invitee.is_active:
+        raise ValidationError(_("Deze gebruiker is niet actief en kan niet worden uitgenodigd."))
+    if case_role not in CASE_ROLES_BY_ROLE.get(invitee.role, ()):
+        raise ValidationError(
+            _("%(name)s kan als %(role)s niet de rol %(case_role)s krijgen in deze casus.")
+            % {
+                "name": invitee,
+                "role": invitee.get_role_display(),
+                "case_role": CaseRole(case_role).label,
+            }
+        )
+    if consent.case_roles_of(invitee, case):
+        raise ValidationError(_("%(name)s zit al in het team.") % {"name": invitee})
+    if Invitation.objects.filter(case=case, invitee=invitee, status=InvitationStatus.OPEN).exists():
+        raise ValidationError(_("%(name)s is al uitgenodigd.") % {"name": invitee})
+    invitation = Invitation.objects.create(
+        case=case,
+        case_role=case_role,
+        invitee=invitee,
+        organisation=invitee.organisation,
+        reason=reason,
+        invited_by=access.user,
+    )
+    add_timeline(
+        case,
+        access.user,
+        TimelineKind.TEAM,
+        Category.IDENTIFICATIE,
+        _("%(name)s uitgenodigd als %(role)s")
+        % {"name": invitee, "role": CaseRole(case_role).label},
+    )
+    return invitation
+
+
+@transaction.atomic
+def refer(access, organisation, case_role, reason):
+    """The one-step referral (warme overdracht): to the IPS team of a GGZ organisation or to
+    the klantmanagers of a gemeente or UWV. Any of them may accept."""
+    case = access.case
+    if not (
+        access.has_case_role(CaseRole.REGIEBEHANDELAAR, CaseRole.BEHANDELAAR) or can_lead(access)
+    ):
+        raise ValidationError(_("U kunt vanuit deze casus niet verwijzen."))
+    if not reason.strip():
+        raise ValidationError(_("Geef een korte reden voor de verwijzing."))
+    role = Role.TRAJECTBEGELEIDER if case_role == CaseRole.TRAJECTBEGELEIDER else Role.KLANTMANAGER
+    if not organisation.allows_role(role):
+        raise ValidationError(
+            _("%(org)s heeft geen %(role)s.") % {"org": organisation, "role": role.label}
+        )
+    if Invitation.objects.filter(
+        case=case,
+        organisation=organisation,
+        case_role=case_role,
+        is_referral=True,
+        status=InvitationStatus.OPEN,
+    ).exists():
+        raise ValidationError(
+            _("Er staat al een verwijzing open naar %(org)s.") % {"org": organisation}
+        )
+    referral = Invitation.objects.create(
+        case=case,
+        case_role=case_role,
+        organisation=organisation,
+        is_referral=True,
+        reason=reason,
+        invited_by=access.user,
+    )
+    add_timeline(
+        case,
+        access.user,
+        TimelineKind.VERWIJZING,
+        Category.IPS if case_role == CaseRole.TRAJECTBEGELEIDER else Category.WERKSITUATIE,
+        _("Verwezen naar %(org)s (%(role)s)")
+        % {"org": organisation, "role": CaseRole(case_role).label},
+        body=reason,
+    )
+    return referral
+
+
+def open_invitations_for(user):
+    """Invitations to ``user`` and referrals to their organisation in a fitting role."""
+    from django.db.models import Q
+
+    fitting = CASE_ROLES_BY_ROLE.get(user.role, set())
+    return (
+        Invitation.objects.filter(status=InvitationStatus.OPEN)
+        .filter(
+            Q(invitee=user)
+            | Q(is_referral=True, organisation_id=user.organisation_id, case_role__in=fitting)
+        )
+        .select_related("invited_by__organisation", "case__organisation")
+        .order_by("created_at")
+    )
+
+
+def get_open_invitation(user, pk):
+    return open_invitations_for(user).filter(pk=pk).first()
+
+
+@transaction.atomic
+def respond(invitation, user, accept, reason=""):
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != InvitationStatus.OPEN:
+        raise ValidationError(_("Deze uitnodiging is al beantwoord."))
+    if not accept and not reason.strip():
+        raise ValidationError(_("Geef een reden waarom u afwijst."))
+    invitation.status = InvitationStatus.GEACCEPTEERD if accept else InvitationStatus.AFGEWEZEN
+    invitation.responded_by = user
+    invitation.responded_at = timezone.now()
+    invitation.decline_reason = "" if accept else reason
+    invitation.save()
+    case = invitation.case
+    if accept:
+        consent.add_member(case, user, invitation.case_role)
+        title = _("%(name)s doet mee als %(role)s") % {
+            "name": user,
+            "role": CaseRole(invitation.case_role).label,
+        }
+    else:
+        title = _("%(name)s heeft de uitnodiging afgewezen") % {"name": user}
+    add_timeline(
+        case, user, TimelineKind.TEAM, Category.IDENTIFICATIE, title, body="" if accept else reason
+    )
+    return invitation
+
+
+@transaction.atomic
+def leave(access, member=None):
+    """Leave the team (member=None) or remove someone (regiebehandelaar only)."""
+    case = access.case
+    member = member or access.user
+    if member != access.user and not can_lead(access):
+        raise ValidationError(_("Alleen de regiebehandelaar haalt iemand uit het team."))
+    roles = consent.case_roles_of(member, case)
+    if not roles:
+        raise ValidationError(_("%(name)s zit niet in het team.") % {"name": member})
+    if CaseRole.REGIEBEHANDELAAR in roles and member == access.user:
+        raise ValidationError(_("Draag de regie eerst over voordat u het team verlaat."))
+    consent.remove_member(case, member)
+    if member == access.user:
+        title = _("%(name)s heeft het team verlaten") % {"name": member}
+    else:
+        title = _("%(name)s is uit het team gehaald") % {"name": member}
+    add_timeline(case, access.user, TimelineKind.TEAM, Category.IDENTIFICATIE, title)
+
+
+def save_versioned(instance, form, user, case):
+    """Save an edited record unless someone else saved it first (optimistic locking), and
+    keep the change history (who, when, old and new value)."""
+    model = type(instance)
+    expected = int(form.cleaned_data.get("version") or instance.version)
+    with transaction.atomic():
+        current = model.objects.select_for_update().get(pk=instance.pk)
+        if current.version != expected:
+            changes = [
+                (model._meta.get_field(name).verbose_name, _display(current, name))
+                for name in form.changed_data
+                if name != "version"
+                if _display(current, name) != form.initial.get(name)
+            ] or [(_("versie"), current.version)]
+            raise ConflictError(changes)
+        records = []
+        for name in form.changed_data:
+            if name == "version":
+                continue
+            old, new = _display(current, name), _display(instance, name)
+            if old != new:
+                records.append(
+                    ChangeRecord(
+                        case=case,
+                        object_type=model._meta.model_name,
+                        object_id=instance.pk,
+                        field=name,
+                        old_value=str(old),
+                        new_value=str(new),
+                        changed_by=user,
+                    )
+                )
+        instance.version = current.version + 1
+        instance.save()
+        ChangeRecord.objects.bulk_create(records)
+        Case.objects.filter(pk=case.pk).update(last_activity_at=timezone.now())
+    return instance
+
+
+def _display(obj, name):
+    value = getattr(obj, name)
+    getter = getattr(obj, f"get_{name}_display", None)
+    return getter() if getter else value
+
+
+def write_allowed(access, category):
+    return access.decide(category, access.organisation_id, Action.CREATE).allowed

@@ -1,0 +1,698 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from consent import services as consent
+from consent.constants import Action, Category
+from consent.models import Consent
+from portal.constants import Role
+
+from . import services
+from .constants import CaseStatus, TimelineKind
+from .forms import (
+    AgreementDoneForm,
+    AgreementForm,
+    ClientForm,
+    GoalForm,
+    InviteForm,
+    NoteForm,
+    ReferralForm,
+    RespondForm,
+    WorkDiscussedForm,
+    WorklistFilterForm,
+    WorkSituationForm,
+)
+from .models import Agreement, Case, Client, TimelineEntry, WorkSituation
+
+PAGE_SIZE = 25
+TIMELINE_ON_CASE_PAGE = 15
+
+
+def get_case(request, pk):
+    """The one door to a case: returns (case, access) for a team member; anyone else gets
+    a 404 (not whether the case exists) and a denied entry in the access log."""
+    case = Case.objects.select_related("client__organisation", "organisation").filter(pk=pk).first()
+    if case is None:
+        raise Http404
+    access = consent.case_access(request.user, case)
+    if not access.is_member:
+        consent.log_denied(
+            request,
+            request.user,
+            object_type="casus",
+            object_id=case.pk,
+            client=case.client_id,
+            case=case,
+        )
+        raise Http404
+    return case, access
+
+
+def _refuse_write(request, access, category, case):
+    """A write the role table does not allow: logged as denied, then 404 like any outsider."""
+    if not services.write_allowed(access, category):
+        consent.log_denied(
+            request,
+            request.user,
+            object_type="casus",
+            object_id=case.pk,
+            client=case.client_id,
+            case=case,
+            category=category,
+            action=Action.CREATE,
+        )
+        raise Http404
+
+
+# --- Werkvoorraad ---------------------------------------------------------------------------
+
+
+@login_required
+def worklist(request):
+    user = request.user
+    if not user.role:
+        return render(request, "portal/home.html")
+    form = WorklistFilterForm(request.GET or None)
+    cases = consent.cases_for(user).select_related("client__organisation")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["status"]:
+            cases = cases.filter(status=data["status"])
+        if data["role"]:
+            cases = cases.filter(members__user=user, members__permission__codename=data["role"])
+        if data["q"]:
+            cases = _search_by_visible_name(user, cases, data["q"])
+    cases = (
+        cases.prefetch_related(
+            Prefetch(
+                "agreements",
+                queryset=Agreement.objects.filter(done=False).order_by("due_date"),
+                to_attr="open_agreements",
+            )
+        )
+        .order_by("-last_activity_at", "-pk")
+        .distinct()
+    )
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("pagina"))
+    rows = _worklist_rows(request, user, list(page.object_list))
+    invitations = list(services.open_invitations_for(user))
+    return render(
+        request,
+        "cases/worklist.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "invitations": invitations,
+            "can_register": user.role in (Role.BEHANDELAAR, Role.KLANTMANAGER),
+            "query_string": _query_without_page(request),
+        },
+    )
+
+
+def _search_by_visible_name(user, cases, text):
+    """Search only among names the user may see, so a search never reveals a hidden name."""
+    visible_consent = Consent.objects.active().filter(
+        client=OuterRef("client"),
+        recipient=user.organisation,
+        provider=OuterRef("client__organisation"),
+        categories=Category.IDENTIFICATIE,
+    )
+    words = Q()
+    for word in text.split():
+        words &= Q(client__first_name__icontains=word) | Q(client__last_name__icontains=word)
+    return cases.filter(words).filter(
+        Q(client__organisation=user.organisation) | Exists(visible_consent)
+    )
+
+
+def _worklist_rows(request, user, cases):
+    accesses = consent.accesses_for(user, cases)
+    expiring = _expiring_consent_case_ids(user, cases)
+    rows, shown = [], []
+    for case in cases:
+        access = accesses[case.pk]
+        name_visible = access.can_read(Category.IDENTIFICATIE, case.client.organisation_id)
+        if name_visible:
+            shown.append(
+                consent.entry(
+                    request,
+                    user,
+                    decision=access.decide(Category.IDENTIFICATIE, case.client.organisation_id),
+                    action=Action.READ,
+                    object_type="werkvoorraad",
+                    object_id=case.pk,
+                    category=Category.IDENTIFICATIE,
+                    client=case.client_id,
+                    case=case,
+                )
+            )
+        next_action = next(
+            (
+                a
+                for a in case.open_agreements
+                if access.can_read(Category.AFSPRAKEN, a.organisation_id)
+            ),
+            None,
+        )
+        flags = []
+        if user.role in (Role.BEHANDELAAR, Role.TRAJECTBEGELEIDER) and case.work_needs_attention():
+            flags.append(
+                _("Werk nog niet besproken")
+                if case.work_discussed_on is None
+                else _("Werk lang niet besproken")
+            )
+        if case.pk in expiring:
+            flags.append(_("Toestemming verloopt binnen 30 dagen"))
+        rows.append(
+            {
+                "case": case,
+                "name_visible": name_visible,
+                "roles": access.case_role_labels,
+                "next_action": next_action,
+                "flags": flags,
+            }
+        )
+    consent.write_log(shown)
+    return rows
+
+
+def _expiring_consent_case_ids(user, cases):
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    if not cases:
+        return set()
+    today = timezone.localdate()
+    soon = today + timedelta(days=settings.WERKPAD_CONSENT_WARN_DAYS)
+    client_ids = set(
+        Consent.objects.active(today)
+        .filter(client__in={c.client_id for c in cases}, valid_until__lte=soon)
+        .filter(Q(provider=user.organisation) | Q(recipient=user.organisation))
+        .values_list("client_id", flat=True)
+    )
+    return {c.pk for c in cases if c.client_id in client_ids}
+
+
+def _query_without_page(request):
+    params = request.GET.copy()
+    params.pop("pagina", None)
+    return params.urlencode()
+
+
+# --- Clients and cases ---------------------------------------------------------------------
+
+
+@login_required
+def client_create(request):
+    user = request.user
+    if user.role not in (Role.BEHANDELAAR, Role.KLANTMANAGER):
+        raise Http404
+    form = ClientForm(request.POST or None, organisation=user.organisation)
+    if request.method == "POST" and form.is_valid():
+        client = services.register_client(user, **form.cleaned_data)
+        case = services.open_case(user, client)
+        consent.log(
+            request,
+            user,
+            decision=consent.Decision(True, "eigen_organisatie"),
+            action=Action.CREATE,
+            object_type="cliënt",
+            object_id=client.pk,
+            category=Category.IDENTIFICATIE,
+            client=client,
+            case=case,
+        )
+        messages.success(
+            request, _("%(name)s is geregistreerd en de casus is geopend.") % {"name": client}
+        )
+        return redirect("cases:detail", case.pk)
+    duplicate_case = None
+    if form.duplicate is not None:
+        duplicate_case = (
+            consent.cases_for(user).filter(client=form.duplicate, status=CaseStatus.OPEN).first()
+        )
+    return render(
+        request,
+        "cases/client_form.html",
+        {
+            "form": form,
+            "duplicate": form.duplicate,
+            "duplicate_case": duplicate_case,
+        },
+    )
+
+
+@require_POST
+@login_required
+def case_open(request, client_pk):
+    """Open a new case for an existing client of the user's own organisation."""
+    user = request.user
+    client = Client.objects.filter(pk=client_pk, organisation=user.organisation).first()
+    if client is None:
+        raise Http404
+    try:
+        case = services.open_case(user, client)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("portal:home")
+    messages.success(request, _("Nieuwe casus geopend."))
+    return redirect("cases:detail", case.pk)
+
+
+@login_required
+def case_detail(request, pk):
+    case, access = get_case(request, pk)
+    holder = case.client.organisation_id
+    shown = set()
+
+    def visible(category, holder_id):
+        if access.can_read(category, holder_id):
+            shown.add((holder_id, category))
+            return True
+        return False
+
+    client_visible = visible(Category.IDENTIFICATIE, holder)
+    work_rows = list(
+        WorkSituation.objects.filter(case=case)
+        .filter(access.readable_filter())
+        .select_related("recorded_by")[:1]
+    )
+    for w in work_rows:
+        shown.add((w.organisation_id, Category.WERKSITUATIE))
+    goals = list(case.goals.filter(access.readable_filter()))
+    agreements = list(case.agreements.filter(access.readable_filter()))
+    for item in goals + agreements:
+        shown.add((item.organisation_id, Category.AFSPRAKEN))
+    timeline = list(
+        TimelineEntry.objects.filter(case=case)
+        .filter(access.readable_filter())
+        .select_related("author", "organisation")[:TIMELINE_ON_CASE_PAGE]
+    )
+    for item in timeline:
+        shown.add((item.organisation_id, item.category))
+    work_prompt = access.user.role == Role.BEHANDELAAR and case.work_needs_attention()
+    team = consent.team_of(case)
+    consent.log_case_reads(request, access, shown)
+    return render(
+        request,
+        "cases/case_detail.html",
+        {
+            "case": case,
+            "access": access,
+            "client_visible": client_visible,
+            "show_full_bsn": client_visible
+            and holder == access.organisation_id
+            and access.user.role in (Role.BEHANDELAAR, Role.TRAJECTBEGELEIDER, Role.KLANTMANAGER),
+            "work": work_rows[0] if work_rows else None,
+            "goals": goals,
+            "agreements": agreements,
+            "timeline": timeline,
+            "team": team,
+            "work_prompt": work_prompt,
+            "can_lead": services.can_lead(access),
+            "can_write": {c.value: services.write_allowed(access, c) for c in Category},
+            "goal_form": GoalForm(),
+            "agreement_form": AgreementForm(),
+        },
+    )
+
+
+@login_required
+def timeline(request, pk):
+    case, access = get_case(request, pk)
+    entries = (
+        TimelineEntry.objects.filter(case=case)
+        .filter(access.readable_filter())
+        .select_related("author", "organisation")
+    )
+    page = Paginator(entries, 50).get_page(request.GET.get("pagina"))
+    consent.log_case_reads(
+        request,
+        access,
+        {(e.organisation_id, e.category) for e in page.object_list},
+        object_type="tijdlijn",
+    )
+    return render(request, "cases/timeline.html", {"case": case, "access": access, "page": page})
+
+
+@login_required
+def work_situation(request, pk):
+    case, access = get_case(request, pk)
+    history = list(
+        WorkSituation.objects.filter(case=case)
+        .filter(access.readable_filter())
+        .select_related("recorded_by")
+    )
+    can_write = services.write_allowed(access, Category.WERKSITUATIE)
+    form = None
+    if can_write:
+        initial = {}
+        if history:
+            latest = history[0]
+            initial = {f: getattr(latest, f) for f in WorkSituationForm.Meta.fields}
+        form = WorkSituationForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            situation = form.save(commit=False)
+            situation.case, situation.organisation, situation.recorded_by = (
+                case,
+                request.user.organisation,
+                request.user,
+            )
+            situation.save()
+            services.add_timeline(
+                case,
+                request.user,
+                TimelineKind.WERKSITUATIE,
+                Category.WERKSITUATIE,
+                _("Werksituatie: %(kind)s") % {"kind": situation.get_kind_display()},
+            )
+            consent.log(
+                request,
+                request.user,
+                decision=access.decide(
+                    Category.WERKSITUATIE, access.organisation_id, Action.CREATE
+                ),
+                action=Action.CREATE,
+                object_type="werksituatie",
+                object_id=situation.pk,
+                category=Category.WERKSITUATIE,
+                client=case.client_id,
+                case=case,
+            )
+            messages.success(request, _("Werksituatie vastgelegd."))
+            return redirect("cases:detail", case.pk)
+    elif request.method == "POST":
+        _refuse_write(request, access, Category.WERKSITUATIE, case)
+    consent.log_case_reads(
+        request,
+        access,
+        {(w.organisation_id, Category.WERKSITUATIE) for w in history},
+        object_type="werksituatie",
+    )
+    return render(
+        request,
+        "cases/work_situation.html",
+        {
+            "case": case,
+            "access": access,
+            "history": history,
+            "form": form,
+        },
+    )
+
+
+@login_required
+def work_discussed(request, pk):
+    case, access = get_case(request, pk)
+    if request.user.role != Role.BEHANDELAAR:
+        consent.log_denied(
+            request,
+            request.user,
+            object_type="casus",
+            object_id=case.pk,
+            client=case.client_id,
+            case=case,
+            category=Category.AFSPRAKEN,
+            action=Action.UPDATE,
+        )
+        raise Http404
+    form = WorkDiscussedForm(
+        request.POST or None,
+        initial={"discussed_on": timezone.localdate(), "work_is_goal": case.work_is_goal},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        Case.objects.filter(pk=case.pk).update(
+            work_discussed_on=data["discussed_on"],
+            work_is_goal=data["work_is_goal"],
+            version=case.version + 1,
+        )
+        title = _("Werk besproken") + (
+            " — " + _("werk is een behandeldoel") if data["work_is_goal"] else ""
+        )
+        services.add_timeline(
+            case,
+            request.user,
+            TimelineKind.WERK_BESPROKEN,
+            Category.AFSPRAKEN,
+            title,
+            body=data["note"],
+        )
+        messages.success(request, _("Vastgelegd dat werk is besproken."))
+        return redirect("cases:detail", case.pk)
+    return render(request, "cases/work_discussed.html", {"case": case, "form": form})
+
+
+@login_required
+def note_create(request, pk):
+    case, access = get_case(request, pk)
+    categories = [
+        c for c in Category if c != Category.IDENTIFICATIE and services.write_allowed(access, c)
+    ]
+    if not categories:
+        _refuse_write(request, access, Category.MEDISCH, case)
+    default = Category.MEDISCH if request.user.role == Role.BEHANDELAAR else Category.AFSPRAKEN
+    form = NoteForm(request.POST or None, categories=categories, default=default)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        entry = services.add_timeline(
+            case,
+            request.user,
+            TimelineKind.NOTITIE,
+            data["category"],
+            data["title"],
+            body=data["body"],
+        )
+        consent.log(
+            request,
+            request.user,
+            decision=access.decide(data["category"], access.organisation_id, Action.CREATE),
+            action=Action.CREATE,
+            object_type="notitie",
+            object_id=entry.pk,
+            category=data["category"],
+            client=case.client_id,
+            case=case,
+        )
+        messages.success(request, _("Notitie toegevoegd."))
+        return redirect("cases:detail", case.pk)
+    return render(request, "cases/note_form.html", {"case": case, "form": form})
+
+
+@require_POST
+@login_required
+def goal_create(request, pk):
+    case, access = get_case(request, pk)
+    _refuse_write(request, access, Category.AFSPRAKEN, case)
+    form = GoalForm(request.POST)
+    if form.is_valid():
+        goal = form.save(commit=False)
+        goal.case, goal.organisation, goal.created_by = (
+            case,
+            request.user.organisation,
+            request.user,
+        )
+        goal.save()
+        services.add_timeline(
+            case,
+            request.user,
+            TimelineKind.DOEL,
+            Category.AFSPRAKEN,
+            _("Doel (%(domain)s): %(text)s")
+            % {"domain": goal.get_domain_display(), "text": goal.description},
+        )
+        messages.success(request, _("Doel toegevoegd."))
+    else:
+        messages.error(
+            request,
+            _("Het doel is niet opgeslagen: ")
+            + " ".join(e for errors in form.errors.values() for e in errors),
+        )
+    return redirect(reverse("cases:detail", args=[case.pk]) + "#doelen")
+
+
+@require_POST
+@login_required
+def agreement_create(request, pk):
+    case, access = get_case(request, pk)
+    _refuse_write(request, access, Category.AFSPRAKEN, case)
+    form = AgreementForm(request.POST)
+    if form.is_valid():
+        agreement = form.save(commit=False)
+        agreement.case, agreement.organisation, agreement.created_by = (
+            case,
+            request.user.organisation,
+            request.user,
+        )
+        agreement.save()
+        services.add_timeline(
+            case,
+            request.user,
+            TimelineKind.AFSPRAAK,
+            Category.AFSPRAKEN,
+            _("Afspraak: %(what)s (%(who)s, uiterlijk %(date)s)")
+            % {
+                "what": agreement.what,
+                "who": agreement.owner,
+                "date": agreement.due_date.strftime("%d-%m-%Y"),
+            },
+        )
+        messages.success(request, _("Afspraak toegevoegd."))
+    else:
+        messages.error(
+            request,
+            _("De afspraak is niet opgeslagen: ")
+            + " ".join(
+                f"{form.fields[f].label}: {e}" if f in form.fields else e
+                for f, errors in form.errors.items()
+                for e in errors
+            ),
+        )
+    return redirect(reverse("cases:detail", args=[case.pk]) + "#afspraken")
+
+
+@require_POST
+@login_required
+def agreement_done(request, pk, agreement_pk):
+    case, access = get_case(request, pk)
+    agreement = case.agreements.filter(pk=agreement_pk).filter(access.readable_filter()).first()
+    if agreement is None or not services.write_allowed(access, Category.AFSPRAKEN):
+        raise Http404
+    form = AgreementDoneForm(
+        request.POST, initial={"version": agreement.version, "done": agreement.done}
+    )
+    if form.is_valid():
+        agreement.done = form.cleaned_data["done"]
+        try:
+            services.save_versioned(agreement, form, request.user, case)
+            messages.success(request, _("Afspraak bijgewerkt."))
+        except services.ConflictError as conflict:
+            messages.error(
+                request,
+                _(
+                    "Niet opgeslagen: iemand anders heeft deze afspraak intussen gewijzigd "
+                    "(%(what)s). Bekijk de nieuwe stand en probeer het opnieuw."
+                )
+                % {"what": ", ".join(f"{label}: {value}" for label, value in conflict.changes)},
+            )
+    return redirect(reverse("cases:detail", args=[case.pk]) + "#afspraken")
+
+
+# --- Team, invitations and referrals -----------------------------------------------------
+
+
+@login_required
+def invite(request, pk):
+    case, access = get_case(request, pk)
+    if not services.can_lead(access):
+        raise Http404
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invite(
+                access, form.invitee, form.cleaned_data["case_role"], form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("%(name)s is uitgenodigd.") % {"name": form.invitee})
+            return redirect("cases:detail", case.pk)
+    return render(request, "cases/invite.html", {"case": case, "form": form})
+
+
+@login_required
+def refer(request, pk):
+    case, access = get_case(request, pk)
+    form = ReferralForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.refer(
+                access,
+                form.cleaned_data["organisation"],
+                form.case_role,
+                form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Verwijzing verstuurd naar %(org)s.")
+                % {"org": form.cleaned_data["organisation"]},
+            )
+            return redirect("cases:detail", case.pk)
+    return render(request, "cases/refer.html", {"case": case, "form": form})
+
+
+@require_POST
+@login_required
+def respond(request, invitation_pk):
+    invitation = services.get_open_invitation(request.user, invitation_pk)
+    if invitation is None:
+        raise Http404
+    form = RespondForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Kies accepteren of afwijzen."))
+        return redirect("portal:home")
+    try:
+        services.respond(
+            invitation, request.user, form.cleaned_data["accept"], form.cleaned_data["reason"]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("portal:home")
+    if form.cleaned_data["accept"]:
+        messages.success(request, _("U zit nu in het team van deze casus."))
+        return redirect("cases:detail", invitation.case_id)
+    messages.success(request, _("Uitnodiging afgewezen."))
+    return redirect("portal:home")
+
+
+@require_POST
+@login_required
+def leave(request, pk):
+    case, access = get_case(request, pk)
+    member = None
+    if request.POST.get("gebruiker"):
+        member = next(
+            (u for u, _role in consent.team_of(case) if str(u.pk) == request.POST["gebruiker"]),
+            None,
+        )
+        if member is None:
+            raise Http404
+    try:
+        services.leave(access, member)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("cases:detail", case.pk)
+    if member is None or member == request.user:
+        messages.success(request, _("U heeft het team verlaten."))
+        return redirect("portal:home")
+    messages.success(request, _("%(name)s is uit het team gehaald.") % {"name": member})
+    return redirect("cases:detail", case.pk)
+
+
+@require_POST
+@login_required
+def close(request, pk):
+    case, access = get_case(request, pk)
+    if not services.can_lead(access) or case.status != CaseStatus.OPEN:
+        raise Http404
+    Case.objects.filter(pk=case.pk).update(
+        status=CaseStatus.GESLOTEN, closed_at=timezone.now(), version=case.version + 1
+    )
+    services.add_timeline(
+        case, request.user, TimelineKind.STATUS, Category.IDENTIFICATIE, _("Casus gesloten")
+    )
+    messages.success(request, _("De casus is gesloten. Hij blijft leesbaar voor het team."))
+    return redirect("cases:detail", case.pk)

@@ -1,0 +1,66 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.TextChoices):
+    """Data categories (gegevenscategorieën). Codes are fixed; labels are editable as data."""
+
+    IDENTIFICATIE = "identificatie", _("Identificatie en contact")
+    WERKSITUATIE = "werksituatie", _("Werksituatie en uitkering")
+    MOGELIJKHEDEN = "mogelijkheden", _("Arbeidsmogelijkheden en belastbaarheid")
+    IPS = "ips", _("IPS-traject en voortgang")
+    LEIDRAAD = "leidraad", _("Uitkomsten gespreksleidraad")
+    GESPREKSVERSLAGEN = "gespreksverslagen", _("Gespreksverslagen")
+    AFSPRAKEN = "afspraken", _("Afspraken en doelen")
+    MEDISCH = "medisch", _("Medische en behandelinformatie")
+
+
+# Never shared with Werk & Inkomen (gemeente, UWV): only with another care organisation.
+CARE_ONLY_CATEGORIES = frozenset({Category.MEDISCH})
+
+
+class Purpose(models.TextChoices):
+    IPS_TRAJECT = "ips_traject", _("IPS-traject")
+    REINTEGRATIE = "reintegratie", _("Re-integratie en participatie")
+    AFSTEMMING = "afstemming", _("Afstemming behandeling en werk")
+    DRIEGESPREK = "driegesprek", _("Driegesprek")
+    CASUSBESPREKING = "casusbespreking", _("Casusbespreking")
+
+
+class ConsentMethod(models.TextChoices):
+    SCHRIFTELIJK = "schriftelijk", _("Schriftelijk ondertekend")
+    DIGITAAL = "digitaal", _("Digitaal gegeven")
+    MONDELING = "mondeling", _("Mondeling gegeven en vastgelegd")
+
+
+class ConsentState(models.TextChoices):
+    ACTIEF = "actief", _("Actief")
+    TOEKOMSTIG = "toekomstig", _("Gaat nog in")
+    VERLOPEN = "verlopen", _("Verlopen")
+    INGETROKKEN = "ingetrokken", _("Ingetrokken")
+    VERVANGEN = "vervangen", _("Vervangen")
+
+
+class Action(models.TextChoices):
+    """NEN 7513 events."""
+
+    READ = "read", _("Inzien")
+    CREATE = "create", _("Aanmaken")
+    UPDATE = "update", _("Wijzigen")
+    DELETE = "delete", _("Verwijderen")
+    EXPORT = "export", _("Exporteren")
+
+
+class Basis(models.TextChoices):
+    EIGEN_ORGANISATIE = (
+        "eigen_organisatie",
+        _("Eigen organisatie (behandelrelatie of eigen registratie)"),
+    )
+    TOESTEMMING = "toestemming", _("Toestemming van de cliënt")
+    BEHEER = "beheer", _("Beheer (functioneel beheerder)")
+    GEEN = "geen", _("Geen grondslag")
+
+
+class Outcome(models.TextChoices):
+    TOEGESTAAN = "toegestaan", _("Toegestaan")
+    GEWEIGERD = "geweigerd", _("Geweigerd")

@@ -1,0 +1,79 @@
+"""The access policy as data: which role may do what with which category, and which
+consent purposes serve which case role. Rendered on the "Wie ziet wat" help page."""
+
+from cases.constants import CaseRole
+from portal.constants import Role
+
+from .constants import Action, Category, Purpose
+
+R, C, U, E = Action.READ, Action.CREATE, Action.UPDATE, Action.EXPORT
+ALL = frozenset(Category)
+
+# Role x category -> actions. Reading and exporting additionally need a basis: the user's
+# own organisation holds the data, or an active consent covers it (see services).
+ROLE_ACTIONS = {
+    Role.BEHANDELAAR: {
+        Category.IDENTIFICATIE: {R, C, U, E},
+        Category.WERKSITUATIE: {R, C, U, E},
+        Category.MOGELIJKHEDEN: {R, C, U, E},
+        Category.IPS: {R, E},
+        Category.LEIDRAAD: {R, C, U, E},
+        Category.GESPREKSVERSLAGEN: {R, C, U, E},
+        Category.AFSPRAKEN: {R, C, U, E},
+        Category.MEDISCH: {R, C, U, E},
+    },
+    Role.TRAJECTBEGELEIDER: {
+        Category.IDENTIFICATIE: {R, E},
+        Category.WERKSITUATIE: {R, C, U, E},
+        Category.MOGELIJKHEDEN: {R, C, U, E},
+        Category.IPS: {R, C, U, E},
+        Category.LEIDRAAD: {R, E},
+        Category.GESPREKSVERSLAGEN: {R, C, U, E},
+        Category.AFSPRAKEN: {R, C, U, E},
+        Category.MEDISCH: {R},
+    },
+    # Werk & Inkomen never sees medical or treatment information, whatever is consented.
+    Role.KLANTMANAGER: {
+        Category.IDENTIFICATIE: {R, C, U, E},
+        Category.WERKSITUATIE: {R, C, U, E},
+        Category.MOGELIJKHEDEN: {R, C, U, E},
+        Category.IPS: {R, E},
+        Category.LEIDRAAD: {R, E},
+        Category.GESPREKSVERSLAGEN: {R, E},
+        Category.AFSPRAKEN: {R, C, U, E},
+    },
+    # A beheerder is not on case teams. They administer consent (identification of the
+    # organisation's own clients) and export everything the organisation holds about a
+    # client for an AVG-inzage.
+    Role.BEHEERDER: {
+        Category.IDENTIFICATIE: {R, E},
+        **{category: {E} for category in Category if category != Category.IDENTIFICATIE},
+    },
+}
+
+# Which consent purposes let a member in each case role read another organisation's data.
+PURPOSES_BY_CASE_ROLE = {
+    CaseRole.REGIEBEHANDELAAR: {Purpose.AFSTEMMING, Purpose.CASUSBESPREKING, Purpose.DRIEGESPREK},
+    CaseRole.BEHANDELAAR: {Purpose.AFSTEMMING, Purpose.CASUSBESPREKING, Purpose.DRIEGESPREK},
+    CaseRole.TRAJECTBEGELEIDER: {Purpose.IPS_TRAJECT, Purpose.AFSTEMMING, Purpose.DRIEGESPREK},
+    CaseRole.KLANTMANAGER: {Purpose.REINTEGRATIE, Purpose.DRIEGESPREK},
+}
+
+# Which case roles fit which user role.
+CASE_ROLES_BY_ROLE = {
+    Role.BEHANDELAAR: {CaseRole.REGIEBEHANDELAAR, CaseRole.BEHANDELAAR},
+    Role.TRAJECTBEGELEIDER: {CaseRole.TRAJECTBEGELEIDER},
+    Role.KLANTMANAGER: {CaseRole.KLANTMANAGER},
+    Role.BEHEERDER: set(),
+}
+
+
+def role_allows(role, category, action):
+    return action in ROLE_ACTIONS.get(role, {}).get(category, ())
+
+
+def purposes_for(case_roles):
+    purposes = set()
+    for case_role in case_roles:
+        purposes |= PURPOSES_BY_CASE_ROLE[case_role]
+    return purposes

@@ -1,0 +1,341 @@
+"""The public face of consent/: the one place that decides what a user may see or do with
+a client's data, and that writes the access log (NEN 7513).
+
+Views, templates, reports and exports learn what a user may see only through here.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Q
+from guardian.shortcuts import assign_perm, remove_perm
+
+from portal.constants import Role
+
+from . import policy
+from .constants import Action, Basis, Category, Outcome
+from .models import AccessLogEntry, Consent
+
+GENESIS_HASH = "0" * 64
+# Serialises appends to the hash chain on PostgreSQL (an arbitrary, fixed lock key).
+ACCESS_LOG_LOCK_KEY = 7513
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    basis: str = Basis.GEEN
+    consent_id: int | None = None
+
+
+DENIED = Decision(False)
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    """What one user may do on one case. Built with a fixed number of queries, whatever the
+    number of consents, entries or log lines."""
+
+    user: object
+    case: object
+    case_roles: frozenset
+    # (holder organisation id, category) -> consent id, for active, fitting consents.
+    grants: dict = field(default_factory=dict)
+
+    @property
+    def is_member(self):
+        return bool(self.case_roles)
+
+    @property
+    def organisation_id(self):
+        return self.user.organisation_id
+
+    def decide(self, category, holder_id, action=Action.READ):
+        if not self.is_member or not policy.role_allows(self.user.role, category, action):
+            return DENIED
+        if holder_id == self.organisation_id:
+            return Decision(True, Basis.EIGEN_ORGANISATIE)
+        if action in (Action.READ, Action.EXPORT):
+            consent_id = self.grants.get((holder_id, category))
+            if consent_id is not None:
+                return Decision(True, Basis.TOESTEMMING, consent_id)
+        return DENIED
+
+    def can_read(self, category, holder_id):
+        return self.decide(category, holder_id).allowed
+
+    def can_write(self, category):
+        """Writing creates data held by the user's own organisation."""
+        return self.decide(category, self.organisation_id, Action.CREATE).allowed
+
+    def readable_filter(self, prefix=""):
+        """A Q that keeps only rows (with ``organisation`` and ``category``) this user may
+        read. Hidden rows never leave the database."""
+        own = (
+            [c for c in Category if policy.role_allows(self.user.role, c, Action.READ)]
+            if self.is_member
+            else []
+        )
+        condition = (
+            Q(**{f"{prefix}organisation_id": self.organisation_id, f"{prefix}category__in": own})
+            if own
+            else Q(pk__in=[])
+        )
+        by_holder = {}
+        for (holder_id, category), _consent in self.grants.items():
+            if policy.role_allows(self.user.role, category, Action.READ):
+                by_holder.setdefault(holder_id, []).append(category)
+        for holder_id, categories in by_holder.items():
+            condition |= Q(
+                **{f"{prefix}organisation_id": holder_id, f"{prefix}category__in": categories}
+            )
+        return condition
+
+    @property
+    def case_role_labels(self):
+        from cases.constants import CaseRole
+
+        return [CaseRole(r).label for r in sorted(self.case_roles)]
+
+    def has_case_role(self, *roles):
+        return bool(self.case_roles & set(roles))
+
+
+def case_roles_of(user, case):
+    from cases.models import CaseMember
+
+    return frozenset(
+        CaseMember.objects.filter(user=user, content_object=case).values_list(
+            "permission__codename", flat=True
+        )
+    )
+
+
+def case_access(user, case):
+    """The access of ``user`` to ``case``: two queries, whatever the data size."""
+    roles = case_roles_of(user, case) if user.is_authenticated and user.role else frozenset()
+    if not roles:
+        return CaseAccess(user, case, frozenset())
+    return CaseAccess(user, case, roles, _grants(user, [case.client_id], roles)[case.client_id])
+
+
+def _grants(user, client_ids, case_roles):
+    """Active consents of these clients towards the user's organisation, for purposes that
+    fit the user's case roles: {client_id: {(holder_id, category): consent_id}}."""
+    grants = {client_id: {} for client_id in client_ids}
+    purposes = policy.purposes_for(case_roles)
+    if not purposes:
+        return grants
+    rows = (
+        Consent.categories.through.objects.filter(
+            consent__in=Consent.objects.active().filter(
+                client_id__in=client_ids,
+                recipient_id=user.organisation_id,
+                purpose__in=purposes,
+            )
+        )
+        .values_list("consent__client_id", "consent__provider_id", "datacategory_id", "consent_id")
+        .order_by("consent_id")
+    )
+    for client_id, provider_id, category, consent_id in rows:
+        grants[client_id][(provider_id, category)] = consent_id
+    return grants
+
+
+def cases_for(user):
+    """The cases whose team ``user`` is on."""
+    from cases.models import Case
+
+    if not user.is_authenticated or not user.role:
+        return Case.objects.none()
+    return Case.objects.for_member(user)
+
+
+def accesses_for(user, cases):
+    """{case_id: CaseAccess} for a page of cases (werkvoorraad): two queries in all."""
+    from cases.models import CaseMember
+
+    cases = list(cases)
+    if not cases or not user.is_authenticated or not user.role:
+        return {case.pk: CaseAccess(user, case, frozenset()) for case in cases}
+    roles_by_case = {}
+    for case_id, codename in CaseMember.objects.filter(
+        user=user, content_object__in=cases
+    ).values_list("content_object_id", "permission__codename"):
+        roles_by_case.setdefault(case_id, set()).add(codename)
+    all_roles = set().union(*roles_by_case.values()) if roles_by_case else set()
+    grants = _grants(user, {case.client_id for case in cases}, all_roles)
+    accesses = {}
+    # A user's case roles all follow from their one organisational role, so they share the
+    # same purposes (policy.CASE_ROLES_BY_ROLE): one grants query serves every row.
+    for case in cases:
+        roles = frozenset(roles_by_case.get(case.pk, ()))
+        accesses[case.pk] = CaseAccess(user, case, roles, grants[case.client_id] if roles else {})
+    return accesses
+
+
+# --- Team membership (guardian object permissions on Case) -------------------------------
+
+
+def add_member(case, user, case_role):
+    """Put ``user`` on the case team in ``case_role`` (one role per person per case)."""
+    remove_member(case, user)
+    assign_perm(f"cases.{case_role}", user, case)
+
+
+def remove_member(case, user):
+    """Leaving or being removed ends access at once: the next request is refused."""
+    for codename in case_roles_of(user, case):
+        remove_perm(f"cases.{codename}", user, case)
+
+
+def team_of(case):
+    """[(user, case_role)] for the case, in one query."""
+    from cases.models import CaseMember
+
+    return [
+        (member.user, member.permission.codename)
+        for member in CaseMember.objects.filter(content_object=case)
+        .select_related("user__organisation", "permission")
+        .order_by("permission__codename", "user__last_name")
+    ]
+
+
+# --- Beheer --------------------------------------------------------------------------------
+
+
+def beheer_decision(user, client, category, action=Action.READ):
+    """A beheerder acts on what their own organisation holds about its clients."""
+    if user.role != Role.BEHEERDER or not policy.role_allows(user.role, category, action):
+        return DENIED
+    if client.organisation_id != user.organisation_id:
+        return DENIED
+    return Decision(True, Basis.BEHEER)
+
+
+# --- Access log ----------------------------------------------------------------------------
+
+
+def _client_ip(request):
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def entry(
+    request,
+    user,
+    *,
+    decision,
+    action,
+    object_type,
+    object_id="",
+    category="",
+    client=None,
+    case=None,
+    access_point=None,
+):
+    """Build (not save) one access-log entry."""
+    return AccessLogEntry(
+        user=user,
+        role=user.role or "platform",
+        organisation_id=user.organisation_id,
+        client_id=getattr(client, "pk", client),
+        case_id=getattr(case, "pk", case),
+        object_type=object_type,
+        object_id=str(object_id or ""),
+        category=category,
+        action=action,
+        basis=decision.basis,
+        consent_id=decision.consent_id,
+        outcome=Outcome.TOEGESTAAN if decision.allowed else Outcome.GEWEIGERD,
+        ip_address=_client_ip(request),
+        request_id=getattr(request, "request_id", "") if request else "",
+        access_point=access_point
+        if access_point is not None
+        else (request.path[:200] if request else ""),
+    )
+
+
+def write_log(entries):
+    """Append entries to the hash-chained access log, in one short critical section."""
+    entries = list(entries)
+    if not entries:
+        return []
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ACCESS_LOG_LOCK_KEY])
+        previous = (
+            AccessLogEntry.objects.order_by("-pk").values_list("hash", flat=True).first()
+            or GENESIS_HASH
+        )
+        for item in entries:
+            item.prev_hash = previous
+            item.hash = item.compute_hash(previous)
+            previous = item.hash
+        AccessLogEntry.objects.bulk_create(entries)
+    return entries
+
+
+def log(request, user, **kwargs):
+    return write_log([entry(request, user, **kwargs)])[0]
+
+
+def log_case_reads(
+    request, access, categories, *, object_type="casus", object_id=None, action=Action.READ
+):
+    """Log what a page showed: one entry per (holder, category) shown, with its basis."""
+    case = access.case
+    entries = []
+    for holder_id, category in sorted(set(categories)):
+        entries.append(
+            entry(
+                request,
+                access.user,
+                decision=access.decide(category, holder_id, action),
+                action=action,
+                object_type=object_type,
+                object_id=object_id or case.pk,
+                category=category,
+                client=case.client_id,
+                case=case,
+            )
+        )
+    return write_log(entries)
+
+
+def log_denied(
+    request,
+    user,
+    *,
+    object_type,
+    object_id,
+    client=None,
+    case=None,
+    category="",
+    action=Action.READ,
+):
+    return log(
+        request,
+        user,
+        decision=DENIED,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        category=category,
+        client=client,
+        case=case,
+    )
+
+
+def verify_chain():
+    """Recompute the chain. Returns (checked, first broken entry or None)."""
+    previous = GENESIS_HASH
+    checked = 0
+    for item in AccessLogEntry.objects.order_by("pk").iterator(chunk_size=2000):
+        if item.prev_hash != previous or item.compute_hash(previous) != item.hash:
+            return checked, item
+        previous = item.hash
+        checked += 1
+    return checked, None
