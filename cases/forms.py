@@ -19,6 +19,9 @@ class DateInput(forms.DateInput):
 
 
 class ClientForm(forms.ModelForm):
+    # Longer than nine so that "111 222 333" or "111.222.333" can be cleaned to digits.
+    bsn = forms.CharField(label=_("BSN"), max_length=20)
+
     class Meta:
         model = Client
         fields = ["first_name", "last_name", "date_of_birth", "bsn", "email", "phone", "address"]

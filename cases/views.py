@@ -284,13 +284,13 @@ def case_detail(request, pk):
     client_visible = visible(Category.IDENTIFICATIE, holder)
     work_rows = list(
         WorkSituation.objects.filter(case=case)
-        .filter(access.readable_filter())
+        .filter(access.readable_filter(Category.WERKSITUATIE))
         .select_related("recorded_by")[:1]
     )
     for w in work_rows:
         shown.add((w.organisation_id, Category.WERKSITUATIE))
-    goals = list(case.goals.filter(access.readable_filter()))
-    agreements = list(case.agreements.filter(access.readable_filter()))
+    goals = list(case.goals.filter(access.readable_filter(Category.AFSPRAKEN)))
+    agreements = list(case.agreements.filter(access.readable_filter(Category.AFSPRAKEN)))
     for item in goals + agreements:
         shown.add((item.organisation_id, Category.AFSPRAKEN))
     timeline = list(
@@ -350,7 +350,7 @@ def work_situation(request, pk):
     case, access = get_case(request, pk)
     history = list(
         WorkSituation.objects.filter(case=case)
-        .filter(access.readable_filter())
+        .filter(access.readable_filter(Category.WERKSITUATIE))
         .select_related("recorded_by")
     )
     can_write = services.write_allowed(access, Category.WERKSITUATIE)
@@ -565,7 +565,11 @@ def agreement_create(request, pk):
 @login_required
 def agreement_done(request, pk, agreement_pk):
     case, access = get_case(request, pk)
-    agreement = case.agreements.filter(pk=agreement_pk).filter(access.readable_filter()).first()
+    agreement = (
+        case.agreements.filter(pk=agreement_pk)
+        .filter(access.readable_filter(Category.AFSPRAKEN))
+        .first()
+    )
     if agreement is None or not services.write_allowed(access, Category.AFSPRAKEN):
         raise Http404
     form = AgreementDoneForm(

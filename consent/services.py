@@ -68,27 +68,27 @@ class CaseAccess:
         """Writing creates data held by the user's own organisation."""
         return self.decide(category, self.organisation_id, Action.CREATE).allowed
 
-    def readable_filter(self, prefix=""):
-        """A Q that keeps only rows (with ``organisation`` and ``category``) this user may
-        read. Hidden rows never leave the database."""
-        own = (
-            [c for c in Category if policy.role_allows(self.user.role, c, Action.READ)]
-            if self.is_member
-            else []
-        )
-        condition = (
-            Q(**{f"{prefix}organisation_id": self.organisation_id, f"{prefix}category__in": own})
-            if own
-            else Q(pk__in=[])
-        )
+    def readable_holders(self, category):
+        """Ids of the organisations whose data of ``category`` this user may read."""
+        if not self.is_member or not policy.role_allows(self.user.role, category, Action.READ):
+            return set()
+        holders = {self.organisation_id}
+        holders.update(h for (h, c) in self.grants if c == category)
+        return holders
+
+    def readable_filter(self, category=None):
+        """A Q keeping only rows this user may read: rows with ``organisation`` and
+        ``category`` fields, or, for models of one fixed ``category``, rows with an
+        ``organisation`` field. Hidden rows never leave the database."""
+        if category is not None:
+            return Q(organisation_id__in=sorted(self.readable_holders(category)))
+        condition = Q(pk__in=[])
         by_holder = {}
-        for (holder_id, category), _consent in self.grants.items():
-            if policy.role_allows(self.user.role, category, Action.READ):
-                by_holder.setdefault(holder_id, []).append(category)
-        for holder_id, categories in by_holder.items():
-            condition |= Q(
-                **{f"{prefix}organisation_id": holder_id, f"{prefix}category__in": categories}
-            )
+        for category_ in Category:
+            for holder in self.readable_holders(category_):
+                by_holder.setdefault(holder, []).append(category_)
+        for holder, categories in sorted(by_holder.items()):
+            condition |= Q(organisation_id=holder, category__in=categories)
         return condition
 
     @property

@@ -26,7 +26,7 @@ ACCOUNTS = [
 ]
 
 # Dotted paths of functions ``load(world)`` that later domains add.
-LOADERS = []
+LOADERS = ["cases.demo.load"]
 
 
 def load_organisations_and_users():

@@ -1,0 +1,194 @@
+"""Demo clients at GGZ Rivierland in different states, some shared with Gemeente Havenstad
+or UWV Havenstad. All fictitious. Loaded by portal.demo.build_world (idempotent)."""
+
+import datetime
+
+from django.utils import timezone
+
+from consent import services as consent
+from consent.constants import Category, ConsentMethod, Purpose
+from consent.models import Consent, ConsentWithdrawal
+
+from . import services
+from .constants import (
+    Benefit,
+    CaseRole,
+    GoalStatus,
+    RecoveryDomain,
+    TimelineKind,
+    WishToWork,
+    WorkSituationKind,
+)
+from .models import Agreement, Client, Goal, WorkSituation
+
+WORK_CATEGORIES = [
+    Category.WERKSITUATIE,
+    Category.MOGELIJKHEDEN,
+    Category.AFSPRAKEN,
+    Category.IDENTIFICATIE,
+    Category.IPS,
+]
+
+# (first, last, birth year, state, shared with, consent state)
+CLIENTS = [
+    ("Sanne", "Willems", 1991, "intake", None, None),
+    ("Mehmet", "Yilmaz", 1985, "intake", None, None),
+    ("Lotte", "Hendriks", 1996, "behandeling", None, None),
+    ("Daan", "Mulder", 1979, "behandeling", "gemeente", "actief"),
+    ("Fatima", "Bouzid", 1988, "verwezen", "gemeente", "actief"),
+    ("Kees", "van Dijk", 1972, "verwezen", None, None),
+    ("Priya", "Ramdin", 1993, "zoeken", "gemeente", "ingetrokken"),
+    ("Tom", "de Graaf", 1990, "zoeken", "uwv", "actief"),
+    ("Noor", "Peters", 1987, "geplaatst", "gemeente", "verlopen"),
+    ("Ruben", "Kok", 1983, "geplaatst", "gemeente", None),
+    ("Iris", "Vos", 1975, "gesloten", None, None),
+    ("Ahmed", "Haddou", 1998, "behandeling", "uwv", "actief"),
+]
+
+CLINICAL_NOTE = (
+    "Klinische notitie (demo): stemming wisselend, medicatie ongewijzigd. "
+    "Dit is medische informatie en mag nooit bij gemeente of UWV zichtbaar zijn."
+)
+
+
+def demo_bsn(index):
+    """A valid (11-proef) fictitious BSN, deterministic per index."""
+    base = f"{90000000 + index * 7919:08d}"
+    for extra in range(100):
+        digits = f"{int(base) + extra:08d}"
+        total = sum(int(d) * w for d, w in zip(digits, range(9, 1, -1), strict=True))
+        check = total % 11
+        if check < 10:
+            return digits + str(check)
+    raise ValueError("geen geldig BSN gevonden")
+
+
+def load(world):
+    users = world["users"]
+    orgs = world["organisations"]
+    ggz = orgs["GGZ Rivierland"]
+    behandelaar = users["behandelaar@rivierland.demo"]
+    jobcoach = users["jobcoach@rivierland.demo"]
+    partners = {
+        "gemeente": (orgs["Gemeente Havenstad"], users["klantmanager@havenstad.demo"]),
+        "uwv": (orgs["UWV Havenstad"], users["adviseur@uwv.demo"]),
+    }
+    today = timezone.localdate()
+    for index, (first, last, year, state, shared, consent_state) in enumerate(CLIENTS):
+        bsn = demo_bsn(index)
+        if Client.objects.filter(organisation=ggz, bsn=bsn).exists():
+            continue
+        client = services.register_client(
+            behandelaar,
+            first_name=first,
+            last_name=last,
+            date_of_birth=datetime.date(year, 3 + index % 9, 1 + index),
+            bsn=bsn,
+            phone=f"06-1234{index:04d}",
+            email=f"{first.lower()}@voorbeeld.demo",
+        )
+        case = services.open_case(behandelaar, client)
+        _fill_case(case, behandelaar, jobcoach, state, today)
+        if shared:
+            organisation, klantmanager = partners[shared]
+            consent.add_member(case, klantmanager, CaseRole.KLANTMANAGER)
+            services.add_timeline(
+                case,
+                behandelaar,
+                TimelineKind.TEAM,
+                Category.IDENTIFICATIE,
+                f"{klantmanager} doet mee als klantmanager",
+            )
+            if consent_state:
+                _consent(client, ggz, organisation, behandelaar, consent_state, today)
+
+
+def _fill_case(case, behandelaar, jobcoach, state, today):
+    services.add_timeline(
+        case,
+        behandelaar,
+        TimelineKind.NOTITIE,
+        Category.MEDISCH,
+        "Intakegesprek",
+        body=CLINICAL_NOTE,
+    )
+    if state == "intake":
+        return
+    case.work_discussed_on = today - datetime.timedelta(days=20)
+    case.work_is_goal = state != "gesloten"
+    case.save(update_fields=["work_discussed_on", "work_is_goal"])
+    services.add_timeline(
+        case,
+        behandelaar,
+        TimelineKind.WERK_BESPROKEN,
+        Category.AFSPRAKEN,
+        "Werk besproken — werk is een behandeldoel",
+    )
+    kind = {"geplaatst": WorkSituationKind.BETAALD}.get(state, WorkSituationKind.GEEN)
+    WorkSituation.objects.create(
+        case=case,
+        organisation=behandelaar.organisation,
+        recorded_by=behandelaar,
+        kind=kind,
+        hours_per_week=16 if kind == WorkSituationKind.BETAALD else None,
+        benefit=Benefit.BIJSTAND,
+        job_search_duty=True,
+        job_search_exempt=True,
+        wish_to_work=WishToWork.JA if state != "behandeling" else WishToWork.NOG_NIET,
+    )
+    Goal.objects.create(
+        case=case,
+        organisation=behandelaar.organisation,
+        created_by=behandelaar,
+        domain=RecoveryDomain.MAATSCHAPPELIJK,
+        description="Een betaalde baan van ongeveer 16 uur per week",
+        status=GoalStatus.BEREIKT if state == "geplaatst" else GoalStatus.OPEN,
+    )
+    Agreement.objects.create(
+        case=case,
+        organisation=behandelaar.organisation,
+        created_by=behandelaar,
+        what="Vacatures bekijken in de zorg",
+        owner="Cliënt",
+        due_date=today + datetime.timedelta(days=14),
+    )
+    if state in ("verwezen", "zoeken", "geplaatst"):
+        access = consent.case_access(behandelaar, case)
+        services.refer(
+            access,
+            behandelaar.organisation,
+            CaseRole.TRAJECTBEGELEIDER,
+            "Cliënt wil betaald werk en is gemotiveerd voor IPS.",
+        )
+    if state in ("zoeken", "geplaatst"):
+        invitation = services.open_invitations_for(jobcoach).filter(case=case).first()
+        services.respond(invitation, jobcoach, accept=True)
+    if state == "gesloten":
+        case.status, case.closed_at = "gesloten", timezone.now()
+        case.save(update_fields=["status", "closed_at"])
+
+
+def _consent(client, provider, recipient, recorded_by, state, today):
+    if state == "verlopen":
+        start, end = today - datetime.timedelta(days=400), today - datetime.timedelta(days=35)
+    else:
+        start, end = today - datetime.timedelta(days=30), today + datetime.timedelta(days=20)
+    record = Consent.objects.create(
+        client=client,
+        provider=provider,
+        recipient=recipient,
+        purpose=Purpose.REINTEGRATIE,
+        valid_from=start,
+        valid_until=end,
+        method=ConsentMethod.SCHRIFTELIJK,
+        purpose_explained=True,
+        recorded_by=recorded_by,
+    )
+    record.categories.set(WORK_CATEGORIES)
+    if state == "ingetrokken":
+        ConsentWithdrawal.objects.create(
+            consent=record,
+            method=ConsentMethod.MONDELING,
+            recorded_by=recorded_by,
+            reason="Cliënt wil de gemeente voorlopig niet informeren.",
+        )

@@ -1,0 +1,447 @@
+"""Cliënten en casussen: registration, the case team, referrals, work situation, goals and
+agreements, the worklist, and query counts (issue 3)."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import services
+from cases.constants import CaseRole, CaseStatus, InvitationStatus, WorkSituationKind
+from cases.demo import demo_bsn
+from cases.models import Agreement, Case, ChangeRecord, Client, Invitation, TimelineEntry
+from cases.validators import validate_bsn
+from consent import services as consent
+from consent.constants import Category
+from consent.models import AccessLogEntry
+
+VALID_BSN = "111222333"
+
+
+def client_data(**overrides):
+    data = {
+        "first_name": "Eva",
+        "last_name": "Jansen",
+        "date_of_birth": "1990-05-17",
+        "bsn": VALID_BSN,
+        "email": "",
+        "phone": "",
+        "address": "",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def case_a(behandelaar_a):
+    client = services.register_client(
+        behandelaar_a,
+        first_name="Eva",
+        last_name="Jansen",
+        date_of_birth=datetime.date(1990, 5, 17),
+        bsn=VALID_BSN,
+    )
+    return services.open_case(behandelaar_a, client)
+
+
+def make_cases(owner, count, start=100):
+    cases = []
+    for i in range(count):
+        client = services.register_client(
+            owner,
+            first_name=f"Cliënt{i}",
+            last_name=f"Achternaam{i}",
+            date_of_birth=datetime.date(1980, 1, 1),
+            bsn=demo_bsn(start + i),
+        )
+        cases.append(services.open_case(owner, client))
+    return cases
+
+
+def test_bsn_11_proef():
+    validate_bsn("111222333")
+    for bad in ["111222334", "12345678", "abcdefghi", "000000000", "1234567890"]:
+        with pytest.raises(Exception):  # noqa: B017 - Django's ValidationError
+            validate_bsn(bad)
+
+
+class TestRegisterClient:
+    url = reverse("cases:client_create")
+
+    def test_anonymous_goes_to_sign_in(self, client, db):
+        response = client.get(self.url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+    @pytest.mark.parametrize("fixture", ["jobcoach_a", "beheerder_a", "beheerder_g"])
+    def test_other_roles_cannot_register(self, client_for, request, fixture):
+        assert client_for(request.getfixturevalue(fixture)).get(self.url).status_code == 404
+
+    def test_behandelaar_registers_and_opens_case(self, client_for, behandelaar_a):
+        response = client_for(behandelaar_a).post(self.url, client_data(bsn="111 222 333"))
+        client = Client.objects.get()
+        case = Case.objects.get()
+        assert response["Location"] == reverse("cases:detail", args=[case.pk])
+        assert client.bsn == VALID_BSN
+        assert client.organisation == behandelaar_a.organisation
+        assert consent.case_roles_of(behandelaar_a, case) == {CaseRole.REGIEBEHANDELAAR}
+        assert AccessLogEntry.objects.filter(action="create", client=client).exists()
+
+    def test_klantmanager_registers_own_client(self, client_for, klantmanager_g):
+        client_for(klantmanager_g).post(self.url, client_data())
+        case = Case.objects.get()
+        assert case.client.organisation == klantmanager_g.organisation
+        assert consent.case_roles_of(klantmanager_g, case) == {CaseRole.KLANTMANAGER}
+
+    @pytest.mark.parametrize(
+        "overrides,message",
+        [
+            ({"bsn": "111222334"}, "elfproef"),
+            ({"bsn": "12345"}, "negen cijfers"),
+            ({"date_of_birth": "2999-01-01"}, "toekomst"),
+            ({"date_of_birth": "1850-01-01"}, "120 jaar"),
+            ({"first_name": ""}, "verplicht"),
+        ],
+    )
+    def test_bad_input_is_refused_in_dutch(self, client_for, behandelaar_a, overrides, message):
+        response = client_for(behandelaar_a).post(self.url, client_data(**overrides))
+        assert response.status_code == 200
+        assert message in response.content.decode()
+        assert not Client.objects.exists()
+
+    def test_duplicate_bsn_offers_the_existing_client(self, client_for, behandelaar_a, case_a):
+        response = client_for(behandelaar_a).post(self.url, client_data(first_name="Andere"))
+        html = response.content.decode()
+        assert "al geregistreerd" in html
+        assert reverse("cases:detail", args=[case_a.pk]) in html
+        assert Client.objects.count() == 1
+
+    def test_same_bsn_at_another_organisation_is_a_separate_client(
+        self, client_for, klantmanager_g, case_a
+    ):
+        response = client_for(klantmanager_g).post(self.url, client_data())
+        html = response.content.decode() if response.status_code == 200 else ""
+        # Nothing about GGZ A's client may leak to the gemeente.
+        assert "al geregistreerd" not in html
+        assert Client.objects.count() == 2
+
+
+def test_second_open_case_is_refused(behandelaar_a, case_a, client_for):
+    response = client_for(behandelaar_a).post(
+        reverse("cases:case_open", args=[case_a.client_id]), follow=True
+    )
+    assert "al een open casus" in response.content.decode()
+    assert Case.objects.count() == 1
+
+
+def test_closed_case_stays_readable_and_a_new_one_can_open(behandelaar_a, case_a, client_for):
+    c = client_for(behandelaar_a)
+    c.post(reverse("cases:close", args=[case_a.pk]))
+    case_a.refresh_from_db()
+    assert case_a.status == CaseStatus.GESLOTEN
+    assert c.get(reverse("cases:detail", args=[case_a.pk])).status_code == 200
+    c.post(reverse("cases:case_open", args=[case_a.client_id]))
+    assert Case.objects.filter(client=case_a.client, status=CaseStatus.OPEN).count() == 1
+
+
+class TestTeam:
+    def test_invite_accept_gives_access_leave_ends_it(
+        self, client_for, behandelaar_a, behandelaar_a2, case_a
+    ):
+        detail = reverse("cases:detail", args=[case_a.pk])
+        assert client_for(behandelaar_a2).get(detail).status_code == 404
+        client_for(behandelaar_a).post(
+            reverse("cases:invite", args=[case_a.pk]),
+            {"email": behandelaar_a2.email, "case_role": CaseRole.BEHANDELAAR},
+        )
+        invitation = Invitation.objects.get()
+        c = client_for(behandelaar_a2)
+        assert "Uitnodiging" in c.get("/").content.decode()
+        assert c.get(detail).status_code == 404  # not yet accepted
+        c.post(reverse("cases:respond", args=[invitation.pk]), {"accept": "1"})
+        assert c.get(detail).status_code == 200
+        c.post(reverse("cases:leave", args=[case_a.pk]))
+        assert c.get(detail).status_code == 404
+
+    def test_removed_member_loses_access_at_once(
+        self, client_for, behandelaar_a, klantmanager_g, case_a
+    ):
+        consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
+        detail = reverse("cases:detail", args=[case_a.pk])
+        assert client_for(klantmanager_g).get(detail).status_code == 200
+        client_for(behandelaar_a).post(
+            reverse("cases:leave", args=[case_a.pk]), {"gebruiker": klantmanager_g.pk}
+        )
+        assert client_for(klantmanager_g).get(detail).status_code == 404
+
+    @pytest.mark.parametrize(
+        "invitee_fixture,case_role,message",
+        [
+            ("klantmanager_g", CaseRole.BEHANDELAAR, "kan als"),
+            ("jobcoach_a", CaseRole.KLANTMANAGER, "kan als"),
+            ("beheerder_a", CaseRole.BEHANDELAAR, "kan als"),
+        ],
+    )
+    def test_invitation_must_fit_the_role(
+        self, client_for, request, behandelaar_a, case_a, invitee_fixture, case_role, message
+    ):
+        invitee = request.getfixturevalue(invitee_fixture)
+        response = client_for(behandelaar_a).post(
+            reverse("cases:invite", args=[case_a.pk]),
+            {"email": invitee.email, "case_role": case_role},
+        )
+        assert message in response.content.decode()
+        assert not Invitation.objects.exists()
+
+    def test_inactive_user_cannot_be_invited(
+        self, client_for, behandelaar_a, behandelaar_a2, case_a
+    ):
+        behandelaar_a2.is_active = False
+        behandelaar_a2.save()
+        response = client_for(behandelaar_a).post(
+            reverse("cases:invite", args=[case_a.pk]),
+            {"email": behandelaar_a2.email, "case_role": CaseRole.BEHANDELAAR},
+        )
+        assert "niet actief" in response.content.decode()
+        assert not Invitation.objects.exists()
+
+    def test_only_the_lead_invites(self, client_for, klantmanager_g, case_a):
+        consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
+        response = client_for(klantmanager_g).get(reverse("cases:invite", args=[case_a.pk]))
+        assert response.status_code == 404
+
+    def test_decline_needs_a_reason(self, client_for, behandelaar_a, behandelaar_a2, case_a):
+        access = consent.case_access(behandelaar_a, case_a)
+        invitation = services.invite(access, behandelaar_a2, CaseRole.BEHANDELAAR)
+        c = client_for(behandelaar_a2)
+        c.post(reverse("cases:respond", args=[invitation.pk]), {"accept": "0", "reason": ""})
+        invitation.refresh_from_db()
+        assert invitation.status == InvitationStatus.OPEN
+        c.post(reverse("cases:respond", args=[invitation.pk]), {"accept": "0", "reason": "Vol"})
+        invitation.refresh_from_db()
+        assert invitation.status == InvitationStatus.AFGEWEZEN
+        assert not consent.case_roles_of(behandelaar_a2, case_a)
+
+    def test_someone_else_cannot_answer_an_invitation(
+        self, client_for, behandelaar_a, behandelaar_a2, outsider, case_a
+    ):
+        access = consent.case_access(behandelaar_a, case_a)
+        invitation = services.invite(access, behandelaar_a2, CaseRole.BEHANDELAAR)
+        response = client_for(outsider).post(
+            reverse("cases:respond", args=[invitation.pk]), {"accept": "1"}
+        )
+        assert response.status_code == 404
+        assert not consent.case_roles_of(outsider, case_a)
+
+
+class TestReferral:
+    def test_referral_to_ips_accepted_by_a_jobcoach(
+        self, client_for, behandelaar_a, jobcoach_a, ggz_a, case_a
+    ):
+        client_for(behandelaar_a).post(
+            reverse("cases:refer", args=[case_a.pk]),
+            {"target": "ips", "organisation": ggz_a.pk, "reason": "Wil werken"},
+        )
+        referral = Invitation.objects.get(is_referral=True)
+        c = client_for(jobcoach_a)
+        assert "Verwijzing" in c.get("/").content.decode()
+        c.post(reverse("cases:respond", args=[referral.pk]), {"accept": "1"})
+        assert consent.case_roles_of(jobcoach_a, case_a) == {CaseRole.TRAJECTBEGELEIDER}
+        assert TimelineEntry.objects.filter(case=case_a, kind="verwijzing").exists()
+
+    def test_referral_needs_reason_and_fitting_organisation(
+        self, client_for, behandelaar_a, gemeente_g, case_a
+    ):
+        c = client_for(behandelaar_a)
+        response = c.post(
+            reverse("cases:refer", args=[case_a.pk]),
+            {"target": "ips", "organisation": gemeente_g.pk, "reason": "x"},
+        )
+        assert "past niet" in response.content.decode()
+        response = c.post(
+            reverse("cases:refer", args=[case_a.pk]),
+            {"target": "klantmanager", "organisation": gemeente_g.pk, "reason": ""},
+        )
+        assert "verplicht" in response.content.decode()
+        assert not Invitation.objects.exists()
+
+    def test_a_klantmanager_of_another_gemeente_cannot_accept(
+        self, client_for, behandelaar_a, gemeente_g, adviseur_u, case_a
+    ):
+        access = consent.case_access(behandelaar_a, case_a)
+        referral = services.refer(access, gemeente_g, CaseRole.KLANTMANAGER, "Re-integratie")
+        response = client_for(adviseur_u).post(
+            reverse("cases:respond", args=[referral.pk]), {"accept": "1"}
+        )
+        assert response.status_code == 404
+
+
+class TestWorkAndAgreements:
+    def test_work_situation_keeps_history(self, client_for, behandelaar_a, case_a):
+        c = client_for(behandelaar_a)
+        url = reverse("cases:work_situation", args=[case_a.pk])
+        base = {"benefit": "bijstand", "wish_to_work": "ja"}
+        c.post(url, {**base, "kind": WorkSituationKind.GEEN})
+        c.post(url, {**base, "kind": WorkSituationKind.VRIJWILLIGER, "hours_per_week": 8})
+        html = c.get(url).content.decode()
+        assert "Geen werk of dagbesteding" in html
+        assert "Vrijwilligerswerk" in html
+        assert case_a.work_situations.count() == 2
+
+    @pytest.mark.parametrize(
+        "data,message",
+        [
+            ({"kind": "betaald", "hours_per_week": 90}, "80"),
+            ({"kind": "geen", "hours_per_week": 10}, "geen uren"),
+            ({"kind": "betaald", "job_search_exempt": "on"}, "vrijstelling"),
+        ],
+    )
+    def test_work_situation_bad_input(self, client_for, behandelaar_a, case_a, data, message):
+        response = client_for(behandelaar_a).post(
+            reverse("cases:work_situation", args=[case_a.pk]),
+            {"benefit": "ww", "wish_to_work": "ja", **data},
+        )
+        assert message in response.content.decode()
+        assert not case_a.work_situations.exists()
+
+    def test_work_prompt_until_discussed_and_again_after_twelve_weeks(
+        self, client_for, behandelaar_a, case_a
+    ):
+        c = client_for(behandelaar_a)
+        detail = reverse("cases:detail", args=[case_a.pk])
+        assert "Werk is nog niet besproken" in c.get(detail).content.decode()
+        assert "Werk nog niet besproken" in c.get("/").content.decode()
+        c.post(
+            reverse("cases:work_discussed", args=[case_a.pk]),
+            {"discussed_on": timezone.localdate().isoformat(), "work_is_goal": "on"},
+        )
+        assert "nog niet besproken" not in c.get(detail).content.decode()
+        assert "nog niet besproken" not in c.get("/").content.decode()
+        later = timezone.now() + datetime.timedelta(weeks=13)
+        with time_machine.travel(later, tick=False):
+            c.force_login(behandelaar_a, backend="django.contrib.auth.backends.ModelBackend")
+            assert "al even niet besproken" in c.get(detail).content.decode()
+            assert "Werk lang niet besproken" in c.get("/").content.decode()
+
+    def test_agreement_in_the_past_is_refused(self, client_for, behandelaar_a, case_a):
+        yesterday = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+        response = client_for(behandelaar_a).post(
+            reverse("cases:agreement_create", args=[case_a.pk]),
+            {"what": "Bellen", "owner": "Cliënt", "due_date": yesterday},
+            follow=True,
+        )
+        assert "verleden" in response.content.decode()
+        assert not Agreement.objects.exists()
+
+    def test_agreement_shows_as_next_action_in_worklist(self, client_for, behandelaar_a, case_a):
+        c = client_for(behandelaar_a)
+        due = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+        c.post(
+            reverse("cases:agreement_create", args=[case_a.pk]),
+            {"what": "CV opstellen", "owner": "Cliënt", "due_date": due},
+        )
+        assert "CV opstellen" in c.get("/").content.decode()
+
+    def test_concurrent_edit_is_refused_and_history_kept(
+        self, client_for, behandelaar_a, behandelaar_a2, case_a
+    ):
+        consent.add_member(case_a, behandelaar_a2, CaseRole.BEHANDELAAR)
+        agreement = Agreement.objects.create(
+            case=case_a,
+            organisation=behandelaar_a.organisation,
+            created_by=behandelaar_a,
+            what="Bellen",
+            owner="Cliënt",
+            due_date=timezone.localdate(),
+        )
+        url = reverse("cases:agreement_done", args=[case_a.pk, agreement.pk])
+        stale_version = agreement.version
+        client_for(behandelaar_a).post(url, {"version": stale_version, "done": "on"})
+        response = client_for(behandelaar_a2).post(
+            url, {"version": stale_version, "done": ""}, follow=True
+        )
+        agreement.refresh_from_db()
+        assert agreement.done is True  # the second, stale save did not overwrite
+        assert agreement.version == stale_version + 1
+        assert "iemand anders" in response.content.decode()
+        change = ChangeRecord.objects.get()
+        assert (change.field, change.changed_by) == ("done", behandelaar_a)
+
+
+class TestWorklist:
+    def test_filters_and_search(self, client_for, behandelaar_a, case_a):
+        other = make_cases(behandelaar_a, 1)[0]
+        c = client_for(behandelaar_a)
+        html = c.get("/", {"q": "jans"}).content.decode()
+        assert "Eva Jansen" in html
+        assert other.client.full_name not in html
+        c.post(reverse("cases:close", args=[other.pk]))
+        html = c.get("/", {"status": "gesloten"}).content.decode()
+        assert other.client.full_name in html
+        assert "Eva Jansen" not in html
+
+    def test_klantmanager_without_consent_sees_no_name(self, client_for, klantmanager_g, case_a):
+        consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
+        html = client_for(klantmanager_g).get("/").content.decode()
+        assert "naam niet gedeeld" in html
+        assert "Jansen" not in html
+
+    def test_paginated(self, client_for, behandelaar_a):
+        make_cases(behandelaar_a, 30)
+        c = client_for(behandelaar_a)
+        assert c.get("/").content.decode().count('href="/casussen/') == 25
+        assert c.get("/", {"pagina": 2}).content.decode().count('href="/casussen/') == 5
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+class TestQueryCounts:
+    """List and detail pages keep the same number of queries for few and many rows."""
+
+    def test_worklist(self, client_for, behandelaar_a, klantmanager_g, django_assert_num_queries):
+        few = make_cases(behandelaar_a, 2)
+        for case in few:
+            consent.add_member(case, klantmanager_g, CaseRole.KLANTMANAGER)
+        c = client_for(klantmanager_g)
+        expected = count_queries(c, "/")
+        for case in make_cases(behandelaar_a, 48, start=300):
+            consent.add_member(case, klantmanager_g, CaseRole.KLANTMANAGER)
+        with django_assert_num_queries(expected):
+            c.get("/")
+
+    def test_case_page_and_timeline(
+        self, client_for, behandelaar_a, case_a, django_assert_num_queries
+    ):
+        c = client_for(behandelaar_a)
+        for i in range(2):
+            services.add_timeline(
+                case_a, behandelaar_a, "notitie", Category.MEDISCH, f"Notitie {i}"
+            )
+        detail = reverse("cases:detail", args=[case_a.pk])
+        timeline = reverse("cases:timeline", args=[case_a.pk])
+        expected_detail = count_queries(c, detail)
+        expected_timeline = count_queries(c, timeline)
+        for i in range(48):
+            services.add_timeline(
+                case_a, behandelaar_a, "notitie", Category.AFSPRAKEN, f"Extra {i}"
+            )
+            Agreement.objects.create(
+                case=case_a,
+                organisation=behandelaar_a.organisation,
+                created_by=behandelaar_a,
+                what=f"Afspraak {i}",
+                owner="Cliënt",
+                due_date=timezone.localdate(),
+            )
+        with django_assert_num_queries(expected_detail):
+            c.get(detail)
+        with django_assert_num_queries(expected_timeline):
+            c.get(timeline)
