@@ -75,3 +75,8 @@ class TimelineKind(models.TextChoices):
     GESPREK = "gesprek", _("Gesprek")
     RAPPORT = "rapport", _("Rapport")
     STATUS = "status", _("Status")
+
+
+class MeetingStatus(models.TextChoices):
+    GEPLAND = "gepland", _("Gepland")
+    GEHOUDEN = "gehouden", _("Gehouden")

@@ -7,7 +7,7 @@ from portal.constants import OrganisationType
 from portal.models import Organisation, User
 
 from .constants import CaseRole, CaseStatus, WorkSituationKind
-from .models import Agreement, Client, Goal, WorkSituation
+from .models import Agreement, Client, Driegesprek, Goal, WorkSituation
 from .validators import validate_bsn
 
 
@@ -240,3 +240,64 @@ class WorklistFilterForm(forms.Form):
     role = forms.ChoiceField(
         label=_("Mijn rol"), required=False, choices=[("", _("Alle"))] + list(CaseRole.choices)
     )
+
+
+class DriegesprekPlanForm(forms.ModelForm):
+    class Meta:
+        model = Driegesprek
+        fields = ["planned_at", "location", "participants"]
+        widgets = {
+            "planned_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            )
+        }
+
+
+class DriegesprekRecordForm(forms.Form):
+    """The report of a held driegesprek, with up to three agreements that land on the case."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    summary = forms.CharField(
+        label=_("Verslag"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000
+    )
+
+    AGREEMENT_ROWS = 3
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for i in range(1, self.AGREEMENT_ROWS + 1):
+            self.fields[f"what_{i}"] = forms.CharField(
+                label=_("Afspraak %(n)s: wat") % {"n": i}, required=False, max_length=300
+            )
+            self.fields[f"owner_{i}"] = forms.CharField(
+                label=_("Afspraak %(n)s: wie") % {"n": i}, required=False, max_length=150
+            )
+            self.fields[f"due_{i}"] = forms.DateField(
+                label=_("Afspraak %(n)s: uiterlijk op") % {"n": i},
+                required=False,
+                widget=DateInput(),
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.agreements = []
+        today = timezone.localdate()
+        for i in range(1, self.AGREEMENT_ROWS + 1):
+            what, owner, due = (
+                cleaned.get(f"what_{i}"),
+                cleaned.get(f"owner_{i}"),
+                cleaned.get(f"due_{i}"),
+            )
+            if not (what or owner or due):
+                continue
+            if not what:
+                self.add_error(f"what_{i}", _("Vul in wat er is afgesproken."))
+            if not owner:
+                self.add_error(f"owner_{i}", _("Vul in wie de afspraak uitvoert."))
+            if not due:
+                self.add_error(f"due_{i}", _("Vul een datum in."))
+            elif due < today:
+                self.add_error(f"due_{i}", _("Deze datum ligt in het verleden."))
+            if what and owner and due and due >= today:
+                self.agreements.append((what, owner, due))
+        return cleaned

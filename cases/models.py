@@ -12,6 +12,7 @@ from .constants import (
     CaseStatus,
     GoalStatus,
     InvitationStatus,
+    MeetingStatus,
     RecoveryDomain,
     TimelineKind,
     WishToWork,
@@ -394,3 +395,37 @@ class ChangeRecord(models.Model):
 
     def __str__(self):
         return f"{self.object_type}.{self.field}"
+
+
+class Driegesprek(Versioned):
+    """A three-way meeting: client, care professional and klantmanager."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="meetings")
+    organisation = models.ForeignKey(
+        "portal.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    planned_at = models.DateTimeField(_("datum en tijd"))
+    location = models.CharField(_("plaats"), max_length=200)
+    participants = models.CharField(
+        _("deelnemers"),
+        max_length=500,
+        help_text=_("Bijvoorbeeld: cliënt, behandelaar, klantmanager."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=MeetingStatus.choices, default=MeetingStatus.GEPLAND
+    )
+    summary = models.TextField(_("verslag"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    category = Category.AFSPRAKEN
+
+    class Meta:
+        verbose_name = _("driegesprek")
+        verbose_name_plural = _("driegesprekken")
+        ordering = ["-planned_at"]
+
+    def __str__(self):
+        return _("Driegesprek op %(date)s") % {"date": f"{self.planned_at:%d-%m-%Y}"}

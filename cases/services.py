@@ -241,36 +241,33 @@ def leave(access, member=None):
 
 def save_versioned(instance, form, user, case):
     """Save an edited record unless someone else saved it first (optimistic locking), and
-    keep the change history (who, when, old and new value)."""
+    keep the change history (who, when, old and new value). ``form`` carries the version
+    the user started from."""
     model = type(instance)
+    names = [f.name for f in model._meta.concrete_fields if f.name not in ("id", "version")]
     expected = int(form.cleaned_data.get("version") or instance.version)
     with transaction.atomic():
         current = model.objects.select_for_update().get(pk=instance.pk)
         if current.version != expected:
             changes = [
                 (model._meta.get_field(name).verbose_name, _display(current, name))
-                for name in form.changed_data
-                if name != "version"
-                if _display(current, name) != form.initial.get(name)
-            ] or [(_("versie"), current.version)]
+                for name in names
+                if getattr(current, name) != getattr(instance, name)
+            ]
             raise ConflictError(changes)
-        records = []
-        for name in form.changed_data:
-            if name == "version":
-                continue
-            old, new = _display(current, name), _display(instance, name)
-            if old != new:
-                records.append(
-                    ChangeRecord(
-                        case=case,
-                        object_type=model._meta.model_name,
-                        object_id=instance.pk,
-                        field=name,
-                        old_value=str(old),
-                        new_value=str(new),
-                        changed_by=user,
-                    )
-                )
+        records = [
+            ChangeRecord(
+                case=case,
+                object_type=model._meta.model_name,
+                object_id=instance.pk,
+                field=name,
+                old_value=str(_display(current, name)),
+                new_value=str(_display(instance, name)),
+                changed_by=user,
+            )
+            for name in names
+            if getattr(current, name) != getattr(instance, name)
+        ]
         instance.version = current.version + 1
         instance.save()
         ChangeRecord.objects.bulk_create(records)

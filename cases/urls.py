@@ -23,5 +23,11 @@ urlpatterns = [
     path("casussen/<int:pk>/verwijzen/", views.refer, name="refer"),
     path("casussen/<int:pk>/team-verlaten/", views.leave, name="leave"),
     path("casussen/<int:pk>/sluiten/", views.close, name="close"),
+    path("casussen/<int:pk>/driegesprek/", views.driegesprek_plan, name="driegesprek_plan"),
+    path(
+        "casussen/<int:pk>/driegesprek/<int:meeting_pk>/",
+        views.driegesprek_record,
+        name="driegesprek_record",
+    ),
     path("uitnodigingen/<int:invitation_pk>/", views.respond, name="respond"),
 ]

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,11 +17,13 @@ from consent.models import Consent
 from portal.constants import Role
 
 from . import services
-from .constants import CaseStatus, TimelineKind
+from .constants import CaseStatus, MeetingStatus, TimelineKind
 from .forms import (
     AgreementDoneForm,
     AgreementForm,
     ClientForm,
+    DriegesprekPlanForm,
+    DriegesprekRecordForm,
     GoalForm,
     InviteForm,
     NoteForm,
@@ -291,7 +294,8 @@ def case_detail(request, pk):
         shown.add((w.organisation_id, Category.WERKSITUATIE))
     goals = list(case.goals.filter(access.readable_filter(Category.AFSPRAKEN)))
     agreements = list(case.agreements.filter(access.readable_filter(Category.AFSPRAKEN)))
-    for item in goals + agreements:
+    meetings = list(case.meetings.filter(access.readable_filter(Category.AFSPRAKEN)))
+    for item in goals + agreements + meetings:
         shown.add((item.organisation_id, Category.AFSPRAKEN))
     timeline = list(
         TimelineEntry.objects.filter(case=case)
@@ -321,6 +325,7 @@ def case_detail(request, pk):
             "work_prompt": work_prompt,
             "can_lead": services.can_lead(access),
             "can_write": {c.value: services.write_allowed(access, c) for c in Category},
+            "meetings": meetings,
             "goal_form": GoalForm(),
             "agreement_form": AgreementForm(),
         },
@@ -700,3 +705,94 @@ def close(request, pk):
     )
     messages.success(request, _("De casus is gesloten. Hij blijft leesbaar voor het team."))
     return redirect("cases:detail", case.pk)
+
+
+# --- Driegesprek ---------------------------------------------------------------------------
+
+
+@login_required
+def driegesprek_plan(request, pk):
+    case, access = get_case(request, pk)
+    _refuse_write(request, access, Category.AFSPRAKEN, case)
+    form = DriegesprekPlanForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        meeting = form.save(commit=False)
+        meeting.case, meeting.organisation, meeting.created_by = (
+            case,
+            request.user.organisation,
+            request.user,
+        )
+        meeting.save()
+        services.add_timeline(
+            case,
+            request.user,
+            TimelineKind.DRIEGESPREK,
+            Category.AFSPRAKEN,
+            _("Driegesprek gepland op %(when)s in %(where)s")
+            % {
+                "when": timezone.localtime(meeting.planned_at).strftime("%d-%m-%Y %H:%M"),
+                "where": meeting.location,
+            },
+        )
+        messages.success(request, _("Driegesprek gepland."))
+        return redirect(reverse("cases:detail", args=[case.pk]) + "#driegesprekken")
+    return render(
+        request,
+        "cases/driegesprek_form.html",
+        {"case": case, "form": form, "title": _("Driegesprek plannen")},
+    )
+
+
+@login_required
+def driegesprek_record(request, pk, meeting_pk):
+    case, access = get_case(request, pk)
+    _refuse_write(request, access, Category.AFSPRAKEN, case)
+    meeting = (
+        case.meetings.filter(pk=meeting_pk)
+        .filter(access.readable_filter(Category.AFSPRAKEN))
+        .first()
+    )
+    if meeting is None:
+        raise Http404
+    if meeting.status != MeetingStatus.GEPLAND:
+        messages.error(
+            request, _("Dit driegesprek is al vastgelegd; het verslag wijzigt niet meer.")
+        )
+        return redirect("cases:detail", case.pk)
+    form = DriegesprekRecordForm(request.POST or None, initial={"version": meeting.version})
+    if request.method == "POST" and form.is_valid():
+        meeting.summary = form.cleaned_data["summary"]
+        meeting.status = MeetingStatus.GEHOUDEN
+        try:
+            with transaction.atomic():
+                services.save_versioned(meeting, form, request.user, case)
+                for what, owner, due in form.agreements:
+                    Agreement.objects.create(
+                        case=case,
+                        organisation=request.user.organisation,
+                        created_by=request.user,
+                        what=what,
+                        owner=owner,
+                        due_date=due,
+                    )
+                services.add_timeline(
+                    case,
+                    request.user,
+                    TimelineKind.DRIEGESPREK,
+                    Category.AFSPRAKEN,
+                    _("Driegesprek gehouden"),
+                    body=meeting.summary,
+                )
+        except services.ConflictError:
+            messages.error(
+                request,
+                _("Niet opgeslagen: iemand anders heeft dit driegesprek intussen vastgelegd."),
+            )
+            return redirect("cases:detail", case.pk)
+        messages.success(request, _("Verslag van het driegesprek vastgelegd."))
+        return redirect(reverse("cases:detail", args=[case.pk]) + "#driegesprekken")
+    return render(
+        request,
+        "cases/driegesprek_form.html",
+        {"case": case, "form": form, "meeting": meeting, "title": _("Verslag van het driegesprek")},
+    )

@@ -445,3 +445,62 @@ class TestQueryCounts:
             c.get(detail)
         with django_assert_num_queries(expected_timeline):
             c.get(timeline)
+
+
+class TestDriegesprek:
+    def test_klantmanager_plans_and_records_with_agreements(
+        self, client_for, behandelaar_a, klantmanager_g, case_a
+    ):
+        consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
+        c = client_for(klantmanager_g)
+        c.post(
+            reverse("cases:driegesprek_plan", args=[case_a.pk]),
+            {
+                "planned_at": "2030-01-15T10:00",
+                "location": "Stadskantoor",
+                "participants": "cliënt, behandelaar, klantmanager",
+            },
+        )
+        meeting = case_a.meetings.get()
+        url = reverse("cases:driegesprek_record", args=[case_a.pk, meeting.pk])
+        due = (timezone.localdate() + datetime.timedelta(days=7)).isoformat()
+        past = (timezone.localdate() - datetime.timedelta(days=7)).isoformat()
+        response = c.post(
+            url,
+            {
+                "version": meeting.version,
+                "summary": "Goed gesprek",
+                "what_1": "Proefplaatsing",
+                "owner_1": "Klantmanager",
+                "due_1": past,
+            },
+        )
+        assert "verleden" in response.content.decode()
+        assert not Agreement.objects.exists()
+        c.post(
+            url,
+            {
+                "version": meeting.version,
+                "summary": "Goed gesprek",
+                "what_1": "Proefplaatsing",
+                "owner_1": "Klantmanager",
+                "due_1": due,
+                "what_2": "CV sturen",
+                "owner_2": "Cliënt",
+                "due_2": due,
+            },
+        )
+        meeting.refresh_from_db()
+        assert meeting.status == "gehouden"
+        agreements = set(case_a.agreements.values_list("what", "organisation"))
+        assert agreements == {
+            ("Proefplaatsing", klantmanager_g.organisation_id),
+            ("CV sturen", klantmanager_g.organisation_id),
+        }
+        # Recording again is refused; the report stays as it was.
+        c.post(url, {"version": meeting.version, "summary": "Anders"})
+        meeting.refresh_from_db()
+        assert meeting.summary == "Goed gesprek"
+        # The behandelaar sees the klantmanager's agreements only with consent; own org's
+        # agreements are always visible to the klantmanager.
+        assert "Proefplaatsing" in c.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
