@@ -6,6 +6,7 @@ Views, templates, reports and exports learn what a user may see only through her
 
 from dataclasses import dataclass, field
 
+import structlog
 from django.db import connection, transaction
 from django.db.models import Q
 from guardian.shortcuts import assign_perm, remove_perm
@@ -15,6 +16,8 @@ from portal.constants import Role
 from . import policy
 from .constants import Action, Basis, Category, Outcome
 from .models import AccessLogEntry, Consent
+
+audit = structlog.get_logger("werkpad.audit")
 
 GENESIS_HASH = "0" * 64
 # Serialises appends to the hash chain on PostgreSQL (an arbitrary, fixed lock key).
@@ -275,6 +278,22 @@ def write_log(entries):
             item.hash = item.compute_hash(previous)
             previous = item.hash
         AccessLogEntry.objects.bulk_create(entries)
+    for item in entries:
+        audit.info(
+            "inzagelog",
+            action=item.action,
+            outcome=item.outcome,
+            user_id=item.user_id,
+            role=item.role,
+            client_id=item.client_id,
+            case_id=item.case_id,
+            object_type=item.object_type,
+            object_id=item.object_id,
+            category=item.category,
+            basis=item.basis,
+            consent_id=item.consent_id,
+            request_id=item.request_id,
+        )
     return entries
 
 

@@ -8,6 +8,7 @@ explicit demo mode (``WERKPAD_DEMO=1``, set by ``make run``) or under the test s
 from pathlib import Path
 
 import environ
+import structlog
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -240,6 +241,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Audit events (access log, security events) as structured JSON lines via structlog, next
+# to the append-only table that is the record of truth.
+structlog.configure(
+    processors=[
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.JSONRenderer(sort_keys=True),
+    ],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    cache_logger_on_first_use=True,
+)
 
 # Demo accounts share this password; shown on the sign-in page in demo mode only.
 DEMO_PASSWORD = "demo1234"
