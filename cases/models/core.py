@@ -6,7 +6,7 @@ from guardian.models import UserObjectPermissionBase
 
 from consent.constants import Category
 
-from .constants import (
+from ..constants import (
     Benefit,
     CaseRole,
     CaseStatus,
@@ -18,8 +18,8 @@ from .constants import (
     WishToWork,
     WorkSituationKind,
 )
-from .querysets import CaseQuerySet
-from .validators import mask_bsn, validate_bsn
+from ..querysets import CaseQuerySet
+from ..validators import mask_bsn, validate_bsn
 
 
 class Versioned(models.Model):
