@@ -17,6 +17,7 @@ from consent.models import Consent
 from portal.constants import Role
 
 from . import services
+from .panels import case_panels
 from .constants import CaseStatus, MeetingStatus, TimelineKind
 from .forms import (
     AgreementDoneForm,
@@ -326,6 +327,7 @@ def case_detail(request, pk):
             "can_lead": services.can_lead(access),
             "can_write": {c.value: services.write_allowed(access, c) for c in Category},
             "meetings": meetings,
+        "panels": case_panels(request, case, access),
             "goal_form": GoalForm(),
             "agreement_form": AgreementForm(),
         },

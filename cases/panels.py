@@ -1,0 +1,19 @@
+"""Panels that other apps contribute to the case page.
+
+Each entry is the dotted path of a function ``panel(request, case, access)`` returning
+``None`` (nothing to show for this user) or ``{"template": ..., **data}``. A panel takes its
+data through consent.services like every view, and keeps its query count constant.
+"""
+
+from django.utils.module_loading import import_string
+
+CASE_PANELS = []
+
+
+def case_panels(request, case, access):
+    panels = []
+    for path in CASE_PANELS:
+        panel = import_string(path)(request, case, access)
+        if panel is not None:
+            panels.append(panel)
+    return panels
