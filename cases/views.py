@@ -17,7 +17,6 @@ from consent.models import Consent
 from portal.constants import Role
 
 from . import services
-from .panels import case_panels
 from .constants import CaseStatus, MeetingStatus, TimelineKind
 from .forms import (
     AgreementDoneForm,
@@ -35,6 +34,7 @@ from .forms import (
     WorkSituationForm,
 )
 from .models import Agreement, Case, Client, TimelineEntry, WorkSituation
+from .panels import case_panels
 
 PAGE_SIZE = 25
 TIMELINE_ON_CASE_PAGE = 15
