@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -93,7 +93,7 @@ def worklist(request):
         if data["role"]:
             cases = cases.filter(members__user=user, members__permission__codename=data["role"])
         if data["q"]:
-            cases = _search_by_visible_name(user, cases, data["q"])
+            cases = consent.name_search(user, cases, data["q"])
     cases = (
         cases.prefetch_related(
             Prefetch(
@@ -119,22 +119,6 @@ def worklist(request):
             "can_register": user.role in (Role.BEHANDELAAR, Role.KLANTMANAGER),
             "query_string": _query_without_page(request),
         },
-    )
-
-
-def _search_by_visible_name(user, cases, text):
-    """Search only among names the user may see, so a search never reveals a hidden name."""
-    visible_consent = Consent.objects.active().filter(
-        client=OuterRef("client"),
-        recipient=user.organisation,
-        provider=OuterRef("client__organisation"),
-        categories=Category.IDENTIFICATIE,
-    )
-    words = Q()
-    for word in text.split():
-        words &= Q(client__first_name__icontains=word) | Q(client__last_name__icontains=word)
-    return cases.filter(words).filter(
-        Q(client__organisation=user.organisation) | Exists(visible_consent)
     )
 
 
@@ -327,7 +311,7 @@ def case_detail(request, pk):
             "can_lead": services.can_lead(access),
             "can_write": {c.value: services.write_allowed(access, c) for c in Category},
             "meetings": meetings,
-        "panels": case_panels(request, case, access),
+            "panels": case_panels(request, case, access),
             "goal_form": GoalForm(),
             "agreement_form": AgreementForm(),
         },

@@ -177,6 +177,29 @@ def accesses_for(user, cases):
     return accesses
 
 
+def name_search(user, cases, text):
+    """Narrow ``cases`` to those whose client's name matches ``text`` AND that ``user`` may
+    see the name of, so a search never reveals a hidden name (not even by a row count)."""
+    from django.db.models import Exists, OuterRef
+
+    words = Q()
+    for word in text.split():
+        words &= Q(client__first_name__icontains=word) | Q(client__last_name__icontains=word)
+    purposes = policy.purposes_for(policy.CASE_ROLES_BY_ROLE.get(user.role, ()))
+    consented = Consent.objects.active().filter(
+        client=OuterRef("client"),
+        recipient_id=user.organisation_id,
+        provider=OuterRef("client__organisation"),
+        purpose__in=purposes,
+        categories=Category.IDENTIFICATIE,
+    )
+    if not policy.role_allows(user.role, Category.IDENTIFICATIE, Action.READ):
+        return cases.none()
+    return cases.filter(words).filter(
+        Q(client__organisation_id=user.organisation_id) | Exists(consented)
+    )
+
+
 # --- Team membership (guardian object permissions on Case) -------------------------------
 
 

@@ -504,3 +504,41 @@ class TestDriegesprek:
         # The behandelaar sees the klantmanager's agreements only with consent; own org's
         # agreements are always visible to the klantmanager.
         assert "Proefplaatsing" in c.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
+
+
+def test_search_never_reveals_a_name_consented_for_another_purpose(
+    client_for, behandelaar_a, klantmanager_g, case_a
+):
+    """A consent for identification with a purpose that does not fit the klantmanager's
+    case role does not show the name, so searching for it must not find the row either."""
+    from consent.constants import ConsentMethod, Purpose
+    from consent.models import Consent
+
+    consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
+    record = Consent.objects.create(
+        client=case_a.client,
+        provider=behandelaar_a.organisation,
+        recipient=klantmanager_g.organisation,
+        purpose=Purpose.CASUSBESPREKING,
+        valid_from=timezone.localdate(),
+        valid_until=timezone.localdate() + datetime.timedelta(days=30),
+        method=ConsentMethod.DIGITAAL,
+        purpose_explained=True,
+        recorded_by=behandelaar_a,
+    )
+    record.categories.set([Category.IDENTIFICATIE])
+    c = client_for(klantmanager_g)
+    assert "Geen casussen gevonden" in c.get("/", {"q": "Jansen"}).content.decode()
+    fitting = Consent.objects.create(
+        client=case_a.client,
+        provider=behandelaar_a.organisation,
+        recipient=klantmanager_g.organisation,
+        purpose=Purpose.REINTEGRATIE,
+        valid_from=timezone.localdate(),
+        valid_until=timezone.localdate() + datetime.timedelta(days=30),
+        method=ConsentMethod.DIGITAAL,
+        purpose_explained=True,
+        recorded_by=behandelaar_a,
+    )
+    fitting.categories.set([Category.IDENTIFICATIE])
+    assert "Eva Jansen" in c.get("/", {"q": "Jansen"}).content.decode()
