@@ -216,11 +216,12 @@ def remove_member(case, user):
 
 
 def team_of(case):
-    """[(user, case_role)] for the case, in one query."""
+    """[(user, case role label)] for the case, in one query."""
+    from cases.constants import CaseRole
     from cases.models import CaseMember
 
     return [
-        (member.user, member.permission.codename)
+        (member.user, CaseRole(member.permission.codename).label)
         for member in CaseMember.objects.filter(content_object=case)
         .select_related("user__organisation", "permission")
         .order_by("permission__codename", "user__last_name")
