@@ -29,5 +29,6 @@ urlpatterns = [
         views.driegesprek_record,
         name="driegesprek_record",
     ),
+    path("casussen/<int:pk>/voortgangsrapportage/", views.progress_report, name="progress_report"),
     path("uitnodigingen/<int:invitation_pk>/", views.respond, name="respond"),
 ]

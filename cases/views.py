@@ -15,6 +15,8 @@ from consent import services as consent
 from consent.constants import Action, Category
 from consent.models import Consent
 from portal.constants import Role
+from portal.models import ReportType
+from portal.reports import request_report
 
 from . import services
 from .constants import CaseStatus, MeetingStatus, TimelineKind
@@ -782,3 +784,17 @@ def driegesprek_record(request, pk, meeting_pk):
         "cases/driegesprek_form.html",
         {"case": case, "form": form, "meeting": meeting, "title": _("Verslag van het driegesprek")},
     )
+
+
+@require_POST
+@login_required
+def progress_report(request, pk):
+    case, access = get_case(request, pk)
+    report = request_report(
+        request.user,
+        ReportType.VOORTGANG,
+        _("Voortgangsrapportage casus %(n)s") % {"n": case.pk},
+        case=case,
+        client=case.client,
+    )
+    return redirect("portal:report_detail", report.pk)

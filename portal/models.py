@@ -1,9 +1,11 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .constants import ROLES_BY_ORGANISATION_TYPE, OrganisationType, Role
+from .storage import private_storage
 
 
 class Organisation(models.Model):
@@ -107,3 +109,93 @@ class User(AbstractUser):
 
     def has_role(self, *roles):
         return self.role in roles
+
+
+class ReportType(models.TextChoices):
+    VOORTGANG = "voortgang", _("Voortgangsrapportage")
+    LEIDRAAD = "leidraad", _("Samenvatting gespreksleidraad")
+    TOESTEMMINGSVERKLARING = "toestemmingsverklaring", _("Toestemmingsverklaring")
+    TOESTEMMINGSOVERZICHT = "toestemmingsoverzicht", _("Overzicht toestemmingen")
+    AVG_INZAGE = "avg_inzage", _("AVG-inzage")
+    IPS_MODELGETROUWHEID = "ips_modelgetrouwheid", _("IPS-modelgetrouwheid")
+    IPS_RESULTATEN = "ips_resultaten", _("IPS-resultaten per kwartaal")
+
+
+class ReportStatus(models.TextChoices):
+    WACHTRIJ = "wachtrij", _("In wachtrij")
+    BEZIG = "bezig", _("Bezig")
+    KLAAR = "klaar", _("Klaar")
+    MISLUKT = "mislukt", _("Mislukt")
+
+
+class Report(models.Model):
+    """A PDF report requested by one user. Its state lives here (not in the broker), so a
+    beat task can re-enqueue what a lost message left behind."""
+
+    type = models.CharField(_("soort"), max_length=30, choices=ReportType.choices)
+    title = models.CharField(_("titel"), max_length=200)
+    requested_by = models.ForeignKey(
+        "portal.User",
+        verbose_name=_("aangevraagd door"),
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisatie"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+    )
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("casus"),
+        on_delete=models.PROTECT,
+        related_name="reports",
+        null=True,
+        blank=True,
+    )
+    client = models.ForeignKey(
+        "cases.Client",
+        verbose_name=_("cliënt"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # What the rendered PDF holds: [[holder organisation id, category], ...]; re-checked
+    # against the access policy at every download.
+    contents = models.JSONField(_("inhoud"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.WACHTRIJ
+    )
+    attempts = models.PositiveSmallIntegerField(_("pogingen"), default=0)
+    error = models.TextField(_("foutmelding"), blank=True)
+    file = models.FileField(
+        _("bestand"), upload_to="rapporten/%Y/%m/", storage=private_storage, blank=True
+    )
+    created_at = models.DateTimeField(_("aangevraagd op"), default=timezone.now)
+    started_at = models.DateTimeField(_("gestart op"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("klaar op"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rapport")
+        verbose_name_plural = _("rapporten")
+        ordering = ["-created_at"]
+        indexes = [
+            # The beat sweep: reports waiting or busy for too long.
+            models.Index(fields=["status", "created_at"], name="report_status_created_idx"),
+            # "Mijn rapporten": a user's own reports, newest first.
+            models.Index(fields=["requested_by", "-created_at"], name="report_requester_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="klaar") | ~models.Q(file=""),
+                name="report_ready_has_file",
+                violation_error_message=_("Een klaar rapport heeft een bestand."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title

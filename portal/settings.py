@@ -233,6 +233,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
+# Publishing must not hang a web request when Redis is down: the report stays "in
+# wachtrij" in the database and the beat sweep sends it later.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] = 2
+CELERY_BEAT_SCHEDULE = {
+    "rapporten-opnieuw-versturen": {"task": "portal.tasks.requeue_stuck_reports", "schedule": 60.0},
+    "rapporten-opruimen": {"task": "portal.tasks.purge_expired_reports", "schedule": 3600.0},
+}
+WERKPAD_REPORT_RETENTION_DAYS = env.int("WERKPAD_REPORT_RETENTION_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,38 @@
 from celery import shared_task
+from django.conf import settings
 
 
 @shared_task(acks_late=True)
 def ping():
     """A trivial task: proves that the broker and a worker are reachable."""
     return "pong"
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(Exception,),
+    max_retries=2,
+    retry_backoff=2,
+    retry_jitter=False,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+)
+def render_report(report_id):
+    from .reports import render
+
+    report = render(report_id)
+    return report.status
+
+
+@shared_task(acks_late=True)
+def requeue_stuck_reports():
+    from .reports import requeue_stuck
+
+    return requeue_stuck()
+
+
+@shared_task(acks_late=True)
+def purge_expired_reports():
+    from .reports import purge_expired
+
+    return purge_expired()

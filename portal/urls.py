@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from cases import views as case_views
 
-from . import views
+from . import report_views, views
 
 app_name = "portal"
 
@@ -14,6 +14,8 @@ portal_patterns = [
     path("beheer/gebruikers/<int:pk>/", views.user_edit, name="user_edit"),
     path("beheer/gebruikers/<int:pk>/actief/", views.user_set_active, name="user_set_active"),
     path("gezondheid/", views.health, name="health"),
+    path("rapporten/<int:pk>/", report_views.report_detail, name="report_detail"),
+    path("rapporten/<int:pk>/download/", report_views.report_download, name="report_download"),
 ]
 
 urlpatterns = [

@@ -1,0 +1,77 @@
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from consent import services as consent
+from consent.constants import Action
+
+from .models import Report, ReportStatus
+from .reports import builder_for
+
+
+def get_report(request, pk):
+    """A report belongs to whoever requested it; anyone else gets a 404 (logged)."""
+    report = Report.objects.select_related("case", "client").filter(pk=pk).first()
+    if report is None:
+        raise Http404
+    if report.requested_by_id != request.user.pk:
+        consent.log_denied(
+            request,
+            request.user,
+            object_type="rapport",
+            object_id=report.pk,
+            client=report.client_id or (report.case.client_id if report.case else None),
+            case=report.case_id,
+            action=Action.EXPORT,
+        )
+        raise Http404
+    return report
+
+
+@never_cache
+@login_required
+def report_detail(request, pk):
+    report = get_report(request, pk)
+    template = "reports/_status.html" if request.htmx else "reports/detail.html"
+    return render(
+        request, template, {"report": report, "ready": report.status == ReportStatus.KLAAR}
+    )
+
+
+@login_required
+def report_download(request, pk):
+    """Re-checks the access policy now: a report made before consent was withdrawn (or the
+    user left the team) can no longer be downloaded. Every download is logged (export)."""
+    report = get_report(request, pk)
+    _build, may_download = builder_for(report.type)
+    client_id = report.client_id or (report.case.client_id if report.case else None)
+    if report.status != ReportStatus.KLAAR or not may_download(request.user, report):
+        consent.log_denied(
+            request,
+            request.user,
+            object_type="rapport",
+            object_id=report.pk,
+            client=client_id,
+            case=report.case_id,
+            action=Action.EXPORT,
+        )
+        raise Http404
+    consent.log(
+        request,
+        request.user,
+        decision=consent.Decision(True, "eigen_organisatie"),
+        action=Action.EXPORT,
+        object_type="rapport",
+        object_id=report.pk,
+        client=client_id,
+        case=report.case_id,
+    )
+    response = FileResponse(
+        report.file.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"werkpad-rapport-{report.pk}.pdf",
+    )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,168 @@
+"""The report machinery: request, render (in a Celery worker, with WeasyPrint), download.
+
+Each domain provides a *builder* for its report types, registered in ``BUILDERS`` by
+dotted path. A builder is a function ``build(report) -> Built`` that gathers the data
+through consent.services for ``report.requested_by`` at render time, and a function
+``may_download(user, report) -> bool`` re-checks the access policy at every download.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from .models import Report, ReportStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+
+# report type -> module with build(report) and may_download(user, report)
+BUILDERS = {
+    "voortgang": "cases.reports",
+}
+
+
+@dataclass
+class Built:
+    """What a builder returns: the template and its context, and what the PDF holds."""
+
+    template: str
+    context: dict
+    contents: set = field(default_factory=set)  # {(holder organisation id, category)}
+    confidential: bool = True
+
+
+def builder_for(report_type):
+    return import_string(BUILDERS[report_type] + ".build"), import_string(
+        BUILDERS[report_type] + ".may_download"
+    )
+
+
+def request_report(user, report_type, title, *, case=None, client=None, params=None):
+    """Create the report record and dispatch the render task once the transaction commits.
+    If the broker is down the record stays "in wachtrij" and the beat sweep sends it later."""
+    report = Report.objects.create(
+        type=report_type,
+        title=title[:200],
+        requested_by=user,
+        organisation=user.organisation,
+        case=case,
+        client=client,
+        params=params or {},
+    )
+    transaction.on_commit(lambda: dispatch(report.pk))
+    return report
+
+
+def dispatch(report_id):
+    from .tasks import render_report
+
+    try:
+        render_report.apply_async(args=[report_id], retry=False)
+    except Exception:  # broker unreachable: the sweep re-sends it
+        logger.warning(
+            "Rapport %s kon niet naar de wachtrij; de controle stuurt het later.", report_id
+        )
+
+
+def render_pdf(html, base_url):
+    """HTML to PDF. WeasyPrint is imported here only, so web processes stay light."""
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=base_url).write_pdf()
+
+
+def render(report_id):
+    """The task body: idempotent (a finished report is not rendered twice)."""
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report_id)
+        if report.status == ReportStatus.KLAAR:
+            return report
+        if report.attempts >= MAX_ATTEMPTS:
+            report.status = ReportStatus.MISLUKT
+            report.save(update_fields=["status"])
+            return report
+        report.status = ReportStatus.BEZIG
+        report.attempts += 1
+        report.started_at = timezone.now()
+        report.save(update_fields=["status", "attempts", "started_at"])
+    try:
+        build, _may = builder_for(report.type)
+        built = build(report)
+        html = render_to_string(
+            built.template,
+            {
+                **built.context,
+                "report": report,
+                "generated_at": timezone.now(),
+                "confidential": built.confidential,
+            },
+        )
+        pdf = render_pdf(html, base_url=str(settings.BASE_DIR))
+    except Exception:
+        logger.exception("Rapport %s mislukt (poging %s)", report.pk, report.attempts)
+        failed = report.attempts >= MAX_ATTEMPTS
+        Report.objects.filter(pk=report.pk).update(
+            status=ReportStatus.MISLUKT if failed else ReportStatus.WACHTRIJ,
+            error=_(
+                "Het rapport kon niet worden gemaakt. Probeer het later opnieuw of neem "
+                "contact op met de beheerder."
+            )
+            if failed
+            else "",
+        )
+        if not failed:
+            raise
+        return Report.objects.get(pk=report.pk)
+    # Only a complete PDF is stored; the status flips in the same transaction.
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report.pk)
+        if report.status == ReportStatus.KLAAR:  # another attempt finished first
+            return report
+        report.file.save(f"rapport-{report.pk}.pdf", ContentFile(pdf), save=False)
+        report.contents = sorted([list(item) for item in built.contents])
+        report.status = ReportStatus.KLAAR
+        report.finished_at = timezone.now()
+        report.error = ""
+        report.save()
+    return report
+
+
+def requeue_stuck(older_than=datetime.timedelta(minutes=2)):
+    """Re-send reports waiting too long (lost broker message) or busy longer than the task
+    time limit (worker died). Returns the ids sent."""
+    now = timezone.now()
+    busy_limit = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+    ids = list(
+        Report.objects.filter(
+            status=ReportStatus.WACHTRIJ, created_at__lt=now - older_than
+        ).values_list("pk", flat=True)
+    ) + list(
+        Report.objects.filter(status=ReportStatus.BEZIG, started_at__lt=busy_limit).values_list(
+            "pk", flat=True
+        )
+    )
+    for report_id in ids:
+        dispatch(report_id)
+    return ids
+
+
+def purge_expired(now=None):
+    """Delete report files (and records) past the retention period."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.WERKPAD_REPORT_RETENTION_DAYS)
+    removed = 0
+    for report in Report.objects.filter(created_at__lt=cutoff):
+        if report.file:
+            report.file.delete(save=False)
+        report.delete()
+        removed += 1
+    return removed
