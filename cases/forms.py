@@ -6,7 +6,7 @@ from consent.constants import Category
 from portal.constants import OrganisationType
 from portal.models import Organisation, User
 
-from .constants import CaseRole, CaseStatus, WorkSituationKind
+from .constants import CaseRole, CaseStatus, GoalStatus, WorkSituationKind
 from .models import Agreement, Client, Driegesprek, Goal, WorkSituation
 from .validators import validate_bsn
 
@@ -301,3 +301,8 @@ class DriegesprekRecordForm(forms.Form):
             if what and owner and due and due >= today:
                 self.agreements.append((what, owner, due))
         return cleaned
+
+
+class GoalStatusForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(label=_("Status"), choices=GoalStatus.choices)

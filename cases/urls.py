@@ -13,6 +13,7 @@ urlpatterns = [
     path("casussen/<int:pk>/werk-besproken/", views.work_discussed, name="work_discussed"),
     path("casussen/<int:pk>/notitie/", views.note_create, name="note_create"),
     path("casussen/<int:pk>/doelen/", views.goal_create, name="goal_create"),
+    path("casussen/<int:pk>/doelen/<int:goal_pk>/status/", views.goal_status, name="goal_status"),
     path("casussen/<int:pk>/afspraken/", views.agreement_create, name="agreement_create"),
     path(
         "casussen/<int:pk>/afspraken/<int:agreement_pk>/gedaan/",

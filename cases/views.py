@@ -19,7 +19,7 @@ from portal.models import ReportType
 from portal.reports import request_report
 
 from . import services
-from .constants import CaseStatus, MeetingStatus, TimelineKind
+from .constants import CaseStatus, GoalStatus, MeetingStatus, TimelineKind
 from .forms import (
     AgreementDoneForm,
     AgreementForm,
@@ -27,6 +27,7 @@ from .forms import (
     DriegesprekPlanForm,
     DriegesprekRecordForm,
     GoalForm,
+    GoalStatusForm,
     InviteForm,
     NoteForm,
     ReferralForm,
@@ -315,6 +316,7 @@ def case_detail(request, pk):
             "meetings": meetings,
             "panels": case_panels(request, case, access),
             "goal_form": GoalForm(),
+            "goal_statuses": GoalStatus.choices,
             "agreement_form": AgreementForm(),
         },
     )
@@ -798,3 +800,29 @@ def progress_report(request, pk):
         client=case.client,
     )
     return redirect("portal:report_detail", report.pk)
+
+
+@require_POST
+@login_required
+def goal_status(request, pk, goal_pk):
+    case, access = get_case(request, pk)
+    goal = case.goals.filter(pk=goal_pk).filter(access.readable_filter(Category.AFSPRAKEN)).first()
+    if goal is None or not services.write_allowed(access, Category.AFSPRAKEN):
+        raise Http404
+    form = GoalStatusForm(request.POST)
+    if form.is_valid():
+        goal.status = form.cleaned_data["status"]
+        try:
+            services.save_versioned(goal, form, request.user, case)
+        except services.ConflictError as conflict:
+            messages.error(
+                request,
+                _(
+                    "Niet opgeslagen: iemand anders heeft dit doel intussen gewijzigd "
+                    "(%(what)s). Bekijk de nieuwe stand en probeer het opnieuw."
+                )
+                % {"what": ", ".join(f"{label}: {value}" for label, value in conflict.changes)},
+            )
+        else:
+            messages.success(request, _("Status van het doel bijgewerkt."))
+    return redirect(reverse("cases:detail", args=[case.pk]) + "#doelen")

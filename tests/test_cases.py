@@ -542,3 +542,28 @@ def test_search_never_reveals_a_name_consented_for_another_purpose(
     )
     fitting.categories.set([Category.IDENTIFICATIE])
     assert "Eva Jansen" in c.get("/", {"q": "Jansen"}).content.decode()
+
+
+def test_goal_status_change_is_versioned_and_kept_as_history(
+    client_for, behandelaar_a, behandelaar_a2, case_a
+):
+    from cases.models import Goal
+
+    consent.add_member(case_a, behandelaar_a2, CaseRole.BEHANDELAAR)
+    goal = Goal.objects.create(
+        case=case_a,
+        organisation=behandelaar_a.organisation,
+        created_by=behandelaar_a,
+        domain="maatschappelijk",
+        description="Betaald werk",
+    )
+    url = reverse("cases:goal_status", args=[case_a.pk, goal.pk])
+    client_for(behandelaar_a).post(url, {"version": 1, "status": "bereikt"})
+    response = client_for(behandelaar_a2).post(
+        url, {"version": 1, "status": "gestopt"}, follow=True
+    )
+    goal.refresh_from_db()
+    assert (goal.status, goal.version) == ("bereikt", 2)
+    assert "iemand anders" in response.content.decode()
+    change = ChangeRecord.objects.get(object_type="goal")
+    assert (change.field, change.old_value, change.new_value) == ("status", "Loopt", "Bereikt")
