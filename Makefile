@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
-TEST_PACKAGES := $(RUN_PACKAGES) redis-server redis-tools chromium poppler-utils postgresql
+TEST_PACKAGES := $(RUN_PACKAGES) redis-server redis-tools chromium poppler-utils postgresql gettext
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test lint format demo-db
