@@ -1,4 +1,3 @@
-from allauth.account.forms import ResetPasswordForm
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .constants import Role
 from .forms import OrganisationUserForm
+from .invitations import send_invitation
 from .models import User
 
 
@@ -30,11 +30,6 @@ def role_required(*roles):
         return wrapped
 
     return decorator
-
-
-@login_required
-def home(request):
-    return render(request, "portal/home.html")
 
 
 def _get_organisation_user(request, pk):
@@ -57,10 +52,7 @@ def user_create(request):
         user = form.save(commit=False)
         user.set_unusable_password()
         user.save()
-        # The invitation is allauth's password-reset mail: the new user picks a password.
-        invite = ResetPasswordForm(data={"email": user.email})
-        if invite.is_valid():
-            invite.save(request)
+        send_invitation(request, user, invited_by=request.user)
         messages.success(
             request,
             _("Account voor %(name)s aangemaakt. Er is een uitnodiging gestuurd naar %(email)s.")
