@@ -17,9 +17,7 @@ $(VENV)/.installed: pyproject.toml
 
 run: $(VENV)/.installed
 	bin/ensure-system-packages $(RUN_PACKAGES)
-	WERKPAD_DEMO=1 $(PY) manage.py migrate --no-input
-	WERKPAD_DEMO=1 $(PY) manage.py load_demo
-	WERKPAD_DEMO=1 $(PY) manage.py runserver 127.0.0.1:8000
+	bin/run-demo
 
 test: $(VENV)/.installed
 	bin/ensure-system-packages $(TEST_PACKAGES)

@@ -133,7 +133,7 @@ def _check_worker():
     from .celery import app
 
     try:
-        replies = app.control.ping(timeout=1.0)
+        replies = app.control.ping(timeout=1.0, limit=1)
     except Exception:
         return "onbereikbaar"
     return "ok" if replies else "onbereikbaar"

@@ -5,7 +5,6 @@ Playwright never downloads a browser here: it drives the system Chromium (apt pa
 cookies and sessions never leak from one test to the next.
 """
 
-from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -85,10 +84,6 @@ def page(browser, live_server):
 
 def _record_console_error(errors, msg):
     if msg.type != "error":
-        return
-    # Chromium asks every site for /favicon.ico; Werkpad has none yet, so that one 404 is
-    # browser housekeeping, not a fault of the page under test.
-    if urlsplit(msg.location.get("url", "")).path == "/favicon.ico":
         return
     errors.append(f"{msg.text} ({msg.location.get('url', '')})")
 
