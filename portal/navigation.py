@@ -9,6 +9,10 @@ from .constants import Role
 NAVIGATION = [
     ("portal:home", _("Mijn werkvoorraad"), set(Role)),
     ("portal:user_list", _("Gebruikers"), {Role.BEHEERDER}),
+    ("ips:caseload", _("IPS-caseload"), {Role.TRAJECTBEGELEIDER}),
+    ("ips:contacts", _("Werkgeverscontacten"), {Role.TRAJECTBEGELEIDER}),
+    ("ips:results", _("Resultaten"), {Role.TRAJECTBEGELEIDER}),
+    ("ips:fidelity_list", _("Modelgetrouwheid"), {Role.TRAJECTBEGELEIDER}),
 ]
 
 

@@ -13,6 +13,7 @@ portal_patterns = [
     path("beheer/gebruikers/nieuw/", views.user_create, name="user_create"),
     path("beheer/gebruikers/<int:pk>/", views.user_edit, name="user_edit"),
     path("beheer/gebruikers/<int:pk>/actief/", views.user_set_active, name="user_set_active"),
+    path("beheer/gebruikers/<int:pk>/mfa-reset/", views.user_reset_mfa, name="user_reset_mfa"),
     path("gezondheid/", views.health, name="health"),
     path("rapporten/<int:pk>/", report_views.report_detail, name="report_detail"),
     path("rapporten/<int:pk>/download/", report_views.report_download, name="report_download"),
@@ -21,6 +22,8 @@ portal_patterns = [
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("", include("cases.urls")),
+    path("", include("consent.urls")),
+    path("", include("ips.urls")),
     path("accounts/", include("allauth.urls")),
     path("django-admin/", admin.site.urls),
 ]

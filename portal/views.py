@@ -1,3 +1,6 @@
+import structlog
+from allauth.account.decorators import reauthentication_required
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +16,8 @@ from .constants import Role
 from .forms import OrganisationUserForm
 from .invitations import send_invitation
 from .models import User
+
+audit = structlog.get_logger("werkpad.audit")
 
 
 def role_required(*roles):
@@ -46,6 +51,7 @@ def user_list(request):
 
 
 @role_required(Role.BEHEERDER)
+@reauthentication_required(allow_get=True)
 def user_create(request):
     form = OrganisationUserForm(request.POST or None, organisation=request.user.organisation)
     if request.method == "POST" and form.is_valid():
@@ -63,6 +69,7 @@ def user_create(request):
 
 
 @role_required(Role.BEHEERDER)
+@reauthentication_required(allow_get=True)
 def user_edit(request, pk):
     subject = _get_organisation_user(request, pk)
     form = OrganisationUserForm(
@@ -80,6 +87,7 @@ def user_edit(request, pk):
 
 @require_POST
 @role_required(Role.BEHEERDER)
+@reauthentication_required
 def user_set_active(request, pk):
     subject = _get_organisation_user(request, pk)
     activate = request.POST.get("actief") == "1"
@@ -95,6 +103,33 @@ def user_set_active(request, pk):
                 request,
                 _("%(name)s is gedeactiveerd en kan niet meer inloggen.") % {"name": subject},
             )
+    return redirect("portal:user_list")
+
+
+@require_POST
+@role_required(Role.BEHEERDER)
+@reauthentication_required
+def user_reset_mfa(request, pk):
+    """A user who lost their phone: remove their second factor so they set up a new one at
+    the next sign-in. Re-authentication first; the reset is an audit event."""
+    subject = _get_organisation_user(request, pk)
+    removed, _detail = Authenticator.objects.filter(user=subject).delete()
+    audit.info(
+        "mfa_reset",
+        by_user_id=request.user.pk,
+        user_id=subject.pk,
+        organisation_id=subject.organisation_id,
+        removed=removed,
+        request_id=getattr(request, "request_id", ""),
+    )
+    messages.success(
+        request,
+        _(
+            "De tweede factor van %(name)s is verwijderd. Bij de volgende keer inloggen stelt "
+            "%(name)s een nieuwe in."
+        )
+        % {"name": subject},
+    )
     return redirect("portal:user_list")
 
 

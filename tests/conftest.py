@@ -5,6 +5,7 @@ GGZ A (with IPS) and GGZ B are care providers, Gemeente G and UWV U are Werk & I
 """
 
 import os
+import time
 
 import pytest
 
@@ -100,6 +101,15 @@ def client_for(client):
         client.logout()
         if user is not None:
             client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            # As if the user just confirmed their password: allauth's re-authentication
+            # check for sensitive actions looks at this record (tests of the re-authentication
+            # itself use a client without it).
+            session = client.session
+            session["account_authentication_methods"] = [
+                {"method": "password", "at": time.time(), "reauthenticated": True}
+            ]
+            session["account_authentication_methods_user"] = str(user.pk)
+            session.save()
         return client
 
     return _client_for

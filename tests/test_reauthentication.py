@@ -1,0 +1,47 @@
+"""Sensitive actions ask for the password again (allauth re-authentication), and a
+beheerder can reset a user's second factor, which is an audit event."""
+
+from allauth.mfa.models import Authenticator
+from django.urls import reverse
+from structlog.testing import capture_logs
+
+from .conftest import PASSWORD
+
+
+def test_role_change_asks_for_the_password_first_then_goes_through(client, beheerder_a, jobcoach_a):
+    client.force_login(beheerder_a, backend="django.contrib.auth.backends.ModelBackend")
+    url = reverse("portal:user_set_active", args=[jobcoach_a.pk])
+    response = client.post(url, {"actief": "0"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    jobcoach_a.refresh_from_db()
+    assert jobcoach_a.is_active is True  # nothing happened yet
+
+    wrong = client.post(response["Location"], {"password": "fout"})
+    assert wrong.status_code == 200
+    jobcoach_a.refresh_from_db()
+    assert jobcoach_a.is_active is True
+
+    client.post(response["Location"], {"password": PASSWORD})
+    jobcoach_a.refresh_from_db()
+    assert jobcoach_a.is_active is False  # the suspended request was resumed
+
+
+def test_beheerder_resets_mfa_of_own_user_only(client_for, beheerder_a, beheerder_g, jobcoach_a):
+    Authenticator.objects.create(user=jobcoach_a, type=Authenticator.Type.TOTP, data={"s": "x"})
+    url = reverse("portal:user_reset_mfa", args=[jobcoach_a.pk])
+    assert client_for(beheerder_g).post(url).status_code == 404
+    assert Authenticator.objects.filter(user=jobcoach_a).exists()
+    with capture_logs() as events:
+        response = client_for(beheerder_a).post(url)
+    assert response.status_code == 302
+    assert not Authenticator.objects.filter(user=jobcoach_a).exists()
+    resets = [e for e in events if e["event"] == "mfa_reset"]
+    assert [(e["by_user_id"], e["user_id"]) for e in resets] == [(beheerder_a.pk, jobcoach_a.pk)]
+
+
+def test_other_roles_cannot_reset_mfa(client_for, behandelaar_a, jobcoach_a):
+    Authenticator.objects.create(user=jobcoach_a, type=Authenticator.Type.TOTP, data={"s": "x"})
+    url = reverse("portal:user_reset_mfa", args=[jobcoach_a.pk])
+    assert client_for(behandelaar_a).post(url).status_code == 403
+    assert Authenticator.objects.filter(user=jobcoach_a).exists()
