@@ -7,7 +7,9 @@ data through consent.services like every view, and keeps its query count constan
 
 from django.utils.module_loading import import_string
 
-CASE_PANELS = []
+CASE_PANELS = [
+    "ips.views.case_panel",
+]
 
 
 def case_panels(request, case, access):

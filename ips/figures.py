@@ -1,0 +1,300 @@
+"""Derived IPS figures: rapid job search, caseload, employer contacts per week, and the
+team dashboard per quarter. Aggregates only: nothing here returns a client's name.
+
+The dashboard reads a fixed number of queries (rows of one organisation's trajectories and
+placements, contacts grouped by coach and quarter, the coaches) and computes in Python, so
+its query count does not depend on the number of trajectories.
+"""
+
+import datetime
+import statistics
+from dataclasses import dataclass
+
+from django.db.models import BooleanField, Count, ExpressionWrapper
+from django.db.models.functions import TruncQuarter
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.constants import Role
+
+from .constants import (
+    CASELOAD_MAX,
+    EMPLOYER_CONTACTS_PER_WEEK_NORM,
+    RAPID_SEARCH_DAYS,
+    Phase,
+)
+from .querysets import COMPETITIVE
+
+# --- One trajectory ---------------------------------------------------------------------------
+
+
+def referred_on(trajectory):
+    return timezone.localdate(trajectory.referred_at)
+
+
+@dataclass(frozen=True)
+class RapidSearch:
+    days: int | None  # referral -> first employer contact, None if no contact yet
+    waiting: int | None  # days since referral without any contact (open trajectories)
+    flagged: bool
+
+
+def rapid_search(trajectory, first_contact_on, today=None):
+    """Days from referral to the first employer contact for this client; flagged when that
+    took (or is taking) more than 30 days."""
+    today = today or timezone.localdate()
+    start = referred_on(trajectory)
+    if first_contact_on is not None:
+        days = (first_contact_on - start).days
+        return RapidSearch(days, None, days > RAPID_SEARCH_DAYS)
+    if trajectory.phase == Phase.AFGESLOTEN:
+        return RapidSearch(None, None, False)
+    waiting = (today - start).days
+    return RapidSearch(None, waiting, waiting > RAPID_SEARCH_DAYS)
+
+
+def caseload_flagged(count):
+    return count > CASELOAD_MAX
+
+
+def contacts_per_week(count, start, end):
+    """Average per week over the days [start, end]."""
+    days = (end - start).days + 1
+    if days <= 0:
+        return 0.0
+    return round(count / (days / 7), 1)
+
+
+def week_bounds(day):
+    monday = day - datetime.timedelta(days=day.weekday())
+    return monday, monday + datetime.timedelta(days=6)
+
+
+# --- Quarters -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    year: int
+    number: int
+
+    @classmethod
+    def containing(cls, day):
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    @classmethod
+    def parse(cls, text, default):
+        """'2026-1' -> Quarter(2026, 1); anything else -> default."""
+        try:
+            year, number = (int(part) for part in str(text).split("-"))
+        except (TypeError, ValueError):
+            return default
+        if not (2000 <= year <= 2100 and 1 <= number <= 4):
+            return default
+        return cls(year, number)
+
+    @property
+    def start(self):
+        return datetime.date(self.year, 3 * self.number - 2, 1)
+
+    @property
+    def end(self):
+        return self.next().start - datetime.timedelta(days=1)
+
+    def next(self):
+        return Quarter(self.year + self.number // 4, self.number % 4 + 1)
+
+    def previous(self):
+        return Quarter(self.year - (self.number == 1), (self.number - 2) % 4 + 1)
+
+    @property
+    def slug(self):
+        return f"{self.year}-{self.number}"
+
+    @property
+    def label(self):
+        return _("K%(n)s %(year)s") % {"n": self.number, "year": self.year}
+
+    def __str__(self):
+        return self.label
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def percentage(part, whole):
+    return round(100 * part / whole) if whole else None
+
+
+# --- The team dashboard ---------------------------------------------------------------------
+
+
+def _load(organisation, span_start, span_end):
+    """Four queries, whatever the number of trajectories."""
+    from portal.models import User
+
+    from .models import EmployerContact, Placement, Trajectory
+
+    trajectories = [
+        {**row, "referred_on": timezone.localdate(row["referred_at"])}
+        for row in Trajectory.objects.filter(organisation=organisation)
+        .with_first_contact()
+        .values("pk", "coach_id", "phase", "referred_at", "closed_on", "first_contact_on")
+    ]
+    placements = list(
+        Placement.objects.filter(trajectory__organisation=organisation)
+        .annotate(competitive=ExpressionWrapper(COMPETITIVE, output_field=BooleanField()))
+        .values("trajectory_id", "start_date", "end_date", "competitive")
+    )
+    contacts = {
+        (row["coach_id"], Quarter.containing(row["quarter"])): row["n"]
+        for row in EmployerContact.objects.filter(organisation=organisation)
+        .face_to_face()
+        .between(span_start, span_end)
+        .annotate(quarter=TruncQuarter("contacted_on"))
+        .values("coach_id", "quarter")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    coaches = list(
+        User.objects.filter(organisation=organisation, role=Role.TRAJECTBEGELEIDER).order_by(
+            "last_name", "first_name", "pk"
+        )
+    )
+    return trajectories, placements, contacts, coaches
+
+
+def quarter_figures(quarter, trajectories, placements, contact_count, today):
+    """The figures of one quarter for a set of trajectories (a team or one coach).
+
+    - active: referred on or before the quarter's end and not closed before its start;
+    - started / ended: referred / closed within the quarter;
+    - with_work_pct: share of active trajectories with regular paid work (a competitive
+      placement running on at least one day of the quarter);
+    - median_days_first_contact: over trajectories whose first employer contact fell in the
+      quarter, days from referral to that contact;
+    - caseload: open at the quarter's end (or today, for the running quarter);
+    - contacts_per_week: face-to-face employer contacts in the quarter per week elapsed;
+    - median_tenure_weeks: placements running in the quarter, from start to their end or to
+      the quarter's end (or today), median in weeks.
+    """
+    start, end = quarter.start, quarter.end
+    until = min(end, today)
+    active = [
+        t
+        for t in trajectories
+        if t["referred_on"] <= end and (t["closed_on"] is None or t["closed_on"] >= start)
+    ]
+    active_ids = {t["pk"] for t in active}
+    running = [
+        p
+        for p in placements
+        if p["start_date"] <= until and (p["end_date"] is None or p["end_date"] >= start)
+    ]
+    working = {p["trajectory_id"] for p in running if p["competitive"]} & active_ids
+    first_contacts = [
+        (t["first_contact_on"] - t["referred_on"]).days
+        for t in trajectories
+        if t["first_contact_on"] is not None and start <= t["first_contact_on"] <= end
+    ]
+    tenures = [
+        ((min(p["end_date"] or until, until) - p["start_date"]).days + 1) / 7 for p in running
+    ]
+    caseload = sum(
+        1
+        for t in trajectories
+        if t["referred_on"] <= until and (t["closed_on"] is None or t["closed_on"] > until)
+    )
+    tenure = median(tenures)
+    return {
+        "quarter": quarter,
+        "active": len(active),
+        "started": sum(1 for t in trajectories if start <= t["referred_on"] <= end),
+        "ended": sum(1 for t in trajectories if t["closed_on"] and start <= t["closed_on"] <= end),
+        "with_work": len(working),
+        "with_work_pct": percentage(len(working), len(active)),
+        "median_days_first_contact": median(first_contacts),
+        "caseload": caseload,
+        "caseload_flagged": caseload_flagged(caseload),
+        "contacts": contact_count,
+        "contacts_per_week": contacts_per_week(contact_count, start, until)
+        if until >= start
+        else None,
+        "median_tenure_weeks": round(tenure, 1) if tenure is not None else None,
+    }
+
+
+def team_results(organisation, quarter, today=None, trend_quarters=4):
+    """Figures for the IPS team of ``organisation`` in ``quarter``: the team, each coach,
+    and the team's trend over the last ``trend_quarters`` quarters."""
+    today = today or timezone.localdate()
+    trend = [quarter]
+    while len(trend) < trend_quarters:
+        trend.insert(0, trend[0].previous())
+    trajectories, placements, contacts, coaches = _load(organisation, trend[0].start, quarter.end)
+
+    def for_coach(coach_id):
+        ids = {t["pk"] for t in trajectories if t["coach_id"] == coach_id}
+        return (
+            [t for t in trajectories if t["pk"] in ids],
+            [p for p in placements if p["trajectory_id"] in ids],
+        )
+
+    def team_contacts(q):
+        return sum(n for (_coach, q_), n in contacts.items() if q_ == q)
+
+    team = quarter_figures(quarter, trajectories, placements, team_contacts(quarter), today)
+    per_coach = []
+    for coach in coaches:
+        own_t, own_p = for_coach(coach.pk)
+        figures = quarter_figures(
+            quarter, own_t, own_p, contacts.get((coach.pk, quarter), 0), today
+        )
+        figures["coach"] = coach
+        figures["contacts_below_norm"] = (
+            figures["contacts_per_week"] is not None
+            and figures["contacts_per_week"] < EMPLOYER_CONTACTS_PER_WEEK_NORM
+        )
+        per_coach.append(figures)
+    # The team's contacts per week are per coach on average, comparable with the norm.
+    if coaches and team["contacts_per_week"] is not None:
+        team["contacts_per_week"] = round(team["contacts_per_week"] / len(coaches), 1)
+    history = [quarter_figures(q, trajectories, placements, team_contacts(q), today) for q in trend]
+    return {"quarter": quarter, "team": team, "coaches": per_coach, "trend": history}
+
+
+# --- Server-rendered SVG bar charts ------------------------------------------------------------
+
+
+def bar_chart(rows, *, maximum=None, norm=None, width=480, bar_height=28, label_width=150):
+    """Geometry for a horizontal SVG bar chart. ``rows``: [(label, value or None)]. Values
+    None are drawn as an empty bar with "—"."""
+    values = [v for _label, v in rows if v is not None]
+    top = max([maximum or 0, norm or 0, *values, 1])
+    plot = width - label_width - 60
+    bars = []
+    for index, (label, value) in enumerate(rows):
+        length = 0 if value is None else round(plot * value / top, 1)
+        bars.append(
+            {
+                "label": label,
+                "value": "—" if value is None else value,
+                "y": index * bar_height + 4,
+                "text_y": index * bar_height + bar_height / 2 + 4,
+                "width": length,
+                "value_x": label_width + length + 6,
+                "over_norm": norm is not None and value is not None and value > norm,
+            }
+        )
+    height = len(rows) * bar_height + 8
+    return {
+        "bars": bars,
+        "width": width,
+        "height": height,
+        "label_width": label_width,
+        "bar_height": bar_height - 8,
+        "norm_x": label_width + round(plot * norm / top, 1) if norm is not None else None,
+        "norm": norm,
+    }

@@ -1,0 +1,301 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.forms import DateInput
+
+from .constants import (
+    FIDELITY_ITEMS,
+    FIDELITY_SCORE_MAX,
+    FIDELITY_SCORE_MIN,
+    MAX_HOURS_PER_WEEK,
+    CloseReason,
+    Phase,
+)
+from .models import (
+    Beroepsprofiel,
+    EmployerContact,
+    FidelityReview,
+    FollowAlongContact,
+    Placement,
+)
+from .services import allowed_next
+
+
+def not_in_future(value):
+    if value and value > timezone.localdate():
+        raise forms.ValidationError(_("Deze datum ligt in de toekomst."))
+    return value
+
+
+class PhaseForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    to_phase = forms.ChoiceField(label=_("Nieuwe fase"), choices=Phase.choices)
+    changed_on = forms.DateField(label=_("Per datum"), widget=DateInput())
+    wants_paid_work = forms.TypedChoiceField(
+        label=_("Wil de cliënt betaald werk?"),
+        choices=[("", _("Nog niet gevraagd")), ("ja", _("Ja")), ("nee", _("Nee"))],
+        coerce=lambda v: {"ja": True, "nee": False}.get(v),
+        empty_value=None,
+        required=False,
+        help_text=_("De enige vraag bij de intake (geen selectie: iedereen die wil, doet mee)."),
+    )
+    close_reason = forms.ChoiceField(
+        label=_("Reden van afsluiten"),
+        choices=[("", "—")] + list(CloseReason.choices),
+        required=False,
+        help_text=_("Alleen bij afsluiten."),
+    )
+    close_note = forms.CharField(
+        label=_("Toelichting bij afsluiten"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    note = forms.CharField(
+        label=_("Toelichting (optioneel)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, trajectory, **kwargs):
+        kwargs.setdefault(
+            "initial", {"version": trajectory.version, "changed_on": timezone.localdate()}
+        )
+        super().__init__(*args, **kwargs)
+        # Any phase is accepted by the field so that a refused move gets the phase
+        # machine's own explanation; only the allowed ones are offered.
+        self.fields["to_phase"].widget.choices = [
+            (p.value, p.label) for p in allowed_next(trajectory)
+        ]
+        if trajectory.phase != Phase.INTAKE:
+            del self.fields["wants_paid_work"]
+        elif trajectory.wants_paid_work is not None:
+            self.fields["wants_paid_work"].initial = "ja" if trajectory.wants_paid_work else "nee"
+        if Phase.AFGESLOTEN not in allowed_next(trajectory):
+            del self.fields["close_reason"]
+            del self.fields["close_note"]
+
+    def clean_changed_on(self):
+        return not_in_future(self.cleaned_data["changed_on"])
+
+
+class ProfileForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Beroepsprofiel
+        fields = [
+            "disclosure",
+            "disclosure_note",
+            "work_history",
+            "education",
+            "preferred_sectors",
+            "preferred_hours",
+            "travel",
+            "strengths",
+            "barriers",
+            "support_needed",
+        ]
+        widgets = {
+            "disclosure": forms.RadioSelect,
+            "disclosure_note": forms.Textarea(attrs={"rows": 3}),
+            "work_history": forms.Textarea(attrs={"rows": 3}),
+            "education": forms.Textarea(attrs={"rows": 2}),
+            "strengths": forms.Textarea(attrs={"rows": 3}),
+            "barriers": forms.Textarea(attrs={"rows": 3}),
+            "support_needed": forms.Textarea(attrs={"rows": 3}),
+        }
+        error_messages = {
+            "preferred_hours": {"max_value": _("Vul hoogstens 60 uur per week in.")},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+
+
+class EmployerContactForm(forms.ModelForm):
+    class Meta:
+        model = EmployerContact
+        fields = ["contacted_on", "employer", "contact_person", "type", "face_to_face", "outcome"]
+        widgets = {"contacted_on": DateInput(), "outcome": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {"contacted_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+
+    def clean_contacted_on(self):
+        return not_in_future(self.cleaned_data["contacted_on"])
+
+
+class PlacementForm(forms.ModelForm):
+    competitive_override = forms.NullBooleanField(
+        label=_("Regulier betaald werk: correctie"),
+        required=False,
+        widget=forms.Select(
+            choices=[
+                ("unknown", _("Geen correctie: afleiden uit uurloon en soort plek")),
+                ("true", _("Wel regulier betaald werk")),
+                ("false", _("Geen regulier betaald werk")),
+            ]
+        ),
+        help_text=_(
+            "Het portaal leidt ‘regulier betaald werk’ af: minstens het minimumloon en geen "
+            "apart gezette plek. Wijk alleen af met een reden."
+        ),
+    )
+
+    class Meta:
+        model = Placement
+        fields = [
+            "employer",
+            "job_title",
+            "start_date",
+            "hours_per_week",
+            "hourly_wage",
+            "contract_type",
+            "set_aside",
+            "competitive_override",
+            "override_reason",
+        ]
+        widgets = {"start_date": DateInput(), "override_reason": forms.Textarea(attrs={"rows": 2})}
+        error_messages = {
+            "hours_per_week": {
+                "max_value": _("Meer dan %(max)s uur per week is niet mogelijk.")
+                % {"max": MAX_HOURS_PER_WEEK},
+                "min_value": _("Vul een positief aantal uren per week in."),
+            },
+            "hourly_wage": {"min_value": _("Het uurloon kan niet negatief zijn.")},
+        }
+
+    def __init__(self, *args, trajectory, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.trajectory = trajectory
+
+    def clean_start_date(self):
+        value = self.cleaned_data["start_date"]
+        referred = timezone.localdate(self.trajectory.referred_at)
+        if value < referred:
+            raise forms.ValidationError(
+                _("De baan begint vóór de aanmelding voor IPS (%(date)s).")
+                % {"date": referred.strftime("%d-%m-%Y")}
+            )
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("competitive_override") is not None
+            and not (cleaned.get("override_reason") or "").strip()
+        ):
+            self.add_error("override_reason", _("Geef een reden voor de correctie."))
+        return cleaned
+
+
+class PlacementEndForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Placement
+        fields = ["end_date", "end_reason"]
+        widgets = {"end_date": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+        self.fields["end_date"].required = True
+        self.fields["end_reason"].required = True
+
+    def clean(self):
+        cleaned = super().clean()
+        end = cleaned.get("end_date")
+        if end and end < self.instance.start_date:
+            self.add_error("end_date", _("De einddatum ligt vóór de begindatum."))
+        return cleaned
+
+
+class FollowAlongForm(forms.ModelForm):
+    class Meta:
+        model = FollowAlongContact
+        fields = ["contacted_on", "with_whom", "placement", "note"]
+        widgets = {"contacted_on": DateInput(), "note": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, placements, **kwargs):
+        kwargs.setdefault("initial", {"contacted_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.fields["placement"].queryset = placements
+        self.fields["placement"].required = False
+        self.fields["placement"].label = _("Over de baan (optioneel)")
+
+    def clean_contacted_on(self):
+        return not_in_future(self.cleaned_data["contacted_on"])
+
+
+class ReviewForm(forms.ModelForm):
+    class Meta:
+        model = FidelityReview
+        fields = ["kind", "review_date", "reviewers"]
+        widgets = {"review_date": DateInput(), "kind": forms.RadioSelect}
+        help_texts = {"reviewers": _("Namen van wie de meting deden, gescheiden door komma's.")}
+
+    def clean_review_date(self):
+        return not_in_future(self.cleaned_data["review_date"])
+
+
+class ScoresForm(forms.Form):
+    """The 25 items: a score 1–5 (empty while still a concept) and a note each."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, scores, notes, version, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = version
+        score_choices = [("", "—")] + [
+            (str(n), str(n)) for n in range(FIDELITY_SCORE_MIN, FIDELITY_SCORE_MAX + 1)
+        ]
+        self.items = []
+        for code, section, name, original, help_text in FIDELITY_ITEMS:
+            score = forms.IntegerField(
+                label=name,
+                required=False,
+                min_value=FIDELITY_SCORE_MIN,
+                max_value=FIDELITY_SCORE_MAX,
+                help_text=help_text,
+                widget=forms.Select(choices=score_choices),
+                initial=scores.get(code),
+                error_messages={
+                    "min_value": _("Een score ligt tussen 1 en 5."),
+                    "max_value": _("Een score ligt tussen 1 en 5."),
+                    "invalid": _("Een score ligt tussen 1 en 5."),
+                },
+            )
+            note = forms.CharField(
+                label=_("Toelichting bij %(item)s") % {"item": name},
+                required=False,
+                max_length=2000,
+                initial=notes.get(code, ""),
+                widget=forms.Textarea(attrs={"rows": 1}),
+            )
+            self.fields[f"score_{code}"] = score
+            self.fields[f"note_{code}"] = note
+            self.items.append((code, section, original))
+
+    def rows(self):
+        """[(section, [(code, original name, score field, note field)])] for the template."""
+        grouped = {}
+        for code, section, original in self.items:
+            grouped.setdefault(section, []).append(
+                (code, original, self[f"score_{code}"], self[f"note_{code}"])
+            )
+        return list(grouped.items())
+
+    def values(self):
+        return {
+            code: (
+                self.cleaned_data.get(f"score_{code}"),
+                self.cleaned_data.get(f"note_{code}", ""),
+            )
+            for code, _section, _original in self.items
+        }

@@ -1,0 +1,47 @@
+from django.db import models
+from django.db.models import Min, OuterRef, Q, Subquery
+
+from .constants import MINIMUM_HOURLY_WAGE, Phase
+
+# "Regulier betaald werk" in SQL: the coach's correction wins, otherwise derived from the
+# data (at least minimum wage and not set aside). Mirrors Placement.is_competitive.
+COMPETITIVE = Q(competitive_override=True) | Q(
+    competitive_override__isnull=True, hourly_wage__gte=MINIMUM_HOURLY_WAGE, set_aside=False
+)
+
+
+class TrajectoryQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(phase=Phase.AFGESLOTEN)
+
+    def with_first_contact(self):
+        """Annotate ``first_contact_on``: the date of the first employer contact recorded
+        for this trajectory's client (one subquery, whatever the number of contacts)."""
+        from .models import EmployerContact
+
+        first = (
+            EmployerContact.objects.filter(trajectory=OuterRef("pk"))
+            .values("trajectory")
+            .annotate(first=Min("contacted_on"))
+            .values("first")
+        )
+        return self.annotate(first_contact_on=Subquery(first))
+
+
+class PlacementQuerySet(models.QuerySet):
+    def competitive(self):
+        return self.filter(COMPETITIVE)
+
+    def active_between(self, start, end):
+        """Placements that ran on at least one day of [start, end]."""
+        return self.filter(start_date__lte=end).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=start)
+        )
+
+
+class EmployerContactQuerySet(models.QuerySet):
+    def face_to_face(self):
+        return self.filter(face_to_face=True)
+
+    def between(self, start, end):
+        return self.filter(contacted_on__gte=start, contacted_on__lte=end)

@@ -1,0 +1,338 @@
+"""The public Python API of ips/: the referral hooks, the phase machine and everything an
+IPS-trajectbegeleider records. Access decisions come from consent.services (via the
+CaseAccess the caller holds); figures live in ips.figures, fidelity in ips.fidelity."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases import services as cases
+from cases.constants import CaseRole, TimelineKind
+from consent.constants import Action, Category
+
+from .constants import AFTER_INTAKE, PLACEMENT_PHASES, TRANSITIONS, CloseReason, Phase
+from .models import (
+    PhaseChange,
+    Trajectory,
+)
+
+# Timeline kinds used for IPS events until cases/ has a kind of its own for them.
+TIMELINE_PHASE = TimelineKind.STATUS
+TIMELINE_PLACEMENT = TimelineKind.STATUS
+
+
+# Someone else saved first (trajectory, profile, job or review): one exception for all.
+ConflictError = cases.ConflictError
+
+
+# --- Who may do what (on top of the role table in consent/policy.py) ---------------------
+
+
+def can_write(access):
+    """May record new IPS data on this case (only trajectbegeleiders, per the role table)."""
+    return cases.write_allowed(access, Category.IPS)
+
+
+def can_update(access, record):
+    """May change a record: IPS data held by the user's own organisation."""
+    return access.decide(Category.IPS, record.organisation_id, Action.UPDATE).allowed
+
+
+# --- Referral hooks (called by cases.services) -------------------------------------------
+
+
+def _open_trajectory_error():
+    return ValidationError(
+        _(
+            "Deze cliënt heeft al een lopend IPS-traject. Een nieuwe verwijzing naar IPS kan "
+            "pas als dat traject is afgesloten."
+        )
+    )
+
+
+def on_referral(referral):
+    """A referral to an IPS team was created: the trajectory starts in phase 'aangemeld',
+    without a coach yet. Raises ValidationError (and nothing is saved, if the caller runs
+    in a transaction) when the client already has an open trajectory."""
+    if referral.case_role != CaseRole.TRAJECTBEGELEIDER:
+        return None
+    case = referral.case
+    if Trajectory.objects.open().filter(client_id=case.client_id).exists():
+        raise _open_trajectory_error()
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            trajectory = Trajectory.objects.create(
+                case=case,
+                client_id=case.client_id,
+                organisation_id=referral.organisation_id,
+                referral=referral,
+                referred_at=now,
+            )
+    except IntegrityError as exc:  # a parallel referral won
+        raise _open_trajectory_error() from exc
+    PhaseChange.objects.create(
+        trajectory=trajectory,
+        organisation_id=referral.organisation_id,
+        from_phase="",
+        to_phase=Phase.AANGEMELD,
+        changed_on=timezone.localdate(now),
+        recorded_by=referral.invited_by,
+    )
+    return trajectory
+
+
+def on_referral_accepted(referral, user):
+    """A trajectbegeleider accepted the referral: they become the coach."""
+    if referral.case_role != CaseRole.TRAJECTBEGELEIDER:
+        return None
+    trajectory = Trajectory.objects.filter(referral=referral).first()
+    if trajectory is None:  # referral made before the hook existed
+        trajectory = on_referral(referral)
+    Trajectory.objects.filter(pk=trajectory.pk).update(coach=user, version=F("version") + 1)
+    trajectory.refresh_from_db()
+    return trajectory
+
+
+def on_referral_declined(referral, user, reason=""):
+    """The referral was declined (or withdrawn) before anyone started: the trajectory that
+    never began is closed, so that a new referral can be made."""
+    trajectory = Trajectory.objects.filter(referral=referral).first()
+    if trajectory is None or trajectory.phase != Phase.AANGEMELD:
+        return trajectory
+    today = timezone.localdate()
+    PhaseChange.objects.create(
+        trajectory=trajectory,
+        organisation_id=trajectory.organisation_id,
+        from_phase=trajectory.phase,
+        to_phase=Phase.AFGESLOTEN,
+        changed_on=today,
+        note=reason,
+        recorded_by=user,
+    )
+    Trajectory.objects.filter(pk=trajectory.pk).update(
+        phase=Phase.AFGESLOTEN,
+        closed_on=today,
+        close_reason=CloseReason.ANDERS,
+        close_note=_("Verwijzing niet aangenomen. %(reason)s") % {"reason": reason},
+        version=F("version") + 1,
+    )
+    trajectory.refresh_from_db()
+    return trajectory
+
+
+# --- The phase machine -------------------------------------------------------------------
+
+
+def allowed_next(trajectory):
+    """Phases this trajectory may move to by hand (aan het werk follows a placement)."""
+    targets = set(TRANSITIONS[Phase(trajectory.phase)])
+    targets.discard(Phase.GEPLAATST)
+    return [p for p in Phase if p in targets]
+
+
+def check_transition(trajectory, to_phase, changed_on, *, close_reason="", wants_paid_work=None):
+    """Raise a Dutch ValidationError when the move is not allowed; return nothing."""
+    current = Phase(trajectory.phase)
+    to_phase = Phase(to_phase)
+    if to_phase == current:
+        raise ValidationError(_("Het traject staat al in deze fase."))
+    if to_phase not in TRANSITIONS[current]:
+        if current == Phase.AANGEMELD:
+            raise ValidationError(
+                _(
+                    "Een aangemeld traject gaat eerst naar de intake. Vraag daar alleen of "
+                    "de cliënt betaald werk wil; er is geen selectie."
+                )
+            )
+        if current == Phase.AFGESLOTEN:
+            raise ValidationError(
+                _("Dit traject is afgesloten. Verwijs opnieuw voor een nieuw traject.")
+            )
+        raise ValidationError(
+            _("Van fase ‘%(from)s’ kan het traject niet naar fase ‘%(to)s’.")
+            % {"from": current.label, "to": to_phase.label}
+        )
+    if current == Phase.INTAKE and to_phase in AFTER_INTAKE:
+        wants = trajectory.wants_paid_work if wants_paid_work is None else wants_paid_work
+        if wants is not True:
+            raise ValidationError(
+                _(
+                    "Vul eerst de intakevraag in: wil de cliënt betaald werk? Alleen bij ‘ja’ "
+                    "gaat het traject verder; anders sluit u het af."
+                )
+            )
+    if to_phase == Phase.AFGESLOTEN and not close_reason:
+        raise ValidationError(_("Kies een reden om het traject af te sluiten."))
+    if to_phase == Phase.GEPLAATST and not any(
+        p.end_date is None or p.end_date >= changed_on for p in trajectory.placements.all()
+    ):
+        raise ValidationError(_("Leg eerst de baan vast; dan staat de cliënt aan het werk."))
+    today = timezone.localdate()
+    if changed_on > today:
+        raise ValidationError(_("De datum van een faseovergang ligt niet in de toekomst."))
+    last = trajectory.phases.order_by("-changed_on").values_list("changed_on", flat=True).first()
+    earliest = last or timezone.localdate(trajectory.referred_at)
+    if changed_on < earliest:
+        raise ValidationError(
+            _("De datum ligt vóór de vorige faseovergang (%(date)s).")
+            % {"date": earliest.strftime("%d-%m-%Y")}
+        )
+
+
+@transaction.atomic
+def change_phase(
+    trajectory,
+    user,
+    to_phase,
+    changed_on=None,
+    *,
+    note="",
+    close_reason="",
+    close_note="",
+    wants_paid_work=None,
+    expected_version=None,
+):
+    """Move the trajectory to ``to_phase`` per ``changed_on`` (default today): checked
+    against the phase machine, recorded in the history and on the case timeline."""
+    current = Trajectory.objects.select_for_update().get(pk=trajectory.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise ConflictError([(_("fase"), current.get_phase_display())])
+    changed_on = changed_on or timezone.localdate()
+    check_transition(
+        current,
+        to_phase,
+        changed_on,
+        close_reason=close_reason,
+        wants_paid_work=wants_paid_work,
+    )
+    from_phase = current.phase
+    current.phase = to_phase
+    if wants_paid_work is not None:
+        current.wants_paid_work = wants_paid_work
+    if current.coach_id is None and from_phase == Phase.AANGEMELD:
+        current.coach = user
+    if to_phase == Phase.AFGESLOTEN:
+        current.closed_on, current.close_reason, current.close_note = (
+            changed_on,
+            close_reason,
+            close_note,
+        )
+    current.version += 1
+    current.save()
+    change = PhaseChange.objects.create(
+        trajectory=current,
+        organisation=user.organisation,
+        from_phase=from_phase,
+        to_phase=to_phase,
+        changed_on=changed_on,
+        note=note,
+        recorded_by=user,
+    )
+    title = _("IPS-fase: %(phase)s (per %(date)s)") % {
+        "phase": Phase(to_phase).label,
+        "date": changed_on.strftime("%d-%m-%Y"),
+    }
+    if to_phase == Phase.AFGESLOTEN:
+        title += " — " + CloseReason(close_reason).label
+    cases.add_timeline(current.case, user, TIMELINE_PHASE, Category.IPS, title, body=note)
+    for name in ("phase", "wants_paid_work", "coach_id", "closed_on", "close_reason", "version"):
+        setattr(trajectory, name, getattr(current, name))
+    trajectory.close_note = current.close_note
+    return change
+
+
+# --- Beroepsprofiel --------------------------------------------------------------------------
+
+
+def save_profile(trajectory, profile, form, user):
+    """Create the profile, or save an edit unless someone else saved first (history kept
+    by cases.services.save_versioned). Raises ConflictError on a lost race."""
+    profile.updated_by = user
+    profile.updated_at = timezone.now()
+    if profile.pk is None:
+        profile.trajectory = trajectory
+        profile.organisation = user.organisation
+        profile.save()
+        return profile
+    return cases.save_versioned(profile, form, user, trajectory.case)
+
+
+# --- Employer contacts, placements, follow-along -------------------------------------------
+
+
+def record_employer_contact(contact, user, trajectory=None):
+    contact.coach = user
+    contact.organisation = user.organisation
+    contact.trajectory = trajectory
+    contact.full_clean()
+    contact.save()
+    if trajectory is not None:
+        from cases.models import Case
+
+        Case.objects.filter(pk=trajectory.case_id).update(last_activity_at=timezone.now())
+    return contact
+
+
+@transaction.atomic
+def record_placement(trajectory, placement, user):
+    """Record a job; a trajectory that was searching (or in follow-along) is then 'aan het
+    werk', as a dated phase change on the timeline."""
+    trajectory = Trajectory.objects.select_for_update().get(pk=trajectory.pk)
+    if trajectory.phase not in PLACEMENT_PHASES:
+        raise ValidationError(
+            _("Een baan leggen we vast vanaf de fase ‘%(phase)s’.") % {"phase": Phase.ZOEKEN.label}
+        )
+    placement.trajectory = trajectory
+    placement.organisation = user.organisation
+    placement.recorded_by = user
+    placement.full_clean()
+    placement.save()
+    cases.add_timeline(
+        trajectory.case,
+        user,
+        TIMELINE_PLACEMENT,
+        Category.IPS,
+        _("Aan het werk: %(job)s bij %(employer)s, vanaf %(date)s")
+        % {
+            "job": placement.job_title,
+            "employer": placement.employer,
+            "date": placement.start_date.strftime("%d-%m-%Y"),
+        },
+    )
+    if trajectory.phase != Phase.GEPLAATST:
+        last = trajectory.phases.order_by("-changed_on").values_list("changed_on", flat=True)
+        last = last.first() or timezone.localdate(trajectory.referred_at)
+        changed_on = max(last, min(placement.start_date, timezone.localdate()))
+        change_phase(trajectory, user, Phase.GEPLAATST, changed_on)
+    return placement
+
+
+def end_placement(placement, form, user):
+    """End a job (date and reason), unless someone else changed it first."""
+    placement = cases.save_versioned(placement, form, user, placement.trajectory.case)
+    cases.add_timeline(
+        placement.trajectory.case,
+        user,
+        TIMELINE_PLACEMENT,
+        Category.IPS,
+        _("Baan beëindigd: %(job)s bij %(employer)s per %(date)s (%(reason)s)")
+        % {
+            "job": placement.job_title,
+            "employer": placement.employer,
+            "date": placement.end_date.strftime("%d-%m-%Y"),
+            "reason": placement.get_end_reason_display(),
+        },
+    )
+    return placement
+
+
+def record_follow_along(trajectory, contact, user):
+    contact.trajectory = trajectory
+    contact.organisation = user.organisation
+    contact.recorded_by = user
+    contact.full_clean()
+    contact.save()
+    return contact

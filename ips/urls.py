@@ -1,0 +1,28 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ips"
+
+case_prefix = "casussen/<int:pk>/ips/"
+trajectory_prefix = case_prefix + "<int:trajectory_pk>/"
+
+urlpatterns = [
+    path(case_prefix, views.trajectory, name="trajectory"),
+    path(trajectory_prefix + "fase/", views.phase_change, name="phase_change"),
+    path(trajectory_prefix + "beroepsprofiel/", views.profile_edit, name="profile_edit"),
+    path(trajectory_prefix + "werkgeverscontact/", views.contact_create, name="contact_create"),
+    path(trajectory_prefix + "baan/", views.placement_create, name="placement_create"),
+    path(
+        trajectory_prefix + "baan/<int:placement_pk>/einde/",
+        views.placement_end,
+        name="placement_end",
+    ),
+    path(trajectory_prefix + "nazorg/", views.follow_along_create, name="follow_along_create"),
+    path("ips/caseload/", views.caseload, name="caseload"),
+    path("ips/werkgeverscontacten/", views.my_contacts, name="contacts"),
+    path("ips/resultaten/", views.results, name="results"),
+    path("ips/modelgetrouwheid/", views.fidelity_list, name="fidelity_list"),
+    path("ips/modelgetrouwheid/<int:pk>/", views.fidelity_detail, name="fidelity_detail"),
+    path("ips/modelgetrouwheid/<int:pk>/afronden/", views.fidelity_finish, name="fidelity_finish"),
+]

@@ -1,0 +1,709 @@
+"""IPS views. Case-scoped views enter through cases.views.get_case (the one door) and see
+IPS rows only through access.readable_filter(Category.IPS); team pages (caseload, employer
+contacts, results, fidelity) are for the trajectbegeleiders of the user's own organisation."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.db.models.functions import TruncWeek
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cases.views import get_case
+from consent import services as consent
+from consent.constants import Action, Category
+from portal.constants import Role
+
+from . import fidelity, figures, services
+from .constants import (
+    CASELOAD_MAX,
+    EMPLOYER_CONTACTS_PER_WEEK_NORM,
+    MINIMUM_HOURLY_WAGE,
+    RAPID_SEARCH_DAYS,
+    Disclosure,
+    Phase,
+    ReviewStatus,
+)
+from .forms import (
+    EmployerContactForm,
+    FollowAlongForm,
+    PhaseForm,
+    PlacementEndForm,
+    PlacementForm,
+    ProfileForm,
+    ReviewForm,
+    ScoresForm,
+)
+from .models import (
+    Beroepsprofiel,
+    EmployerContact,
+    FidelityReview,
+    FollowAlongContact,
+    PhaseChange,
+    Placement,
+    Trajectory,
+)
+
+IPS = Category.IPS
+
+# --- Doors ----------------------------------------------------------------------------------
+
+
+def _readable_trajectories(case, access):
+    return (
+        Trajectory.objects.filter(case=case)
+        .filter(access.readable_filter(IPS))
+        .with_first_contact()
+        .select_related("coach", "profile", "organisation")
+        .order_by("closed_on", "-referred_at", "-pk")  # open ones (no closed_on) first
+    )
+
+
+def get_trajectory(request, pk, trajectory_pk):
+    """The one door to a trajectory: get_case, then the trajectory only if this user may
+    read IPS data held by its organisation; otherwise 404 and a denied log entry."""
+    case, access = get_case(request, pk)
+    trajectory = _readable_trajectories(case, access).filter(pk=trajectory_pk).first()
+    if trajectory is None:
+        consent.log_denied(
+            request,
+            request.user,
+            object_type="ips-traject",
+            object_id=trajectory_pk,
+            client=case.client_id,
+            case=case,
+            category=IPS,
+        )
+        raise Http404
+    return case, access, trajectory
+
+
+def get_writable_trajectory(request, pk, trajectory_pk):
+    """As get_trajectory, for changes: only IPS data held by the user's own organisation
+    (in practice: the trajectbegeleiders of the IPS team)."""
+    case, access, trajectory = get_trajectory(request, pk, trajectory_pk)
+    if not services.can_update(access, trajectory):
+        consent.log_denied(
+            request,
+            request.user,
+            object_type="ips-traject",
+            object_id=trajectory.pk,
+            client=case.client_id,
+            case=case,
+            category=IPS,
+            action=Action.UPDATE,
+        )
+        raise Http404
+    return case, access, trajectory
+
+
+def _team_member(request):
+    """Team pages: trajectbegeleiders only; anyone else gets a 404."""
+    if request.user.role != Role.TRAJECTBEGELEIDER:
+        raise Http404
+    return request.user.organisation
+
+
+def _log_write(request, access, obj, object_type, action=Action.CREATE):
+    consent.log(
+        request,
+        request.user,
+        decision=access.decide(IPS, access.organisation_id, action),
+        action=action,
+        object_type=object_type,
+        object_id=obj.pk,
+        category=IPS,
+        client=access.case.client_id,
+        case=access.case,
+    )
+
+
+def _closed_refusal(request, case, trajectory):
+    if not trajectory.is_open:
+        messages.error(request, _("Dit traject is afgesloten en wijzigt niet meer."))
+        return redirect("ips:trajectory", case.pk)
+    return None
+
+
+def _trajectory_url(case):
+    return reverse("ips:trajectory", args=[case.pk])
+
+
+def _profile_of(trajectory, access):
+    """The profile, if this user may read it (it is held by its own organisation)."""
+    try:
+        profile = trajectory.profile
+    except Beroepsprofiel.DoesNotExist:
+        return None
+    return profile if access.can_read(IPS, profile.organisation_id) else None
+
+
+# --- Case panel -------------------------------------------------------------------------------
+
+
+def case_panel(request, case, access):
+    """The IPS card on the case page: phase, coach, disclosure choice, rapid-search flag and
+    the current job. Three reads and one log write, whatever the data size."""
+    trajectories = list(_readable_trajectories(case, access)[:1])
+    if not trajectories:
+        return None
+    trajectory = trajectories[0]
+    current_job = (
+        Placement.objects.filter(trajectory=trajectory)
+        .filter(access.readable_filter(IPS))
+        .filter(end_date__isnull=True)
+        .order_by("-start_date")
+        .first()
+    )
+    shown = {(trajectory.organisation_id, IPS)}
+    profile = _profile_of(trajectory, access)
+    if profile is not None:
+        shown.add((profile.organisation_id, IPS))
+    consent.log_case_reads(request, access, shown, object_type="ips-traject")
+    return {
+        "template": "ips/_case_panel.html",
+        "trajectory": trajectory,
+        "profile": profile,
+        "rapid": figures.rapid_search(trajectory, trajectory.first_contact_on),
+        "current_job": current_job,
+        "rapid_days": RAPID_SEARCH_DAYS,
+    }
+
+
+# --- The trajectory page --------------------------------------------------------------------
+
+
+@login_required
+def trajectory(request, pk):
+    case, access = get_case(request, pk)
+    trajectories = list(_readable_trajectories(case, access))
+    current = trajectories[0] if trajectories else None
+    context = {
+        "case": case,
+        "access": access,
+        "trajectory": current,
+        "earlier": trajectories[1:],
+        "can_write": services.can_write(access),
+    }
+    shown = {(t.organisation_id, IPS) for t in trajectories}
+    if current is not None:
+        readable = access.readable_filter(IPS)
+        phases = list(
+            PhaseChange.objects.filter(trajectory=current)
+            .filter(readable)
+            .select_related("recorded_by")
+        )
+        contacts = list(
+            EmployerContact.objects.filter(trajectory=current)
+            .filter(readable)
+            .select_related("coach")
+        )
+        placements = list(Placement.objects.filter(trajectory=current).filter(readable))
+        follow_along = list(
+            FollowAlongContact.objects.filter(trajectory=current)
+            .filter(readable)
+            .select_related("placement", "recorded_by")
+        )
+        profile = _profile_of(current, access)
+        for row in [*phases, *contacts, *placements, *follow_along, profile]:
+            if row is not None:
+                shown.add((row.organisation_id, IPS))
+        can_update = services.can_update(access, current) and current.is_open
+        context.update(
+            {
+                "phases": phases,
+                "contacts": contacts,
+                "placements": placements,
+                "follow_along": follow_along,
+                "profile": profile,
+                "rapid": figures.rapid_search(current, current.first_contact_on),
+                "rapid_days": RAPID_SEARCH_DAYS,
+                "minimum_wage": MINIMUM_HOURLY_WAGE,
+                "can_update": can_update,
+                "phase_form": PhaseForm(trajectory=current) if can_update else None,
+                "allowed_next": services.allowed_next(current),
+                "may_place": current.phase in (Phase.ZOEKEN, Phase.GEPLAATST, Phase.NAZORG),
+            }
+        )
+    consent.log_case_reads(request, access, shown, object_type="ips-traject")
+    return render(request, "ips/trajectory.html", context)
+
+
+@require_POST
+@login_required
+def phase_change(request, pk, trajectory_pk):
+    case, access, trajectory = get_writable_trajectory(request, pk, trajectory_pk)
+    if refusal := _closed_refusal(request, case, trajectory):
+        return refusal
+    form = PhaseForm(request.POST, trajectory=trajectory)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            change = services.change_phase(
+                trajectory,
+                request.user,
+                data["to_phase"],
+                data["changed_on"],
+                note=data["note"],
+                close_reason=data.get("close_reason", ""),
+                close_note=data.get("close_note", ""),
+                wants_paid_work=data.get("wants_paid_work"),
+                expected_version=data["version"],
+            )
+        except services.ConflictError:
+            messages.error(
+                request,
+                _("Niet opgeslagen: iemand anders heeft de fase intussen gewijzigd. Kijk opnieuw."),
+            )
+        except ValidationError as exc:
+            messages.error(request, _("Fase niet gewijzigd: ") + " ".join(exc.messages))
+        else:
+            _log_write(request, access, change, "ips-fase")
+            messages.success(
+                request,
+                _("Fase gewijzigd naar ‘%(phase)s’.") % {"phase": trajectory.get_phase_display()},
+            )
+    else:
+        messages.error(
+            request,
+            _("Fase niet gewijzigd: ")
+            + " ".join(
+                f"{form.fields[f].label}: {e}" if f in form.fields else e
+                for f, errors in form.errors.items()
+                for e in errors
+            ),
+        )
+    return redirect(_trajectory_url(case) + "#fase")
+
+
+@login_required
+def profile_edit(request, pk, trajectory_pk):
+    case, access, trajectory = get_writable_trajectory(request, pk, trajectory_pk)
+    if refusal := _closed_refusal(request, case, trajectory):
+        return refusal
+    profile = _profile_of(trajectory, access) or Beroepsprofiel()
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        is_new = profile.pk is None
+        try:
+            services.save_profile(trajectory, form.instance, form, request.user)
+        except services.ConflictError as conflict:
+            form.add_error(
+                None,
+                _(
+                    "Niet opgeslagen: iemand anders heeft het beroepsprofiel intussen gewijzigd "
+                    "(%(what)s). Bekijk de nieuwe stand en probeer het opnieuw."
+                )
+                % {"what": ", ".join(f"{label}: {value}" for label, value in conflict.changes)},
+            )
+        else:
+            _log_write(
+                request,
+                access,
+                form.instance,
+                "beroepsprofiel",
+                Action.CREATE if is_new else Action.UPDATE,
+            )
+            messages.success(request, _("Beroepsprofiel opgeslagen."))
+            return redirect(_trajectory_url(case) + "#beroepsprofiel")
+    consent.log_case_reads(
+        request,
+        access,
+        {(profile.organisation_id, IPS)} if profile.pk else set(),
+        object_type="beroepsprofiel",
+    )
+    return render(
+        request, "ips/profile_form.html", {"case": case, "trajectory": trajectory, "form": form}
+    )
+
+
+@login_required
+def contact_create(request, pk, trajectory_pk):
+    case, access, trajectory = get_writable_trajectory(request, pk, trajectory_pk)
+    if refusal := _closed_refusal(request, case, trajectory):
+        return refusal
+    form = EmployerContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        contact = services.record_employer_contact(form.instance, request.user, trajectory)
+        _log_write(request, access, contact, "werkgeverscontact")
+        messages.success(request, _("Werkgeverscontact vastgelegd."))
+        return redirect(_trajectory_url(case) + "#werkgeverscontacten")
+    profile = _profile_of(trajectory, access)
+    return render(
+        request,
+        "ips/contact_form.html",
+        {"case": case, "trajectory": trajectory, "profile": profile, "form": form},
+    )
+
+
+@login_required
+def placement_create(request, pk, trajectory_pk):
+    case, access, trajectory = get_writable_trajectory(request, pk, trajectory_pk)
+    if refusal := _closed_refusal(request, case, trajectory):
+        return refusal
+    form = PlacementForm(request.POST or None, trajectory=trajectory)
+    if request.method == "POST" and form.is_valid():
+        try:
+            placement = services.record_placement(trajectory, form.instance, request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            _log_write(request, access, placement, "plaatsing")
+            messages.success(request, _("Baan vastgelegd."))
+            return redirect(_trajectory_url(case) + "#banen")
+    return render(
+        request,
+        "ips/placement_form.html",
+        {
+            "case": case,
+            "trajectory": trajectory,
+            "profile": _profile_of(trajectory, access),
+            "form": form,
+            "minimum_wage": MINIMUM_HOURLY_WAGE,
+        },
+    )
+
+
+@login_required
+def placement_end(request, pk, trajectory_pk, placement_pk):
+    case, access, trajectory = get_writable_trajectory(request, pk, trajectory_pk)
+    placement = (
+        Placement.objects.filter(trajectory=trajectory, pk=placement_pk)
+        .filter(access.readable_filter(IPS))
+        .select_related("trajectory__case")
+        .first()
+    )
+    if placement is None or not services.can_update(access, placement):
+        raise Http404
+    if placement.end_date is not None:
+        messages.error(request, _("Deze baan is al beëindigd."))
+        return redirect(_trajectory_url(case) + "#banen")
+    form = PlacementEndForm(request.POST or None, instance=placement)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.end_placement(form.instance, form, request.user)
+        except services.ConflictError:
+            form.add_error(
+                None, _("Niet opgeslagen: iemand anders heeft deze baan intussen gewijzigd.")
+            )
+        else:
+            _log_write(request, access, placement, "plaatsing", Action.UPDATE)
+            messages.success(request, _("Einde van de baan vastgelegd."))
+            return redirect(_trajectory_url(case) + "#banen")
+    return render(
+        request,
+        "ips/placement_end_form.html",
+        {"case": case, "trajectory": trajectory, "placement": placement, "form": form},
+    )
+
+
+@login_required
+def follow_along_create(request, pk, trajectory_pk):
+    case, access, trajectory = get_writable_trajectory(request, pk, trajectory_pk)
+    if refusal := _closed_refusal(request, case, trajectory):
+        return refusal
+    placements = Placement.objects.filter(trajectory=trajectory).filter(access.readable_filter(IPS))
+    form = FollowAlongForm(request.POST or None, placements=placements)
+    if request.method == "POST" and form.is_valid():
+        contact = services.record_follow_along(trajectory, form.instance, request.user)
+        _log_write(request, access, contact, "nazorgcontact")
+        messages.success(request, _("Nazorgcontact vastgelegd."))
+        return redirect(_trajectory_url(case) + "#nazorg")
+    return render(
+        request,
+        "ips/follow_along_form.html",
+        {"case": case, "trajectory": trajectory, "form": form},
+    )
+
+
+# --- The coach's own pages ------------------------------------------------------------------
+
+
+def _case_rows(request, user, trajectories):
+    """Per trajectory: may the coach (still) read it, and the client's name if visible.
+    Two queries for the accesses and one log write, whatever the number of rows."""
+    cases = list({t.case_id: t.case for t in trajectories}.values())
+    accesses = consent.accesses_for(user, cases)
+    entries, rows = [], []
+    for t in trajectories:
+        access = accesses[t.case_id]
+        readable = access.can_read(IPS, t.organisation_id)
+        holder = t.case.client.organisation_id
+        name_visible = readable and access.can_read(Category.IDENTIFICATIE, holder)
+        if readable:
+            shown = [(t.organisation_id, IPS)]
+            if name_visible:
+                shown.append((holder, Category.IDENTIFICATIE))
+            for holder_id, category in shown:
+                entries.append(
+                    consent.entry(
+                        request,
+                        user,
+                        decision=access.decide(category, holder_id),
+                        action=Action.READ,
+                        object_type="ips-caseload",
+                        object_id=t.pk,
+                        category=category,
+                        client=t.case.client_id,
+                        case=t.case,
+                    )
+                )
+        rows.append({"trajectory": t, "readable": readable, "name_visible": name_visible})
+    consent.write_log(entries)
+    return rows
+
+
+@login_required
+def caseload(request):
+    user = request.user
+    _team_member(request)
+    trajectories = list(
+        Trajectory.objects.open()
+        .filter(coach=user)
+        .with_first_contact()
+        .select_related("case__client", "profile")
+        .order_by("referred_at", "pk")
+    )
+    rows = _case_rows(request, user, trajectories)
+    for row in rows:
+        row["rapid"] = figures.rapid_search(row["trajectory"], row["trajectory"].first_contact_on)
+    return render(
+        request,
+        "ips/caseload.html",
+        {
+            "rows": [r for r in rows if r["readable"]],
+            "hidden": sum(1 for r in rows if not r["readable"]),
+            "count": len(rows),
+            "flagged": figures.caseload_flagged(len(rows)),
+            "caseload_max": CASELOAD_MAX,
+            "rapid_days": RAPID_SEARCH_DAYS,
+        },
+    )
+
+
+WEEKS_SHOWN = 8
+
+
+@login_required
+def my_contacts(request):
+    user = request.user
+    _team_member(request)
+    form = EmployerContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.record_employer_contact(form.instance, user, trajectory=None)
+        messages.success(request, _("Algemeen werkgeverscontact vastgelegd."))
+        return redirect("ips:contacts")
+    today = timezone.localdate()
+    this_monday, _sunday = figures.week_bounds(today)
+    first_monday = this_monday - datetime.timedelta(weeks=WEEKS_SHOWN - 1)
+    per_week = {
+        row["week"]: row["n"]
+        for row in EmployerContact.objects.filter(coach=user)
+        .face_to_face()
+        .between(first_monday, today)
+        .annotate(week=TruncWeek("contacted_on"))
+        .values("week")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    weeks = []
+    for i in range(WEEKS_SHOWN):
+        monday = this_monday - datetime.timedelta(weeks=i)
+        count = per_week.get(monday, 0)
+        weeks.append(
+            {
+                "monday": monday,
+                "sunday": monday + datetime.timedelta(days=6),
+                "count": count,
+                "below": count < EMPLOYER_CONTACTS_PER_WEEK_NORM and monday != this_monday,
+            }
+        )
+    contacts = EmployerContact.objects.filter(coach=user).select_related(
+        "trajectory__case__client", "trajectory__profile"
+    )
+    page = Paginator(contacts, 50).get_page(request.GET.get("pagina"))
+    items = list(page.object_list)
+    unique = {c.trajectory_id: c.trajectory for c in items if c.trajectory_id}
+    trajectory_rows = {
+        row["trajectory"].pk: row for row in _case_rows(request, user, list(unique.values()))
+    }
+    rows = [{"contact": c, "client": trajectory_rows.get(c.trajectory_id)} for c in items]
+    return render(
+        request,
+        "ips/contacts.html",
+        {
+            "form": form,
+            "weeks": weeks,
+            "this_week": weeks[0],
+            "norm": EMPLOYER_CONTACTS_PER_WEEK_NORM,
+            "page": page,
+            "rows": rows,
+            "chart": figures.bar_chart(
+                [(f"{w['monday']:%d-%m}", w["count"]) for w in reversed(weeks)],
+                norm=EMPLOYER_CONTACTS_PER_WEEK_NORM,
+            ),
+            "disclosure_secret": Disclosure.VERZWIJGEN,
+        },
+    )
+
+
+# --- Team dashboard ---------------------------------------------------------------------------
+
+
+@login_required
+def results(request):
+    organisation = _team_member(request)
+    today = timezone.localdate()
+    current = figures.Quarter.containing(today)
+    quarter = figures.Quarter.parse(request.GET.get("kwartaal"), current)
+    if quarter > current:
+        quarter = current
+    data = figures.team_results(organisation, quarter, today)
+    coaches = data["coaches"]
+    return render(
+        request,
+        "ips/results.html",
+        {
+            **data,
+            "organisation": organisation,
+            "previous": quarter.previous(),
+            "next": quarter.next() if quarter < current else None,
+            "caseload_max": CASELOAD_MAX,
+            "norm": EMPLOYER_CONTACTS_PER_WEEK_NORM,
+            "work_chart": figures.bar_chart(
+                [(str(row["quarter"]), row["with_work_pct"]) for row in data["trend"]],
+                maximum=100,
+            ),
+            "caseload_chart": figures.bar_chart(
+                [(c["coach"].get_full_name() or c["coach"].email, c["caseload"]) for c in coaches],
+                norm=CASELOAD_MAX,
+            ),
+            "contacts_chart": figures.bar_chart(
+                [
+                    (c["coach"].get_full_name() or c["coach"].email, c["contacts_per_week"])
+                    for c in coaches
+                ],
+                norm=EMPLOYER_CONTACTS_PER_WEEK_NORM,
+            ),
+        },
+    )
+
+
+# --- Fidelity reviews -------------------------------------------------------------------------
+
+
+def _get_review(request, pk):
+    organisation = _team_member(request)
+    review = (
+        FidelityReview.objects.filter(pk=pk, organisation=organisation)
+        .select_related("created_by", "finished_by")
+        .prefetch_related("scores")
+        .first()
+    )
+    if review is None:
+        raise Http404
+    return review
+
+
+@login_required
+def fidelity_list(request):
+    organisation = _team_member(request)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        review = fidelity.create_review(request.user, **form.cleaned_data)
+        messages.success(request, _("Meting aangemaakt. Vul de 25 items in."))
+        return redirect("ips:fidelity_detail", review.pk)
+    reviews = list(
+        FidelityReview.objects.filter(organisation=organisation)
+        .prefetch_related("scores")
+        .order_by("-review_date", "-pk")
+    )
+    rows = [{"review": r, "summary": fidelity.summary(fidelity.scores_of(r))} for r in reviews]
+    return render(request, "ips/fidelity_list.html", {"rows": rows, "form": form})
+
+
+@login_required
+def fidelity_detail(request, pk):
+    review = _get_review(request, pk)
+    rows = list(review.scores.all())
+    scores = {s.item: s.score for s in rows}
+    notes = {s.item: s.note for s in rows}
+    form = None
+    if not review.is_finished:
+        form = ScoresForm(request.POST or None, scores=scores, notes=notes, version=review.version)
+        if request.method == "POST" and form.is_valid():
+            try:
+                fidelity.save_scores(review, form.values(), form.cleaned_data["version"])
+            except services.ConflictError:
+                form.add_error(
+                    None,
+                    _("Niet opgeslagen: iemand anders heeft deze meting intussen gewijzigd."),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Scores opgeslagen."))
+                return redirect("ips:fidelity_detail", review.pk)
+    elif request.method == "POST":
+        messages.error(request, _("Deze meting is afgerond en kan niet meer worden gewijzigd."))
+        return redirect("ips:fidelity_detail", review.pk)
+    current = fidelity.summary(scores)
+    previous = fidelity.previous_review(review)
+    previous_scores = fidelity.scores_of(previous) if previous else {}
+    previous_summary = fidelity.summary(previous_scores) if previous else None
+    items = [
+        {
+            "code": code,
+            "section": section,
+            "name": name,
+            "original": original,
+            "help": help_text,
+            "score": scores.get(code),
+            "note": notes.get(code, ""),
+            "previous": previous_scores.get(code),
+        }
+        for code, section, name, original, help_text in fidelity.FIDELITY_ITEMS
+    ]
+    return render(
+        request,
+        "ips/fidelity_detail.html",
+        {
+            "review": review,
+            "form": form,
+            "summary": current,
+            "previous": previous,
+            "previous_summary": previous_summary,
+            "change": fidelity.comparison(current, previous_summary),
+            "items": items,
+            "finished": review.status == ReviewStatus.AFGEROND,
+        },
+    )
+
+
+@require_POST
+@login_required
+def fidelity_finish(request, pk):
+    review = _get_review(request, pk)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        fidelity.finish_review(review, request.user, version)
+    except services.ConflictError:
+        messages.error(
+            request, _("Niet afgerond: iemand anders heeft de meting intussen gewijzigd.")
+        )
+    except ValidationError as exc:
+        messages.error(request, _("Niet afgerond: ") + " ".join(exc.messages))
+    else:
+        messages.success(request, _("Meting afgerond. Hij is nu alleen nog te lezen."))
+    return redirect("ips:fidelity_detail", review.pk)

@@ -1,0 +1,857 @@
+"""IPS trajectories (issue 7): referral hooks, the phase machine, profile, employer contacts,
+placements and follow-along, bad input, and who may see what."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import services as cases
+from cases.constants import CaseRole
+from cases.demo import demo_bsn
+from cases.models import Invitation, TimelineEntry
+from consent import services as consent
+from consent.constants import Category, ConsentMethod, Purpose
+from consent.models import AccessLogEntry, Consent
+from ips import services
+from ips.constants import (
+    ContactType,
+    ContractType,
+    Disclosure,
+    Phase,
+)
+from ips.models import (
+    Beroepsprofiel,
+    EmployerContact,
+    FollowAlongContact,
+    PhaseChange,
+    Placement,
+    Trajectory,
+)
+from portal.constants import Role
+from tests.factories import UserFactory
+
+TODAY = timezone.localdate
+
+
+def days_ago(n):
+    return TODAY() - datetime.timedelta(days=n)
+
+
+def new_case(owner, index=0, first="Eva", last="Jansen"):
+    client = cases.register_client(
+        owner,
+        first_name=first,
+        last_name=last,
+        date_of_birth=datetime.date(1990, 5, 17),
+        bsn=demo_bsn(500 + index),
+    )
+    return cases.open_case(owner, client)
+
+
+def refer_to_ips(behandelaar, case, organisation):
+    """A referral to the IPS team, with its trajectory: through the hook if cases.services
+    already calls it, otherwise by calling the hook as cases.services will."""
+    access = consent.case_access(behandelaar, case)
+    referral = cases.refer(access, organisation, CaseRole.TRAJECTBEGELEIDER, "Wil werken")
+    if not Trajectory.objects.filter(referral=referral).exists():
+        services.on_referral(referral)
+    return referral
+
+
+def accept(referral, coach):
+    cases.respond(referral, coach, accept=True)
+    return services.on_referral_accepted(referral, coach)
+
+
+def start_trajectory(behandelaar, coach, case, referred_days_ago=0):
+    referral = refer_to_ips(behandelaar, case, coach.organisation)
+    trajectory = accept(referral, coach)
+    if referred_days_ago:
+        referred_at = timezone.now() - datetime.timedelta(days=referred_days_ago)
+        Trajectory.objects.filter(pk=trajectory.pk).update(referred_at=referred_at)
+        PhaseChange.objects.filter(trajectory=trajectory).update(
+            changed_on=timezone.localdate(referred_at)
+        )
+        trajectory.refresh_from_db()
+    return trajectory
+
+
+def to_search(trajectory, coach, day=None):
+    services.change_phase(trajectory, coach, Phase.INTAKE, day)
+    services.change_phase(trajectory, coach, Phase.ZOEKEN, day, wants_paid_work=True)
+    return trajectory
+
+
+def give_ips_consent(case, provider, recipient, recorded_by):
+    record = Consent.objects.create(
+        client=case.client,
+        provider=provider,
+        recipient=recipient,
+        purpose=Purpose.REINTEGRATIE,
+        valid_from=TODAY(),
+        valid_until=TODAY() + datetime.timedelta(days=90),
+        method=ConsentMethod.SCHRIFTELIJK,
+        purpose_explained=True,
+        recorded_by=recorded_by,
+    )
+    record.categories.set([Category.IPS])
+    return record
+
+
+@pytest.fixture
+def case_a(behandelaar_a):
+    return new_case(behandelaar_a)
+
+
+@pytest.fixture
+def trajectory(behandelaar_a, jobcoach_a, case_a):
+    return start_trajectory(behandelaar_a, jobcoach_a, case_a, referred_days_ago=10)
+
+
+def placement_data(**overrides):
+    data = {
+        "employer": "Bakkerij De Korenschoof",
+        "job_title": "Bakkersassistent",
+        "start_date": TODAY().isoformat(),
+        "hours_per_week": "20",
+        "hourly_wage": "15.00",
+        "contract_type": ContractType.BEPAALD,
+        "competitive_override": "unknown",
+        "override_reason": "",
+    }
+    data.update(overrides)
+    return data
+
+
+# --- Referral hooks --------------------------------------------------------------------------
+
+
+class TestReferralHooks:
+    def test_referral_starts_a_trajectory_without_coach(self, behandelaar_a, ggz_a, case_a):
+        referral = refer_to_ips(behandelaar_a, case_a, ggz_a)
+        trajectory = Trajectory.objects.get(referral=referral)
+        assert trajectory.phase == Phase.AANGEMELD
+        assert trajectory.coach is None
+        assert trajectory.organisation == ggz_a
+        assert trajectory.client == case_a.client
+        assert (timezone.now() - trajectory.referred_at).total_seconds() < 60
+        assert list(trajectory.phases.values_list("to_phase", flat=True)) == [Phase.AANGEMELD]
+
+    def test_accepting_assigns_the_coach(self, behandelaar_a, jobcoach_a, ggz_a, case_a):
+        referral = refer_to_ips(behandelaar_a, case_a, ggz_a)
+        trajectory = accept(referral, jobcoach_a)
+        assert trajectory.coach == jobcoach_a
+        assert trajectory.phase == Phase.AANGEMELD
+
+    def test_second_open_trajectory_is_refused_and_referral_not_created(
+        self, behandelaar_a, ggz_a, case_a, trajectory
+    ):
+        before = Invitation.objects.count()
+        # As cases.services.refer will run the hook: inside the referral's transaction.
+        with pytest.raises(ValidationError) as refused, transaction.atomic():
+            referral = cases.refer(
+                consent.case_access(behandelaar_a, case_a),
+                ggz_a,
+                CaseRole.TRAJECTBEGELEIDER,
+                "Nog eens",
+            )
+            services.on_referral(referral)
+        assert "al een lopend IPS-traject" in " ".join(refused.value.messages)
+        assert Invitation.objects.count() == before
+        assert Trajectory.objects.count() == 1
+
+    def test_after_closing_a_new_referral_starts_a_new_trajectory(
+        self, behandelaar_a, jobcoach_a, ggz_a, case_a, trajectory
+    ):
+        services.change_phase(
+            trajectory, jobcoach_a, Phase.AFGESLOTEN, close_reason="eigen_verzoek"
+        )
+        refer_to_ips(behandelaar_a, case_a, ggz_a)
+        assert Trajectory.objects.open().count() == 1
+        assert Trajectory.objects.count() == 2
+
+    def test_the_database_holds_one_open_trajectory_per_client(self, case_a, ggz_a, trajectory):
+        from django.db import IntegrityError
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Trajectory.objects.create(case=case_a, client=case_a.client, organisation=ggz_a)
+
+    def test_declined_referral_closes_the_trajectory(
+        self, behandelaar_a, jobcoach_a, ggz_a, case_a
+    ):
+        referral = refer_to_ips(behandelaar_a, case_a, ggz_a)
+        cases.respond(referral, jobcoach_a, accept=False, reason="Geen plek")
+        trajectory = services.on_referral_declined(referral, jobcoach_a, "Geen plek")
+        assert trajectory.phase == Phase.AFGESLOTEN
+        assert trajectory.close_reason == "anders"
+
+
+# --- Phase machine ---------------------------------------------------------------------------
+
+
+class TestPhaseMachine:
+    def test_the_whole_road(self, jobcoach_a, trajectory):
+        services.change_phase(trajectory, jobcoach_a, Phase.INTAKE)
+        services.change_phase(trajectory, jobcoach_a, Phase.BEROEPSPROFIEL, wants_paid_work=True)
+        services.change_phase(trajectory, jobcoach_a, Phase.ZOEKEN)
+        services.record_placement(
+            trajectory,
+            Placement(
+                employer="Hotel",
+                job_title="Receptie",
+                start_date=TODAY(),
+                hours_per_week=Decimal("16"),
+                hourly_wage=Decimal("15"),
+                contract_type=ContractType.BEPAALD,
+            ),
+            jobcoach_a,
+        )
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.GEPLAATST
+        services.change_phase(trajectory, jobcoach_a, Phase.NAZORG)
+        services.change_phase(
+            trajectory, jobcoach_a, Phase.AFGESLOTEN, close_reason="duurzaam_werk"
+        )
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.AFGESLOTEN
+        assert trajectory.closed_on == TODAY()
+        assert list(trajectory.phases.values_list("to_phase", flat=True)) == [
+            Phase.AANGEMELD,
+            Phase.INTAKE,
+            Phase.BEROEPSPROFIEL,
+            Phase.ZOEKEN,
+            Phase.GEPLAATST,
+            Phase.NAZORG,
+            Phase.AFGESLOTEN,
+        ]
+        titles = list(
+            TimelineEntry.objects.filter(case=trajectory.case, category=Category.IPS)
+            .order_by("pk")
+            .values_list("title", flat=True)
+        )
+        assert any("IPS-fase: Intake" in t for t in titles)
+        assert any("Aan het werk: Receptie bij Hotel" in t for t in titles)
+        assert any("Duurzaam aan het werk" in t for t in titles)
+
+    def test_intake_may_go_straight_to_job_search(self, jobcoach_a, trajectory):
+        to_search(trajectory, jobcoach_a)
+        assert trajectory.phase == Phase.ZOEKEN
+
+    def test_job_lost_goes_back_to_search(self, jobcoach_a, trajectory):
+        to_search(trajectory, jobcoach_a)
+        services.record_placement(
+            trajectory,
+            Placement(
+                employer="X",
+                job_title="Y",
+                start_date=TODAY(),
+                hours_per_week=8,
+                hourly_wage=15,
+                contract_type=ContractType.OPROEP,
+            ),
+            jobcoach_a,
+        )
+        services.change_phase(trajectory, jobcoach_a, Phase.ZOEKEN)
+        assert trajectory.phase == Phase.ZOEKEN
+
+    @pytest.mark.parametrize(
+        "steps,target,kwargs,message",
+        [
+            ([], Phase.ZOEKEN, {}, "eerst naar de intake"),
+            ([], Phase.BEROEPSPROFIEL, {}, "eerst naar de intake"),
+            ([], Phase.NAZORG, {}, "eerst naar de intake"),
+            ([Phase.INTAKE], Phase.ZOEKEN, {}, "intakevraag"),
+            ([Phase.INTAKE], Phase.ZOEKEN, {"wants_paid_work": False}, "intakevraag"),
+            ([Phase.INTAKE], Phase.NAZORG, {"wants_paid_work": True}, "kan het traject niet"),
+            ([Phase.INTAKE], Phase.AFGESLOTEN, {}, "reden"),
+            ([Phase.INTAKE], Phase.INTAKE, {}, "al in deze fase"),
+        ],
+    )
+    def test_refused_moves(self, jobcoach_a, trajectory, steps, target, kwargs, message):
+        for step in steps:
+            services.change_phase(trajectory, jobcoach_a, step)
+        before = PhaseChange.objects.count()
+        with pytest.raises(ValidationError) as refused:
+            services.change_phase(trajectory, jobcoach_a, target, **kwargs)
+        assert message in " ".join(refused.value.messages)
+        assert PhaseChange.objects.count() == before
+        trajectory.refresh_from_db()
+        assert trajectory.phase == (steps[-1] if steps else Phase.AANGEMELD)
+
+    def test_not_wanting_paid_work_can_only_close(self, jobcoach_a, trajectory):
+        services.change_phase(trajectory, jobcoach_a, Phase.INTAKE)
+        with pytest.raises(ValidationError):
+            services.change_phase(
+                trajectory, jobcoach_a, Phase.BEROEPSPROFIEL, wants_paid_work=False
+            )
+        services.change_phase(
+            trajectory, jobcoach_a, Phase.AFGESLOTEN, close_reason="eigen_verzoek"
+        )
+        assert trajectory.phase == Phase.AFGESLOTEN
+
+    def test_at_work_needs_a_job(self, jobcoach_a, trajectory):
+        to_search(trajectory, jobcoach_a)
+        with pytest.raises(ValidationError) as refused:
+            services.change_phase(trajectory, jobcoach_a, Phase.GEPLAATST)
+        assert "Leg eerst de baan vast" in refused.value.messages[0]
+
+    def test_closed_stays_closed(self, jobcoach_a, trajectory):
+        services.change_phase(trajectory, jobcoach_a, Phase.AFGESLOTEN, close_reason="verhuisd")
+        with pytest.raises(ValidationError) as refused:
+            services.change_phase(trajectory, jobcoach_a, Phase.INTAKE)
+        assert "afgesloten" in refused.value.messages[0]
+
+    def test_dates_not_in_future_nor_before_previous(self, jobcoach_a, trajectory):
+        tomorrow = TODAY() + datetime.timedelta(days=1)
+        with pytest.raises(ValidationError, match="toekomst"):
+            services.change_phase(trajectory, jobcoach_a, Phase.INTAKE, tomorrow)
+        with pytest.raises(ValidationError, match="vóór de vorige"):
+            services.change_phase(trajectory, jobcoach_a, Phase.INTAKE, days_ago(30))
+        services.change_phase(trajectory, jobcoach_a, Phase.INTAKE, days_ago(5))
+        with pytest.raises(ValidationError, match="vóór de vorige"):
+            services.change_phase(
+                trajectory, jobcoach_a, Phase.ZOEKEN, days_ago(6), wants_paid_work=True
+            )
+
+    def test_stale_phase_form_is_refused(self, client_for, jobcoach_a, trajectory):
+        url = reverse("ips:phase_change", args=[trajectory.case_id, trajectory.pk])
+        stale = trajectory.version
+        c = client_for(jobcoach_a)
+        c.post(url, {"version": stale, "to_phase": "intake", "changed_on": TODAY().isoformat()})
+        response = c.post(
+            url,
+            {
+                "version": stale,
+                "to_phase": "afgesloten",
+                "changed_on": TODAY().isoformat(),
+                "close_reason": "verhuisd",
+            },
+            follow=True,
+        )
+        assert "iemand anders" in response.content.decode()
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.INTAKE
+
+    def test_view_refuses_skipping_intake_in_dutch(self, client_for, jobcoach_a, trajectory):
+        response = client_for(jobcoach_a).post(
+            reverse("ips:phase_change", args=[trajectory.case_id, trajectory.pk]),
+            {
+                "version": trajectory.version,
+                "to_phase": "zoeken",
+                "changed_on": TODAY().isoformat(),
+            },
+            follow=True,
+        )
+        assert "eerst naar de intake" in response.content.decode()
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.AANGEMELD
+        assert trajectory.phases.count() == 1
+        assert not TimelineEntry.objects.filter(title__startswith="IPS-fase").exists()
+
+    def test_view_moves_phase_and_logs(self, client_for, jobcoach_a, trajectory):
+        client_for(jobcoach_a).post(
+            reverse("ips:phase_change", args=[trajectory.case_id, trajectory.pk]),
+            {
+                "version": trajectory.version,
+                "to_phase": "intake",
+                "changed_on": TODAY().isoformat(),
+            },
+        )
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.INTAKE
+        assert AccessLogEntry.objects.filter(
+            user=jobcoach_a, object_type="ips-fase", action="create", outcome="toegestaan"
+        ).exists()
+
+
+# --- Profile, contacts, placements, follow-along -----------------------------------------------
+
+
+class TestRecording:
+    def test_profile_with_disclosure_shown_prominently(self, client_for, jobcoach_a, trajectory):
+        c = client_for(jobcoach_a)
+        url = reverse("ips:profile_edit", args=[trajectory.case_id, trajectory.pk])
+        c.post(
+            url,
+            {
+                "disclosure": Disclosure.VERZWIJGEN,
+                "disclosure_note": "Niets over de diagnose vertellen",
+                "preferred_sectors": "Groen",
+                "preferred_hours": 20,
+            },
+        )
+        profile = Beroepsprofiel.objects.get()
+        assert profile.organisation == jobcoach_a.organisation
+        for page in [
+            reverse("ips:trajectory", args=[trajectory.case_id]),
+            reverse("ips:contact_create", args=[trajectory.case_id, trajectory.pk]),
+            reverse("cases:detail", args=[trajectory.case_id]),
+        ]:
+            html = c.get(page).content.decode()
+            assert "Openheid naar de werkgever" in html
+            assert "Verzwijgen" in html
+            assert "Niets over de diagnose vertellen" in html
+
+    def test_profile_edit_lost_race_is_refused(self, client_for, jobcoach_a, trajectory):
+        c = client_for(jobcoach_a)
+        url = reverse("ips:profile_edit", args=[trajectory.case_id, trajectory.pk])
+        c.post(url, {"disclosure": Disclosure.NOG_NIET, "preferred_sectors": "Zorg"})
+        stale = Beroepsprofiel.objects.get().version
+        c.post(
+            url,
+            {"version": stale, "disclosure": Disclosure.VERTELLEN, "preferred_sectors": "Groen"},
+        )
+        response = c.post(
+            url,
+            {"version": stale, "disclosure": Disclosure.VERZWIJGEN, "preferred_sectors": "Bouw"},
+        )
+        assert "iemand anders" in response.content.decode()
+        profile = Beroepsprofiel.objects.get()
+        assert (profile.preferred_sectors, profile.disclosure) == ("Groen", Disclosure.VERTELLEN)
+
+    def test_profile_hours_over_60(self, client_for, jobcoach_a, trajectory):
+        response = client_for(jobcoach_a).post(
+            reverse("ips:profile_edit", args=[trajectory.case_id, trajectory.pk]),
+            {"disclosure": Disclosure.NOG_NIET, "preferred_hours": 61},
+        )
+        assert "hoogstens 60 uur" in response.content.decode()
+        assert not Beroepsprofiel.objects.exists()
+
+    def test_employer_contact_for_client(self, client_for, jobcoach_a, trajectory):
+        client_for(jobcoach_a).post(
+            reverse("ips:contact_create", args=[trajectory.case_id, trajectory.pk]),
+            {
+                "contacted_on": TODAY().isoformat(),
+                "employer": "Tuincentrum Groen",
+                "type": ContactType.EERSTE_CONTACT,
+                "face_to_face": "on",
+                "outcome": "Kennismaking",
+            },
+        )
+        contact = EmployerContact.objects.get()
+        assert (contact.trajectory, contact.coach, contact.organisation) == (
+            trajectory,
+            jobcoach_a,
+            jobcoach_a.organisation,
+        )
+
+    def test_employer_contact_in_future_is_refused(self, client_for, jobcoach_a, trajectory):
+        response = client_for(jobcoach_a).post(
+            reverse("ips:contact_create", args=[trajectory.case_id, trajectory.pk]),
+            {
+                "contacted_on": (TODAY() + datetime.timedelta(days=2)).isoformat(),
+                "employer": "X",
+                "type": ContactType.VERVOLG,
+            },
+        )
+        assert "toekomst" in response.content.decode()
+        assert not EmployerContact.objects.exists()
+
+    def test_general_contact_is_not_client_data(self, client_for, jobcoach_a):
+        c = client_for(jobcoach_a)
+        c.post(
+            reverse("ips:contacts"),
+            {
+                "contacted_on": TODAY().isoformat(),
+                "employer": "Drukkerij Rivier",
+                "type": ContactType.EERSTE_CONTACT,
+                "face_to_face": "on",
+            },
+        )
+        contact = EmployerContact.objects.get()
+        assert contact.trajectory is None
+        assert contact.organisation == jobcoach_a.organisation
+        html = c.get(reverse("ips:contacts")).content.decode()
+        assert "Drukkerij Rivier" in html
+        assert "Deze week: 1 persoonlijke werkgeverscontacten" in html
+
+    def test_placement_moves_to_work(self, client_for, jobcoach_a, trajectory):
+        to_search(trajectory, jobcoach_a)
+        c = client_for(jobcoach_a)
+        c.post(
+            reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
+            placement_data(),
+        )
+        placement = Placement.objects.get()
+        assert placement.is_competitive
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.GEPLAATST
+
+    def test_placement_before_search_is_refused(self, client_for, jobcoach_a, trajectory):
+        response = client_for(jobcoach_a).post(
+            reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
+            placement_data(),
+        )
+        assert "Zoeken naar werk" in response.content.decode()
+        assert not Placement.objects.exists()
+
+    @pytest.mark.parametrize(
+        "overrides,message",
+        [
+            ({"hours_per_week": "61"}, "Meer dan 60 uur"),
+            ({"hours_per_week": "0"}, "positief aantal uren"),
+            ({"hourly_wage": "-1"}, "niet negatief"),
+            ({"competitive_override": "true"}, "reden voor de correctie"),
+            ({"start_date": days_ago(400).isoformat()}, "vóór de aanmelding"),
+        ],
+    )
+    def test_placement_bad_input(self, client_for, jobcoach_a, trajectory, overrides, message):
+        to_search(trajectory, jobcoach_a)
+        response = client_for(jobcoach_a).post(
+            reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
+            placement_data(**overrides),
+        )
+        assert message in response.content.decode()
+        assert not Placement.objects.exists()
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.ZOEKEN
+
+    def test_placement_end_before_start_is_refused(self, client_for, jobcoach_a, trajectory):
+        to_search(trajectory, jobcoach_a, days_ago(5))
+        c = client_for(jobcoach_a)
+        c.post(
+            reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
+            placement_data(start_date=days_ago(3).isoformat()),
+        )
+        placement = Placement.objects.get()
+        url = reverse("ips:placement_end", args=[trajectory.case_id, trajectory.pk, placement.pk])
+        response = c.post(
+            url,
+            {
+                "version": placement.version,
+                "end_date": days_ago(4).isoformat(),
+                "end_reason": "anders",
+            },
+        )
+        assert "vóór de begindatum" in response.content.decode()
+        placement.refresh_from_db()
+        assert placement.end_date is None
+        c.post(
+            url,
+            {
+                "version": placement.version,
+                "end_date": TODAY().isoformat(),
+                "end_reason": "zelf_gestopt",
+            },
+        )
+        placement.refresh_from_db()
+        assert placement.end_date == TODAY()
+        assert placement.end_reason == "zelf_gestopt"
+
+    def test_database_refuses_end_before_start(self, jobcoach_a, trajectory):
+        from django.db import IntegrityError
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Placement.objects.create(
+                trajectory=trajectory,
+                organisation=jobcoach_a.organisation,
+                recorded_by=jobcoach_a,
+                employer="X",
+                job_title="Y",
+                start_date=TODAY(),
+                end_date=days_ago(1),
+                end_reason="anders",
+                hours_per_week=10,
+                hourly_wage=15,
+                contract_type=ContractType.BEPAALD,
+            )
+
+    def test_follow_along(self, client_for, jobcoach_a, trajectory):
+        to_search(trajectory, jobcoach_a)
+        c = client_for(jobcoach_a)
+        c.post(
+            reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
+            placement_data(),
+        )
+        placement = Placement.objects.get()
+        c.post(
+            reverse("ips:follow_along_create", args=[trajectory.case_id, trajectory.pk]),
+            {
+                "contacted_on": TODAY().isoformat(),
+                "with_whom": "werkgever",
+                "placement": placement.pk,
+                "note": "Gaat goed",
+            },
+        )
+        assert FollowAlongContact.objects.get().placement == placement
+        assert (
+            "Gaat goed"
+            in c.get(reverse("ips:trajectory", args=[trajectory.case_id])).content.decode()
+        )
+
+    def test_closed_trajectory_is_read_only(self, client_for, jobcoach_a, trajectory):
+        services.change_phase(trajectory, jobcoach_a, Phase.AFGESLOTEN, close_reason="verhuisd")
+        c = client_for(jobcoach_a)
+        c.post(
+            reverse("ips:contact_create", args=[trajectory.case_id, trajectory.pk]),
+            {"contacted_on": TODAY().isoformat(), "employer": "X", "type": "vervolg"},
+        )
+        assert not EmployerContact.objects.exists()
+
+
+# --- Who may see what ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def busy_trajectory(client_for, jobcoach_a, trajectory):
+    """A trajectory with a profile, an employer contact and a job."""
+    to_search(trajectory, jobcoach_a)
+    c = client_for(jobcoach_a)
+    c.post(
+        reverse("ips:profile_edit", args=[trajectory.case_id, trajectory.pk]),
+        {"disclosure": Disclosure.VERTELLEN, "preferred_sectors": "Zorg"},
+    )
+    c.post(
+        reverse("ips:contact_create", args=[trajectory.case_id, trajectory.pk]),
+        {
+            "contacted_on": TODAY().isoformat(),
+            "employer": "Zorgcentrum De Linde",
+            "type": "eerste_contact",
+            "face_to_face": "on",
+        },
+    )
+    c.post(
+        reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
+        placement_data(employer="Zorgcentrum De Linde", job_title="Gastvrouw"),
+    )
+    return trajectory
+
+
+class TestWhoMaySeeWhat:
+    def page(self, trajectory):
+        return reverse("ips:trajectory", args=[trajectory.case_id])
+
+    def test_anonymous_goes_to_sign_in(self, client_for, busy_trajectory):
+        c = client_for(None)
+        urls = [
+            self.page(busy_trajectory),
+            reverse("ips:contact_create", args=[busy_trajectory.case_id, busy_trajectory.pk]),
+        ]
+        for url in urls:
+            response = c.get(url)
+            assert response.status_code == 302
+            assert response["Location"].startswith("/accounts/login/")
+
+    @pytest.mark.parametrize(
+        "fixture", ["outsider", "behandelaar_a2", "klantmanager_g", "beheerder_a"]
+    )
+    def test_non_members_get_404_and_a_denied_entry(
+        self, client_for, request, busy_trajectory, fixture
+    ):
+        user = request.getfixturevalue(fixture)
+        c = client_for(user)
+        urls = [
+            self.page(busy_trajectory),
+            reverse("ips:profile_edit", args=[busy_trajectory.case_id, busy_trajectory.pk]),
+            reverse("ips:contact_create", args=[busy_trajectory.case_id, busy_trajectory.pk]),
+        ]
+        for url in urls:
+            assert c.get(url).status_code == 404
+        assert AccessLogEntry.objects.filter(
+            user=user, outcome="geweigerd", case=busy_trajectory.case
+        ).count() == len(urls)
+
+    def test_jobcoach_not_on_the_team_gets_404(self, client_for, ggz_a, busy_trajectory):
+        other_coach = UserFactory(organisation=ggz_a, role=Role.TRAJECTBEGELEIDER)
+        assert client_for(other_coach).get(self.page(busy_trajectory)).status_code == 404
+
+    def test_behandelaar_reads_but_cannot_write(self, client_for, behandelaar_a, busy_trajectory):
+        c = client_for(behandelaar_a)
+        html = c.get(self.page(busy_trajectory)).content.decode()
+        assert "Zorgcentrum De Linde" in html
+        assert "Gastvrouw" in html
+        assert "Fase wijzigen" not in html
+        assert "Baan vastleggen" not in html
+        assert AccessLogEntry.objects.filter(
+            user=behandelaar_a, object_type="ips-traject", category="ips", outcome="toegestaan"
+        ).exists()
+        response = c.post(
+            reverse("ips:phase_change", args=[busy_trajectory.case_id, busy_trajectory.pk]),
+            {
+                "version": busy_trajectory.version,
+                "to_phase": "afgesloten",
+                "changed_on": TODAY().isoformat(),
+                "close_reason": "anders",
+            },
+        )
+        assert response.status_code == 404
+        assert AccessLogEntry.objects.filter(
+            user=behandelaar_a, outcome="geweigerd", action="update", category="ips"
+        ).exists()
+        for name in ["ips:contact_create", "ips:profile_edit", "ips:placement_create"]:
+            url = reverse(name, args=[busy_trajectory.case_id, busy_trajectory.pk])
+            assert c.get(url).status_code == 404
+
+    def test_klantmanager_without_consent_sees_nothing_of_ips(
+        self, client_for, klantmanager_g, busy_trajectory
+    ):
+        consent.add_member(busy_trajectory.case, klantmanager_g, CaseRole.KLANTMANAGER)
+        c = client_for(klantmanager_g)
+        html = c.get(self.page(busy_trajectory)).content.decode()
+        assert "geen IPS-traject dat u mag zien" in html
+        assert "Zorgcentrum De Linde" not in html
+        detail = c.get(reverse("cases:detail", args=[busy_trajectory.case_id])).content.decode()
+        assert "Naar het IPS-traject" not in detail
+        assert "Zorgcentrum De Linde" not in detail
+        # Nor through a write URL of the trajectory.
+        url = reverse("ips:contact_create", args=[busy_trajectory.case_id, busy_trajectory.pk])
+        assert c.get(url).status_code == 404
+
+    def test_klantmanager_with_consent_sees_progress_read_only(
+        self, client_for, klantmanager_g, behandelaar_a, ggz_a, gemeente_g, busy_trajectory
+    ):
+        consent.add_member(busy_trajectory.case, klantmanager_g, CaseRole.KLANTMANAGER)
+        give_ips_consent(busy_trajectory.case, ggz_a, gemeente_g, behandelaar_a)
+        c = client_for(klantmanager_g)
+        html = c.get(self.page(busy_trajectory)).content.decode()
+        assert "Aan het werk (plaatsing)" in html
+        assert "Gastvrouw" in html
+        assert "Fase wijzigen" not in html
+        entry = AccessLogEntry.objects.filter(
+            user=klantmanager_g, object_type="ips-traject", outcome="toegestaan"
+        ).first()
+        assert entry.basis == "toestemming"
+        assert entry.consent_id is not None
+        detail = c.get(reverse("cases:detail", args=[busy_trajectory.case_id])).content.decode()
+        assert "Naar het IPS-traject" in detail
+        url = reverse("ips:phase_change", args=[busy_trajectory.case_id, busy_trajectory.pk])
+        assert c.post(url, {"version": 1, "to_phase": "nazorg"}).status_code == 404
+
+    def test_trajectory_of_another_case_is_not_reachable(
+        self, client_for, behandelaar_a, jobcoach_a, busy_trajectory
+    ):
+        other_case = new_case(behandelaar_a, index=1, first="Kees", last="Bos")
+        consent.add_member(other_case, jobcoach_a, CaseRole.TRAJECTBEGELEIDER)
+        url = reverse("ips:contact_create", args=[other_case.pk, busy_trajectory.pk])
+        assert client_for(jobcoach_a).get(url).status_code == 404
+
+    @pytest.mark.parametrize(
+        "name", ["ips:caseload", "ips:contacts", "ips:results", "ips:fidelity_list"]
+    )
+    @pytest.mark.parametrize("fixture", ["behandelaar_a", "klantmanager_g", "beheerder_a"])
+    def test_team_pages_are_for_trajectbegeleiders(self, client_for, request, name, fixture):
+        c = client_for(request.getfixturevalue(fixture))
+        assert c.get(reverse(name)).status_code == 404
+
+    @pytest.mark.parametrize(
+        "name", ["ips:caseload", "ips:contacts", "ips:results", "ips:fidelity_list"]
+    )
+    def test_team_pages_need_sign_in(self, client, db, name):
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+    def test_navigation_for_trajectbegeleider(self, client_for, jobcoach_a):
+        html = client_for(jobcoach_a).get("/").content.decode()
+        for label in ["IPS-caseload", "Werkgeverscontacten", "Resultaten", "Modelgetrouwheid"]:
+            assert label in html
+
+    def test_caseload_page(self, client_for, jobcoach_a, busy_trajectory):
+        html = client_for(jobcoach_a).get(reverse("ips:caseload")).content.decode()
+        assert "Eva Jansen" in html
+        assert "1 lopend traject" in html
+        assert "Vertellen" in html
+
+
+# --- Query counts ------------------------------------------------------------------------------
+
+
+def count_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def add_rows(trajectory, coach, n):
+    for i in range(n):
+        EmployerContact.objects.create(
+            organisation=coach.organisation,
+            coach=coach,
+            trajectory=trajectory,
+            contacted_on=days_ago(i % 9),
+            employer=f"Werkgever {i}",
+            type=ContactType.VERVOLG,
+        )
+        Placement.objects.create(
+            trajectory=trajectory,
+            organisation=coach.organisation,
+            recorded_by=coach,
+            employer=f"Werkgever {i}",
+            job_title="Functie",
+            start_date=days_ago(9),
+            end_date=days_ago(1),
+            end_reason="anders",
+            hours_per_week=10,
+            hourly_wage=15,
+            contract_type=ContractType.BEPAALD,
+        )
+        FollowAlongContact.objects.create(
+            trajectory=trajectory,
+            organisation=coach.organisation,
+            recorded_by=coach,
+            contacted_on=days_ago(1),
+            with_whom="client",
+            note=f"Nazorg {i}",
+        )
+        PhaseChange.objects.create(
+            trajectory=trajectory,
+            organisation=coach.organisation,
+            from_phase="zoeken",
+            to_phase="zoeken",
+            changed_on=days_ago(1),
+            recorded_by=coach,
+        )
+
+
+class TestQueryCounts:
+    def test_trajectory_page_and_case_panel(
+        self, client_for, jobcoach_a, behandelaar_a, busy_trajectory, django_assert_num_queries
+    ):
+        pages = [
+            reverse("ips:trajectory", args=[busy_trajectory.case_id]),
+            reverse("cases:detail", args=[busy_trajectory.case_id]),
+        ]
+        for user in [jobcoach_a, behandelaar_a]:
+            c = client_for(user)
+            expected = [count_queries(c, url) for url in pages]
+            add_rows(busy_trajectory, jobcoach_a, 2)
+            expected = [count_queries(c, url) for url in pages]
+            add_rows(busy_trajectory, jobcoach_a, 30)
+            for url, n in zip(pages, expected, strict=True):
+                with django_assert_num_queries(n):
+                    c.get(url)
+
+    def test_caseload_and_contacts(
+        self, client_for, behandelaar_a, jobcoach_a, django_assert_num_queries
+    ):
+        for i in range(2):
+            start_trajectory(behandelaar_a, jobcoach_a, new_case(behandelaar_a, index=i))
+        c = client_for(jobcoach_a)
+        EmployerContact.objects.create(
+            organisation=jobcoach_a.organisation,
+            coach=jobcoach_a,
+            contacted_on=TODAY(),
+            employer="Algemeen",
+            type=ContactType.VERVOLG,
+        )
+        for t in Trajectory.objects.all():
+            add_rows(t, jobcoach_a, 1)
+        urls = [reverse("ips:caseload"), reverse("ips:contacts")]
+        expected = [count_queries(c, url) for url in urls]
+        for i in range(2, 25):
+            t = start_trajectory(behandelaar_a, jobcoach_a, new_case(behandelaar_a, index=i))
+            add_rows(t, jobcoach_a, 1)
+        for url, n in zip(urls, expected, strict=True):
+            with django_assert_num_queries(n):
+                c.get(url)
+        html = c.get(reverse("ips:caseload")).content.decode()
+        assert "25 lopende trajecten" in html
+        assert "boven de IPS-norm" in html
