@@ -9,6 +9,7 @@ from django.utils.module_loading import import_string
 
 CASE_PANELS = [
     "ips.views.case_panel",
+    "consent.views.case_panel_context",
 ]
 
 

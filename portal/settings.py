@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 import structlog
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -241,6 +242,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] = 2
 CELERY_BEAT_SCHEDULE = {
     "rapporten-opnieuw-versturen": {"task": "portal.tasks.requeue_stuck_reports", "schedule": 60.0},
     "rapporten-opruimen": {"task": "portal.tasks.purge_expired_reports", "schedule": 3600.0},
+    "toestemmingen-verlopen": {
+        "task": "consent.tasks.warn_expiring_consents",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }
 WERKPAD_REPORT_RETENTION_DAYS = env.int("WERKPAD_REPORT_RETENTION_DAYS", default=30)
 

@@ -248,3 +248,12 @@ def test_retention_deletes_old_reports_and_files(shared_case, behandelaar_a):
     assert reports.purge_expired() == 1
     assert not storage.exists(name)
     assert list(Report.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_every_scheduled_task_exists():
+    """A typo in CELERY_BEAT_SCHEDULE would only show as a silent no-op in production."""
+    from portal.celery import app
+
+    app.loader.import_default_modules()
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["task"] in app.tasks, name

@@ -1,0 +1,323 @@
+"""Forms of consent/: recording a consent, withdrawing it (one form, as easy as giving), and
+the filters of the beheerder's pages. Every rule gives a Dutch message; nothing is stored
+unless the whole form is valid."""
+
+import calendar
+import uuid
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.constants import OrganisationType
+from portal.models import Organisation
+
+from .constants import CARE_ONLY_CATEGORIES, Action, ConsentMethod, ConsentState, Outcome, Purpose
+from .models import Consent, DataCategory
+
+# Werk & Inkomen: never a recipient of medical or treatment information.
+WORK_AND_INCOME = frozenset({OrganisationType.GEMEENTE, OrganisationType.UWV})
+
+# Accepted uploads, recognised by their first bytes (never by the file name).
+SIGNATURES = (
+    (b"%PDF-", "pdf"),
+    (b"\xff\xd8\xff", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+)
+CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
+
+
+def sniff(head):
+    """The kind of file (pdf, jpg, png) its first bytes show, or None."""
+    for signature, kind in SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    return None
+
+
+def add_months(day, months):
+    """``day`` plus ``months`` calendar months; the 31st becomes the month's last day."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    month += 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class CategoryChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.label} — {obj.description}" if obj.description else obj.label
+
+
+class SupersedesChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return _("Nr. %(pk)s: %(recipient)s, %(purpose)s, tot en met %(until)s") % {
+            "pk": obj.pk,
+            "recipient": obj.recipient,
+            "purpose": obj.get_purpose_display(),
+            "until": obj.valid_until.strftime("%d-%m-%Y"),
+        }
+
+
+def replaceable_consents(client, provider):
+    """Consents of ``client`` given by ``provider`` that a new record may supersede: not
+    withdrawn and not superseded already."""
+    return (
+        Consent.objects.filter(
+            client=client,
+            provider=provider,
+            withdrawal__isnull=True,
+            superseded_by__isnull=True,
+        )
+        .select_related("recipient")
+        .order_by("-recorded_at")
+    )
+
+
+class ConsentForm(forms.Form):
+    """A consent of ``client``, given by ``provider`` (the recording user's organisation)."""
+
+    recipient = forms.ModelChoiceField(
+        label=_("Ontvangende organisatie"),
+        queryset=Organisation.objects.none(),
+        help_text=_("De organisatie die de gegevens mag ontvangen."),
+        error_messages={
+            "invalid_choice": _(
+                "Kies een ontvangende organisatie uit de lijst. Dat kan niet uw eigen "
+                "organisatie zijn."
+            ),
+        },
+    )
+    purpose = forms.ChoiceField(label=_("Doel"), choices=Purpose.choices, widget=forms.RadioSelect)
+    categories = CategoryChoiceField(
+        label=_("Welke gegevens"),
+        queryset=DataCategory.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Alleen wat voor het doel nodig is. Medische en behandelinformatie gaat nooit naar "
+            "een gemeente of UWV."
+        ),
+        error_messages={
+            "required": _(
+                "Kies ten minste één gegevenscategorie. Een toestemming voor alles "
+                "(een blanco machtiging) bestaat niet."
+            ),
+        },
+    )
+    valid_from = forms.DateField(label=_("Geldig vanaf"), widget=DateInput())
+    valid_until = forms.DateField(label=_("Geldig tot en met"), widget=DateInput())
+    method = forms.ChoiceField(
+        label=_("Hoe is de toestemming gegeven?"),
+        choices=ConsentMethod.choices,
+        widget=forms.RadioSelect,
+    )
+    purpose_explained = forms.BooleanField(
+        label=_("Ik heb de cliënt uitgelegd waarvoor de gegevens worden gedeeld"),
+        error_messages={
+            "required": _(
+                "Leg de cliënt eerst uit waarvoor de gegevens worden gedeeld en vink dit dan "
+                "aan. Zonder uitleg is de toestemming niet geldig."
+            ),
+        },
+    )
+    signed_form = forms.FileField(
+        label=_("Ondertekend formulier (optioneel)"),
+        required=False,
+        help_text=_("Een PDF, JPEG of PNG van hoogstens %(max)s."),
+    )
+    supersedes = SupersedesChoiceField(
+        label=_("Vervangt een eerdere toestemming"),
+        queryset=Consent.objects.none(),
+        required=False,
+        empty_label=_("Nee, dit is een nieuwe toestemming"),
+        help_text=_(
+            "Bij verlengen of wijzigen: kies de toestemming die deze vervangt. Die krijgt de "
+            "status ‘vervangen’ en geldt niet meer."
+        ),
+        error_messages={
+            "invalid_choice": _(
+                "Die toestemming kan niet worden vervangen: ze is ingetrokken, al vervangen of "
+                "hoort niet bij deze cliënt."
+            ),
+        },
+    )
+
+    def __init__(self, *args, client, provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.provider = provider
+        self.max_months = settings.WERKPAD_CONSENT_MAX_MONTHS
+        self.max_bytes = settings.WERKPAD_CONSENT_UPLOAD_MAX_BYTES
+        self.fields["recipient"].queryset = Organisation.objects.exclude(pk=provider.pk).order_by(
+            "type", "name"
+        )
+        self.fields["supersedes"].queryset = replaceable_consents(client, provider)
+        self.fields["valid_until"].help_text = _(
+            "Verplicht, en hoogstens %(n)s maanden na de begindatum."
+        ) % {"n": self.max_months}
+        self.fields["signed_form"].help_text = self.fields["signed_form"].help_text % {
+            "max": filesizeformat(self.max_bytes)
+        }
+        self.file_kind = None
+
+    def clean_signed_form(self):
+        upload = self.cleaned_data.get("signed_form")
+        if not upload:
+            return None
+        if upload.size > self.max_bytes:
+            raise forms.ValidationError(
+                _("Het bestand is te groot (%(size)s). Het mag hoogstens %(max)s zijn.")
+                % {"size": filesizeformat(upload.size), "max": filesizeformat(self.max_bytes)}
+            )
+        upload.seek(0)
+        kind = sniff(upload.read(8))
+        upload.seek(0)
+        if kind is None:
+            raise forms.ValidationError(
+                _(
+                    "Dit bestand is geen PDF, JPEG of PNG. Upload een scan of foto van het "
+                    "ondertekende formulier."
+                )
+            )
+        # The stored name is ours, never the uploader's.
+        upload.name = f"toestemming-{uuid.uuid4().hex}.{kind}"
+        self.file_kind = kind
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
+        if start and end:
+            if end < start:
+                self.add_error("valid_until", _("De einddatum ligt vóór de begindatum."))
+            elif end > add_months(start, self.max_months):
+                self.add_error(
+                    "valid_until",
+                    _(
+                        "Een toestemming geldt hoogstens %(n)s maanden: kies uiterlijk "
+                        "%(latest)s als einddatum."
+                    )
+                    % {
+                        "n": self.max_months,
+                        "latest": add_months(start, self.max_months).strftime("%d-%m-%Y"),
+                    },
+                )
+            elif end < timezone.localdate():
+                self.add_error(
+                    "valid_until",
+                    _("De einddatum ligt in het verleden; deze toestemming zou nooit gelden."),
+                )
+        recipient, categories = cleaned.get("recipient"), cleaned.get("categories")
+        if recipient is not None and categories and recipient.type in WORK_AND_INCOME:
+            care_only = [c for c in categories if c.code in CARE_ONLY_CATEGORIES]
+            if care_only:
+                self.add_error(
+                    "categories",
+                    _(
+                        "%(category)s kan nooit worden gedeeld met een gemeente of UWV "
+                        "(%(recipient)s); alleen met een andere zorgorganisatie."
+                    )
+                    % {
+                        "category": ", ".join(c.label for c in care_only),
+                        "recipient": recipient,
+                    },
+                )
+        return cleaned
+
+
+class WithdrawalForm(forms.Form):
+    method = forms.ChoiceField(
+        label=_("Hoe heeft de cliënt de toestemming ingetrokken?"),
+        choices=ConsentMethod.choices,
+        widget=forms.RadioSelect,
+    )
+    withdrawn_on = forms.DateField(
+        label=_("Ingetrokken op"),
+        widget=DateInput(),
+        help_text=_("De intrekking geldt direct, vanaf het moment dat u haar vastlegt."),
+    )
+    reason = forms.CharField(
+        label=_("Reden (optioneel)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("De cliënt hoeft geen reden te geven."),
+    )
+
+    def __init__(self, *args, consent, **kwargs):
+        kwargs.setdefault("initial", {"withdrawn_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.consent = consent
+
+    def clean_withdrawn_on(self):
+        value = self.cleaned_data["withdrawn_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(
+                _("Deze datum ligt in de toekomst. Een intrekking geldt direct.")
+            )
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        problem = withdrawal_refused(self.consent)
+        if problem:
+            raise forms.ValidationError(problem)
+        return cleaned
+
+
+def withdrawal_refused(consent):
+    """Why ``consent`` cannot be withdrawn (Dutch), or None."""
+    state = consent.state()
+    if state == ConsentState.INGETROKKEN:
+        return _("Deze toestemming is al ingetrokken op %(date)s.") % {
+            "date": consent.withdrawal.withdrawn_on.strftime("%d-%m-%Y")
+        }
+    if state == ConsentState.VERVANGEN:
+        return _(
+            "Deze toestemming is vervangen door toestemming nr. %(pk)s; trek die in als de "
+            "cliënt niet meer wil delen."
+        ) % {"pk": consent.superseded_by.pk}
+    if state == ConsentState.VERLOPEN:
+        return _("Deze toestemming is al verlopen; intrekken is niet meer nodig.")
+    return None
+
+
+# --- Filters of the beheerder's pages -----------------------------------------------------
+
+
+class OverviewFilterForm(forms.Form):
+    q = forms.CharField(label=_("Zoek op naam van de cliënt"), required=False, max_length=100)
+
+
+class ClientSearchForm(forms.Form):
+    q = forms.CharField(label=_("Naam of BSN van de cliënt"), required=False, max_length=100)
+
+
+class AccessLogFilterForm(forms.Form):
+    date_from = forms.DateField(label=_("Vanaf"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("Tot en met"), required=False, widget=DateInput())
+    user = forms.CharField(label=_("Gebruiker (naam of e-mail)"), required=False, max_length=100)
+    client = forms.CharField(label=_("Cliënt (naam)"), required=False, max_length=100)
+    action = forms.ChoiceField(
+        label=_("Handeling"), required=False, choices=[("", _("Alle"))] + list(Action.choices)
+    )
+    outcome = forms.ChoiceField(
+        label=_("Uitkomst"), required=False, choices=[("", _("Alle"))] + list(Outcome.choices)
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("De einddatum ligt vóór de begindatum."))
+        return cleaned

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "consent"
+
+urlpatterns = [
+    path("casussen/<int:pk>/toestemming/nieuw/", views.create_for_case, name="create_for_case"),
+    path("toestemmingen/<int:pk>/", views.detail, name="detail"),
+    path("toestemmingen/<int:pk>/afdrukken/", views.print_view, name="print"),
+    path("toestemmingen/<int:pk>/formulier/", views.form_download, name="form_download"),
+    path("toestemmingen/<int:pk>/intrekken/", views.withdraw, name="withdraw"),
+    path("beheer/toestemmingen/", views.overview, name="overview"),
+    path("beheer/toestemmingen/nieuw/", views.beheer_create, name="beheer_create"),
+    path("beheer/inzagelog/", views.access_log, name="access_log"),
+    path("wie-ziet-wat/", views.help_page, name="help"),
+]

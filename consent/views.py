@@ -1,0 +1,754 @@
+"""Views of consent/: recording and withdrawing consent, the consent record and its printable
+form, the beheerder's consent overview and access log (inzagelog), the case panel and the
+"Wie ziet wat" help page.
+
+Every decision comes from consent.services (case_access, beheer_decision) and every view
+that shows or changes client data writes the access log through it. A consent record is
+held by its provider: only the provider's team members on one of the client's cases and
+the provider's beheerder open it; anyone else gets a 404 and a denied log entry.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cases.constants import CaseRole, CaseStatus, TimelineKind
+from cases.models import Case, Client
+from cases.services import add_timeline
+from cases.views import get_case
+from portal.constants import Role
+from portal.views import role_required
+
+from . import policy, services
+from .constants import CARE_ONLY_CATEGORIES, Action, Category, ConsentState, Outcome, Purpose
+from .forms import (
+    CONTENT_TYPES,
+    AccessLogFilterForm,
+    ClientSearchForm,
+    ConsentForm,
+    OverviewFilterForm,
+    WithdrawalForm,
+    replaceable_consents,
+    withdrawal_refused,
+)
+from .models import AccessLogEntry, Consent, ConsentWithdrawal, DataCategory
+
+PAGE_SIZE = 25
+LOG_PAGE_SIZE = 50
+CLIENT_SEARCH_LIMIT = 20
+PANEL_CONSENTS = 20
+PANEL_VISITS = 10
+# Entries fetched to make PANEL_VISITS visits (one page view logs one entry per category).
+PANEL_READ_WINDOW = 60
+
+CONSENT = "toestemming"
+
+
+def _consent_queryset():
+    return Consent.objects.select_related(
+        "client__organisation",
+        "provider",
+        "recipient",
+        "recorded_by",
+        "withdrawal__recorded_by",
+        "superseded_by",
+        "supersedes",
+    ).prefetch_related("categories")
+
+
+def _case_of(user, client_id):
+    """The user's case for this client (the open one first), or None."""
+    return (
+        services.cases_for(user)
+        .filter(client_id=client_id)
+        .select_related("client")
+        .order_by("-opened_at")
+        .first()
+    )
+
+
+def _open_case(client, preferred=None):
+    if preferred is not None and preferred.status == CaseStatus.OPEN:
+        return preferred
+    return Case.objects.filter(client=client, status=CaseStatus.OPEN).first()
+
+
+def get_consent(request, pk, action=Action.READ):
+    """The one door to a consent record: (consent, decision, case or None). The record is
+    held by its provider; anyone but the provider's team members on a case of the client
+    and the provider's beheerder gets a 404, and a denied entry in the access log."""
+    user = request.user
+    consent = _consent_queryset().filter(pk=pk).first()
+    if consent is None:
+        raise Http404
+    decision, case = services.DENIED, None
+    if user.organisation_id is not None and consent.provider_id == user.organisation_id:
+        if user.role == Role.BEHEERDER:
+            decision = services.beheer_decision(
+                user, consent.client, Category.IDENTIFICATIE, action
+            )
+        else:
+            case = _case_of(user, consent.client_id)
+            if case is not None:
+                access = services.case_access(user, case)
+                decision = access.decide(Category.IDENTIFICATIE, consent.provider_id, action)
+    if not decision.allowed:
+        services.log_denied(
+            request,
+            user,
+            object_type=CONSENT,
+            object_id=consent.pk,
+            client=consent.client_id,
+            case=case,
+            category=Category.IDENTIFICATIE,
+            action=action,
+        )
+        raise Http404
+    return consent, decision, case
+
+
+def _log(request, decision, action, consent_or_client, case=None, object_type=CONSENT):
+    if isinstance(consent_or_client, Consent):
+        object_id, client_id = consent_or_client.pk, consent_or_client.client_id
+    else:
+        object_id, client_id = "", consent_or_client.pk
+    services.log(
+        request,
+        request.user,
+        decision=decision,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        category=Category.IDENTIFICATIE,
+        client=client_id,
+        case=case,
+    )
+
+
+# --- Recording consent ---------------------------------------------------------------------
+
+
+@login_required
+def create_for_case(request, pk):
+    """From the case page: a behandelaar or klantmanager of the organisation that
+    registered the client (the provider) records the client's consent."""
+    case, access = get_case(request, pk)
+    client = case.client
+    decision = access.decide(Category.IDENTIFICATIE, access.organisation_id, Action.CREATE)
+    if client.organisation_id != access.organisation_id or not decision.allowed:
+        services.log_denied(
+            request,
+            request.user,
+            object_type=CONSENT,
+            object_id="",
+            client=client.pk,
+            case=case,
+            category=Category.IDENTIFICATIE,
+            action=Action.CREATE,
+        )
+        raise Http404
+    return _consent_form(
+        request, client, decision, case, back=reverse("cases:detail", args=[case.pk])
+    )
+
+
+@role_required(Role.BEHEERDER)
+def beheer_create(request):
+    """The beheerder records a consent received on paper, for a client of their own
+    organisation; without ?client= they first look the client up."""
+    user = request.user
+    client_id = request.GET.get("client", "")
+    if not client_id:
+        return _client_search(request)
+    client = (
+        Client.objects.select_related("organisation").filter(pk=client_id).first()
+        if client_id.isdigit()
+        else None
+    )
+    if client is None:
+        raise Http404
+    decision = services.beheer_decision(user, client, Category.IDENTIFICATIE)
+    if not decision.allowed:
+        services.log_denied(
+            request,
+            user,
+            object_type=CONSENT,
+            object_id="",
+            client=client.pk,
+            category=Category.IDENTIFICATIE,
+            action=Action.CREATE,
+        )
+        raise Http404
+    return _consent_form(request, client, decision, None, back=reverse("consent:overview"))
+
+
+def _client_search(request):
+    user = request.user
+    form = ClientSearchForm(request.GET or None)
+    clients = []
+    if form.is_valid() and form.cleaned_data["q"].strip():
+        text = form.cleaned_data["q"].strip()
+        found = Client.objects.filter(organisation_id=user.organisation_id).select_related(
+            "organisation"
+        )
+        digits = "".join(ch for ch in text if ch.isdigit())
+        if len(digits) == 9 and digits == text.replace(" ", "").replace(".", ""):
+            found = found.filter(bsn=digits)
+        else:
+            for word in text.split():
+                found = found.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+        clients = list(found.order_by("last_name", "first_name", "pk")[:CLIENT_SEARCH_LIMIT])
+        services.write_log(
+            services.entry(
+                request,
+                user,
+                decision=services.beheer_decision(user, client, Category.IDENTIFICATIE),
+                action=Action.READ,
+                object_type="cliëntzoekactie",
+                category=Category.IDENTIFICATIE,
+                client=client,
+            )
+            for client in clients
+        )
+    return render(
+        request,
+        "consent/client_search.html",
+        {"form": form, "clients": clients, "limit": CLIENT_SEARCH_LIMIT},
+    )
+
+
+def _consent_form(request, client, decision, case, back):
+    user = request.user
+    initial = {"valid_from": timezone.localdate()}
+    renewing = request.GET.get("vervangt", "")
+    if renewing.isdigit():
+        old = (
+            replaceable_consents(client, user.organisation)
+            .prefetch_related("categories")
+            .filter(pk=renewing)
+            .first()
+        )
+        if old is not None:
+            initial.update(
+                supersedes=old.pk,
+                recipient=old.recipient_id,
+                purpose=old.purpose,
+                categories=[c.pk for c in old.categories.all()],
+            )
+    form = ConsentForm(
+        request.POST or None,
+        request.FILES or None,
+        client=client,
+        provider=user.organisation,
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = _record_consent(request, form, client, case, decision)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("De toestemming is vastgelegd (nr. %(pk)s). Ze geldt vanaf %(date)s.")
+                % {"pk": record.pk, "date": record.valid_from.strftime("%d-%m-%Y")},
+            )
+            return redirect("consent:detail", record.pk)
+    if request.method == "GET":
+        _log(request, decision, Action.READ, client, case, object_type="toestemmingsformulier")
+    return render(
+        request,
+        "consent/consent_form.html",
+        {
+            "form": form,
+            "client": client,
+            "case": case,
+            "back": back,
+            "max_months": settings.WERKPAD_CONSENT_MAX_MONTHS,
+        },
+    )
+
+
+def _record_consent(request, form, client, case, decision):
+    """Store the consent, supersede the old one, note it on the case and log it: all or
+    nothing. A lost race (the old consent was withdrawn or superseded meanwhile) raises a
+    ValidationError and stores nothing."""
+    user = request.user
+    data = form.cleaned_data
+    record = None
+    try:
+        with transaction.atomic():
+            old = data["supersedes"]
+            if old is not None:
+                old = Consent.objects.select_for_update().get(pk=old.pk)
+                if (
+                    ConsentWithdrawal.objects.filter(consent=old).exists()
+                    or Consent.objects.filter(supersedes=old).exists()
+                ):
+                    raise ValidationError(
+                        _("Toestemming nr. %(pk)s is intussen ingetrokken of al vervangen.")
+                        % {"pk": old.pk}
+                    )
+            record = Consent(
+                client=client,
+                provider=user.organisation,
+                recipient=data["recipient"],
+                purpose=data["purpose"],
+                valid_from=data["valid_from"],
+                valid_until=data["valid_until"],
+                method=data["method"],
+                purpose_explained=True,
+                supersedes=old,
+                recorded_by=user,
+            )
+            if data["signed_form"]:
+                record.form = data["signed_form"]
+            record.save()
+            categories = list(data["categories"])
+            record.categories.set(categories)
+            open_case = _open_case(client, case)
+            if open_case is not None:
+                body = _("Gegevens: %(categories)s. Geldig van %(start)s tot en met %(end)s.") % {
+                    "categories": ", ".join(c.label for c in categories),
+                    "start": record.valid_from.strftime("%d-%m-%Y"),
+                    "end": record.valid_until.strftime("%d-%m-%Y"),
+                }
+                if old is not None:
+                    body += " " + _("Vervangt toestemming nr. %(pk)s.") % {"pk": old.pk}
+                add_timeline(
+                    open_case,
+                    user,
+                    TimelineKind.TOESTEMMING,
+                    Category.IDENTIFICATIE,
+                    _("Toestemming vastgelegd: delen met %(recipient)s voor %(purpose)s")
+                    % {"recipient": record.recipient, "purpose": record.get_purpose_display()},
+                    body=body,
+                )
+            _log(request, decision, Action.CREATE, record, open_case or case)
+    except IntegrityError as exc:
+        _discard_file(record)
+        raise ValidationError(
+            _(
+                "De toestemming is niet opgeslagen: intussen is er iets gewijzigd, bijvoorbeeld "
+                "aan de toestemming die u vervangt. Probeer het opnieuw."
+            )
+        ) from exc
+    except Exception:
+        _discard_file(record)
+        raise
+    return record
+
+
+def _discard_file(record):
+    if record is not None and record.form and record.form.name:
+        record.form.storage.delete(record.form.name)
+
+
+# --- One consent: detail, print view, signed form, withdrawal ------------------------------
+
+
+def _renew_url(consent, case, user):
+    if user.role == Role.BEHEERDER:
+        base = reverse("consent:beheer_create") + f"?client={consent.client_id}&"
+    elif case is not None and services.case_access(user, case).can_write(Category.IDENTIFICATIE):
+        base = reverse("consent:create_for_case", args=[case.pk]) + "?"
+    else:
+        return None
+    return f"{base}vervangt={consent.pk}"
+
+
+@login_required
+def detail(request, pk):
+    consent, decision, case = get_consent(request, pk)
+    _log(request, decision, Action.READ, consent, case)
+    state = consent.state()
+    live = state in (ConsentState.ACTIEF, ConsentState.TOEKOMSTIG)
+    return render(
+        request,
+        "consent/detail.html",
+        {
+            "consent": consent,
+            "case": case,
+            "state": state,
+            "categories": list(consent.categories.all()),
+            "can_withdraw": live,
+            "renew_url": _renew_url(consent, case, request.user)
+            if state != ConsentState.INGETROKKEN and not hasattr(consent, "superseded_by")
+            else None,
+        },
+    )
+
+
+@login_required
+def print_view(request, pk):
+    """The consent as a document to sign: recipient, purpose, categories in plain words,
+    period and how to withdraw. Printing takes client data out of the portal: an export."""
+    consent, decision, case = get_consent(request, pk, Action.EXPORT)
+    _log(request, decision, Action.EXPORT, consent, case, object_type="toestemmingsformulier")
+    return render(
+        request,
+        "consent/print.html",
+        {
+            "consent": consent,
+            "categories": list(consent.categories.all()),
+            "printed_at": timezone.localtime(),
+        },
+    )
+
+
+@login_required
+def form_download(request, pk):
+    """The uploaded signed form, from private storage, only through this checked and logged
+    view. The content type follows the bytes checked at upload, never the uploader."""
+    consent, decision, case = get_consent(request, pk, Action.EXPORT)
+    if not consent.form:
+        raise Http404
+    kind = consent.form.name.rsplit(".", 1)[-1].lower()
+    if kind not in CONTENT_TYPES:
+        raise Http404
+    _log(request, decision, Action.EXPORT, consent, case, object_type="ondertekend formulier")
+    response = FileResponse(
+        consent.form.open("rb"),
+        content_type=CONTENT_TYPES[kind],
+        as_attachment=True,
+        filename=f"toestemming-{consent.pk}.{kind}",
+    )
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def withdraw(request, pk):
+    """Withdrawal: one short form, for any team member of the provider or its beheerder.
+    It takes effect on the very next request (access is computed from active consents)."""
+    consent, decision, case = get_consent(request, pk)
+    form = WithdrawalForm(request.POST or None, consent=consent)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _record_withdrawal(request, consent, form.cleaned_data, decision, case)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _(
+                    "De toestemming is ingetrokken. Vanaf nu ziet %(recipient)s deze gegevens "
+                    "niet meer."
+                )
+                % {"recipient": consent.recipient},
+            )
+            return redirect("consent:detail", consent.pk)
+    refused = withdrawal_refused(consent) if request.method == "GET" else None
+    return render(
+        request,
+        "consent/withdraw.html",
+        {"consent": consent, "form": form, "case": case, "refused": refused},
+    )
+
+
+def _record_withdrawal(request, consent, data, decision, case):
+    user = request.user
+    try:
+        with transaction.atomic():
+            locked = Consent.objects.select_for_update().get(pk=consent.pk)
+            if ConsentWithdrawal.objects.filter(consent=locked).exists():
+                raise ValidationError(_("Deze toestemming is intussen al ingetrokken."))
+            if Consent.objects.filter(supersedes=locked).exists():
+                raise ValidationError(_("Deze toestemming is intussen vervangen."))
+            withdrawal = ConsentWithdrawal.objects.create(
+                consent=locked,
+                withdrawn_on=data["withdrawn_on"],
+                method=data["method"],
+                reason=data["reason"],
+                recorded_by=user,
+            )
+            open_case = _open_case(consent.client, case)
+            if open_case is not None:
+                add_timeline(
+                    open_case,
+                    user,
+                    TimelineKind.TOESTEMMING,
+                    Category.IDENTIFICATIE,
+                    _("Toestemming ingetrokken: niet meer delen met %(recipient)s")
+                    % {"recipient": consent.recipient},
+                    body=_("Toestemming nr. %(pk)s (%(purpose)s), ingetrokken op %(date)s.")
+                    % {
+                        "pk": consent.pk,
+                        "purpose": consent.get_purpose_display(),
+                        "date": withdrawal.withdrawn_on.strftime("%d-%m-%Y"),
+                    },
+                )
+            services.log(
+                request,
+                user,
+                decision=decision,
+                action=Action.CREATE,
+                object_type="intrekking",
+                object_id=withdrawal.pk,
+                category=Category.IDENTIFICATIE,
+                client=consent.client_id,
+                case=open_case or case,
+            )
+    except IntegrityError as exc:  # a parallel withdrawal won
+        raise ValidationError(_("Deze toestemming is intussen al ingetrokken.")) from exc
+    return withdrawal
+
+
+# --- Beheerder: consent overview -----------------------------------------------------------
+
+STATES = (
+    ("alle", gettext_lazy("Alle")),
+    ("actief", ConsentState.ACTIEF.label),
+    ("verloopt", gettext_lazy("Verloopt binnen 30 dagen")),
+    ("toekomstig", ConsentState.TOEKOMSTIG.label),
+    ("verlopen", ConsentState.VERLOPEN.label),
+    ("ingetrokken", ConsentState.INGETROKKEN.label),
+    ("vervangen", ConsentState.VERVANGEN.label),
+)
+
+
+def state_filters(today):
+    """State -> Q, matching Consent.state(): withdrawn before superseded before expired."""
+    soon = today + timedelta(days=settings.WERKPAD_CONSENT_WARN_DAYS)
+    live = Q(withdrawal__isnull=True, superseded_by__isnull=True)
+    current = live & Q(valid_from__lte=today, valid_until__gte=today)
+    return {
+        "alle": Q(),
+        "actief": current,
+        "verloopt": current & Q(valid_until__lte=soon),
+        "toekomstig": live & Q(valid_from__gt=today),
+        "verlopen": live & Q(valid_until__lt=today),
+        "ingetrokken": Q(withdrawal__isnull=False),
+        "vervangen": Q(withdrawal__isnull=True, superseded_by__isnull=False),
+    }
+
+
+@role_required(Role.BEHEERDER)
+def overview(request):
+    """Consents given by the beheerder's organisation for its own clients, by state."""
+    user = request.user
+    filters = state_filters(timezone.localdate())
+    state = request.GET.get("status", "alle")
+    if state not in filters:
+        state = "alle"
+    form = OverviewFilterForm(request.GET or None)
+    consents = Consent.objects.filter(
+        provider_id=user.organisation_id, client__organisation_id=user.organisation_id
+    )
+    if form.is_valid():
+        for word in form.cleaned_data["q"].split():
+            consents = consents.filter(
+                Q(client__first_name__icontains=word) | Q(client__last_name__icontains=word)
+            )
+    counts = consents.aggregate(
+        **{key: Count("pk", filter=condition) for key, condition in filters.items()}
+    )
+    rows = (
+        consents.filter(filters[state])
+        .select_related("client__organisation", "recipient", "withdrawal", "superseded_by")
+        .prefetch_related("categories")
+        .order_by("valid_until", "pk")
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("pagina"))
+    shown = list(page.object_list)
+    services.write_log(
+        services.entry(
+            request,
+            user,
+            decision=services.beheer_decision(user, client, Category.IDENTIFICATIE),
+            action=Action.READ,
+            object_type="toestemmingenoverzicht",
+            category=Category.IDENTIFICATIE,
+            client=client,
+        )
+        for client in {c.client_id: c.client for c in shown}.values()
+    )
+    params = request.GET.copy()
+    params.pop("pagina", None)
+    return render(
+        request,
+        "consent/overview.html",
+        {
+            "form": form,
+            "state": state,
+            "tabs": [(key, label, counts[key]) for key, label in STATES],
+            "page": page,
+            "rows": shown,
+            "query_string": params.urlencode(),
+            "q": form.cleaned_data["q"] if form.is_valid() else "",
+        },
+    )
+
+
+# --- Beheerder: access log (inzagelog) -----------------------------------------------------
+
+
+@role_required(Role.BEHEERDER)
+def access_log(request):
+    """Entries about the organisation's own clients, newest first, with filters."""
+    user = request.user
+    form = AccessLogFilterForm(request.GET)
+    entries = AccessLogEntry.objects.filter(client__organisation_id=user.organisation_id)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["date_from"]:
+            entries = entries.filter(timestamp__date__gte=data["date_from"])
+        if data["date_to"]:
+            entries = entries.filter(timestamp__date__lte=data["date_to"])
+        for word in data["user"].split():
+            entries = entries.filter(
+                Q(user__first_name__icontains=word)
+                | Q(user__last_name__icontains=word)
+                | Q(user__email__icontains=word)
+            )
+        for word in data["client"].split():
+            entries = entries.filter(
+                Q(client__first_name__icontains=word) | Q(client__last_name__icontains=word)
+            )
+        if data["action"]:
+            entries = entries.filter(action=data["action"])
+        if data["outcome"]:
+            entries = entries.filter(outcome=data["outcome"])
+    else:
+        entries = entries.none()
+    entries = entries.select_related("user", "organisation", "client").order_by("-pk")
+    page = Paginator(entries, LOG_PAGE_SIZE).get_page(request.GET.get("pagina"))
+    shown = list(page.object_list)
+    services.write_log(
+        services.entry(
+            request,
+            user,
+            decision=services.beheer_decision(user, client, Category.IDENTIFICATIE),
+            action=Action.READ,
+            object_type="inzagelog",
+            category=Category.IDENTIFICATIE,
+            client=client,
+        )
+        for client in {e.client_id: e.client for e in shown}.values()
+    )
+    params = request.GET.copy()
+    params.pop("pagina", None)
+    return render(
+        request,
+        "consent/access_log.html",
+        {"form": form, "page": page, "entries": shown, "query_string": params.urlencode()},
+    )
+
+
+# --- The case panel ------------------------------------------------------------------------
+
+
+def case_panel_context(request, case, access):
+    """The consent panel on the case page, for team members: the consents of this client
+    that concern the user's organisation (as provider or recipient), and "wie heeft dit
+    dossier ingezien". Follows cases.panels: None or {"template": ..., **data}. Three
+    queries, whatever the number of consents or log entries."""
+    if not access.is_member:
+        return None
+    organisation_id = access.organisation_id
+    consents = list(
+        Consent.objects.filter(client_id=case.client_id, superseded_by__isnull=True)
+        .filter(Q(provider_id=organisation_id) | Q(recipient_id=organisation_id))
+        .select_related("provider", "recipient", "withdrawal", "superseded_by")
+        .prefetch_related("categories")
+        .order_by("-recorded_at", "-pk")[:PANEL_CONSENTS]
+    )
+    today = timezone.localdate()
+    rows = [
+        {
+            "consent": c,
+            "state": c.state(today),
+            "categories": [cat.label for cat in c.categories.all()],
+            "own": c.provider_id == organisation_id,
+        }
+        for c in consents
+    ]
+    return {
+        "template": "consent/_case_panel.html",
+        "consent_rows": rows,
+        "can_record": case.client.organisation_id == organisation_id
+        and access.can_write(Category.IDENTIFICATIE),
+        "visits": recent_visits(case.client_id),
+    }
+
+
+def recent_visits(client_id):
+    """The last reads of this client's file, one row per page view: who, organisation,
+    when, and on which basis. One query."""
+    entries = (
+        AccessLogEntry.objects.filter(
+            client_id=client_id, action=Action.READ, outcome=Outcome.TOEGESTAAN
+        )
+        .select_related("user", "organisation")
+        .order_by("-timestamp", "-pk")[:PANEL_READ_WINDOW]
+    )
+    visits = {}
+    for item in entries:
+        key = item.request_id or f"#{item.pk}"
+        visit = visits.get(key)
+        if visit is None:
+            if len(visits) == PANEL_VISITS:
+                break
+            visit = visits[key] = {
+                "user": item.user,
+                "organisation": item.organisation,
+                "role": _role_label(item.role),
+                "when": item.timestamp,
+                "bases": [],
+            }
+        label = item.get_basis_display()
+        if label not in visit["bases"]:
+            visit["bases"].append(label)
+    return list(visits.values())
+
+
+def _role_label(role):
+    return Role(role).label if role in Role.values else role
+
+
+# --- Help: "Wie ziet wat" ------------------------------------------------------------------
+
+ACTION_ORDER = (Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE, Action.EXPORT)
+
+
+@login_required
+def help_page(request):
+    """The access policy (consent.policy) as a table anyone signed in can check."""
+    roles = list(policy.ROLE_ACTIONS)
+    categories = list(DataCategory.objects.order_by("position"))
+    rows = []
+    for category in categories:
+        cells = []
+        for role in roles:
+            actions = policy.ROLE_ACTIONS[role].get(category.code, ())
+            cells.append([str(a.label).lower() for a in ACTION_ORDER if a in actions])
+        rows.append({"category": category, "cells": cells})
+    purposes = [
+        (CaseRole(case_role).label, [Purpose(p).label for p in Purpose if p in allowed])
+        for case_role, allowed in policy.PURPOSES_BY_CASE_ROLE.items()
+    ]
+    return render(
+        request,
+        "consent/help.html",
+        {
+            "roles": [Role(r).label for r in roles],
+            "rows": rows,
+            "purposes": purposes,
+            "care_only": [c.label for c in categories if c.code in CARE_ONLY_CATEGORIES],
+            "max_months": settings.WERKPAD_CONSENT_MAX_MONTHS,
+            "warn_days": settings.WERKPAD_CONSENT_WARN_DAYS,
+        },
+    )

@@ -1,0 +1,494 @@
+"""Toestemming: the rules of recording and withdrawing consent (issue 4, "Bad input"), and
+that withdrawal and expiry take effect on the very next request."""
+
+import datetime
+import itertools
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import services as cases
+from cases.constants import CaseRole, TimelineKind, WorkSituationKind
+from cases.models import TimelineEntry, WorkSituation
+from cases.validators import validate_bsn
+from consent import services as consent
+from consent.constants import Action, Basis, Category, ConsentMethod, ConsentState, Purpose
+from consent.forms import add_months
+from consent.models import AccessLogEntry, Consent, ConsentWithdrawal
+
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+WINDOWS_EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
+ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
+
+
+def _bsns():
+    for number in itertools.count(300_000_000):
+        try:
+            validate_bsn(f"{number:09d}")
+        except ValidationError:
+            continue
+        yield f"{number:09d}"
+
+
+BSNS = _bsns()
+
+
+def register(owner, last_name="Jansen"):
+    return cases.register_client(
+        owner,
+        first_name="Eva",
+        last_name=last_name,
+        date_of_birth=datetime.date(1990, 5, 17),
+        bsn=next(BSNS),
+    )
+
+
+@pytest.fixture(autouse=True)
+def private_storage(monkeypatch, tmp_path):
+    """Uploaded forms land in a temporary private directory."""
+    storage = FileSystemStorage(location=tmp_path / "private")
+    monkeypatch.setattr(Consent._meta.get_field("form"), "storage", storage)
+    return storage
+
+
+@pytest.fixture
+def case_a(behandelaar_a, klantmanager_g):
+    """A client of GGZ A; behandelaar_a is regiebehandelaar, klantmanager_g on the team."""
+    case = cases.open_case(behandelaar_a, register(behandelaar_a))
+    consent.add_member(case, klantmanager_g, CaseRole.KLANTMANAGER)
+    return case
+
+
+def form_data(recipient, **overrides):
+    today = timezone.localdate()
+    data = {
+        "recipient": recipient.pk,
+        "purpose": Purpose.REINTEGRATIE,
+        "categories": [Category.WERKSITUATIE, Category.MOGELIJKHEDEN],
+        "valid_from": today.isoformat(),
+        "valid_until": (today + datetime.timedelta(days=180)).isoformat(),
+        "method": ConsentMethod.SCHRIFTELIJK,
+        "purpose_explained": "on",
+        "supersedes": "",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def stored_files(storage):
+    root = Path(storage.location)
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def create_url(case):
+    return reverse("consent:create_for_case", args=[case.pk])
+
+
+def nothing_stored(case):
+    return (
+        not Consent.objects.exists()
+        and not TimelineEntry.objects.filter(case=case, kind=TimelineKind.TOESTEMMING).exists()
+        and not AccessLogEntry.objects.filter(action=Action.CREATE, object_type="toestemming")
+        .exclude(outcome="geweigerd")
+        .exists()
+    )
+
+
+class TestRecord:
+    def test_valid_consent_is_stored_noted_and_logged(
+        self, client_for, behandelaar_a, gemeente_g, ggz_a, case_a
+    ):
+        response = client_for(behandelaar_a).post(create_url(case_a), form_data(gemeente_g))
+        record = Consent.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == reverse("consent:detail", args=[record.pk])
+        assert record.client_id == case_a.client_id
+        assert record.provider == ggz_a
+        assert record.recipient == gemeente_g
+        assert record.recorded_by == behandelaar_a
+        assert set(record.categories.values_list("code", flat=True)) == {
+            Category.WERKSITUATIE,
+            Category.MOGELIJKHEDEN,
+        }
+        assert record.state() == ConsentState.ACTIEF
+        note = TimelineEntry.objects.get(case=case_a, kind=TimelineKind.TOESTEMMING)
+        assert note.category == Category.IDENTIFICATIE
+        assert "Gemeente G" in note.title
+        entry = AccessLogEntry.objects.get(action=Action.CREATE, object_type="toestemming")
+        assert entry.object_id == str(record.pk)
+        assert entry.basis == Basis.EIGEN_ORGANISATIE
+        assert entry.outcome == "toegestaan"
+        assert entry.case_id == case_a.pk
+
+    @pytest.mark.parametrize(
+        ("overrides", "message"),
+        [
+            ({"categories": None}, "Kies ten minste één gegevenscategorie"),
+            ({"purpose_explained": None}, "Leg de cliënt eerst uit"),
+            ({"purpose": None}, "Dit veld is verplicht"),
+            ({"valid_until": None}, "Dit veld is verplicht"),
+            ({"valid_until": "2000-01-01"}, "De einddatum ligt vóór de begindatum."),
+            (
+                {"categories": [Category.WERKSITUATIE, Category.MEDISCH]},
+                "kan nooit worden gedeeld met een gemeente of UWV",
+            ),
+        ],
+    )
+    def test_bad_input_is_refused_and_nothing_stored(
+        self, client_for, behandelaar_a, gemeente_g, case_a, overrides, message
+    ):
+        response = client_for(behandelaar_a).post(
+            create_url(case_a), form_data(gemeente_g, **overrides)
+        )
+        assert response.status_code == 200
+        assert message in response.content.decode()
+        assert nothing_stored(case_a)
+
+    def test_own_organisation_is_no_recipient(self, client_for, behandelaar_a, ggz_a, case_a):
+        response = client_for(behandelaar_a).post(create_url(case_a), form_data(ggz_a))
+        assert response.status_code == 200
+        assert "Dat kan niet uw eigen organisatie zijn" in response.content.decode()
+        assert nothing_stored(case_a)
+
+    def test_medical_information_never_to_uwv(self, client_for, behandelaar_a, uwv_u, case_a):
+        response = client_for(behandelaar_a).post(
+            create_url(case_a), form_data(uwv_u, categories=[Category.MEDISCH])
+        )
+        assert "kan nooit worden gedeeld met een gemeente of UWV (UWV U)" in (
+            response.content.decode()
+        )
+        assert nothing_stored(case_a)
+
+    def test_medical_information_to_another_care_organisation_is_allowed(
+        self, client_for, behandelaar_a, ggz_b, case_a
+    ):
+        client_for(behandelaar_a).post(
+            create_url(case_a),
+            form_data(ggz_b, purpose=Purpose.AFSTEMMING, categories=[Category.MEDISCH]),
+        )
+        assert Consent.objects.get().recipient == ggz_b
+
+    def test_end_date_at_most_the_configured_months_after_start(
+        self, client_for, behandelaar_a, gemeente_g, case_a, settings
+    ):
+        settings.WERKPAD_CONSENT_MAX_MONTHS = 12
+        start = timezone.localdate()
+        latest = add_months(start, 12)
+        c = client_for(behandelaar_a)
+        response = c.post(
+            create_url(case_a),
+            form_data(
+                gemeente_g,
+                valid_from=start.isoformat(),
+                valid_until=(latest + datetime.timedelta(days=1)).isoformat(),
+            ),
+        )
+        assert "Een toestemming geldt hoogstens 12 maanden" in response.content.decode()
+        assert nothing_stored(case_a)
+        response = c.post(
+            create_url(case_a),
+            form_data(gemeente_g, valid_from=start.isoformat(), valid_until=latest.isoformat()),
+        )
+        assert response.status_code == 302
+        assert Consent.objects.get().valid_until == latest
+
+    def test_the_maximum_is_configurable(
+        self, client_for, behandelaar_a, gemeente_g, case_a, settings
+    ):
+        settings.WERKPAD_CONSENT_MAX_MONTHS = 3
+        start = timezone.localdate()
+        response = client_for(behandelaar_a).post(
+            create_url(case_a),
+            form_data(gemeente_g, valid_until=(start + datetime.timedelta(days=120)).isoformat()),
+        )
+        assert "hoogstens 3 maanden" in response.content.decode()
+        assert nothing_stored(case_a)
+
+    def test_end_date_in_the_past_is_refused(self, client_for, behandelaar_a, gemeente_g, case_a):
+        today = timezone.localdate()
+        response = client_for(behandelaar_a).post(
+            create_url(case_a),
+            form_data(
+                gemeente_g,
+                valid_from=(today - datetime.timedelta(days=40)).isoformat(),
+                valid_until=(today - datetime.timedelta(days=1)).isoformat(),
+            ),
+        )
+        assert "De einddatum ligt in het verleden" in response.content.decode()
+        assert nothing_stored(case_a)
+
+    def test_client_of_another_organisation_is_refused(
+        self, client_for, klantmanager_g, behandelaar_a, ggz_b
+    ):
+        """behandelaar_a is on the team of a client that Gemeente G registered: GGZ A is
+        not the provider of that client's identification, so it cannot record consent."""
+        case_g = cases.open_case(klantmanager_g, register(klantmanager_g))
+        consent.add_member(case_g, behandelaar_a, CaseRole.BEHANDELAAR)
+        response = client_for(behandelaar_a).post(create_url(case_g), form_data(ggz_b))
+        assert response.status_code == 404
+        assert not Consent.objects.exists()
+        assert AccessLogEntry.objects.filter(
+            object_type="toestemming", action=Action.CREATE, outcome="geweigerd"
+        ).exists()
+
+    def test_beheerder_cannot_record_for_a_client_of_another_organisation(
+        self, client_for, beheerder_g, behandelaar_a, gemeente_g, case_a
+    ):
+        url = reverse("consent:beheer_create") + f"?client={case_a.client_id}"
+        response = client_for(beheerder_g).post(url, form_data(gemeente_g))
+        assert response.status_code == 404
+        assert nothing_stored(case_a)
+
+    def test_beheerder_records_for_own_client(self, client_for, beheerder_a, gemeente_g, case_a):
+        url = reverse("consent:beheer_create") + f"?client={case_a.client_id}"
+        response = client_for(beheerder_a).post(url, form_data(gemeente_g))
+        assert response.status_code == 302
+        record = Consent.objects.get()
+        assert record.recorded_by == beheerder_a
+        assert TimelineEntry.objects.filter(case=case_a, kind=TimelineKind.TOESTEMMING).exists()
+        entry = AccessLogEntry.objects.get(action=Action.CREATE, object_type="toestemming")
+        assert entry.basis == Basis.BEHEER
+
+    def test_supersede_makes_a_new_record_and_the_old_one_vervangen(
+        self, client_for, behandelaar_a, gemeente_g, case_a
+    ):
+        c = client_for(behandelaar_a)
+        c.post(create_url(case_a), form_data(gemeente_g))
+        old = Consent.objects.get()
+        response = c.post(
+            create_url(case_a),
+            form_data(
+                gemeente_g,
+                supersedes=old.pk,
+                categories=[Category.WERKSITUATIE, Category.AFSPRAKEN],
+            ),
+        )
+        assert response.status_code == 302
+        new = Consent.objects.exclude(pk=old.pk).get()
+        old = Consent.objects.get(pk=old.pk)
+        assert new.supersedes_id == old.pk
+        assert old.state() == ConsentState.VERVANGEN
+        assert new.state() == ConsentState.ACTIEF
+        assert set(old.categories.values_list("code", flat=True)) == {
+            Category.WERKSITUATIE,
+            Category.MOGELIJKHEDEN,
+        }
+        assert list(Consent.objects.active().values_list("pk", flat=True)) == [new.pk]
+
+    def test_a_superseded_consent_cannot_be_superseded_again(
+        self, client_for, behandelaar_a, gemeente_g, case_a
+    ):
+        c = client_for(behandelaar_a)
+        c.post(create_url(case_a), form_data(gemeente_g))
+        old = Consent.objects.get()
+        c.post(create_url(case_a), form_data(gemeente_g, supersedes=old.pk))
+        response = c.post(create_url(case_a), form_data(gemeente_g, supersedes=old.pk))
+        assert response.status_code == 200
+        assert "Die toestemming kan niet worden vervangen" in response.content.decode()
+        assert Consent.objects.count() == 2
+
+    def test_renew_link_prefills_the_form(self, client_for, behandelaar_a, gemeente_g, case_a):
+        c = client_for(behandelaar_a)
+        c.post(create_url(case_a), form_data(gemeente_g))
+        old = Consent.objects.get()
+        response = c.get(create_url(case_a) + f"?vervangt={old.pk}")
+        form = response.context["form"]
+        assert form.initial["supersedes"] == old.pk
+        assert form.initial["recipient"] == gemeente_g.pk
+        assert set(form.initial["categories"]) == {Category.WERKSITUATIE, Category.MOGELIJKHEDEN}
+
+
+class TestUpload:
+    def post(self, c, case, recipient, content, name):
+        data = form_data(recipient)
+        data["signed_form"] = SimpleUploadedFile(name, content, "application/pdf")
+        return c.post(create_url(case), data)
+
+    @pytest.mark.parametrize(
+        ("content", "kind"), [(PDF, "pdf"), (PNG, "png"), (JPEG, "jpg")], ids=["pdf", "png", "jpg"]
+    )
+    def test_pdf_jpeg_png_accepted_by_content(
+        self, client_for, behandelaar_a, gemeente_g, case_a, private_storage, content, kind
+    ):
+        response = self.post(
+            client_for(behandelaar_a), case_a, gemeente_g, content, "../../scan van eva.pdf"
+        )
+        assert response.status_code == 302
+        record = Consent.objects.get()
+        assert record.form.name.endswith(f".{kind}")
+        assert "eva" not in record.form.name and ".." not in record.form.name
+        assert private_storage.exists(record.form.name)
+        with private_storage.open(record.form.name) as stored:
+            assert stored.read() == content
+
+    @pytest.mark.parametrize(
+        "content", [WINDOWS_EXE, ELF, b"", b"just text"], ids=["exe", "elf", "leeg", "tekst"]
+    )
+    def test_executable_or_other_content_renamed_pdf_is_refused(
+        self, client_for, behandelaar_a, gemeente_g, case_a, private_storage, content
+    ):
+        response = self.post(
+            client_for(behandelaar_a), case_a, gemeente_g, content, "formulier.pdf"
+        )
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "geen PDF, JPEG of PNG" in body or "Het verstuurde bestand is leeg" in body
+        assert nothing_stored(case_a)
+        assert stored_files(private_storage) == []
+
+    def test_oversize_file_is_refused(
+        self, client_for, behandelaar_a, gemeente_g, case_a, settings
+    ):
+        settings.WERKPAD_CONSENT_UPLOAD_MAX_BYTES = 1000
+        c = client_for(behandelaar_a)
+        too_big = PDF + b"0" * (1001 - len(PDF))
+        response = self.post(c, case_a, gemeente_g, too_big, "formulier.pdf")
+        assert response.status_code == 200
+        assert "Het bestand is te groot" in response.content.decode()
+        assert nothing_stored(case_a)
+        just_fits = PDF + b"0" * (1000 - len(PDF))
+        assert self.post(c, case_a, gemeente_g, just_fits, "formulier.pdf").status_code == 302
+
+    def test_nothing_stored_means_no_file_left_behind(
+        self, client_for, behandelaar_a, gemeente_g, case_a, private_storage, monkeypatch
+    ):
+        """A failure after the file was written (here: the log) rolls everything back and
+        removes the file."""
+
+        def broken_log(*args, **kwargs):
+            raise RuntimeError("log kapot")
+
+        monkeypatch.setattr(consent, "log", broken_log)
+        with pytest.raises(RuntimeError):
+            self.post(client_for(behandelaar_a), case_a, gemeente_g, PDF, "formulier.pdf")
+        assert not Consent.objects.exists()
+        assert stored_files(private_storage) == []
+
+
+class TestWithdraw:
+    @pytest.fixture
+    def record(self, client_for, behandelaar_a, gemeente_g, case_a):
+        client_for(behandelaar_a).post(create_url(case_a), form_data(gemeente_g))
+        return Consent.objects.get()
+
+    def withdraw(self, c, record, **overrides):
+        data = {
+            "method": ConsentMethod.MONDELING,
+            "withdrawn_on": timezone.localdate().isoformat(),
+            "reason": "Wil het zelf vertellen.",
+        }
+        data.update(overrides)
+        return c.post(reverse("consent:withdraw", args=[record.pk]), data)
+
+    def test_withdraw_once(self, client_for, jobcoach_a, case_a, record):
+        """Any team member of the provider may record a withdrawal, also one whose role
+        cannot record consent: withdrawing is as easy as giving."""
+        consent.add_member(case_a, jobcoach_a, CaseRole.TRAJECTBEGELEIDER)
+        response = self.withdraw(client_for(jobcoach_a), record)
+        assert response.status_code == 302
+        withdrawal = ConsentWithdrawal.objects.get()
+        assert withdrawal.consent == record
+        assert withdrawal.recorded_by == jobcoach_a
+        assert withdrawal.method == ConsentMethod.MONDELING
+        assert Consent.objects.get(pk=record.pk).state() == ConsentState.INGETROKKEN
+        assert TimelineEntry.objects.filter(
+            case=case_a, kind=TimelineKind.TOESTEMMING, title__startswith="Toestemming ingetrokken"
+        ).exists()
+        assert AccessLogEntry.objects.filter(
+            action=Action.CREATE, object_type="intrekking", object_id=str(withdrawal.pk)
+        ).exists()
+
+    def test_withdraw_twice_is_refused(self, client_for, behandelaar_a, case_a, record):
+        c = client_for(behandelaar_a)
+        self.withdraw(c, record)
+        notes = TimelineEntry.objects.filter(kind=TimelineKind.TOESTEMMING).count()
+        response = self.withdraw(c, record, method=ConsentMethod.SCHRIFTELIJK)
+        assert response.status_code == 200
+        assert "Deze toestemming is al ingetrokken op" in response.content.decode()
+        assert ConsentWithdrawal.objects.get().method == ConsentMethod.MONDELING
+        assert TimelineEntry.objects.filter(kind=TimelineKind.TOESTEMMING).count() == notes
+        assert AccessLogEntry.objects.filter(object_type="intrekking").count() == 1
+
+    def test_withdrawal_date_in_the_future_is_refused(
+        self, client_for, behandelaar_a, case_a, record
+    ):
+        tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+        response = self.withdraw(
+            client_for(behandelaar_a), record, withdrawn_on=tomorrow.isoformat()
+        )
+        assert "Deze datum ligt in de toekomst" in response.content.decode()
+        assert not ConsentWithdrawal.objects.exists()
+
+    def test_date_defaults_to_today(self, client_for, behandelaar_a, case_a, record):
+        response = client_for(behandelaar_a).get(reverse("consent:withdraw", args=[record.pk]))
+        assert response.context["form"].initial["withdrawn_on"] == timezone.localdate()
+
+    def test_the_recipient_cannot_withdraw_for_the_provider(
+        self, client_for, klantmanager_g, case_a, record
+    ):
+        response = self.withdraw(client_for(klantmanager_g), record)
+        assert response.status_code == 404
+        assert not ConsentWithdrawal.objects.exists()
+
+
+class TestImmediateEffect:
+    """A klantmanager on the team reads GGZ A's work situation through consent, and loses it
+    on the very next request after withdrawal, and after expiry."""
+
+    @pytest.fixture
+    def shared(self, client_for, behandelaar_a, gemeente_g, ggz_a, case_a):
+        WorkSituation.objects.create(
+            case=case_a,
+            organisation=ggz_a,
+            kind=WorkSituationKind.WERKERVARING,
+            hours_per_week=17,
+            benefit="bijstand",
+            wish_to_work="ja",
+            recorded_by=behandelaar_a,
+        )
+        today = timezone.localdate()
+        client_for(behandelaar_a).post(
+            create_url(case_a),
+            form_data(
+                gemeente_g,
+                categories=[Category.WERKSITUATIE],
+                valid_until=(today + datetime.timedelta(days=10)).isoformat(),
+            ),
+        )
+        return Consent.objects.get()
+
+    def work_rows(self, c, case):
+        response = c.get(reverse("cases:work_situation", args=[case.pk]))
+        assert response.status_code == 200
+        return [w.hours_per_week for w in response.context["history"]], response.content.decode()
+
+    def test_withdrawal_takes_effect_on_the_next_request(
+        self, client_for, behandelaar_a, klantmanager_g, case_a, shared
+    ):
+        rows, html = self.work_rows(client_for(klantmanager_g), case_a)
+        assert rows == [17]
+        assert "<td>17</td>" in html
+        client_for(behandelaar_a).post(
+            reverse("consent:withdraw", args=[shared.pk]),
+            {"method": ConsentMethod.MONDELING, "withdrawn_on": timezone.localdate().isoformat()},
+        )
+        assert ConsentWithdrawal.objects.filter(consent=shared).exists()
+        rows, html = self.work_rows(client_for(klantmanager_g), case_a)
+        assert rows == []
+        assert "<td>17</td>" not in html
+
+    def test_expiry_takes_effect_the_next_day(self, client_for, klantmanager_g, case_a, shared):
+        last_day = datetime.datetime.combine(shared.valid_until, datetime.time(12, 0))
+        with time_machine.travel(timezone.make_aware(last_day), tick=False):
+            assert self.work_rows(client_for(klantmanager_g), case_a)[0] == [17]
+        next_day = last_day + datetime.timedelta(days=1)
+        with time_machine.travel(timezone.make_aware(next_day), tick=False):
+            assert self.work_rows(client_for(klantmanager_g), case_a)[0] == []

@@ -1,0 +1,623 @@
+"""Toestemming views: who may open what, stepped from anonymous to the right role, and query
+counts that do not grow with the data (issue 4)."""
+
+import datetime
+import itertools
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import services as cases
+from cases.constants import CaseRole, WorkSituationKind
+from cases.models import WorkSituation
+from cases.validators import validate_bsn
+from consent import services as consent
+from consent.constants import Action, Basis, Category, ConsentMethod, Purpose
+from consent.models import AccessLogEntry, Consent, ConsentWithdrawal
+from portal.constants import Role
+
+from .factories import UserFactory
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def _bsns():
+    for number in itertools.count(400_000_000):
+        try:
+            validate_bsn(f"{number:09d}")
+        except ValidationError:
+            continue
+        yield f"{number:09d}"
+
+
+BSNS = _bsns()
+
+
+def register(owner, first_name="Eva", last_name="Jansen"):
+    return cases.register_client(
+        owner,
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=datetime.date(1990, 5, 17),
+        bsn=next(BSNS),
+    )
+
+
+def make_consent(client, recipient, categories=(Category.WERKSITUATIE,), days=(-10, 60), **kw):
+    today = timezone.localdate()
+    record = Consent.objects.create(
+        client=client,
+        provider=client.organisation,
+        recipient=recipient,
+        purpose=kw.pop("purpose", Purpose.REINTEGRATIE),
+        valid_from=today + datetime.timedelta(days=days[0]),
+        valid_until=today + datetime.timedelta(days=days[1]),
+        method=ConsentMethod.SCHRIFTELIJK,
+        purpose_explained=True,
+        recorded_by=kw.pop("recorded_by", client.created_by),
+        **kw,
+    )
+    record.categories.set([str(c) for c in categories])
+    return record
+
+
+def attach(record, name):
+    """Set-up only: the product attaches the file when the record is made."""
+    record.form.save(name, ContentFile(PNG), save=False)
+    record.save(update_fields=["form"], _allow_update=True)
+
+
+def count_queries(c, url):
+    with CaptureQueriesContext(connection) as context:
+        response = c.get(url)
+    assert response.status_code == 200
+    return len(context.captured_queries)
+
+
+@pytest.fixture(autouse=True)
+def private_storage(monkeypatch, tmp_path):
+    storage = FileSystemStorage(location=tmp_path / "private")
+    monkeypatch.setattr(Consent._meta.get_field("form"), "storage", storage)
+    return storage
+
+
+@pytest.fixture
+def case_a(behandelaar_a, klantmanager_g, jobcoach_a):
+    """GGZ A's client Eva Jansen; on the team: behandelaar_a (regie), jobcoach_a (GGZ A) and
+    klantmanager_g (Gemeente G, the recipient of the consent)."""
+    case = cases.open_case(behandelaar_a, register(behandelaar_a))
+    consent.add_member(case, jobcoach_a, CaseRole.TRAJECTBEGELEIDER)
+    consent.add_member(case, klantmanager_g, CaseRole.KLANTMANAGER)
+    return case
+
+
+@pytest.fixture
+def record(case_a, gemeente_g):
+    return make_consent(case_a.client, gemeente_g)
+
+
+def assert_login_redirect(response):
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+# --- Recording consent from a case ---------------------------------------------------------
+
+
+class TestCreateForCase:
+    def url(self, case):
+        return reverse("consent:create_for_case", args=[case.pk])
+
+    def test_anonymous_goes_to_login(self, client_for, case_a):
+        assert_login_redirect(client_for(None).get(self.url(case_a)))
+
+    @pytest.mark.parametrize(
+        "who",
+        [
+            "outsider",  # another GGZ, not on the team
+            "adviseur_u",  # a klantmanager not on the team
+            "behandelaar_a2",  # the provider's own behandelaar, not on the team
+            "klantmanager_g",  # on the team, but of the recipient organisation
+            "jobcoach_a",  # on the team, of the provider, but a role that cannot record
+            "beheerder_a",  # not on case teams; records through beheer
+            "beheerder_g",
+        ],
+    )
+    def test_others_get_404_and_a_denied_log_entry(self, client_for, case_a, who, request):
+        user = request.getfixturevalue(who)
+        response = client_for(user).get(self.url(case_a))
+        assert response.status_code == 404
+        assert AccessLogEntry.objects.filter(user=user, case=case_a, outcome="geweigerd").exists()
+
+    def test_regiebehandelaar_of_the_provider_gets_the_form(
+        self, client_for, behandelaar_a, case_a
+    ):
+        response = client_for(behandelaar_a).get(self.url(case_a))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Toestemming vastleggen voor Eva Jansen" in html
+        assert 'enctype="multipart/form-data"' in html
+        # The recipient list never offers the provider itself.
+        assert "GGZ A</option>" not in html
+
+    def test_klantmanager_of_the_registering_gemeente_gets_the_form(
+        self, client_for, klantmanager_g
+    ):
+        case_g = cases.open_case(klantmanager_g, register(klantmanager_g))
+        assert client_for(klantmanager_g).get(self.url(case_g)).status_code == 200
+
+
+# --- Beheerder: recording and the overview -------------------------------------------------
+
+
+class TestBeheerCreate:
+    def test_steps(self, client_for, case_a, behandelaar_a, beheerder_g, beheerder_a):
+        base = reverse("consent:beheer_create")
+        url = f"{base}?client={case_a.client_id}"
+        assert_login_redirect(client_for(None).get(url))
+        assert client_for(behandelaar_a).get(url).status_code == 403
+        assert client_for(beheerder_g).get(url).status_code == 404
+        assert client_for(beheerder_g).get(f"{base}?client=999999").status_code == 404
+        assert client_for(beheerder_g).get(f"{base}?client=abc").status_code == 404
+        response = client_for(beheerder_a).get(url)
+        assert response.status_code == 200
+        assert "Toestemming vastleggen voor Eva Jansen" in response.content.decode()
+
+    def test_client_search_finds_only_own_clients(
+        self, client_for, case_a, klantmanager_g, beheerder_a, beheerder_g
+    ):
+        register(klantmanager_g, first_name="Eva", last_name="Jansen-G")
+        base = reverse("consent:beheer_create")
+        response = client_for(beheerder_a).get(f"{base}?q=jansen")
+        assert [c.pk for c in response.context["clients"]] == [case_a.client_id]
+        response = client_for(beheerder_g).get(f"{base}?q=jansen")
+        assert [c.last_name for c in response.context["clients"]] == ["Jansen-G"]
+        response = client_for(beheerder_a).get(f"{base}?q={case_a.client.bsn}")
+        assert [c.pk for c in response.context["clients"]] == [case_a.client_id]
+        # Showing a name is a read, logged with the beheer basis.
+        assert AccessLogEntry.objects.filter(
+            user=beheerder_a, client=case_a.client, basis=Basis.BEHEER, action=Action.READ
+        ).exists()
+
+
+class TestOverview:
+    url = "/beheer/toestemmingen/"
+
+    def test_url(self):
+        assert reverse("consent:overview") == self.url
+
+    def test_steps(self, client_for, record, behandelaar_a, klantmanager_g, beheerder_g):
+        assert_login_redirect(client_for(None).get(self.url))
+        assert client_for(behandelaar_a).get(self.url).status_code == 403
+        assert client_for(klantmanager_g).get(self.url).status_code == 403
+        response = client_for(beheerder_g).get(self.url)
+        assert response.status_code == 200
+        assert response.context["rows"] == []
+        assert "Eva Jansen" not in response.content.decode()
+
+    def test_states(self, client_for, beheerder_a, behandelaar_a, case_a, gemeente_g, uwv_u):
+        client = case_a.client
+        active = make_consent(client, gemeente_g)
+        expiring = make_consent(client, uwv_u, days=(-10, 20))
+        future = make_consent(client, gemeente_g, days=(5, 60))
+        expired = make_consent(client, gemeente_g, days=(-60, -1))
+        withdrawn = make_consent(client, uwv_u)
+        ConsentWithdrawal.objects.create(
+            consent=withdrawn, method=ConsentMethod.MONDELING, recorded_by=behandelaar_a
+        )
+        old = make_consent(client, gemeente_g, purpose=Purpose.DRIEGESPREK)
+        renewed = make_consent(client, gemeente_g, purpose=Purpose.DRIEGESPREK, supersedes=old)
+        c = client_for(beheerder_a)
+        expected = {
+            "alle": {active, expiring, future, expired, withdrawn, old, renewed},
+            "actief": {active, expiring, renewed},
+            "verloopt": {expiring},
+            "toekomstig": {future},
+            "verlopen": {expired},
+            "ingetrokken": {withdrawn},
+            "vervangen": {old},
+        }
+        for state, consents in expected.items():
+            response = c.get(self.url, {"status": state})
+            assert set(response.context["rows"]) == consents, state
+            tabs = {key: count for key, _label, count in response.context["tabs"]}
+            assert tabs[state] == len(consents), state
+            for row in response.context["rows"]:
+                if state not in ("alle", "verloopt"):
+                    assert row.state() == state
+        html = c.get(self.url, {"status": "actief"}).content.decode()
+        assert "Eva Jansen" in html
+        assert "Verloopt binnen 30 dagen (1)" in html
+
+    def test_name_search_and_reads_logged(
+        self, client_for, beheerder_a, behandelaar_a, case_a, gemeente_g
+    ):
+        other = register(behandelaar_a, first_name="Piet", last_name="de Vries")
+        make_consent(case_a.client, gemeente_g)
+        make_consent(other, gemeente_g)
+        c = client_for(beheerder_a)
+        response = c.get(self.url, {"q": "vries"})
+        assert [r.client_id for r in response.context["rows"]] == [other.pk]
+        logged = AccessLogEntry.objects.filter(
+            user=beheerder_a, object_type="toestemmingenoverzicht"
+        )
+        assert list(logged.values_list("client_id", "basis")) == [(other.pk, Basis.BEHEER)]
+
+    def test_query_count_does_not_grow(
+        self, client_for, beheerder_a, behandelaar_a, gemeente_g, django_assert_num_queries
+    ):
+        for i in range(2):
+            make_consent(register(behandelaar_a, last_name=f"Klein{i}"), gemeente_g)
+        c = client_for(beheerder_a)
+        expected = count_queries(c, self.url)
+        for i in range(48):
+            record = make_consent(
+                register(behandelaar_a, last_name=f"Groot{i}"),
+                gemeente_g,
+                categories=(Category.WERKSITUATIE, Category.AFSPRAKEN, Category.IPS),
+            )
+            if i % 3 == 0:
+                ConsentWithdrawal.objects.create(
+                    consent=record, method=ConsentMethod.MONDELING, recorded_by=behandelaar_a
+                )
+        with django_assert_num_queries(expected):
+            response = c.get(self.url)
+        assert len(response.context["rows"]) == 25
+
+
+# --- One consent: detail, print view, signed form, withdrawal ------------------------------
+
+
+ONE_CONSENT_VIEWS = ["consent:detail", "consent:print", "consent:withdraw"]
+
+
+class TestOneConsent:
+    @pytest.mark.parametrize("view", ONE_CONSENT_VIEWS)
+    def test_anonymous_goes_to_login(self, client_for, record, view):
+        assert_login_redirect(client_for(None).get(reverse(view, args=[record.pk])))
+
+    @pytest.mark.parametrize("view", [*ONE_CONSENT_VIEWS, "consent:form_download"])
+    @pytest.mark.parametrize(
+        "who",
+        [
+            "outsider",
+            "adviseur_u",  # klantmanager not on the team
+            "behandelaar_a2",  # of the provider, not on the team
+            "klantmanager_g",  # on the team, the recipient: the record is the provider's
+            "beheerder_g",  # beheerder of another organisation
+        ],
+    )
+    def test_others_get_404_and_a_denied_log_entry(self, client_for, record, view, who, request):
+        user = request.getfixturevalue(who)
+        attach(record, "toestemming-x.png")
+        response = client_for(user).get(reverse(view, args=[record.pk]))
+        assert response.status_code == 404
+        assert AccessLogEntry.objects.filter(
+            user=user, object_type="toestemming", object_id=str(record.pk), outcome="geweigerd"
+        ).exists()
+
+    def test_guessed_id_is_404(self, client_for, beheerder_a):
+        response = client_for(beheerder_a).get(reverse("consent:detail", args=[987654]))
+        assert response.status_code == 404
+
+    @pytest.mark.parametrize("who", ["behandelaar_a", "jobcoach_a", "beheerder_a"])
+    @pytest.mark.parametrize("view", ONE_CONSENT_VIEWS)
+    def test_provider_side_may_open(self, client_for, record, who, view, request):
+        user = request.getfixturevalue(who)
+        response = client_for(user).get(reverse(view, args=[record.pk]))
+        assert response.status_code == 200
+        assert "Eva Jansen" in response.content.decode()
+
+    def test_detail_is_logged_as_a_read(self, client_for, record, behandelaar_a, case_a):
+        client_for(behandelaar_a).get(reverse("consent:detail", args=[record.pk]))
+        entry = AccessLogEntry.objects.get(user=behandelaar_a, object_type="toestemming")
+        assert (entry.action, entry.basis, entry.outcome) == (
+            Action.READ,
+            Basis.EIGEN_ORGANISATIE,
+            "toegestaan",
+        )
+        assert entry.case_id == case_a.pk
+
+    def test_print_view_is_a_document_to_sign(self, client_for, record, behandelaar_a):
+        response = client_for(behandelaar_a).get(reverse("consent:print", args=[record.pk]))
+        html = response.content.decode()
+        assert '<html lang="nl">' in html
+        assert "Gemeente G" in html
+        assert "Re-integratie en participatie" in html
+        # Categories in plain words: the description meant for the client.
+        assert "Of u werkt, hoeveel uur, welke uitkering u heeft" in html
+        assert record.valid_until.strftime("%-d") in html
+        assert "altijd intrekken" in html
+        assert "Handtekening cliënt" in html
+        entry = AccessLogEntry.objects.get(user=behandelaar_a)
+        assert entry.action == Action.EXPORT
+
+    def test_detail_query_count_does_not_grow_with_categories(
+        self, client_for, case_a, gemeente_g, ggz_b, behandelaar_a, django_assert_num_queries
+    ):
+        few = make_consent(case_a.client, gemeente_g)
+        many = make_consent(
+            case_a.client,
+            ggz_b,
+            categories=[c for c in Category if c != Category.IDENTIFICATIE],
+            purpose=Purpose.AFSTEMMING,
+        )
+        c = client_for(behandelaar_a)
+        expected = count_queries(c, reverse("consent:detail", args=[few.pk]))
+        with django_assert_num_queries(expected):
+            c.get(reverse("consent:detail", args=[many.pk]))
+
+
+class TestSignedForm:
+    def test_uploaded_form_is_served_only_through_the_checked_view(
+        self, client_for, case_a, gemeente_g, behandelaar_a, private_storage
+    ):
+        """A PNG uploaded under a .pdf name is stored and served as what its bytes are."""
+        c = client_for(behandelaar_a)
+        c.post(
+            reverse("consent:create_for_case", args=[case_a.pk]),
+            {
+                "recipient": gemeente_g.pk,
+                "purpose": Purpose.REINTEGRATIE,
+                "categories": [Category.WERKSITUATIE],
+                "valid_from": timezone.localdate().isoformat(),
+                "valid_until": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
+                "method": ConsentMethod.SCHRIFTELIJK,
+                "purpose_explained": "on",
+                "signed_form": SimpleUploadedFile("scan.pdf", PNG, "application/pdf"),
+            },
+        )
+        record = Consent.objects.get()
+        detail = c.get(reverse("consent:detail", args=[record.pk])).content.decode()
+        assert reverse("consent:form_download", args=[record.pk]) in detail
+        assert record.form.name not in detail
+        response = c.get(reverse("consent:form_download", args=[record.pk]))
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == PNG
+        assert response["Content-Type"] == "image/png"
+        assert f'filename="toestemming-{record.pk}.png"' in response["Content-Disposition"]
+        assert response["Content-Disposition"].startswith("attachment")
+        assert response["Cache-Control"] == "no-store"
+        entry = AccessLogEntry.objects.get(user=behandelaar_a, object_type="ondertekend formulier")
+        assert (entry.action, entry.outcome) == (Action.EXPORT, "toegestaan")
+
+    def test_beheerder_of_provider_may_download(self, client_for, record, beheerder_a):
+        attach(record, "toestemming-abc.png")
+        response = client_for(beheerder_a).get(reverse("consent:form_download", args=[record.pk]))
+        assert response.status_code == 200
+        assert response["Content-Type"] == "image/png"
+
+    def test_no_form_is_404(self, client_for, record, behandelaar_a):
+        response = client_for(behandelaar_a).get(reverse("consent:form_download", args=[record.pk]))
+        assert response.status_code == 404
+
+    def test_no_public_url(self, settings):
+        from django.urls import Resolver404, resolve
+
+        for prefix in ("/private/", "/media/", settings.MEDIA_URL or "/media/"):
+            with pytest.raises(Resolver404):
+                resolve(f"{prefix}toestemming/2025/01/x.pdf")
+
+
+class TestWithdrawSteps:
+    def test_withdrawn_consent_shows_no_form(self, client_for, record, behandelaar_a):
+        ConsentWithdrawal.objects.create(
+            consent=record, method=ConsentMethod.MONDELING, recorded_by=behandelaar_a
+        )
+        response = client_for(behandelaar_a).get(reverse("consent:withdraw", args=[record.pk]))
+        assert response.status_code == 200
+        assert "al ingetrokken" in response.content.decode()
+        assert '<form method="post"' not in response.content.decode().split("<main")[1]
+
+    def test_beheerder_of_provider_may_withdraw(self, client_for, record, beheerder_a):
+        response = client_for(beheerder_a).post(
+            reverse("consent:withdraw", args=[record.pk]),
+            {"method": ConsentMethod.SCHRIFTELIJK, "withdrawn_on": timezone.localdate()},
+        )
+        assert response.status_code == 302
+        assert ConsentWithdrawal.objects.get().recorded_by == beheerder_a
+
+    def test_beheerder_of_other_organisation_may_not(self, client_for, record, beheerder_g):
+        response = client_for(beheerder_g).post(
+            reverse("consent:withdraw", args=[record.pk]),
+            {"method": ConsentMethod.SCHRIFTELIJK, "withdrawn_on": timezone.localdate()},
+        )
+        assert response.status_code == 404
+        assert not ConsentWithdrawal.objects.exists()
+
+
+# --- Beheerder: access log -----------------------------------------------------------------
+
+
+class TestAccessLogPage:
+    url = "/beheer/inzagelog/"
+
+    def test_steps(self, client_for, case_a, behandelaar_a, klantmanager_g, beheerder_g):
+        client_for(behandelaar_a).get(reverse("cases:detail", args=[case_a.pk]))
+        assert_login_redirect(client_for(None).get(self.url))
+        assert client_for(behandelaar_a).get(self.url).status_code == 403
+        assert client_for(klantmanager_g).get(self.url).status_code == 403
+        response = client_for(beheerder_g).get(self.url)
+        assert response.status_code == 200
+        assert response.context["entries"] == []
+        assert "Eva Jansen" not in response.content.decode()
+
+    def test_beheerder_sees_entries_about_own_clients(
+        self, client_for, case_a, behandelaar_a, klantmanager_g, beheerder_a
+    ):
+        g_case = cases.open_case(klantmanager_g, register(klantmanager_g, last_name="Bakker"))
+        client_for(behandelaar_a).get(reverse("cases:detail", args=[case_a.pk]))
+        client_for(klantmanager_g).get(reverse("cases:detail", args=[g_case.pk]))
+        response = client_for(beheerder_a).get(self.url)
+        entries = response.context["entries"]
+        assert entries
+        assert {e.client_id for e in entries} == {case_a.client_id}
+        html = response.content.decode()
+        assert "Eva Jansen" in html
+        assert "Bakker" not in html
+
+    def test_query_count_does_not_grow(
+        self, client_for, case_a, behandelaar_a, beheerder_a, django_assert_num_queries
+    ):
+        def read(client):
+            consent.log(
+                None,
+                behandelaar_a,
+                decision=consent.Decision(True, Basis.EIGEN_ORGANISATIE),
+                action=Action.READ,
+                object_type="casus",
+                category=Category.IDENTIFICATIE,
+                client=client,
+            )
+
+        for _ in range(2):
+            read(case_a.client)
+        c = client_for(beheerder_a)
+        expected = count_queries(c, self.url)
+        for i in range(48):
+            read(register(behandelaar_a, last_name=f"Log{i}"))
+        with django_assert_num_queries(expected):
+            response = c.get(self.url)
+        assert len(response.context["entries"]) == 50
+
+
+# --- The case panel ------------------------------------------------------------------------
+
+
+class TestCasePanel:
+    def test_panel_shows_consents_of_own_organisation_and_visits(
+        self, client_for, case_a, behandelaar_a, klantmanager_g, gemeente_g, uwv_u
+    ):
+        WorkSituation.objects.create(
+            case=case_a,
+            organisation=case_a.client.organisation,
+            kind=WorkSituationKind.GEEN,
+            benefit="bijstand",
+            wish_to_work="ja",
+            recorded_by=behandelaar_a,
+        )
+        to_g = make_consent(case_a.client, gemeente_g)
+        to_u = make_consent(case_a.client, uwv_u)
+        url = reverse("cases:detail", args=[case_a.pk])
+        client_for(klantmanager_g).get(url)
+        response = client_for(behandelaar_a).get(url)
+        html = response.content.decode()
+        panel = next(p for p in response.context["panels"] if "consent_rows" in p)
+        assert {r["consent"] for r in panel["consent_rows"]} == {to_g, to_u}
+        assert panel["can_record"]
+        assert reverse("consent:create_for_case", args=[case_a.pk]) in html
+        assert "Wie heeft dit dossier ingezien" in html
+        visits = [(v["user"], v["bases"]) for v in panel["visits"]]
+        assert visits[:2] == [
+            (behandelaar_a, [Basis.EIGEN_ORGANISATIE.label]),
+            (klantmanager_g, [Basis.TOESTEMMING.label]),
+        ]
+        assert "Gemeente G" in html
+
+        response = client_for(klantmanager_g).get(url)
+        panel = next(p for p in response.context["panels"] if "consent_rows" in p)
+        assert [r["consent"] for r in panel["consent_rows"]] == [to_g]
+        assert not panel["can_record"]
+        html = response.content.decode()
+        # The recipient sees the consent but no link into the provider's record.
+        assert reverse("consent:detail", args=[to_g.pk]) not in html
+        assert reverse("consent:create_for_case", args=[case_a.pk]) not in html
+
+    def test_one_visit_per_page_view(self, client_for, case_a, behandelaar_a):
+        cases.add_timeline(case_a, behandelaar_a, "notitie", Category.MEDISCH, "Notitie")
+        url = reverse("cases:detail", args=[case_a.pk])
+        c = client_for(behandelaar_a)
+        c.get(url)
+        response = c.get(url)
+        panel = next(p for p in response.context["panels"] if "consent_rows" in p)
+        # Each view logs several entries (one per category shown), but is one visit.
+        assert AccessLogEntry.objects.filter(user=behandelaar_a, case=case_a).count() == 4
+        assert len(panel["visits"]) == 2
+        assert panel["visits"][0]["bases"] == [Basis.EIGEN_ORGANISATIE.label]
+
+    def test_not_for_non_members(self, case_a):
+        from consent.views import case_panel_context
+
+        outsider_access = consent.CaseAccess(object(), case_a, frozenset())
+        assert case_panel_context(None, case_a, outsider_access) is None
+
+    def test_query_count_does_not_grow(
+        self,
+        client_for,
+        case_a,
+        behandelaar_a,
+        klantmanager_g,
+        gemeente_g,
+        django_assert_num_queries,
+    ):
+        make_consent(case_a.client, gemeente_g)
+        url = reverse("cases:detail", args=[case_a.pk])
+        c = client_for(behandelaar_a)
+        c.get(url)
+        expected = count_queries(c, url)
+        for i in range(48):
+            make_consent(
+                case_a.client,
+                gemeente_g,
+                categories=(Category.WERKSITUATIE, Category.AFSPRAKEN),
+                purpose=Purpose.DRIEGESPREK if i % 2 else Purpose.REINTEGRATIE,
+            )
+        other = client_for(klantmanager_g)
+        for _ in range(10):
+            other.get(url)
+        c = client_for(behandelaar_a)
+        with django_assert_num_queries(expected):
+            c.get(url)
+
+
+# --- Help page and navigation --------------------------------------------------------------
+
+
+class TestHelpPage:
+    url = "/wie-ziet-wat/"
+
+    def test_anonymous_goes_to_login(self, db, client_for):
+        assert_login_redirect(client_for(None).get(self.url))
+
+    @pytest.mark.parametrize(
+        "who", ["behandelaar_a", "jobcoach_a", "klantmanager_g", "beheerder_a", "outsider"]
+    )
+    def test_every_role_may_read_it_and_finds_it_in_the_menu(self, client_for, who, request):
+        response = client_for(request.getfixturevalue(who)).get(self.url)
+        assert response.status_code == 200
+        assert f'<a href="{self.url}" aria-current="page">Wie ziet wat</a>' in (
+            response.content.decode()
+        )
+
+    def test_table_follows_the_policy(self, client_for, klantmanager_g):
+        response = client_for(klantmanager_g).get(self.url)
+        rows = {row["category"].code: row["cells"] for row in response.context["rows"]}
+        roles = response.context["roles"]
+        km = roles.index(Role.KLANTMANAGER.label)
+        bh = roles.index(Role.BEHANDELAAR.label)
+        assert rows[Category.MEDISCH][km] == []
+        assert rows[Category.MEDISCH][bh] == ["inzien", "aanmaken", "wijzigen", "exporteren"]
+        assert rows[Category.IPS][km] == ["inzien", "exporteren"]
+        html = response.content.decode()
+        assert "Medische en behandelinformatie: nooit naar een gemeente of UWV" in html
+        assert "Re-integratie en participatie, Driegesprek" in html
+
+
+class TestNavigation:
+    def test_beheerder_sees_consent_and_log(self, client_for, beheerder_a):
+        html = client_for(beheerder_a).get(reverse("consent:help")).content.decode()
+        assert f'href="{reverse("consent:overview")}"' in html
+        assert f'href="{reverse("consent:access_log")}"' in html
+
+    def test_professional_does_not(self, db, client_for):
+        user = UserFactory(role=Role.BEHANDELAAR)
+        html = client_for(user).get(reverse("consent:help")).content.decode()
+        assert f'href="{reverse("consent:overview")}"' not in html
+        assert f'href="{reverse("consent:access_log")}"' not in html

@@ -1,0 +1,286 @@
+"""Inzagelog (NEN 7513): the hash chain, `manage.py verify_inzagelog`, the append-only
+guards in the ORM and the database, and the beheerder's filters (issue 4)."""
+
+import datetime
+import itertools
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, ManagementUtility, call_command
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import services as cases
+from cases.validators import validate_bsn
+from consent import services as consent
+from consent.constants import Action, Basis, Category, Outcome
+from consent.models import AccessLogEntry
+from portal.models import User
+
+TRIGGER = "consent_accesslog_no_update_delete"
+
+
+def _bsns():
+    for number in itertools.count(500_000_000):
+        try:
+            validate_bsn(f"{number:09d}")
+        except ValidationError:
+            continue
+        yield f"{number:09d}"
+
+
+BSNS = _bsns()
+
+
+def register(owner, first_name, last_name):
+    return cases.register_client(
+        owner,
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=datetime.date(1985, 2, 3),
+        bsn=next(BSNS),
+    )
+
+
+def entry(user, client, action=Action.READ, allowed=True, when=None):
+    item = consent.entry(
+        None,
+        user,
+        decision=consent.Decision(True, Basis.EIGEN_ORGANISATIE) if allowed else consent.DENIED,
+        action=action,
+        object_type="casus",
+        object_id=client.pk,
+        category=Category.IDENTIFICATIE,
+        client=client,
+    )
+    if when is not None:
+        item.timestamp = when
+    return item
+
+
+def tamper(sql, params):
+    """What only someone with database rights could do: switch the guard off, change a
+    row, switch it on again."""
+    with connection.cursor() as cursor:
+        # Deferred foreign-key checks of this test's transaction must run before ALTER TABLE.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"ALTER TABLE consent_accesslogentry DISABLE TRIGGER {TRIGGER}")
+        cursor.execute(sql, params)
+        cursor.execute(f"ALTER TABLE consent_accesslogentry ENABLE TRIGGER {TRIGGER}")
+
+
+@pytest.fixture
+def logged(behandelaar_a, klantmanager_g):
+    client = register(behandelaar_a, "Eva", "Jansen")
+    consent.write_log(
+        [entry(behandelaar_a, client), entry(klantmanager_g, client, allowed=False)]
+        + [entry(behandelaar_a, client, action=Action.UPDATE) for _ in range(4)]
+    )
+    return list(AccessLogEntry.objects.order_by("pk"))
+
+
+class TestChain:
+    def test_each_entry_carries_the_previous_hash(self, logged):
+        assert logged[0].prev_hash == consent.GENESIS_HASH
+        for previous, item in itertools.pairwise(logged):
+            assert item.prev_hash == previous.hash
+            assert item.hash == item.compute_hash(previous.hash)
+
+    def test_intact_chain_verifies(self, logged, capsys):
+        call_command("verify_inzagelog")
+        out = capsys.readouterr().out
+        assert f"Inzagelog in orde: {len(logged)} regels gecontroleerd." in out
+
+    def test_changed_row_is_named(self, logged):
+        victim = logged[3]
+        tamper(
+            "UPDATE consent_accesslogentry SET outcome = %s WHERE id = %s",
+            [Outcome.GEWEIGERD, victim.pk],
+        )
+        with pytest.raises(CommandError, match=rf"verbroken bij regel {victim.pk} ") as exc:
+            call_command("verify_inzagelog")
+        assert "de 3 regels ervoor zijn in orde" in str(exc.value)
+
+    def test_recomputed_hash_still_breaks_at_the_next_row(self, logged):
+        """Whoever also rewrites the changed row's hash breaks the link of the next one."""
+        victim, following = logged[2], logged[3]
+        victim.outcome = Outcome.GEWEIGERD
+        forged = victim.compute_hash(victim.prev_hash)
+        tamper(
+            "UPDATE consent_accesslogentry SET outcome = %s, hash = %s WHERE id = %s",
+            [Outcome.GEWEIGERD, forged, victim.pk],
+        )
+        checked, broken = consent.verify_chain()
+        assert broken.pk == following.pk
+        assert checked == 3
+
+    def test_removed_row_breaks_the_chain(self, logged):
+        tamper("DELETE FROM consent_accesslogentry WHERE id = %s", [logged[1].pk])
+        checked, broken = consent.verify_chain()
+        assert (checked, broken.pk) == (1, logged[2].pk)
+
+    def test_command_exits_non_zero(self, logged, capsys):
+        tamper(
+            "UPDATE consent_accesslogentry SET role = %s WHERE id = %s",
+            ["beheerder", logged[0].pk],
+        )
+        with pytest.raises(SystemExit) as exc:
+            ManagementUtility(["manage.py", "verify_inzagelog"]).execute()
+        assert exc.value.code != 0
+        assert f"regel {logged[0].pk}" in capsys.readouterr().err
+
+    def test_command_exits_zero_when_intact(self, logged):
+        # execute() returns normally (no SystemExit) when the chain holds.
+        ManagementUtility(["manage.py", "verify_inzagelog"]).execute()
+
+
+class TestAppendOnly:
+    def test_orm_refuses_update_and_delete(self, logged):
+        item = logged[0]
+        item.outcome = Outcome.GEWEIGERD
+        with pytest.raises(ValueError, match="alleen aan te vullen"):
+            item.save()
+        with pytest.raises(ValueError, match="alleen aan te vullen"):
+            item.delete()
+        with pytest.raises(ValueError, match="alleen aan te vullen"):
+            AccessLogEntry.objects.filter(pk=item.pk).update(outcome=Outcome.GEWEIGERD)
+        with pytest.raises(ValueError, match="alleen aan te vullen"):
+            AccessLogEntry.objects.all().delete()
+        assert AccessLogEntry.objects.get(pk=item.pk).outcome == Outcome.TOEGESTAAN
+        assert AccessLogEntry.objects.count() == len(logged)
+
+    def test_database_refuses_update_and_delete(self, logged):
+        for sql in (
+            "UPDATE consent_accesslogentry SET outcome = 'geweigerd' WHERE id = %s",
+            "DELETE FROM consent_accesslogentry WHERE id = %s",
+        ):
+            with (
+                pytest.raises(DatabaseError, match="alleen aan te vullen"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(sql, [logged[0].pk])
+        assert consent.verify_chain() == (len(logged), None)
+
+
+class TestBeheerderFilters:
+    url = "/beheer/inzagelog/"
+
+    @pytest.fixture
+    def world(self, behandelaar_a, klantmanager_g, beheerder_a):
+        User.objects.filter(pk=behandelaar_a.pk).update(first_name="Bram", last_name="Zorgman")
+        User.objects.filter(pk=klantmanager_g.pk).update(
+            first_name="Karin", last_name="Gemeenteveld"
+        )
+        behandelaar_a.refresh_from_db()
+        klantmanager_g.refresh_from_db()
+        eva = register(behandelaar_a, "Eva", "Jansen")
+        piet = register(behandelaar_a, "Piet", "de Vries")
+        bakker = register(klantmanager_g, "Anna", "Bakker")  # Gemeente G's own client
+        now = timezone.now()
+        days = datetime.timedelta(days=1)
+        items = {
+            "eva_read": entry(behandelaar_a, eva, when=now - 10 * days),
+            "eva_denied": entry(klantmanager_g, eva, allowed=False, when=now - 5 * days),
+            "piet_create": entry(behandelaar_a, piet, action=Action.CREATE, when=now - days),
+            "bakker_read": entry(klantmanager_g, bakker, when=now - days),
+        }
+        consent.write_log(items.values())
+        return {key: item.pk for key, item in items.items()}
+
+    def shown(self, client_for, beheerder, **params):
+        response = client_for(beheerder).get(self.url, params)
+        assert response.status_code == 200
+        # Leave out the page's own reads (the beheerder seeing names is logged too).
+        return {e.pk for e in response.context["entries"] if e.object_type != "inzagelog"}
+
+    def names(self, world, *keys):
+        return {world[key] for key in keys}
+
+    def test_without_filters_only_own_clients(self, client_for, beheerder_a, world):
+        assert self.shown(client_for, beheerder_a) == self.names(
+            world, "eva_read", "eva_denied", "piet_create"
+        )
+
+    def test_other_beheerder_sees_only_theirs(self, client_for, beheerder_g, world):
+        assert self.shown(client_for, beheerder_g) == self.names(world, "bakker_read")
+
+    def test_action(self, client_for, beheerder_a, world):
+        assert self.shown(client_for, beheerder_a, action=Action.CREATE) == self.names(
+            world, "piet_create"
+        )
+
+    def test_outcome(self, client_for, beheerder_a, world):
+        assert self.shown(client_for, beheerder_a, outcome=Outcome.GEWEIGERD) == self.names(
+            world, "eva_denied"
+        )
+
+    def test_user(self, client_for, beheerder_a, world):
+        assert self.shown(client_for, beheerder_a, user="gemeenteveld") == self.names(
+            world, "eva_denied"
+        )
+        assert self.shown(client_for, beheerder_a, user="Bram Zorgman") == self.names(
+            world, "eva_read", "piet_create"
+        )
+
+    def test_client(self, client_for, beheerder_a, world):
+        assert self.shown(client_for, beheerder_a, client="vries") == self.names(
+            world, "piet_create"
+        )
+        assert self.shown(client_for, beheerder_a, client="bakker") == set()
+
+    def test_dates(self, client_for, beheerder_a, world):
+        today = timezone.localdate()
+        assert self.shown(
+            client_for,
+            beheerder_a,
+            date_from=(today - datetime.timedelta(days=6)).isoformat(),
+            date_to=(today - datetime.timedelta(days=2)).isoformat(),
+        ) == self.names(world, "eva_denied")
+        assert self.shown(
+            client_for, beheerder_a, date_from=(today - datetime.timedelta(days=1)).isoformat()
+        ) == self.names(world, "piet_create")
+
+    def test_reversed_dates_are_explained(self, client_for, beheerder_a, world):
+        today = timezone.localdate()
+        response = client_for(beheerder_a).get(
+            self.url,
+            {
+                "date_from": today.isoformat(),
+                "date_to": (today - datetime.timedelta(1)).isoformat(),
+            },
+        )
+        assert "De einddatum ligt vóór de begindatum." in response.content.decode()
+        assert response.context["entries"] == []
+
+    def test_combined(self, client_for, beheerder_a, world):
+        assert self.shown(
+            client_for, beheerder_a, user="zorgman", client="jansen", action=Action.READ
+        ) == self.names(world, "eva_read")
+
+    def test_page_shows_who_what_basis_outcome(self, client_for, beheerder_a, world):
+        html = client_for(beheerder_a).get(self.url, {"outcome": "geweigerd"}).content.decode()
+        assert "Karin Gemeenteveld" in html
+        assert "Eva Jansen" in html
+        assert "Geweigerd" in html
+        assert "Geen grondslag" in html
+
+    def test_viewing_the_log_is_logged(self, client_for, beheerder_a, world):
+        client_for(beheerder_a).get(self.url)
+        own = AccessLogEntry.objects.filter(user=beheerder_a, object_type="inzagelog")
+        assert set(own.values_list("basis", flat=True)) == {Basis.BEHEER}
+        assert own.count() == 2  # Eva Jansen and Piet de Vries, once each
+
+    def test_pagination_keeps_filters(self, client_for, beheerder_a, behandelaar_a, world):
+        client = AccessLogEntry.objects.get(pk=world["eva_read"]).client
+        consent.write_log(entry(behandelaar_a, client, action=Action.UPDATE) for _ in range(60))
+        response = client_for(beheerder_a).get(self.url, {"action": Action.UPDATE})
+        assert response.context["page"].paginator.count == 60
+        assert "action=update&amp;pagina=2" in response.content.decode()
+        response = client_for(beheerder_a).get(self.url, {"action": Action.UPDATE, "pagina": 2})
+        assert len(response.context["entries"]) == 10
+
+    def test_reachable_from_the_menu(self, client_for, beheerder_a, world):
+        html = client_for(beheerder_a).get(reverse("consent:overview")).content.decode()
+        assert f'href="{self.url}"' in html
