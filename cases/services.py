@@ -127,9 +127,13 @@ def invite(access, invitee, case_role, reason=""):
 
 
 @transaction.atomic
+@transaction.atomic
 def refer(access, organisation, case_role, reason):
     """The one-step referral (warme overdracht): to the IPS team of a GGZ organisation or to
-    the klantmanagers of a gemeente or UWV. Any of them may accept."""
+    the klantmanagers of a gemeente or UWV. Any of them may accept. A referral to IPS starts
+    the trajectory (phase 'aangemeld'); it is refused while the client has an open one."""
+    from ips import services as ips_services  # ips builds on cases: import at call time
+
     case = access.case
     if not (
         access.has_case_role(CaseRole.REGIEBEHANDELAAR, CaseRole.BEHANDELAAR) or can_lead(access)
@@ -160,6 +164,7 @@ def refer(access, organisation, case_role, reason):
         reason=reason,
         invited_by=access.user,
     )
+    ips_services.on_referral(referral)
     add_timeline(
         case,
         access.user,
@@ -194,6 +199,8 @@ def get_open_invitation(user, pk):
 
 @transaction.atomic
 def respond(invitation, user, accept, reason=""):
+    from ips import services as ips_services  # ips builds on cases: import at call time
+
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status != InvitationStatus.OPEN:
         raise ValidationError(_("Deze uitnodiging is al beantwoord."))
@@ -207,11 +214,15 @@ def respond(invitation, user, accept, reason=""):
     case = invitation.case
     if accept:
         consent.add_member(case, user, invitation.case_role)
+        if invitation.is_referral:
+            ips_services.on_referral_accepted(invitation, user)
         title = _("%(name)s doet mee als %(role)s") % {
             "name": user,
             "role": CaseRole(invitation.case_role).label,
         }
     else:
+        if invitation.is_referral:
+            ips_services.on_referral_declined(invitation, user, reason)
         title = _("%(name)s heeft de uitnodiging afgewezen") % {"name": user}
     add_timeline(
         case, user, TimelineKind.TEAM, Category.IDENTIFICATIE, title, body="" if accept else reason

@@ -2,9 +2,9 @@
 cases.demo put in the states 'zoeken' and 'geplaatst', with employer contacts, jobs and
 follow-along, general employer contacts of the jobcoach, and two fidelity reviews.
 
-Loaded after cases.demo.load (add "ips.demo.load" to portal.demo.LOADERS). Idempotent: a
-trajectory that has left 'aangemeld' is left alone, as are existing contacts and reviews.
-Works whether or not cases.services calls the referral hooks yet.
+Loaded after cases.demo.load (portal.demo.LOADERS). Idempotent: a trajectory that has left
+'aangemeld' is left alone, as are existing contacts and reviews. Referrals that the demo
+world created without cases.services.refer get their trajectory here.
 """
 
 import datetime
@@ -66,7 +66,7 @@ def load(world):
     ggz = world["organisations"]["GGZ Rivierland"]
     jobcoach = users["jobcoach@rivierland.demo"]
     today = timezone.localdate()
-    # Every open or accepted IPS referral has its trajectory (also before the hooks ran).
+    # Every open or accepted IPS referral has its trajectory.
     for referral in Invitation.objects.filter(
         is_referral=True,
         case_role=CaseRole.TRAJECTBEGELEIDER,

@@ -260,7 +260,9 @@ def team_results(organisation, quarter, today=None, trend_quarters=4):
         per_coach.append(figures)
     # The team's contacts per week are per coach on average, comparable with the norm.
     if coaches and team["contacts_per_week"] is not None:
-        team["contacts_per_week"] = round(team["contacts_per_week"] / len(coaches), 1)
+        team["contacts_per_week"] = contacts_per_week(
+            team["contacts"] / len(coaches), quarter.start, min(quarter.end, today)
+        )
     history = [quarter_figures(q, trajectories, placements, team_contacts(q), today) for q in trend]
     return {"quarter": quarter, "team": team, "coaches": per_coach, "trend": history}
 

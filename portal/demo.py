@@ -26,7 +26,7 @@ ACCOUNTS = [
 ]
 
 # Dotted paths of functions ``load(world)`` that later domains add.
-LOADERS = ["cases.demo.load"]
+LOADERS = ["cases.demo.load", "ips.demo.load"]
 
 
 def load_organisations_and_users():

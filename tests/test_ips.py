@@ -54,18 +54,14 @@ def new_case(owner, index=0, first="Eva", last="Jansen"):
 
 
 def refer_to_ips(behandelaar, case, organisation):
-    """A referral to the IPS team, with its trajectory: through the hook if cases.services
-    already calls it, otherwise by calling the hook as cases.services will."""
+    """A referral to the IPS team; cases.services.refer starts the trajectory."""
     access = consent.case_access(behandelaar, case)
-    referral = cases.refer(access, organisation, CaseRole.TRAJECTBEGELEIDER, "Wil werken")
-    if not Trajectory.objects.filter(referral=referral).exists():
-        services.on_referral(referral)
-    return referral
+    return cases.refer(access, organisation, CaseRole.TRAJECTBEGELEIDER, "Wil werken")
 
 
 def accept(referral, coach):
     cases.respond(referral, coach, accept=True)
-    return services.on_referral_accepted(referral, coach)
+    return Trajectory.objects.get(referral=referral)
 
 
 def start_trajectory(behandelaar, coach, case, referred_days_ago=0):
@@ -152,15 +148,13 @@ class TestReferralHooks:
         self, behandelaar_a, ggz_a, case_a, trajectory
     ):
         before = Invitation.objects.count()
-        # As cases.services.refer will run the hook: inside the referral's transaction.
-        with pytest.raises(ValidationError) as refused, transaction.atomic():
-            referral = cases.refer(
+        with pytest.raises(ValidationError) as refused:
+            cases.refer(
                 consent.case_access(behandelaar_a, case_a),
                 ggz_a,
                 CaseRole.TRAJECTBEGELEIDER,
                 "Nog eens",
             )
-            services.on_referral(referral)
         assert "al een lopend IPS-traject" in " ".join(refused.value.messages)
         assert Invitation.objects.count() == before
         assert Trajectory.objects.count() == 1
@@ -186,7 +180,7 @@ class TestReferralHooks:
     ):
         referral = refer_to_ips(behandelaar_a, case_a, ggz_a)
         cases.respond(referral, jobcoach_a, accept=False, reason="Geen plek")
-        trajectory = services.on_referral_declined(referral, jobcoach_a, "Geen plek")
+        trajectory = Trajectory.objects.get(referral=referral)
         assert trajectory.phase == Phase.AFGESLOTEN
         assert trajectory.close_reason == "anders"
 
