@@ -75,8 +75,93 @@ class TimelineKind(models.TextChoices):
     GESPREK = "gesprek", _("Gesprek")
     RAPPORT = "rapport", _("Rapport")
     STATUS = "status", _("Status")
+    LEIDRAAD = "leidraad", _("Gespreksleidraad")
 
 
 class MeetingStatus(models.TextChoices):
     GEPLAND = "gepland", _("Gepland")
     GEHOUDEN = "gehouden", _("Gehouden")
+
+
+# --- Gespreksleidraad 'Arbeid als medicijn' -------------------------------------------------
+
+
+class LeidraadStatus(models.TextChoices):
+    BEZIG = "bezig", _("Bezig")
+    AFGEROND = "afgerond", _("Afgerond")
+
+
+class LeidraadStep(models.IntegerChoices):
+    VOORBEREIDING = 1, _("Voorbereiding")
+    IN_GESPREK = 2, _("In gesprek")
+    VOLGENDE_STAPPEN = 3, _("Volgende stappen")
+
+
+class Judgement(models.TextChoices):
+    """What work does for this client's recovery on one theme, as agreed in the session."""
+
+    HELPT = "helpt", _("Werk helpt bij herstel")
+    NEUTRAAL = "neutraal", _("Werk is neutraal")
+    BELEMMERT = "belemmert", _("Werk belemmert herstel")
+    ONDUIDELIJK = "onduidelijk", _("Nog niet duidelijk")
+
+
+class ReferralKind(models.TextChoices):
+    IPS = "ips", _("IPS-team")
+    KLANTMANAGER = "klantmanager", _("Klantmanager (gemeente of UWV)")
+    EXTERN = "extern", _("Bedrijfsarts of UWV (buiten Werkpad)")
+    GEEN = "geen", _("Geen verwijzing nodig")
+
+
+class ExternalDestination(models.TextChoices):
+    BEDRIJFSARTS = "bedrijfsarts", _("Bedrijfsarts")
+    UWV = "uwv", _("UWV (verzekeringsarts of arbeidsdeskundige)")
+
+
+# --- Motiverende gesprekken -----------------------------------------------------------------
+
+
+class ConversationForm(models.TextChoices):
+    PERSOONLIJK = "persoonlijk", _("Persoonlijk (face to face)")
+    TELEFOON = "telefoon", _("Telefoon")
+    VIDEO = "video", _("Video")
+    WERKPLEK = "werkplek", _("Op de werkplek")
+
+
+class TargetBehaviour(models.TextChoices):
+    WERK_ZOEKEN = "werk_zoeken", _("Betaald werk zoeken")
+    WERK_BEHOUDEN = "werk_behouden", _("Werk behouden")
+    TERUGKEER = "terugkeer", _("Terugkeer na ziekteverzuim")
+    OPLEIDING = "opleiding", _("Opleiding of vrijwilligerswerk beginnen")
+    ANDERS = "anders", _("Anders")
+
+
+class StageOfChange(models.TextChoices):
+    """Stages of change (Prochaska & DiClemente), in order; terugval (relapse) last."""
+
+    PRECONTEMPLATIE = "precontemplatie", _("Precontemplatie")
+    CONTEMPLATIE = "contemplatie", _("Contemplatie")
+    VOORBEREIDING = "voorbereiding", _("Voorbereiding")
+    ACTIE = "actie", _("Actie")
+    CONSOLIDATIE = "consolidatie", _("Consolidatie")
+    TERUGVAL = "terugval", _("Terugval")
+
+
+class ChangeTalkKind(models.TextChoices):
+    """DARN-CAT: preparatory (desire, ability, reasons, need) and mobilising change talk."""
+
+    DESIRE = "desire", _("Wens (desire)")
+    ABILITY = "ability", _("Kunnen (ability)")
+    REASONS = "reasons", _("Redenen (reasons)")
+    NEED = "need", _("Noodzaak (need)")
+    COMMITMENT = "commitment", _("Toezegging (commitment)")
+    ACTIVATION = "activation", _("Bereidheid (activation)")
+    TAKING_STEPS = "taking_steps", _("Stappen gezet (taking steps)")
+
+
+class MitiLevel(models.TextChoices):
+    """Where a MITI 4.2.1 summary score stands against the published thresholds."""
+
+    GOED = "goed", _("Goed")
+    REDELIJK = "redelijk", _("Redelijk")
+    ONDER = "onder", _("Onder de drempel")

@@ -8,6 +8,7 @@ data through consent.services like every view, and keeps its query count constan
 from django.utils.module_loading import import_string
 
 CASE_PANELS = [
+    "cases.leidraad_views.case_panel",
     "ips.views.case_panel",
     "consent.views.case_panel_context",
 ]

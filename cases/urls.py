@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -32,4 +32,5 @@ urlpatterns = [
     ),
     path("casussen/<int:pk>/voortgangsrapportage/", views.progress_report, name="progress_report"),
     path("uitnodigingen/<int:invitation_pk>/", views.respond, name="respond"),
+    path("", include("cases.leidraad_urls")),
 ]

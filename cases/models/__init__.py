@@ -14,6 +14,13 @@ from .core import (
     Versioned,
     WorkSituation,
 )
+from .leidraad import (
+    LeidraadCorrection,
+    LeidraadReferral,
+    LeidraadSession,
+    LeidraadThemeNote,
+    LeidraadVersion,
+)
 
 __all__ = [
     "Agreement",
@@ -27,4 +34,9 @@ __all__ = [
     "TimelineEntry",
     "Versioned",
     "WorkSituation",
+    "LeidraadCorrection",
+    "LeidraadReferral",
+    "LeidraadSession",
+    "LeidraadThemeNote",
+    "LeidraadVersion",
 ]

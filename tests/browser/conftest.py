@@ -5,7 +5,6 @@ Playwright never downloads a browser here: it drives the system Chromium (apt pa
 cookies and sessions never leak from one test to the next.
 """
 
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.db import connections

@@ -1,0 +1,518 @@
+"""The gespreksleidraad's Python API: publishing content versions, running a session on a
+case (select themes, record per theme, agree next steps, refer, finish), corrections, and
+the per-theme change between sessions. Access decisions come from consent.services; views
+check them before calling in here."""
+
+import structlog
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from consent.constants import Category
+from portal.constants import Role
+
+from . import leidraad_content as content
+from . import services
+from .constants import (
+    CaseRole,
+    CaseStatus,
+    ExternalDestination,
+    InvitationStatus,
+    Judgement,
+    LeidraadStatus,
+    ReferralKind,
+    TimelineKind,
+)
+from .models import (
+    Agreement,
+    Case,
+    CaseMember,
+    Invitation,
+    LeidraadCorrection,
+    LeidraadReferral,
+    LeidraadSession,
+    LeidraadThemeNote,
+    LeidraadVersion,
+)
+
+audit = structlog.get_logger("werkpad.audit")
+
+FINISHED_MESSAGE = gettext_lazy(
+    "Dit gesprek is afgerond en verandert niet meer. Klopt er iets niet? "
+    "Voeg dan een correctie toe."
+)
+TREND_COLUMNS = 6
+
+# --- Content versions ----------------------------------------------------------------------
+
+
+def latest_version():
+    return LeidraadVersion.objects.order_by("-number").first()
+
+
+def current_version():
+    """The version new sessions use: the latest published one. If none exists (an empty
+    database that skipped the data migration), the bundled version 1 is published first."""
+    return latest_version() or ensure_bundled()
+
+
+def ensure_bundled():
+    try:
+        with transaction.atomic():
+            if not LeidraadVersion.objects.exists():
+                return publish(content.load_bundled(), note=_("Eerste versie, meegeleverd."))
+    except (IntegrityError, ValidationError):
+        pass
+    return latest_version()
+
+
+@transaction.atomic
+def publish(data, user=None, note=""):
+    """Validate ``data`` against the schema and publish it as the next version."""
+    cleaned = content.validate(data)
+    digest = content.checksum(cleaned)
+    latest = LeidraadVersion.objects.select_for_update().order_by("-number").first()
+    if latest is not None and latest.checksum == digest:
+        raise ValidationError(
+            _("Deze inhoud is gelijk aan versie %(n)s. Er is niets nieuws om te publiceren.")
+            % {"n": latest.number}
+        )
+    try:
+        with transaction.atomic():
+            version = LeidraadVersion.objects.create(
+                number=(latest.number if latest else 0) + 1,
+                title=cleaned["title"],
+                content=cleaned,
+                checksum=digest,
+                note=note,
+                published_by=user,
+            )
+    except IntegrityError as exc:
+        raise ValidationError(
+            _("Iemand anders publiceerde net een versie. Bekijk de lijst en probeer het opnieuw.")
+        ) from exc
+    audit.info(
+        "leidraad_gepubliceerd",
+        number=version.number,
+        user_id=getattr(user, "pk", None),
+        checksum=digest,
+    )
+    return version
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+def sessions_for(access, case):
+    """The sessions on ``case`` that the user may read, newest first, with what a list
+    needs: a fixed number of queries whatever the number of sessions."""
+    return (
+        LeidraadSession.objects.filter(case=case)
+        .filter(access.readable_filter(Category.LEIDRAAD))
+        .select_related("guide", "started_by", "organisation")
+        .prefetch_related("theme_notes")
+    )
+
+
+def session_for(access, case, pk):
+    """One readable session with everything its page shows, or None."""
+    return (
+        sessions_for(access, case)
+        .filter(pk=pk)
+        .prefetch_related("referrals__target_organisation", "corrections__author")
+        .first()
+    )
+
+
+def themes_of(session):
+    """The session's selected themes, each with its content from the session's own version
+    (so an old session reads as it was run)."""
+    themes = session.guide.theme_map
+    return [
+        {"note": note, "theme": themes.get(note.theme, {"key": note.theme, "title": note.theme})}
+        for note in session.theme_notes.all()
+    ]
+
+
+def readable_agreements(access, session):
+    """The session's next steps that the user may read (category afspraken)."""
+    return list(
+        session.agreements.filter(access.readable_filter(Category.AFSPRAKEN)).order_by(
+            "due_date", "pk"
+        )
+    )
+
+
+# Ordered from helping to hindering; "nog niet duidelijk" has no place on that line.
+_ORDER = {Judgement.HELPT: 2, Judgement.NEUTRAAL: 1, Judgement.BELEMMERT: 0}
+SYMBOLS = {
+    Judgement.HELPT: "+",
+    Judgement.NEUTRAAL: "=",
+    Judgement.BELEMMERT: "−",
+    Judgement.ONDUIDELIJK: "?",
+}
+
+
+def trend(sessions):
+    """Per theme, the judgement in each finished session (oldest first, the last few),
+    and how it changed between the last two sessions that judged it."""
+    finished = sorted(
+        (s for s in sessions if s.status == LeidraadStatus.AFGEROND),
+        key=lambda s: (s.finished_at, s.pk),
+    )[-TREND_COLUMNS:]
+    if not finished:
+        return None
+    titles, order = {}, []
+    for session in finished:
+        for theme in session.guide.themes:
+            titles[theme["key"]] = theme["title"]  # the newest version's title wins
+    for session in reversed(finished):
+        for theme in session.guide.themes:
+            if theme["key"] not in order:
+                order.append(theme["key"])
+    judgements = {
+        s.pk: {n.theme: n.judgement for n in s.theme_notes.all() if n.judgement} for s in finished
+    }
+    rows = []
+    for key in order:
+        cells = [judgements[s.pk].get(key) for s in finished]
+        if not any(cells):
+            continue
+        rows.append(
+            {
+                "key": key,
+                "title": titles[key],
+                "cells": [
+                    {
+                        "value": value,
+                        "symbol": SYMBOLS.get(value, ""),
+                        "label": Judgement(value).label if value else _("niet besproken"),
+                    }
+                    for value in cells
+                ],
+                "change": _change([c for c in cells if c]),
+            }
+        )
+    return {"sessions": finished, "rows": rows}
+
+
+def _change(values):
+    if len(values) < 2:
+        return ""
+    before, after = values[-2], values[-1]
+    if before not in _ORDER or after not in _ORDER:
+        return _("gelijk") if before == after else _("anders")
+    if _ORDER[after] > _ORDER[before]:
+        return _("↑ werk helpt meer")
+    if _ORDER[after] < _ORDER[before]:
+        return _("↓ werk belemmert meer")
+    return _("gelijk")
+
+
+# --- IPS ---------------------------------------------------------------------------------------
+
+
+def open_ips_for(case):
+    """What shows that the client already has an IPS trajectory, or None.
+
+    An IPS-trajectbegeleider on the case team, an open referral to an IPS team, or an open
+    IPS trajectory of the client (also one started from another case).
+    """
+    member = (
+        CaseMember.objects.filter(
+            content_object=case, permission__codename=CaseRole.TRAJECTBEGELEIDER
+        )
+        .select_related("user__organisation")
+        .first()
+    )
+    if member is not None:
+        return _("%(name)s (%(org)s) is al IPS-trajectbegeleider in deze casus.") % {
+            "name": member.user.get_full_name(),
+            "org": member.user.organisation,
+        }
+    referral = (
+        Invitation.objects.filter(
+            case=case,
+            is_referral=True,
+            case_role=CaseRole.TRAJECTBEGELEIDER,
+            status=InvitationStatus.OPEN,
+        )
+        .select_related("organisation")
+        .first()
+    )
+    if referral is not None:
+        return _(
+            "Er staat al een verwijzing open naar het IPS-team van %(org)s (sinds %(date)s)."
+        ) % {
+            "org": referral.organisation,
+            "date": timezone.localtime(referral.created_at).strftime("%d-%m-%Y"),
+        }
+    from ips.models import Trajectory  # ips builds on cases: import at call time
+
+    trajectory = (
+        Trajectory.objects.open()
+        .filter(client_id=case.client_id)
+        .select_related("organisation")
+        .first()
+    )
+    if trajectory is not None:
+        return _("Er loopt al een IPS-traject bij %(org)s (fase: %(phase)s).") % {
+            "org": trajectory.organisation,
+            "phase": trajectory.get_phase_display(),
+        }
+    return None
+
+
+# --- Running a session -----------------------------------------------------------------------
+
+
+def open_session(case):
+    return LeidraadSession.objects.filter(case=case, status=LeidraadStatus.BEZIG).first()
+
+
+@transaction.atomic
+def start(access):
+    """Start a session with the current version, or return the one that is still open."""
+    case = access.case
+    if case.status != CaseStatus.OPEN:
+        raise ValidationError(_("De casus is gesloten. Start geen nieuw gesprek."))
+    existing = open_session(case)
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            session = LeidraadSession.objects.create(
+                case=case,
+                organisation=access.user.organisation,
+                guide=current_version(),
+                started_by=access.user,
+            )
+    except IntegrityError:  # a parallel request started one first
+        return open_session(case), False
+    Case.objects.filter(pk=case.pk).update(last_activity_at=session.started_at)
+    return session, True
+
+
+def _locked(session):
+    """Lock the session row for this transaction; refuse when it is finished."""
+    current = LeidraadSession.objects.select_for_update().get(pk=session.pk)
+    if current.status != LeidraadStatus.BEZIG:
+        raise ValidationError(FINISHED_MESSAGE)
+    return current
+
+
+def save_selection(session, form, user, themes, client_questions):
+    """Step 1: the chosen themes (in the order of the version) and the client's questions.
+    Raises ConflictError when someone else saved the session first."""
+    order = {theme["key"]: i for i, theme in enumerate(session.guide.themes)}
+    with transaction.atomic():
+        _locked(session)
+        session.client_questions = client_questions
+        services.save_versioned(session, form, user, session.case)
+        existing = {note.theme: note for note in session.theme_notes.all()}
+        for key, note in existing.items():
+            if key not in themes:
+                if note.notes or note.judgement:
+                    raise ValidationError(
+                        _("Bij '%(theme)s' staat al iets genoteerd.")
+                        % {"theme": session.guide.theme_title(key)}
+                    )
+                note.delete()
+        LeidraadThemeNote.objects.bulk_create(
+            [
+                LeidraadThemeNote(session=session, theme=key, position=order[key])
+                for key in themes
+                if key not in existing
+            ]
+        )
+    return session
+
+
+def save_notes(session, form, user, values):
+    """Step 2: per theme, notes and the agreed judgement. ``values`` maps theme key to
+    (notes, judgement)."""
+    with transaction.atomic():
+        _locked(session)
+        services.save_versioned(session, form, user, session.case)
+        notes = list(session.theme_notes.all())
+        for note in notes:
+            note.notes, note.judgement = values.get(note.theme, (note.notes, note.judgement))
+        LeidraadThemeNote.objects.bulk_update(notes, ["notes", "judgement"])
+    return session
+
+
+def add_agreements(access, session, rows):
+    """Step 3: next steps (what, who, by when) as Agreements on the case."""
+    user, case = access.user, access.case
+    created = []
+    with transaction.atomic():
+        _locked(session)
+        for what, owner, due in rows:
+            agreement = Agreement.objects.create(
+                case=case,
+                organisation=user.organisation,
+                created_by=user,
+                what=what,
+                owner=owner,
+                due_date=due,
+            )
+            created.append(agreement)
+            services.add_timeline(
+                case,
+                user,
+                TimelineKind.AFSPRAAK,
+                Category.AFSPRAKEN,
+                _("Afspraak: %(what)s (%(who)s, uiterlijk %(date)s)")
+                % {"what": what, "who": owner, "date": due.strftime("%d-%m-%Y")},
+            )
+        session.agreements.add(*created)
+    return created
+
+
+def default_reason(session):
+    return _("Afgesproken in het gesprek over werk (gespreksleidraad) van %(date)s.") % {
+        "date": timezone.localtime(session.started_at).strftime("%d-%m-%Y")
+    }
+
+
+def refer(access, session, kind, reason="", organisation=None, destination=""):
+    """Step 3: the referral, in one step. IPS and klantmanager become a referral on the
+    case (cases.services.refer); bedrijfsarts and UWV are outside Werkpad and are recorded
+    on the timeline; "geen verwijzing nodig" needs a reason."""
+    user, case = access.user, access.case
+    reason = reason.strip()
+    with transaction.atomic():
+        _locked(session)
+        earlier = list(session.referrals.all())
+        if kind == ReferralKind.GEEN:
+            if not reason:
+                raise ValidationError(_("Geef een reden waarom geen verwijzing nodig is."))
+            if any(r.kind != ReferralKind.GEEN for r in earlier):
+                raise ValidationError(
+                    _("In dit gesprek is al verwezen. 'Geen verwijzing nodig' past daar niet bij.")
+                )
+            session.referrals.filter(kind=ReferralKind.GEEN).delete()
+            return LeidraadReferral.objects.create(
+                session=session,
+                organisation=user.organisation,
+                kind=kind,
+                reason=reason,
+                created_by=user,
+            )
+        reason = reason or default_reason(session)
+        invitation, target = None, None
+        if kind == ReferralKind.IPS:
+            already = open_ips_for(case)
+            if already:
+                raise ValidationError(
+                    _("Deze cliënt heeft al een IPS-traject: %(what)s") % {"what": already}
+                )
+            target = user.organisation
+            invitation = services.refer(access, target, CaseRole.TRAJECTBEGELEIDER, reason)
+        elif kind == ReferralKind.KLANTMANAGER:
+            if organisation is None:
+                raise ValidationError(_("Kies de gemeente of het UWV."))
+            target = organisation
+            invitation = services.refer(access, target, CaseRole.KLANTMANAGER, reason)
+        elif kind == ReferralKind.EXTERN:
+            if destination not in ExternalDestination.values:
+                raise ValidationError(_("Kies naar wie u verwijst: de bedrijfsarts of UWV."))
+            services.add_timeline(
+                case,
+                user,
+                TimelineKind.VERWIJZING,
+                Category.LEIDRAAD,
+                _("Verwezen naar %(to)s (buiten Werkpad)")
+                % {"to": ExternalDestination(destination).label},
+                body=reason,
+            )
+        else:
+            raise ValidationError(_("Kies een soort verwijzing uit de lijst."))
+        # A real referral replaces an earlier "geen verwijzing nodig".
+        session.referrals.filter(kind=ReferralKind.GEEN).delete()
+        return LeidraadReferral.objects.create(
+            session=session,
+            organisation=user.organisation,
+            kind=kind,
+            destination=destination if kind == ReferralKind.EXTERN else "",
+            target_organisation=target,
+            invitation=invitation,
+            reason=reason,
+            created_by=user,
+        )
+
+
+def finish(session, form, user):
+    """Finish the session explicitly. Needs at least one theme with an agreed judgement and
+    a decision about referral. Work then counts as discussed on the case."""
+    case = session.case
+    with transaction.atomic():
+        _locked(session)
+        notes = list(session.theme_notes.all())
+        problems = []
+        if not any(note.judgement for note in notes):
+            problems.append(
+                _(
+                    "Er is nog geen thema besproken. Leg in stap 2 bij minstens één thema vast "
+                    "wat werk nu doet voor het herstel."
+                )
+            )
+        if not session.referrals.exists():
+            problems.append(
+                _(
+                    "Kies in stap 3 of u verwijst. Is er geen verwijzing nodig? "
+                    "Kies dan 'geen verwijzing nodig' en geef een reden."
+                )
+            )
+        if problems:
+            raise ValidationError(problems)
+        now = timezone.now()
+        session.status = LeidraadStatus.AFGEROND
+        session.finished_at, session.finished_by = now, user
+        services.save_versioned(session, form, user, case)
+        today = timezone.localdate()
+        Case.objects.filter(pk=case.pk).filter(
+            Q(work_discussed_on__isnull=True) | Q(work_discussed_on__lt=today)
+        ).update(work_discussed_on=today, version=F("version") + 1)
+        discussed = [n for n in notes if n.judgement]
+        services.add_timeline(
+            case,
+            user,
+            TimelineKind.LEIDRAAD,
+            Category.LEIDRAAD,
+            _("Gesprek over werk gevoerd met de gespreksleidraad (%(n)s thema's besproken)")
+            % {"n": len(discussed)},
+            body="\n".join(
+                f"{session.guide.theme_title(n.theme)}: {n.get_judgement_display()}"
+                for n in discussed
+            ),
+        )
+    return session
+
+
+@transaction.atomic
+def add_correction(access, session, body):
+    if session.status != LeidraadStatus.AFGEROND:
+        raise ValidationError(_("Een gesprek dat nog bezig is, past u gewoon aan."))
+    correction = LeidraadCorrection.objects.create(
+        session=session, organisation=access.user.organisation, body=body, author=access.user
+    )
+    services.add_timeline(
+        access.case,
+        access.user,
+        TimelineKind.LEIDRAAD,
+        Category.LEIDRAAD,
+        _("Correctie op het gesprek over werk van %(date)s")
+        % {"date": timezone.localtime(session.started_at).strftime("%d-%m-%Y")},
+        body=body,
+    )
+    return correction
+
+
+def may_publish(user):
+    """Who publishes a new version of the guide's content: a functioneel beheerder (the
+    content is the same for every organisation) or a platform superuser."""
+    return user.is_authenticated and (user.is_superuser or user.role == Role.BEHEERDER)

@@ -1,0 +1,558 @@
+"""Views of the gespreksleidraad 'Arbeid als medicijn': sessions on a case (through the one
+door, cases.views.get_case), the client's preparation sheet and summary, the case panel,
+and the beheer page that publishes a new content version."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from consent import services as consent
+from consent.constants import Action, Category
+
+from . import leidraad_services as leidraad
+from . import services
+from .constants import CaseStatus, Judgement, LeidraadStatus, LeidraadStep, ReferralKind
+from .leidraad_forms import (
+    AgreementRowsForm,
+    CorrectionForm,
+    NotesForm,
+    PublishForm,
+    ReferralForm,
+    SelectionForm,
+    VersionForm,
+)
+from .models import LeidraadVersion
+from .views import _refuse_write, get_case
+
+OBJECT_TYPE = "leidraadsessie"
+PANEL_SESSIONS = 5
+
+# How the client-facing summary says each judgement.
+CLIENT_WORDS = {
+    Judgement.HELPT: gettext_lazy("Werk helpt u nu bij uw herstel."),
+    Judgement.NEUTRAAL: gettext_lazy("Werk maakt voor uw herstel nu niet veel uit."),
+    Judgement.BELEMMERT: gettext_lazy("Werk staat uw herstel nu in de weg."),
+    Judgement.ONDUIDELIJK: gettext_lazy("Dat weten we nog niet. We komen erop terug."),
+}
+
+
+def _session_or_404(request, case, access, sid):
+    session = leidraad.session_for(access, case, sid)
+    if session is None:
+        consent.log_denied(
+            request,
+            request.user,
+            object_type=OBJECT_TYPE,
+            object_id=sid,
+            client=case.client_id,
+            case=case,
+            category=Category.LEIDRAAD,
+        )
+        raise Http404
+    return session
+
+
+def _writable_session(request, case, access, sid):
+    """A session the user may change: their organisation holds it and their role writes
+    category leidraad. Anyone else: logged as denied, 404."""
+    _refuse_write(request, access, Category.LEIDRAAD, case)
+    session = _session_or_404(request, case, access, sid)
+    if session.organisation_id != access.organisation_id:
+        consent.log_denied(
+            request,
+            request.user,
+            object_type=OBJECT_TYPE,
+            object_id=session.pk,
+            client=case.client_id,
+            case=case,
+            category=Category.LEIDRAAD,
+            action=Action.UPDATE,
+        )
+        raise Http404
+    return session
+
+
+def _log_read(request, access, session, agreements=()):
+    shown = {(session.organisation_id, Category.LEIDRAAD)}
+    shown |= {(a.organisation_id, Category.AFSPRAKEN) for a in agreements}
+    consent.log_case_reads(request, access, shown, object_type=OBJECT_TYPE, object_id=session.pk)
+
+
+def _log_write(request, access, session, action=Action.UPDATE, category=Category.LEIDRAAD):
+    consent.log(
+        request,
+        request.user,
+        decision=access.decide(category, access.organisation_id, Action.CREATE),
+        action=action,
+        object_type=OBJECT_TYPE,
+        object_id=session.pk,
+        category=category,
+        client=access.case.client_id,
+        case=access.case,
+    )
+
+
+def _step_url(case, session, step):
+    return reverse("cases:leidraad_step", args=[case.pk, session.pk, step])
+
+
+def _conflict_message(request):
+    messages.error(
+        request,
+        _(
+            "Niet opgeslagen: iemand anders heeft dit gesprek intussen gewijzigd. "
+            "Bekijk de nieuwe stand en vul het opnieuw in."
+        ),
+    )
+
+
+# --- The case panel and the session list -------------------------------------------------
+
+
+def case_panel(request, case, access):
+    """Sessions on the case page: the latest few and the change per theme."""
+    can_start = services.write_allowed(access, Category.LEIDRAAD)
+    if not access.readable_holders(Category.LEIDRAAD) and not can_start:
+        return None
+    sessions = list(leidraad.sessions_for(access, case))
+    if not sessions and not can_start:
+        return None
+    if sessions:
+        consent.log_case_reads(
+            request,
+            access,
+            {(s.organisation_id, Category.LEIDRAAD) for s in sessions},
+            object_type=OBJECT_TYPE,
+        )
+    open_session = next((s for s in sessions if s.status == LeidraadStatus.BEZIG), None)
+    return {
+        "template": "cases/leidraad/_panel.html",
+        "sessions": sessions[:PANEL_SESSIONS],
+        "more": len(sessions) > PANEL_SESSIONS,
+        "trend": leidraad.trend(sessions),
+        "can_start": can_start and case.status == CaseStatus.OPEN,
+        "open_session": open_session
+        if open_session and open_session.organisation_id == access.organisation_id
+        else None,
+    }
+
+
+@login_required
+def session_list(request, pk):
+    case, access = get_case(request, pk)
+    sessions = list(leidraad.sessions_for(access, case))
+    if sessions:
+        consent.log_case_reads(
+            request,
+            access,
+            {(s.organisation_id, Category.LEIDRAAD) for s in sessions},
+            object_type=OBJECT_TYPE,
+        )
+    can_start = services.write_allowed(access, Category.LEIDRAAD)
+    return render(
+        request,
+        "cases/leidraad/session_list.html",
+        {
+            "case": case,
+            "sessions": sessions,
+            "trend": leidraad.trend(sessions),
+            "can_start": can_start and case.status == CaseStatus.OPEN,
+        },
+    )
+
+
+@require_POST
+@login_required
+def session_start(request, pk):
+    case, access = get_case(request, pk)
+    _refuse_write(request, access, Category.LEIDRAAD, case)
+    try:
+        session, created = leidraad.start(access)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("cases:detail", case.pk)
+    if created:
+        _log_write(request, access, session, Action.CREATE)
+        messages.success(request, _("Gesprek gestart. Kies samen met de cliënt de thema's."))
+        return redirect(_step_url(case, session, LeidraadStep.VOORBEREIDING))
+    messages.info(request, _("Er loopt al een gesprek in deze casus. U gaat daarmee verder."))
+    return redirect("cases:leidraad_detail", case.pk, session.pk)
+
+
+# --- One session -------------------------------------------------------------------------
+
+
+@login_required
+def session_detail(request, pk, sid):
+    """The session as recorded, for every reader; a finished one with its corrections."""
+    case, access = get_case(request, pk)
+    session = _session_or_404(request, case, access, sid)
+    agreements = leidraad.readable_agreements(access, session)
+    _log_read(request, access, session, agreements)
+    can_write = (
+        services.write_allowed(access, Category.LEIDRAAD)
+        and session.organisation_id == access.organisation_id
+    )
+    return render(
+        request,
+        "cases/leidraad/session_detail.html",
+        {
+            "case": case,
+            "session": session,
+            "themes": leidraad.themes_of(session),
+            "agreements": agreements,
+            "referrals": list(session.referrals.all()),
+            "corrections": list(session.corrections.all()),
+            "can_write": can_write,
+            "resume_step": _resume_step(session),
+        },
+    )
+
+
+def _resume_step(session):
+    notes = list(session.theme_notes.all())
+    if not notes:
+        return LeidraadStep.VOORBEREIDING
+    if not any(n.judgement for n in notes):
+        return LeidraadStep.IN_GESPREK
+    return LeidraadStep.VOLGENDE_STAPPEN
+
+
+@login_required
+def session_step(request, pk, sid, step):
+    case, access = get_case(request, pk)
+    session = _writable_session(request, case, access, sid)
+    if step not in LeidraadStep.values:
+        raise Http404
+    if session.is_finished:
+        messages.error(request, leidraad.FINISHED_MESSAGE)
+        return redirect("cases:leidraad_detail", case.pk, session.pk)
+    handler = {
+        LeidraadStep.VOORBEREIDING: _step_selection,
+        LeidraadStep.IN_GESPREK: _step_notes,
+        LeidraadStep.VOLGENDE_STAPPEN: _step_next,
+    }[step]
+    return handler(request, case, access, session)
+
+
+def _render_step(request, case, session, step, context):
+    return render(
+        request,
+        f"cases/leidraad/step_{step}.html",
+        {
+            "case": case,
+            "session": session,
+            "step": step,
+            "steps": [
+                {"number": number, "label": label, "content": content}
+                for (number, label), content in zip(
+                    LeidraadStep.choices, session.guide.steps, strict=True
+                )
+            ],
+            "step_content": session.guide.steps[step - 1],
+            **context,
+        },
+    )
+
+
+def _step_selection(request, case, access, session):
+    initial = {
+        "version": session.version,
+        "themes": [n.theme for n in session.theme_notes.all()],
+        "client_questions": session.client_questions,
+    }
+    form = SelectionForm(request.POST or None, session=session, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            leidraad.save_selection(
+                session,
+                form,
+                request.user,
+                form.cleaned_data["themes"],
+                form.cleaned_data["client_questions"],
+            )
+        except services.ConflictError:
+            _conflict_message(request)
+            return redirect(_step_url(case, session, LeidraadStep.VOORBEREIDING))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            _log_write(request, access, session)
+            messages.success(request, _("Thema's en vragen opgeslagen."))
+            return redirect(_step_url(case, session, LeidraadStep.IN_GESPREK))
+    _log_read(request, access, session)
+    themes = [
+        {"theme": theme, "checkbox": next(c for c in form["themes"] if c.data["value"] == key)}
+        for theme, key in ((t, t["key"]) for t in session.guide.themes)
+    ]
+    return _render_step(
+        request, case, session, LeidraadStep.VOORBEREIDING, {"form": form, "themes": themes}
+    )
+
+
+def _step_notes(request, case, access, session):
+    themes = leidraad.themes_of(session)
+    if not themes:
+        messages.info(request, _("Kies eerst de thema's in stap 1."))
+        return redirect(_step_url(case, session, LeidraadStep.VOORBEREIDING))
+    form = NotesForm(request.POST or None, themes=themes, initial={"version": session.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            leidraad.save_notes(session, form, request.user, form.values())
+        except services.ConflictError:
+            _conflict_message(request)
+            return redirect(_step_url(case, session, LeidraadStep.IN_GESPREK))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            _log_write(request, access, session)
+            messages.success(request, _("Aantekeningen opgeslagen."))
+            if "verder" in request.POST:
+                return redirect(_step_url(case, session, LeidraadStep.VOLGENDE_STAPPEN))
+            return redirect(_step_url(case, session, LeidraadStep.IN_GESPREK))
+    _log_read(request, access, session)
+    return _render_step(request, case, session, LeidraadStep.IN_GESPREK, {"form": form})
+
+
+def _step_next(request, case, access, session):
+    action = request.POST.get("action") if request.method == "POST" else None
+    agreement_form = AgreementRowsForm(request.POST if action == "afspraken" else None)
+    posted_kind = request.POST.get("kind") if action == "verwijzen" else None
+    referral_forms = {
+        kind: ReferralForm(
+            request.POST if kind == posted_kind else None,
+            kind=kind,
+            initial={"reason": ""},
+        )
+        for kind in ReferralKind.values
+    }
+    if action == "afspraken":
+        _refuse_write(request, access, Category.AFSPRAKEN, case)
+        if agreement_form.is_valid():
+            try:
+                created = leidraad.add_agreements(access, session, agreement_form.agreements)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("cases:leidraad_detail", case.pk, session.pk)
+            _log_write(request, access, session, Action.CREATE, Category.AFSPRAKEN)
+            messages.success(
+                request,
+                _("%(n)s afspraak/afspraken toegevoegd aan de casus.") % {"n": len(created)},
+            )
+            return redirect(_step_url(case, session, LeidraadStep.VOLGENDE_STAPPEN))
+    elif action == "verwijzen":
+        form = referral_forms.get(posted_kind)
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                referral = leidraad.refer(
+                    access,
+                    session,
+                    posted_kind,
+                    reason=data.get("reason", ""),
+                    organisation=data.get("organisation"),
+                    destination=data.get("destination", ""),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                _log_write(request, access, session)
+                messages.success(request, _("Vastgelegd: %(what)s.") % {"what": referral.label})
+                return redirect(_step_url(case, session, LeidraadStep.VOLGENDE_STAPPEN))
+    elif action == "afronden":
+        finish_form = VersionForm(request.POST)
+        if finish_form.is_valid():
+            try:
+                leidraad.finish(session, finish_form, request.user)
+            except services.ConflictError:
+                _conflict_message(request)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    messages.error(request, message)
+            else:
+                _log_write(request, access, session)
+                messages.success(
+                    request,
+                    _(
+                        "Het gesprek is afgerond. "
+                        "U kunt de samenvatting nu afdrukken voor de cliënt."
+                    ),
+                )
+                return redirect("cases:leidraad_detail", case.pk, session.pk)
+        return redirect(_step_url(case, session, LeidraadStep.VOLGENDE_STAPPEN))
+    elif action is not None:
+        raise Http404
+    agreements = leidraad.readable_agreements(access, session)
+    _log_read(request, access, session, agreements)
+    referrals = list(session.referrals.all())
+    return _render_step(
+        request,
+        case,
+        session,
+        LeidraadStep.VOLGENDE_STAPPEN,
+        {
+            "agreement_form": agreement_form,
+            "referral_forms": referral_forms,
+            "agreements": agreements,
+            "referrals": referrals,
+            "ips_open": leidraad.open_ips_for(case),
+            "themes": leidraad.themes_of(session),
+            "finish_form": VersionForm(initial={"version": session.version}),
+            "can_write_agreements": services.write_allowed(access, Category.AFSPRAKEN),
+        },
+    )
+
+
+@login_required
+def session_correction(request, pk, sid):
+    case, access = get_case(request, pk)
+    session = _writable_session(request, case, access, sid)
+    if not session.is_finished:
+        return redirect(_step_url(case, session, _resume_step(session)))
+    form = CorrectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        correction = leidraad.add_correction(access, session, form.cleaned_data["body"])
+        consent.log(
+            request,
+            request.user,
+            decision=access.decide(Category.LEIDRAAD, access.organisation_id, Action.CREATE),
+            action=Action.CREATE,
+            object_type="leidraadcorrectie",
+            object_id=correction.pk,
+            category=Category.LEIDRAAD,
+            client=case.client_id,
+            case=case,
+        )
+        messages.success(request, _("Correctie toegevoegd. Het gesprek zelf is niet gewijzigd."))
+        return redirect("cases:leidraad_detail", case.pk, session.pk)
+    _log_read(request, access, session)
+    return render(
+        request,
+        "cases/leidraad/correction_form.html",
+        {"case": case, "session": session, "form": form},
+    )
+
+
+@login_required
+def session_summary(request, pk, sid):
+    """'Samenvatting van ons gesprek over werk': for the client, in plain words."""
+    case, access = get_case(request, pk)
+    session = _session_or_404(request, case, access, sid)
+    if not session.is_finished:
+        messages.info(request, _("De samenvatting is er zodra het gesprek is afgerond."))
+        return redirect("cases:leidraad_detail", case.pk, session.pk)
+    agreements = leidraad.readable_agreements(access, session)
+    _log_read(request, access, session, agreements)
+    client_visible = access.can_read(Category.IDENTIFICATIE, case.client.organisation_id)
+    if client_visible:
+        consent.log_case_reads(
+            request,
+            access,
+            {(case.client.organisation_id, Category.IDENTIFICATIE)},
+            object_type=OBJECT_TYPE,
+            object_id=session.pk,
+        )
+    themes = [
+        {**item, "words": CLIENT_WORDS.get(item["note"].judgement, "")}
+        for item in leidraad.themes_of(session)
+        if item["note"].judgement or item["note"].notes
+    ]
+    return render(
+        request,
+        "cases/leidraad/summary.html",
+        {
+            "case": case,
+            "session": session,
+            "client_visible": client_visible,
+            "themes": themes,
+            "agreements": agreements,
+            "referrals": list(session.referrals.all()),
+            "corrections": list(session.corrections.all()),
+        },
+    )
+
+
+@login_required
+def preparation_sheet(request, pk=None, sid=None):
+    """The client's preparation sheet: every theme with its questions. From a session, the
+    themes already chosen are marked and the client's own questions are printed."""
+    session = None
+    if pk is not None:
+        case, access = get_case(request, pk)
+        session = _session_or_404(request, case, access, sid)
+        _log_read(request, access, session)
+        guide = session.guide
+        chosen = {n.theme for n in session.theme_notes.all()}
+    else:
+        case, guide, chosen = None, leidraad.current_version(), set()
+    return render(
+        request,
+        "cases/leidraad/preparation.html",
+        {
+            "case": case,
+            "session": session,
+            "guide": guide,
+            "themes": [{**theme, "chosen": theme["key"] in chosen} for theme in guide.themes],
+        },
+    )
+
+
+# --- Beheer: publishing content versions ---------------------------------------------------
+
+
+@login_required
+def beheer(request):
+    if not leidraad.may_publish(request.user):
+        raise Http404
+    form = PublishForm(request.POST or None, request.FILES or None)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        if request.POST.get("action") == "publiceren":
+            try:
+                version = leidraad.publish(form.content, request.user, form.cleaned_data["note"])
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Versie %(n)s is gepubliceerd. Nieuwe gesprekken gebruiken deze versie; "
+                        "eerdere gesprekken houden hun eigen versie."
+                    )
+                    % {"n": version.number},
+                )
+                return redirect("cases:leidraad_beheer")
+        else:
+            preview = form.content
+            form = PublishForm(
+                initial={"text": form.cleaned_data["text"], "note": form.cleaned_data["note"]}
+            )
+    versions = LeidraadVersion.objects.select_related("published_by").annotate(
+        session_count=Count("sessions")
+    )
+    return render(
+        request,
+        "cases/leidraad/beheer.html",
+        {"form": form, "preview": preview, "versions": versions},
+    )
+
+
+@login_required
+def beheer_download(request, number):
+    if not leidraad.may_publish(request.user):
+        raise Http404
+    version = LeidraadVersion.objects.filter(number=number).first()
+    if version is None:
+        raise Http404
+    response = JsonResponse(version.content, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="leidraad_v{version.number}.json"'
+    return response
