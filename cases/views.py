@@ -155,7 +155,11 @@ def _worklist_rows(request, user, cases):
             None,
         )
         flags = []
-        if user.role in (Role.BEHANDELAAR, Role.TRAJECTBEGELEIDER) and case.work_needs_attention():
+        if (
+            user.role in (Role.BEHANDELAAR, Role.TRAJECTBEGELEIDER)
+            and case.work_needs_attention()
+            and access.can_read(Category.AFSPRAKEN, case.organisation_id)
+        ):
             flags.append(
                 _("Werk nog niet besproken")
                 if case.work_discussed_on is None
@@ -292,7 +296,12 @@ def case_detail(request, pk):
     )
     for item in timeline:
         shown.add((item.organisation_id, item.category))
-    work_prompt = access.user.role == Role.BEHANDELAAR and case.work_needs_attention()
+    # Whether (and when) work was discussed as a treatment topic is the case organisation's
+    # afspraken & doelen: shown, and prompted, only when the policy lets this user read it.
+    work_status_visible = visible(Category.AFSPRAKEN, case.organisation_id)
+    work_prompt = (
+        work_status_visible and access.user.role == Role.BEHANDELAAR and case.work_needs_attention()
+    )
     team = consent.team_of(case)
     consent.log_case_reads(request, access, shown)
     return render(
@@ -311,6 +320,7 @@ def case_detail(request, pk):
             "timeline": timeline,
             "team": team,
             "work_prompt": work_prompt,
+            "work_status_visible": work_status_visible,
             "can_lead": services.can_lead(access),
             "can_write": {c.value: services.write_allowed(access, c) for c in Category},
             "meetings": meetings,
