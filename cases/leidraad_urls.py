@@ -15,6 +15,7 @@ urlpatterns = [
     path(SESSION + "stap-<int:step>/", views.session_step, name="leidraad_step"),
     path(SESSION + "correctie/", views.session_correction, name="leidraad_correction"),
     path(SESSION + "samenvatting/", views.session_summary, name="leidraad_summary"),
+    path(SESSION + "samenvatting/pdf/", views.summary_report, name="leidraad_summary_report"),
     path(SESSION + "voorbereiding/", views.preparation_sheet, name="leidraad_preparation"),
     path(
         "gespreksleidraad/voorbereiding/",

@@ -9,16 +9,19 @@ from django.db.models import Count
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from consent import services as consent
 from consent.constants import Action, Category
+from portal.models import ReportType
+from portal.reports import request_report
 
 from . import leidraad_services as leidraad
 from . import services
-from .constants import CaseStatus, Judgement, LeidraadStatus, LeidraadStep, ReferralKind
+from .constants import CaseStatus, LeidraadStatus, LeidraadStep, ReferralKind
 from .leidraad_forms import (
     AgreementRowsForm,
     CorrectionForm,
@@ -28,19 +31,12 @@ from .leidraad_forms import (
     SelectionForm,
     VersionForm,
 )
+from .leidraad_reports import client_summary
 from .models import LeidraadVersion
 from .views import _refuse_write, get_case
 
 OBJECT_TYPE = "leidraadsessie"
 PANEL_SESSIONS = 5
-
-# How the client-facing summary says each judgement.
-CLIENT_WORDS = {
-    Judgement.HELPT: gettext_lazy("Werk helpt u nu bij uw herstel."),
-    Judgement.NEUTRAAL: gettext_lazy("Werk maakt voor uw herstel nu niet veel uit."),
-    Judgement.BELEMMERT: gettext_lazy("Werk staat uw herstel nu in de weg."),
-    Judgement.ONDUIDELIJK: gettext_lazy("Dat weten we nog niet. We komen erop terug."),
-}
 
 
 def _session_or_404(request, case, access, sid):
@@ -461,24 +457,51 @@ def session_summary(request, pk, sid):
             object_type=OBJECT_TYPE,
             object_id=session.pk,
         )
-    themes = [
-        {**item, "words": CLIENT_WORDS.get(item["note"].judgement, "")}
-        for item in leidraad.themes_of(session)
-        if item["note"].judgement or item["note"].notes
-    ]
     return render(
         request,
         "cases/leidraad/summary.html",
         {
             "case": case,
-            "session": session,
-            "client_visible": client_visible,
-            "themes": themes,
-            "agreements": agreements,
-            "referrals": list(session.referrals.all()),
-            "corrections": list(session.corrections.all()),
+            **client_summary(session, agreements, client_visible),
+            "can_export": access.decide(
+                Category.LEIDRAAD, session.organisation_id, Action.EXPORT
+            ).allowed,
         },
     )
+
+
+@require_POST
+@login_required
+def summary_report(request, pk, sid):
+    """The client's summary as a PDF, made by a worker; back to the report's page, which
+    shows its progress and the download."""
+    case, access = get_case(request, pk)
+    session = _session_or_404(request, case, access, sid)
+    if not session.is_finished:
+        messages.info(request, _("De samenvatting is er zodra het gesprek is afgerond."))
+        return redirect("cases:leidraad_detail", case.pk, session.pk)
+    if not access.decide(Category.LEIDRAAD, session.organisation_id, Action.EXPORT).allowed:
+        consent.log_denied(
+            request,
+            request.user,
+            object_type=OBJECT_TYPE,
+            object_id=session.pk,
+            client=case.client_id,
+            case=case,
+            category=Category.LEIDRAAD,
+            action=Action.EXPORT,
+        )
+        raise Http404
+    report = request_report(
+        request.user,
+        ReportType.LEIDRAAD,
+        _("Samenvatting van ons gesprek over werk (%(date)s)")
+        % {"date": date_format(timezone.localtime(session.started_at), "j F Y")},
+        case=case,
+        client=case.client,
+        params={"session": session.pk},
+    )
+    return redirect("portal:report_detail", report.pk)
 
 
 @login_required

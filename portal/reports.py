@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -27,6 +28,7 @@ MAX_ATTEMPTS = 3
 # report type -> module with build(report) and may_download(user, report)
 BUILDERS = {
     "voortgang": "cases.reports",
+    "leidraad": "cases.leidraad_reports",
 }
 
 
@@ -43,6 +45,34 @@ class Built:
 def builder_for(report_type):
     return import_string(BUILDERS[report_type] + ".build"), import_string(
         BUILDERS[report_type] + ".may_download"
+    )
+
+
+def exportable_filter(access, category):
+    """A Q keeping rows of one ``category`` (with an ``organisation`` field, the holder) that
+    the user of ``access`` may export: read them, and take them out of the portal."""
+    from consent.constants import Action
+
+    holders = {
+        holder
+        for holder in access.readable_holders(category)
+        if access.decide(category, holder, Action.EXPORT).allowed
+    }
+    return Q(organisation_id__in=sorted(holders))
+
+
+def may_download_case_contents(user, report):
+    """For reports about a case: the user is still on the team and may still export every
+    (holder, category) the PDF holds. Re-checked at every download."""
+    from consent import services as consent
+    from consent.constants import Action
+
+    access = consent.case_access(user, report.case)
+    if not access.is_member:
+        return False
+    return all(
+        access.decide(category, holder, Action.EXPORT).allowed
+        for holder, category in report.contents
     )
 
 
