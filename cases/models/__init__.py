@@ -1,6 +1,7 @@
 """Models of cases/, split by concept: the case itself (core), and later the
 gespreksleidraad and the motivational conversations."""
 
+from .conversation import ChangeTalk, Conversation, MitiSelfAssessment
 from .core import (
     Agreement,
     Case,
@@ -39,4 +40,7 @@ __all__ = [
     "LeidraadSession",
     "LeidraadThemeNote",
     "LeidraadVersion",
+    "ChangeTalk",
+    "Conversation",
+    "MitiSelfAssessment",
 ]
