@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "consent"
 
@@ -10,6 +10,12 @@ urlpatterns = [
     path("toestemmingen/<int:pk>/afdrukken/", views.print_view, name="print"),
     path("toestemmingen/<int:pk>/formulier/", views.form_download, name="form_download"),
     path("toestemmingen/<int:pk>/intrekken/", views.withdraw, name="withdraw"),
+    path("toestemmingen/<int:pk>/pdf/", report_views.consent_report, name="consent_report"),
+    path(
+        "clienten/<int:client_pk>/toestemmingen/pdf/",
+        report_views.client_consents_report,
+        name="client_consents_report",
+    ),
     path("beheer/toestemmingen/", views.overview, name="overview"),
     path("beheer/toestemmingen/nieuw/", views.beheer_create, name="beheer_create"),
     path("beheer/inzagelog/", views.access_log, name="access_log"),

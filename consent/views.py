@@ -85,14 +85,10 @@ def _open_case(client, preferred=None):
     return Case.objects.filter(client=client, status=CaseStatus.OPEN).first()
 
 
-def get_consent(request, pk, action=Action.READ):
-    """The one door to a consent record: (consent, decision, case or None). The record is
-    held by its provider; anyone but the provider's team members on a case of the client
-    and the provider's beheerder gets a 404, and a denied entry in the access log."""
-    user = request.user
-    consent = _consent_queryset().filter(pk=pk).first()
-    if consent is None:
-        raise Http404
+def record_decision(user, consent, action=Action.READ):
+    """May ``user`` open this consent record? (decision, case or None). The record is held
+    by its provider: the provider's team members on a case of the client (through their
+    case access) and the provider's beheerder may; nobody else."""
     decision, case = services.DENIED, None
     if user.organisation_id is not None and consent.provider_id == user.organisation_id:
         if user.role == Role.BEHEERDER:
@@ -104,6 +100,30 @@ def get_consent(request, pk, action=Action.READ):
             if case is not None:
                 access = services.case_access(user, case)
                 decision = access.decide(Category.IDENTIFICATIE, consent.provider_id, action)
+    return decision, case
+
+
+def client_consents_decision(user, client, action=Action.EXPORT):
+    """May ``user`` see the consents their organisation recorded for ``client`` (the
+    overview)? The beheerder of the client's organisation, and the team members on one of
+    the client's cases, for the consents their own organisation provided."""
+    if user.role == Role.BEHEERDER:
+        return services.beheer_decision(user, client, Category.IDENTIFICATIE, action), None
+    case = _case_of(user, client.pk) if user.organisation_id is not None else None
+    if case is None:
+        return services.DENIED, None
+    access = services.case_access(user, case)
+    return access.decide(Category.IDENTIFICATIE, access.organisation_id, action), case
+
+
+def get_consent(request, pk, action=Action.READ):
+    """The one door to a consent record: (consent, decision, case or None). Anyone
+    record_decision refuses gets a 404, and a denied entry in the access log."""
+    user = request.user
+    consent = _consent_queryset().filter(pk=pk).first()
+    if consent is None:
+        raise Http404
+    decision, case = record_decision(user, consent, action)
     if not decision.allowed:
         services.log_denied(
             request,
@@ -195,6 +215,17 @@ def beheer_create(request):
 
 
 def _client_search(request):
+    form, clients = _find_clients(request, object_type="cliëntzoekactie")
+    return render(
+        request,
+        "consent/client_search.html",
+        {"form": form, "clients": clients, "limit": CLIENT_SEARCH_LIMIT},
+    )
+
+
+def _find_clients(request, object_type):
+    """The beheerder looks up clients of their own organisation by name or BSN; every
+    client shown is logged as read."""
     user = request.user
     form = ClientSearchForm(request.GET or None)
     clients = []
@@ -216,17 +247,13 @@ def _client_search(request):
                 user,
                 decision=services.beheer_decision(user, client, Category.IDENTIFICATIE),
                 action=Action.READ,
-                object_type="cliëntzoekactie",
+                object_type=object_type,
                 category=Category.IDENTIFICATIE,
                 client=client,
             )
             for client in clients
         )
-    return render(
-        request,
-        "consent/client_search.html",
-        {"form": form, "clients": clients, "limit": CLIENT_SEARCH_LIMIT},
-    )
+    return form, clients
 
 
 def _consent_form(request, client, decision, case, back):

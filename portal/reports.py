@@ -29,6 +29,8 @@ MAX_ATTEMPTS = 3
 BUILDERS = {
     "voortgang": "cases.reports",
     "leidraad": "cases.leidraad_reports",
+    "toestemmingsverklaring": "consent.reports",
+    "toestemmingsoverzicht": "consent.reports",
 }
 
 

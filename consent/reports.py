@@ -1,0 +1,79 @@
+"""Consent reports: the toestemmingsverklaring (one consent as a form for the client to read
+and sign) and the overview of a client's consents. Who may have them is decided by the same
+rules as the consent pages (consent.views.record_decision / client_consents_decision, on
+consent.services), for the requester when the PDF is made and again at every download."""
+
+from django.utils import timezone
+
+from portal.models import ReportType
+from portal.reports import Built
+
+from .constants import Action, Category
+from .models import Consent
+from .views import client_consents_decision, record_decision
+
+
+def _consents():
+    return Consent.objects.select_related(
+        "client", "provider", "recipient", "recorded_by", "withdrawal", "superseded_by"
+    ).prefetch_related("categories")
+
+
+def _the_consent(report):
+    return _consents().filter(pk=report.params.get("consent"), client=report.client_id).first()
+
+
+def build(report):
+    if report.type == ReportType.TOESTEMMINGSVERKLARING:
+        return _build_form(report)
+    return _build_overview(report)
+
+
+def _build_form(report):
+    consent = _the_consent(report)
+    if (
+        consent is None
+        or not record_decision(report.requested_by, consent, Action.EXPORT)[0].allowed
+    ):
+        raise PermissionError("De aanvrager mag deze toestemming niet (meer) afdrukken.")
+    return Built(
+        template="reports/toestemmingsverklaring.html",
+        context={
+            "consent": consent,
+            "categories": list(consent.categories.all()),
+            "state": consent.state(),
+        },
+        contents={(consent.provider_id, Category.IDENTIFICATIE)},
+    )
+
+
+def _build_overview(report):
+    user, client = report.requested_by, report.client
+    if not client_consents_decision(user, client)[0].allowed:
+        raise PermissionError("De aanvrager mag de toestemmingen van deze cliënt niet zien.")
+    today = timezone.localdate()
+    consents = list(
+        _consents()
+        .filter(client=client, provider_id=user.organisation_id)
+        .order_by("-valid_from", "-pk")
+    )
+    rows = [
+        {"consent": c, "state": c.state(today), "categories": list(c.categories.all())}
+        for c in consents
+    ]
+    return Built(
+        template="reports/toestemmingsoverzicht.html",
+        context={
+            "client": client,
+            "rows": rows,
+            "active": [r for r in rows if r["state"] == "actief"],
+        },
+        contents={(user.organisation_id, Category.IDENTIFICATIE)},
+    )
+
+
+def may_download(user, report):
+    if report.type == ReportType.TOESTEMMINGSVERKLARING:
+        consent = _the_consent(report)
+        return consent is not None and record_decision(user, consent, Action.EXPORT)[0].allowed
+    return client_consents_decision(user, report.client)[0].allowed
