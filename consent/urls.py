@@ -19,5 +19,11 @@ urlpatterns = [
     path("beheer/toestemmingen/", views.overview, name="overview"),
     path("beheer/toestemmingen/nieuw/", views.beheer_create, name="beheer_create"),
     path("beheer/inzagelog/", views.access_log, name="access_log"),
+    path("beheer/avg-inzage/", report_views.avg_inzage, name="avg_inzage"),
+    path(
+        "beheer/avg-inzage/<int:client_pk>/",
+        report_views.avg_inzage_request,
+        name="avg_inzage_request",
+    ),
     path("wie-ziet-wat/", views.help_page, name="help"),
 ]

@@ -31,6 +31,7 @@ BUILDERS = {
     "leidraad": "cases.leidraad_reports",
     "toestemmingsverklaring": "consent.reports",
     "toestemmingsoverzicht": "consent.reports",
+    "avg_inzage": "consent.avg_report",
 }
 
 

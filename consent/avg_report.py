@@ -1,0 +1,296 @@
+"""AVG-inzage (right of access, art. 15): everything the beheerder's organisation holds about
+one of its clients, and the full access log about that client (who saw what, when, on what
+basis), in readable form.
+
+Only the beheerder of the client's own organisation (consent.services.beheer_decision, for
+each category, action export) when the PDF is made and at every download. The records are
+described field by field from their models, so a section is one line in ``SECTIONS``; a new
+kind of client data (for example conversations) is added there.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.apps import apps
+from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.constants import Role
+from portal.reports import Built
+
+from . import services
+from .constants import Action, Category
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    model: str  # "app_label.ModelName"
+    client_path: str  # lookup from a row to the client
+    category: str | None  # fixed category; None: the row's own ``category`` field
+    holder_path: str = "organisation"  # lookup from a row to the holding organisation
+    skip: tuple = ()  # fields left out (besides ids, versions and the client itself)
+
+
+SECTIONS = [
+    Section(gettext_lazy("Casussen"), "cases.Case", "client", Category.IDENTIFICATIE),
+    Section(
+        gettext_lazy("Uitnodigingen en verwijzingen"),
+        "cases.Invitation",
+        "case__client",
+        Category.IDENTIFICATIE,
+        holder_path="invited_by__organisation",
+    ),
+    Section(
+        gettext_lazy("Werksituatie"), "cases.WorkSituation", "case__client", Category.WERKSITUATIE
+    ),
+    Section(gettext_lazy("Doelen"), "cases.Goal", "case__client", Category.AFSPRAKEN),
+    Section(gettext_lazy("Afspraken"), "cases.Agreement", "case__client", Category.AFSPRAKEN),
+    Section(
+        gettext_lazy("Driegesprekken"), "cases.Driegesprek", "case__client", Category.AFSPRAKEN
+    ),
+    Section(gettext_lazy("Tijdlijn en notities"), "cases.TimelineEntry", "case__client", None),
+    Section(
+        gettext_lazy("Gesprekken met de gespreksleidraad"),
+        "cases.LeidraadSession",
+        "case__client",
+        Category.LEIDRAAD,
+    ),
+    Section(
+        gettext_lazy("Gespreksleidraad: besproken thema's"),
+        "cases.LeidraadThemeNote",
+        "session__case__client",
+        Category.LEIDRAAD,
+        holder_path="session__organisation",
+    ),
+    Section(
+        gettext_lazy("Gespreksleidraad: verwijzingen"),
+        "cases.LeidraadReferral",
+        "session__case__client",
+        Category.LEIDRAAD,
+        skip=("invitation",),
+    ),
+    Section(
+        gettext_lazy("Gespreksleidraad: correcties"),
+        "cases.LeidraadCorrection",
+        "session__case__client",
+        Category.LEIDRAAD,
+    ),
+    Section(
+        gettext_lazy("IPS-trajecten"), "ips.Trajectory", "client", Category.IPS, skip=("referral",)
+    ),
+    Section(gettext_lazy("IPS: fasen"), "ips.PhaseChange", "trajectory__client", Category.IPS),
+    Section(
+        gettext_lazy("IPS: beroepsprofiel"),
+        "ips.Beroepsprofiel",
+        "trajectory__client",
+        Category.IPS,
+    ),
+    Section(
+        gettext_lazy("IPS: werkgeverscontacten"),
+        "ips.EmployerContact",
+        "trajectory__client",
+        Category.IPS,
+    ),
+    Section(gettext_lazy("IPS: banen"), "ips.Placement", "trajectory__client", Category.IPS),
+    Section(
+        gettext_lazy("IPS: begeleiding op het werk"),
+        "ips.FollowAlongContact",
+        "trajectory__client",
+        Category.IPS,
+        skip=("placement",),
+    ),
+    Section(
+        gettext_lazy("Toestemmingen"),
+        "consent.Consent",
+        "client",
+        Category.IDENTIFICATIE,
+        holder_path="provider",
+    ),
+    Section(
+        gettext_lazy("Intrekkingen van toestemming"),
+        "consent.ConsentWithdrawal",
+        "consent__client",
+        Category.IDENTIFICATIE,
+        holder_path="consent__provider",
+    ),
+    # Field changes record values of any category: shown only if all may be exported.
+    Section(
+        gettext_lazy("Wijzigingen"),
+        "cases.ChangeRecord",
+        "case__client",
+        None,
+        holder_path="changed_by__organisation",
+    ),
+]
+
+HIDDEN_FIELDS = {"id", "version", "hash", "prev_hash"}
+# Dutch names for fields whose model gives none (verbose_name is then the field's name).
+LABELS = {
+    "case": gettext_lazy("Casus"),
+    "organisation": gettext_lazy("Organisatie"),
+    "session": gettext_lazy("Gesprek"),
+    "created_by": gettext_lazy("Vastgelegd door"),
+    "created_at": gettext_lazy("Vastgelegd op"),
+    "changed_by": gettext_lazy("Gewijzigd door"),
+    "changed_at": gettext_lazy("Gewijzigd op"),
+}
+CLIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "bsn", "email", "phone", "address")
+
+
+def _value(obj, field):
+    """A field's value in words, or None when there is nothing to show."""
+    value = getattr(obj, field.name)
+    if value is None or value == "":
+        return None
+    if field.choices:
+        return getattr(obj, f"get_{field.name}_display")()
+    if isinstance(field, models.FileField):
+        return _("bestand aanwezig")
+    if isinstance(field, models.JSONField):
+        return None
+    if isinstance(value, bool):
+        return _("ja") if value else _("nee")
+    if isinstance(value, datetime.datetime):
+        return date_format(timezone.localtime(value), "j F Y, H:i")
+    if isinstance(value, datetime.date):
+        return date_format(value, "j F Y")
+    if isinstance(value, Decimal | float):
+        return number_format(value)
+    return str(value)
+
+
+def _fields(model, section):
+    from cases.models import Client
+
+    shown = []
+    for field in model._meta.concrete_fields:
+        if field.name in HIDDEN_FIELDS or field.name in section.skip:
+            continue
+        if field.is_relation and field.related_model is Client:
+            continue  # the subject of the whole report
+        shown.append(field)
+    return shown
+
+
+def label(field):
+    name = str(field.verbose_name)
+    if name == field.name.replace("_", " "):
+        name = str(LABELS.get(field.name, name))
+    return capfirst(name)
+
+
+def describe(obj, fields):
+    rows = []
+    for field in fields:
+        value = _value(obj, field)
+        if value is not None:
+            rows.append((label(field), value))
+    return rows
+
+
+def _allowed_categories(user, client):
+    return {
+        category
+        for category in Category
+        if services.beheer_decision(user, client, category, Action.EXPORT).allowed
+    }
+
+
+def _section_rows(section, client, organisation_id, allowed):
+    model = apps.get_model(section.model)
+    has_category_field = any(f.name == "category" for f in model._meta.concrete_fields)
+    if section.category is not None:
+        if section.category not in allowed:
+            return [], set()
+        categories = {section.category}
+    elif has_category_field:
+        categories = set(allowed)
+    elif allowed == set(Category):
+        categories = set(Category)
+    else:
+        return [], set()
+    rows = model.objects.filter(
+        **{section.client_path: client, f"{section.holder_path}_id": organisation_id}
+    )
+    if section.category is None and has_category_field:
+        rows = rows.filter(category__in=sorted(categories))
+    fields = _fields(model, section)
+    related = [f.name for f in fields if f.is_relation]
+    rows = list(rows.select_related(*related).order_by("pk"))
+    shown = {(organisation_id, getattr(row, "category", None) or section.category) for row in rows}
+    if section.category is None and not has_category_field:
+        shown = {(organisation_id, category) for category in categories} if rows else set()
+    return [{"title": str(row), "fields": describe(row, fields)} for row in rows], shown
+
+
+def _access_log(client):
+    from .models import AccessLogEntry
+
+    entries = (
+        AccessLogEntry.objects.filter(client=client)
+        .select_related("user", "organisation")
+        .order_by("timestamp", "pk")
+    )
+    return [
+        {
+            "when": entry.timestamp,
+            "who": entry.user.get_full_name() or entry.user.email,
+            "role": Role(entry.role).label if entry.role in Role.values else entry.role,
+            "organisation": entry.organisation,
+            "action": entry.get_action_display(),
+            "what": entry.object_type,
+            "category": entry.get_category_display(),
+            "basis": entry.get_basis_display(),
+            "consent_id": entry.consent_id,
+            "outcome": entry.get_outcome_display(),
+        }
+        for entry in entries
+    ]
+
+
+def build(report):
+    user, client = report.requested_by, report.client
+    if (
+        user.organisation_id != report.organisation_id
+        or not services.beheer_decision(user, client, Category.IDENTIFICATIE, Action.EXPORT).allowed
+    ):
+        raise PermissionError("Alleen de beheerder van de organisatie van de cliënt.")
+    organisation_id = user.organisation_id
+    allowed = _allowed_categories(user, client)
+    contents = {(organisation_id, Category.IDENTIFICATIE)}
+    sections = []
+    for section in SECTIONS:
+        rows, shown = _section_rows(section, client, organisation_id, allowed)
+        contents |= shown
+        if rows:
+            sections.append({"title": section.title, "rows": rows})
+    identity = [
+        (label(client._meta.get_field(name)), value)
+        for name in CLIENT_FIELDS
+        if (value := _value(client, client._meta.get_field(name))) is not None
+    ]
+    return Built(
+        template="reports/avg_inzage.html",
+        context={
+            "client": client,
+            "identity": identity,
+            "sections": sections,
+            "log": _access_log(client),
+        },
+        contents=contents,
+    )
+
+
+def may_download(user, report):
+    if user.organisation_id != report.organisation_id or user.role != Role.BEHEERDER:
+        return False
+    return all(
+        services.beheer_decision(user, report.client, category, Action.EXPORT).allowed
+        for _holder, category in report.contents
+    )

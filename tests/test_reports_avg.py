@@ -1,0 +1,252 @@
+"""Rapportage 4: the AVG-inzage (art. 15) for the beheerder of the client's own organisation:
+everything the organisation holds about the client and the full access log, readable.
+Asking needs a fresh password confirmation and is itself logged; nobody else asks or
+downloads, and another organisation's data never ends up in it."""
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+
+from cases import services
+from cases.constants import CaseRole, WorkSituationKind
+from cases.models import Agreement, WorkSituation
+from consent import services as consent
+from consent.constants import Category, Purpose
+from consent.models import AccessLogEntry
+from portal import reports
+from portal.models import Report, ReportStatus, ReportType
+
+from .builders import make_case, make_consent
+from .conftest import PASSWORD
+from .test_reports import _private_media, pdf_text  # noqa: F401
+from .test_reports_consent import categories  # noqa: F401
+
+MEDICAL = "MEDISCH-AVG-2b7c"
+GEMEENTE_NOTE = "GEMEENTE-NOTITIE-9a0f"
+OTHER_CLIENT = "ANDERE-CLIENT-44d1"
+
+
+@pytest.fixture
+def case_a(behandelaar_a, klantmanager_g, client_for):
+    case = make_case(
+        behandelaar_a,
+        first_name="Eva",
+        last_name="Jansen",
+        date_of_birth=datetime.date(1990, 5, 17),
+        bsn="111222333",
+        phone="06-12345678",
+    )
+    services.add_timeline(case, behandelaar_a, "notitie", Category.MEDISCH, "Consult", MEDICAL)
+    WorkSituation.objects.create(
+        case=case,
+        organisation=behandelaar_a.organisation,
+        recorded_by=behandelaar_a,
+        kind=WorkSituationKind.VRIJWILLIGER,
+        hours_per_week=8,
+        benefit="bijstand",
+        wish_to_work="ja",
+    )
+    Agreement.objects.create(
+        case=case,
+        organisation=behandelaar_a.organisation,
+        what="Cv bijwerken",
+        owner="Cliënt",
+        due_date=datetime.date(2030, 1, 31),
+        created_by=behandelaar_a,
+    )
+    consent.add_member(case, klantmanager_g, CaseRole.KLANTMANAGER)
+    make_consent(
+        case.client,
+        behandelaar_a.organisation,
+        klantmanager_g.organisation,
+        Purpose.REINTEGRATIE,
+        [Category.IDENTIFICATIE, Category.WERKSITUATIE],
+        recorded_by=behandelaar_a,
+    )
+    # Held by the gemeente, not by GGZ A.
+    services.add_timeline(
+        case, klantmanager_g, "notitie", Category.AFSPRAKEN, "Gemeente", GEMEENTE_NOTE
+    )
+    # The klantmanager reads the case (on consent): in the access log.
+    page = client_for(klantmanager_g).get(reverse("cases:detail", args=[case.pk]))
+    assert page.status_code == 200
+    other = make_case(behandelaar_a, first_name="Piet", last_name="Anders")
+    services.add_timeline(other, behandelaar_a, "notitie", Category.MEDISCH, "X", OTHER_CLIENT)
+    return case
+
+
+def request_url(client):
+    return reverse("consent:avg_inzage_request", args=[client.pk])
+
+
+def denied(user, **filters):
+    return AccessLogEntry.objects.filter(user=user, outcome="geweigerd", **filters)
+
+
+class TestWhoMayAsk:
+    def test_anonymous_is_sent_to_sign_in(self, client_for, case_a):
+        response = client_for(None).post(request_url(case_a.client))
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        assert not Report.objects.exists()
+
+    @pytest.mark.parametrize("fixture", ["behandelaar_a", "klantmanager_g", "outsider"])
+    def test_professionals_are_refused(self, client_for, request, case_a, fixture):
+        user = request.getfixturevalue(fixture)
+        assert client_for(user).post(request_url(case_a.client)).status_code == 403
+        assert client_for(user).get(reverse("consent:avg_inzage")).status_code == 403
+        assert not Report.objects.exists()
+
+    def test_beheerder_of_another_organisation_gets_404_logged(
+        self, client_for, beheerder_g, case_a
+    ):
+        assert client_for(beheerder_g).post(request_url(case_a.client)).status_code == 404
+        assert denied(beheerder_g, object_type="avg-inzage", client=case_a.client).exists()
+        assert not Report.objects.exists()
+
+    def test_asks_for_the_password_first_then_goes_through(self, client, beheerder_a, case_a):
+        client.force_login(beheerder_a, backend="django.contrib.auth.backends.ModelBackend")
+        response = client.post(request_url(case_a.client))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_reauthenticate"))
+        assert not Report.objects.exists()
+        assert client.post(response["Location"], {"password": "fout"}).status_code == 200
+        assert not Report.objects.exists()
+        resumed = client.post(response["Location"], {"password": PASSWORD})
+        report = Report.objects.get()
+        assert resumed["Location"] == reverse("portal:report_detail", args=[report.pk])
+
+    def test_the_request_is_logged(self, client_for, beheerder_a, case_a):
+        response = client_for(beheerder_a).post(request_url(case_a.client))
+        report = Report.objects.get()
+        assert response["Location"] == reverse("portal:report_detail", args=[report.pk])
+        assert (report.type, report.client, report.case, report.status) == (
+            ReportType.AVG_INZAGE,
+            case_a.client,
+            None,
+            ReportStatus.WACHTRIJ,
+        )
+        entry = AccessLogEntry.objects.get(user=beheerder_a, object_type="avg-inzage")
+        assert (entry.action, entry.basis, entry.outcome, entry.client_id, entry.object_id) == (
+            "export",
+            "beheer",
+            "toegestaan",
+            case_a.client_id,
+            str(report.pk),
+        )
+
+    def test_search_page_finds_own_clients_and_offers_the_request(
+        self, client_for, beheerder_a, beheerder_g, case_a
+    ):
+        html = (
+            client_for(beheerder_a)
+            .get(reverse("consent:avg_inzage"), {"q": "Jansen"})
+            .content.decode()
+        )
+        assert f'action="{request_url(case_a.client)}"' in html and "Eva Jansen" in html
+        assert AccessLogEntry.objects.filter(
+            user=beheerder_a, client=case_a.client, action="read", outcome="toegestaan"
+        ).exists()
+        other = (
+            client_for(beheerder_g)
+            .get(reverse("consent:avg_inzage"), {"q": "Jansen"})
+            .content.decode()
+        )
+        assert "Eva Jansen" not in other
+
+
+class TestContent:
+    def test_everything_the_organisation_holds_and_the_full_log(
+        self, client_for, beheerder_a, klantmanager_g, case_a
+    ):
+        client_for(beheerder_a).post(request_url(case_a.client))
+        report = Report.objects.get()
+        reports.render(report.pk)
+        text = " ".join(pdf_text(report).split())
+        assert "AVG-inzage (artikel 15)" in text
+        # Identification, in full: it is the client's own copy.
+        assert "Eva Jansen" in text
+        assert "111222333" in text and "06-12345678" in text and "17 mei 1990" in text
+        # What GGZ A holds, of every category, medical too.
+        assert MEDICAL in text
+        assert "Vrijwilligerswerk" in text and "Cv bijwerken" in text
+        assert "Re-integratie en participatie" in text  # the consent
+        # The access log: the klantmanager's read on consent, and this request itself.
+        assert klantmanager_g.get_full_name() in text
+        assert "Toestemming van de cliënt" in text
+        assert "avg-inzage" in text and "Beheer (functioneel beheerder)" in text
+        # Not what the gemeente holds, not another client.
+        assert GEMEENTE_NOTE not in text
+        assert OTHER_CLIENT not in text and "Piet Anders" not in text
+        assert "Vertrouwelijk" in text
+        # Every page's header carries the title, hyphen and all (not as JavaScript escapes).
+        assert "u002D" not in text and "\\0000" not in text
+        pages = text.count("Pagina ")
+        assert pages >= 2 and text.count("AVG-inzage (artikel 15)") == pages + 1
+
+    def test_every_log_line_about_the_client_is_in_it(self, client_for, beheerder_a, case_a):
+        client_for(beheerder_a).post(request_url(case_a.client))
+        report = Report.objects.get()
+        reports.render(report.pk)
+        text = pdf_text(report)
+        log = AccessLogEntry.objects.filter(client=case_a.client)
+        assert log.count() >= 4  # the klantmanager's page view, the request, ...
+        assert log.filter(outcome="geweigerd").exists() is False
+        # One row per entry: only the log shows times with seconds.
+        assert len(re.findall(r"\b\d{2}:\d{2}:\d{2}\b", text)) == log.count()
+
+
+def test_every_field_has_a_dutch_name():
+    from django.apps import apps
+
+    from consent.avg_report import SECTIONS, _fields, label
+
+    for section in SECTIONS:
+        model = apps.get_model(section.model)
+        for field in _fields(model, section):
+            name = label(field)
+            assert name == "Status" or name.lower() != field.name.replace("_", " "), (
+                section.model,
+                field.name,
+            )
+
+
+def test_css_string_keeps_page_headers_literal():
+    from portal.templatetags.pdf import css_string
+
+    assert css_string('GGZ "Noord-Holland" & Zuid\\') == (
+        "GGZ\\000020\\000022Noord\\00002DHolland\\000022\\000020\\000026\\000020Zuid\\00005C"
+    )
+
+
+class TestDownload:
+    def test_only_while_beheerder_of_the_clients_organisation(
+        self, client_for, beheerder_a, case_a
+    ):
+        c = client_for(beheerder_a)
+        c.post(request_url(case_a.client))
+        report = Report.objects.get()
+        reports.render(report.pk)
+        url = reverse("portal:report_download", args=[report.pk])
+        assert c.get(url).status_code == 200
+        assert AccessLogEntry.objects.filter(
+            user=beheerder_a, object_type="rapport", action="export", outcome="toegestaan"
+        ).exists()
+        beheerder_a.role = "behandelaar"
+        beheerder_a.save(update_fields=["role"])
+        assert c.get(url).status_code == 404
+        assert denied(beheerder_a, object_type="rapport").exists()
+
+    def test_another_beheerder_never_gets_it(
+        self, client_for, beheerder_a, case_a, ggz_a
+    ):
+        from .factories import UserFactory
+
+        client_for(beheerder_a).post(request_url(case_a.client))
+        report = Report.objects.get()
+        reports.render(report.pk)
+        colleague = UserFactory(email="beheer2@a.test", organisation=ggz_a, role="beheerder")
+        url = reverse("portal:report_download", args=[report.pk])
+        assert client_for(colleague).get(url).status_code == 404
+        assert denied(colleague, object_type="rapport").exists()
