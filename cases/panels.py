@@ -9,6 +9,7 @@ from django.utils.module_loading import import_string
 
 CASE_PANELS = [
     "cases.leidraad_views.case_panel",
+    "cases.conversation_views.case_panel",
     "ips.views.case_panel",
     "consent.views.case_panel_context",
 ]

@@ -5,9 +5,11 @@ from consent import services as consent
 from consent.constants import Category
 from portal.reports import Built
 
+from . import conversation_services as conversation_data
 from .models import TimelineEntry, WorkSituation
 
 RECENT_ENTRIES = 10
+RECENT_CONVERSATIONS = 5
 
 
 def build(report):
@@ -32,6 +34,12 @@ def build(report):
         .filter(access.readable_filter())
         .select_related("author", "organisation")[:RECENT_ENTRIES]
     )
+    # Motivational conversations as far as the requester may read them; the MITI
+    # self-assessments are the professional's own and never part of a report.
+    conversations = list(conversation_data.conversations_for(access, case))
+    for conversation in conversations:
+        contents.add((conversation.organisation_id, Category.GESPREKSVERSLAGEN))
+    recent = conversation_data.chronological(conversations)[-RECENT_CONVERSATIONS:][::-1]
     if work:
         contents.add((work.organisation_id, Category.WERKSITUATIE))
     for item in goals + agreements + meetings:
@@ -48,6 +56,13 @@ def build(report):
             "agreements": agreements,
             "meetings": meetings,
             "entries": entries,
+            "conversations": recent,
+            "conversation_funding": conversation_data.funding(conversations)
+            if conversations
+            else None,
+            "conversation_progress": conversation_data.progress(
+                conversations, limit=conversation_data.PANEL_POINTS
+            ),
             "requester": user,
         },
         contents=contents,

@@ -33,4 +33,5 @@ urlpatterns = [
     path("casussen/<int:pk>/voortgangsrapportage/", views.progress_report, name="progress_report"),
     path("uitnodigingen/<int:invitation_pk>/", views.respond, name="respond"),
     path("", include("cases.leidraad_urls")),
+    path("", include("cases.conversation_urls")),
 ]

@@ -13,6 +13,7 @@ NAVIGATION = [
     ("ips:contacts", _("Werkgeverscontacten"), {Role.TRAJECTBEGELEIDER}),
     ("ips:results", _("Resultaten"), {Role.TRAJECTBEGELEIDER}),
     ("ips:fidelity_list", _("Modelgetrouwheid"), {Role.TRAJECTBEGELEIDER}),
+    ("cases:miti_trend", _("Mijn gespreksvoering"), {Role.BEHANDELAAR, Role.TRAJECTBEGELEIDER}),
     ("consent:overview", _("Toestemmingen"), {Role.BEHEERDER}),
     ("consent:access_log", _("Inzagelog"), {Role.BEHEERDER}),
     ("consent:help", _("Wie ziet wat"), set(Role)),
