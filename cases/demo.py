@@ -9,17 +9,29 @@ from consent import services as consent
 from consent.constants import Category, ConsentMethod, Purpose
 from consent.models import Consent, ConsentWithdrawal
 
-from . import services
+from . import conversation_services, services
 from .constants import (
     Benefit,
     CaseRole,
+    CaseStatus,
+    ChangeTalkKind,
+    ConversationForm,
     GoalStatus,
     RecoveryDomain,
+    TargetBehaviour,
     TimelineKind,
     WishToWork,
     WorkSituationKind,
 )
-from .models import Agreement, Client, Goal, WorkSituation
+from .models import (
+    Agreement,
+    Case,
+    Client,
+    Conversation,
+    Goal,
+    MitiSelfAssessment,
+    WorkSituation,
+)
 
 WORK_CATEGORIES = [
     Category.WERKSITUATIE,
@@ -101,6 +113,7 @@ def load(world):
             )
             if consent_state:
                 _consent(client, ggz, organisation, behandelaar, consent_state, today)
+    _load_conversations(ggz, {"behandelaar": behandelaar, "jobcoach": jobcoach}, today)
 
 
 def _fill_case(case, behandelaar, jobcoach, state, today):
@@ -192,3 +205,77 @@ def _consent(client, provider, recipient, recorded_by, state, today):
             recorded_by=recorded_by,
             reason="Cliënt wil de gemeente voorlopig niet informeren.",
         )
+
+
+# Motiverende gesprekken, all fictitious: (client, who, days ago, stage, importance,
+# confidence, {change talk: quote}, summary, MITI self-scores or None).
+K = ChangeTalkKind
+CONVERSATIONS = [
+    ("Lotte Hendriks", "behandelaar", 50, "precontemplatie", 3, 2, {}, "Werk voelt ver weg.",
+     (8, 4, 2, 2, 2, 3, 3)),
+    ("Lotte Hendriks", "behandelaar", 30, "contemplatie", 5, 3,
+     {K.DESIRE: "Eigenlijk mis ik collega's wel."}, "Twijfel, maar nieuwsgierig.",
+     (9, 6, 3, 3, 3, 4, 3)),
+    ("Lotte Hendriks", "behandelaar", 9, "contemplatie", 6, 4,
+     {K.DESIRE: "", K.REASONS: "Ik wil mijn eigen geld verdienen."}, "Wil meer weten over IPS.",
+     None),
+    ("Daan Mulder", "behandelaar", 60, "contemplatie", 6, 3, {K.NEED: "Zo kan het niet langer."},
+     "Verveling en geldzorgen.", (10, 5, 5, 3, 3, 4, 4)),
+    ("Daan Mulder", "behandelaar", 40, "voorbereiding", 7, 5,
+     {K.ABILITY: "Ik kan goed met mijn handen werken.", K.COMMITMENT: ""},
+     "Denkt aan werk in de groenvoorziening.", (7, 6, 6, 4, 3, 4, 4)),
+    ("Daan Mulder", "behandelaar", 20, "actie", 8, 6,
+     {K.TAKING_STEPS: "Ik heb de vacature al bekeken.", K.COMMITMENT: "Ik ga bellen."},
+     "Eerste stappen gezet.", (6, 6, 7, 4, 4, 5, 4)),
+    ("Daan Mulder", "behandelaar", 5, "terugval", 7, 4, {K.DESIRE: ""},
+     "Afwijzing op een sollicitatie; stemming lager.", None),
+    ("Tom de Graaf", "behandelaar", 45, "voorbereiding", 8, 5,
+     {K.COMMITMENT: "Ik wil het IPS-traject in."}, "Klaar voor IPS.", (8, 7, 5, 4, 4, 4, 5)),
+    ("Tom de Graaf", "jobcoach", 15, "actie", 9, 7, {K.TAKING_STEPS: "Mijn cv is af."},
+     "Cv klaar, eerste werkgeverscontact gepland.", (5, 5, 4, 4, 3, 4, 4)),
+]  # fmt: skip
+MITI_FIELDS = MitiSelfAssessment.COUNTS + MitiSelfAssessment.GLOBALS
+
+
+def _load_conversations(organisation, people, today):
+    """A few logs on some demo cases, so the panel, chart and MITI trend have content.
+    A case that already has a log is left alone (idempotent)."""
+    filled = set(Conversation.objects.values_list("case_id", flat=True))
+    for name, who, days, stage, importance, confidence, talk, summary, miti in CONVERSATIONS:
+        first, last = name.split(" ", 1)
+        case = Case.objects.filter(
+            client__organisation=organisation,
+            client__first_name=first,
+            client__last_name=last,
+            status=CaseStatus.OPEN,
+        ).first()
+        if case is None or case.pk in filled:
+            continue
+        user = people[who]
+        access = consent.case_access(user, case)
+        if not access.is_member:
+            continue
+        held_on = today - datetime.timedelta(days=days)
+        conversation = conversation_services.log_conversation(
+            access,
+            {
+                "held_on": held_on,
+                "duration_minutes": 45 if who == "behandelaar" else 30,
+                "participants": f"{first} en {user.get_full_name()}",
+                "form": ConversationForm.PERSOONLIJK,
+                "target_behaviour": TargetBehaviour.WERK_ZOEKEN,
+                "target_other": "",
+                "stage": stage,
+                "importance": importance,
+                "confidence": confidence,
+                "sustain_talk": "",
+                "discord": "",
+                "summary": summary,
+                "zvw_funded": who == "behandelaar",
+            },
+            talk,
+            miti=dict(zip(MITI_FIELDS, miti, strict=True)) if miti else None,
+        )
+        # As if logged on the day itself: older logs are past the edit window.
+        recorded = timezone.make_aware(datetime.datetime.combine(held_on, datetime.time(16)))
+        Conversation.objects.filter(pk=conversation.pk).update(created_at=recorded)

@@ -1019,3 +1019,26 @@ class TestReport:
         assert [behandelaar_a.organisation_id, Category.GESPREKSVERSLAGEN] not in copies[
             adviseur_u
         ].contents
+
+
+# --- Demo world ----------------------------------------------------------------------------------
+
+
+def test_demo_world_has_conversations_loaded_once(db, settings):
+    from django.core.management import call_command
+
+    from portal.models import User
+
+    settings.DEMO_MODE = True
+    call_command("load_demo")
+    counts = (Conversation.objects.count(), MitiSelfAssessment.objects.count())
+    call_command("load_demo")
+    assert (Conversation.objects.count(), MitiSelfAssessment.objects.count()) == counts
+    assert counts[0] >= 8 and counts[1] >= 5
+    assert Conversation.objects.filter(stage=StageOfChange.TERUGVAL).exists()
+    # Daan Mulder is shared with the gemeente, whose consent leaves out gespreksverslagen.
+    daan = Conversation.objects.filter(case__client__first_name="Daan").first().case
+    klantmanager = User.objects.get(email="klantmanager@havenstad.demo")
+    access = consent.case_access(klantmanager, daan)
+    assert access.is_member
+    assert list(conversations.conversations_for(access, daan)) == []
