@@ -22,7 +22,9 @@ urlpatterns = [
     path("ips/caseload/", views.caseload, name="caseload"),
     path("ips/werkgeverscontacten/", views.my_contacts, name="contacts"),
     path("ips/resultaten/", views.results, name="results"),
+    path("ips/resultaten/pdf/", views.results_report, name="results_report"),
     path("ips/modelgetrouwheid/", views.fidelity_list, name="fidelity_list"),
     path("ips/modelgetrouwheid/<int:pk>/", views.fidelity_detail, name="fidelity_detail"),
     path("ips/modelgetrouwheid/<int:pk>/afronden/", views.fidelity_finish, name="fidelity_finish"),
+    path("ips/modelgetrouwheid/<int:pk>/pdf/", views.fidelity_report, name="fidelity_report"),
 ]

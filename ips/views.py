@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,8 +22,10 @@ from cases.views import get_case
 from consent import services as consent
 from consent.constants import Action, Category
 from portal.constants import Role
+from portal.models import ReportType
+from portal.reports import request_report
 
-from . import fidelity, figures, services
+from . import fidelity, figures, reports, services
 from .constants import (
     CASELOAD_MAX,
     EMPLOYER_CONTACTS_PER_WEEK_NORM,
@@ -566,35 +569,31 @@ def results(request):
     quarter = figures.Quarter.parse(request.GET.get("kwartaal"), current)
     if quarter > current:
         quarter = current
-    data = figures.team_results(organisation, quarter, today)
-    coaches = data["coaches"]
     return render(
         request,
         "ips/results.html",
         {
-            **data,
-            "organisation": organisation,
+            **reports.results_context(organisation, quarter, today),
             "previous": quarter.previous(),
             "next": quarter.next() if quarter < current else None,
-            "caseload_max": CASELOAD_MAX,
-            "norm": EMPLOYER_CONTACTS_PER_WEEK_NORM,
-            "work_chart": figures.bar_chart(
-                [(str(row["quarter"]), row["with_work_pct"]) for row in data["trend"]],
-                maximum=100,
-            ),
-            "caseload_chart": figures.bar_chart(
-                [(c["coach"].get_full_name() or c["coach"].email, c["caseload"]) for c in coaches],
-                norm=CASELOAD_MAX,
-            ),
-            "contacts_chart": figures.bar_chart(
-                [
-                    (c["coach"].get_full_name() or c["coach"].email, c["contacts_per_week"])
-                    for c in coaches
-                ],
-                norm=EMPLOYER_CONTACTS_PER_WEEK_NORM,
-            ),
         },
     )
+
+
+@require_POST
+@login_required
+def results_report(request):
+    """The results of a quarter as a PDF (aggregated figures, no client names)."""
+    organisation = _team_member(request)
+    current = figures.Quarter.containing(timezone.localdate())
+    quarter = min(figures.Quarter.parse(request.POST.get("kwartaal"), current), current)
+    report = request_report(
+        request.user,
+        ReportType.IPS_RESULTATEN,
+        _("IPS-resultaten %(q)s, %(org)s") % {"q": quarter.label, "org": organisation},
+        params={"quarter": quarter.slug},
+    )
+    return redirect("portal:report_detail", report.pk)
 
 
 # --- Fidelity reviews -------------------------------------------------------------------------
@@ -707,3 +706,21 @@ def fidelity_finish(request, pk):
     else:
         messages.success(request, _("Meting afgerond. Hij is nu alleen nog te lezen."))
     return redirect("ips:fidelity_detail", review.pk)
+
+
+@require_POST
+@login_required
+def fidelity_report(request, pk):
+    """A finished review as a PDF: section scores, band and the change since the last."""
+    review = _get_review(request, pk)
+    if not review.is_finished:
+        messages.error(request, _("Een rapport kan pas als de meting is afgerond."))
+        return redirect("ips:fidelity_detail", review.pk)
+    report = request_report(
+        request.user,
+        ReportType.IPS_MODELGETROUWHEID,
+        _("IPS-modelgetrouwheid: meting van %(date)s")
+        % {"date": date_format(review.review_date, "j F Y")},
+        params={"review": review.pk},
+    )
+    return redirect("portal:report_detail", report.pk)

@@ -32,6 +32,8 @@ BUILDERS = {
     "toestemmingsverklaring": "consent.reports",
     "toestemmingsoverzicht": "consent.reports",
     "avg_inzage": "consent.avg_report",
+    "ips_modelgetrouwheid": "ips.reports",
+    "ips_resultaten": "ips.reports",
 }
 
 

@@ -1,0 +1,125 @@
+"""IPS reports of a team: a finished IPS-25 fidelity review (modelgetrouwheid) and the results
+of a quarter. Team data, not client data: only aggregated figures, never a client's name.
+Like the team pages, for the trajectbegeleiders of the report's organisation, checked when
+the PDF is made and at every download."""
+
+from django.utils import timezone
+
+from portal.constants import Role
+from portal.models import ReportType
+from portal.reports import Built
+
+from . import fidelity, figures
+from .constants import CASELOAD_MAX, EMPLOYER_CONTACTS_PER_WEEK_NORM, ReviewStatus
+from .models import FidelityReview
+
+
+def on_team(user, organisation_id):
+    """The team pages' rule: a trajectbegeleider of the team's own organisation."""
+    return (
+        user.is_active
+        and user.role == Role.TRAJECTBEGELEIDER
+        and user.organisation_id is not None
+        and user.organisation_id == organisation_id
+    )
+
+
+def finished_review(organisation_id, pk):
+    return (
+        FidelityReview.objects.filter(
+            pk=pk, organisation_id=organisation_id, status=ReviewStatus.AFGEROND
+        )
+        .select_related("organisation", "finished_by")
+        .prefetch_related("scores")
+        .first()
+    )
+
+
+def build(report):
+    if not on_team(report.requested_by, report.organisation_id):
+        raise PermissionError("De aanvrager hoort niet (meer) bij dit IPS-team.")
+    if report.type == ReportType.IPS_MODELGETROUWHEID:
+        return _build_fidelity(report)
+    return _build_results(report)
+
+
+def _build_fidelity(report):
+    review = finished_review(report.organisation_id, report.params.get("review"))
+    if review is None:
+        raise ValueError("Deze meting bestaat niet of is niet afgerond.")
+    scores = fidelity.scores_of(review)
+    notes = {s.item: s.note for s in review.scores.all()}
+    current = fidelity.summary(scores)
+    previous = fidelity.previous_review(review)
+    previous_scores = fidelity.scores_of(previous) if previous else {}
+    previous_summary = fidelity.summary(previous_scores) if previous else None
+    items = [
+        {
+            "section": section,
+            "name": name,
+            "original": original,
+            "score": scores.get(code),
+            "previous": previous_scores.get(code),
+            "note": notes.get(code, ""),
+        }
+        for code, section, name, original, _help in fidelity.FIDELITY_ITEMS
+    ]
+    return Built(
+        template="reports/ips_modelgetrouwheid.html",
+        context={
+            "review": review,
+            "summary": current,
+            "previous": previous,
+            "previous_summary": previous_summary,
+            "change": fidelity.comparison(current, previous_summary),
+            "items": items,
+        },
+        confidential=False,
+    )
+
+
+def results_context(organisation, quarter, today):
+    """The team's figures of ``quarter`` with their charts: for the page and the PDF."""
+    data = figures.team_results(organisation, quarter, today)
+    coaches = data["coaches"]
+
+    def name(coach):
+        return coach.get_full_name() or coach.email
+
+    return {
+        **data,
+        "organisation": organisation,
+        "caseload_max": CASELOAD_MAX,
+        "norm": EMPLOYER_CONTACTS_PER_WEEK_NORM,
+        "work_chart": figures.bar_chart(
+            [(str(row["quarter"]), row["with_work_pct"]) for row in data["trend"]],
+            maximum=100,
+        ),
+        "caseload_chart": figures.bar_chart(
+            [(name(c["coach"]), c["caseload"]) for c in coaches], norm=CASELOAD_MAX
+        ),
+        "contacts_chart": figures.bar_chart(
+            [(name(c["coach"]), c["contacts_per_week"]) for c in coaches],
+            norm=EMPLOYER_CONTACTS_PER_WEEK_NORM,
+        ),
+    }
+
+
+def _build_results(report):
+    today = timezone.localdate()
+    current = figures.Quarter.containing(today)
+    quarter = min(figures.Quarter.parse(report.params.get("quarter"), current), current)
+    return Built(
+        template="reports/ips_resultaten.html",
+        context=results_context(report.organisation, quarter, today),
+        # Per-coach figures are about employees: confidential, though without client data.
+        confidential=True,
+    )
+
+
+def may_download(user, report):
+    if not on_team(user, report.organisation_id):
+        return False
+    if report.type == ReportType.IPS_MODELGETROUWHEID:
+        return finished_review(report.organisation_id, report.params.get("review")) is not None
+    return True
