@@ -238,9 +238,7 @@ class TestDownload:
         assert c.get(url).status_code == 404
         assert denied(beheerder_a, object_type="rapport").exists()
 
-    def test_another_beheerder_never_gets_it(
-        self, client_for, beheerder_a, case_a, ggz_a
-    ):
+    def test_another_beheerder_never_gets_it(self, client_for, beheerder_a, case_a, ggz_a):
         from .factories import UserFactory
 
         client_for(beheerder_a).post(request_url(case_a.client))

@@ -162,9 +162,7 @@ class TestConsentFormContent:
 
 
 class TestConsentFormDownload:
-    def test_leaving_the_team_blocks_the_copy(
-        self, client_for, behandelaar_a, case_a, to_gemeente
-    ):
+    def test_leaving_the_team_blocks_the_copy(self, client_for, behandelaar_a, case_a, to_gemeente):
         c = client_for(behandelaar_a)
         c.post(form_url(to_gemeente))
         report = Report.objects.get()
