@@ -154,6 +154,7 @@ def conversation_create(request, pk):
             _log_write(request, access, conversation, Action.CREATE)
             messages.success(request, _("Gesprek vastgelegd."))
             return redirect("cases:detail", case.pk)
+    _log_reads(request, access, readable)  # the counter and defaults come from these logs
     return render(
         request,
         "cases/conversations/form.html",

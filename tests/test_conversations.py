@@ -490,8 +490,14 @@ class TestFunding:
         c = client_for(behandelaar_a)
         page = c.get(list_url(case_a)).content.decode()
         assert "9 van de gebruikelijke 8 gebruikt" in page and "meer dan gebruikelijk" in page
-        form = c.get(create_url(case_a)).content.decode()
-        assert not re.search(r'name="zvw_funded"[^>]*checked', form)
+        response = c.get(create_url(case_a))
+        assert not re.search(r'name="zvw_funded"[^>]*checked', response.content.decode())
+        assert AccessLogEntry.objects.filter(
+            request_id=response["X-Request-ID"],
+            category=Category.GESPREKSVERSLAGEN,
+            action="read",
+            outcome="toegestaan",
+        ).exists()
 
     def test_a_corrected_log_counts_once(self, behandelaar_a, case_a):
         original = log_direct(case_a, behandelaar_a, held_on=days_ago(3))
