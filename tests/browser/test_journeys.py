@@ -30,9 +30,11 @@ from consent import services as consent
 from consent.constants import Category, Purpose
 
 from ..builders import make_case, make_consent
+from ..conftest import PASSWORD
 from ..worker import celery_worker  # noqa: F401
 from .conftest import (
     DEFAULT_TIMEOUT_MS,
+    LOGIN_PATH,
     _console_errors,
     _record_console_error,
     assert_accessible,
@@ -51,6 +53,12 @@ THEMES = [
     "Uw sterke kanten en wat werk voor u betekent",
     "Geld en inkomen",
     "Spanning en belasting",
+]
+# The work categories the client consents to share with the gemeente in journey 1.
+CONSENTED = [
+    "Identificatie en contact",
+    "Werksituatie en uitkering",
+    "Arbeidsmogelijkheden en belastbaarheid",
 ]
 MEDICAL_NOTE = "Slaapt slecht sinds de ophoging van de medicatie"
 CARE_AGREEMENT = "Medicatie evalueren met de psychiater"
@@ -136,7 +144,11 @@ def forget_expected_404(page, path):
     """A refused download answers 404, which Chromium logs as a console error. Take exactly
     that one off the console watch; any other error still fails the test."""
     errors = _console_errors[page]
-    expected = [e for e in errors if "status of 404" in e and e.rstrip(")").endswith(path)]
+    for _ in range(50):  # the console message may trail the page load a little
+        expected = [e for e in errors if "status of 404" in e and e.rstrip(")").endswith(path)]
+        if expected:
+            break
+        page.wait_for_timeout(100)
     assert expected, f"No 404 for {path} in the console: {errors}"
     for error in expected:
         errors.remove(error)
@@ -157,7 +169,6 @@ def test_journey_1_behandelaar(
     page,
     live_server,
     behandelaar_a,
-    jobcoach_a,
     gemeente_g,
     celery_worker,  # noqa: F811
 ):
@@ -228,6 +239,7 @@ def test_journey_1_behandelaar(
     # Back on the case: the afspraak, the referral, and work no longer flagged.
     page.get_by_role("link", name="Terug naar de casus").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(CLIENT_NAME)
+    expect(page.get_by_text("Werk is nog niet besproken.")).to_have_count(0)
     expect(page.get_by_role("region", name="Afspraken", exact=True)).to_contain_text(
         "Vacatures in de groenvoorziening bekijken"
     )
@@ -244,16 +256,18 @@ def test_journey_1_behandelaar(
     assert_accessible(page)
     page.get_by_label("Ontvangende organisatie").select_option(label="Gemeente G")
     page.get_by_label("Re-integratie en participatie").check()
-    for category in ("Identificatie en contact", "Werksituatie en uitkering"):
+    for category in CONSENTED:
         page.get_by_role("checkbox", name=re.compile(f"^{category}")).check()
-    page.get_by_role("checkbox", name=re.compile("^Arbeidsmogelijkheden")).check()
     page.get_by_label("Geldig tot en met").fill(in_days(180).isoformat())
     page.get_by_label("Schriftelijk ondertekend").check()
     page.get_by_label("Ik heb de cliënt uitgelegd waarvoor de gegevens worden gedeeld").check()
     page.get_by_role("button", name="Toestemming vastleggen").click()
     expect(page.get_by_role("status")).to_contain_text("De toestemming is vastgelegd")
     expect(page.get_by_role("heading", level=1)).to_contain_text(CLIENT_NAME)
-    expect(page.locator("main")).to_contain_text("Gemeente G")
+    main = page.locator("main")
+    expect(main).to_contain_text("Gemeente G")
+    for category in CONSENTED:
+        expect(main.get_by_role("listitem").filter(has_text=category)).to_have_count(1)
     assert_accessible(page)
 
     # A progress report: requested on the case, rendered by the worker, downloaded.
@@ -280,6 +294,226 @@ def open_case_from_worklist_flag(page):
     row.get_by_role("link", name=CLIENT_NAME).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(CLIENT_NAME)
     assert_accessible(page)
+
+
+# --- Journey 1 by keyboard alone -----------------------------------------------------------
+
+# What has the focus: its role (as far as this journey needs) and its accessible name, from
+# aria-labelledby, aria-label, its <label>s or its text, in that order.
+FOCUSED_JS = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body || el === document.documentElement) {
+    return {role: "", name: ""};
+  }
+  const clean = (s) => (s || "").replace(/\\s+/g, " ").trim();
+  const text = (node) => clean(node.innerText || node.textContent);
+  let name;
+  const labelledby = el.getAttribute("aria-labelledby");
+  if (labelledby) {
+    name = labelledby.split(/\\s+/).map((id) => document.getElementById(id))
+      .filter(Boolean).map(text).join(" ");
+  } else if (el.getAttribute("aria-label")) {
+    name = clean(el.getAttribute("aria-label"));
+  } else if (el.labels && el.labels.length) {
+    name = Array.from(el.labels).map(text).join(" ");
+  } else if (el.tagName === "INPUT" && ["submit", "button"].includes(el.type)) {
+    name = clean(el.value);
+  } else {
+    name = text(el);
+  }
+  const tag = el.tagName.toLowerCase();
+  let role = tag;
+  if (tag === "a") role = "link";
+  else if (tag === "button" || (tag === "input" && ["submit", "button"].includes(el.type))) {
+    role = "button";
+  } else if (tag === "input" && ["checkbox", "radio"].includes(el.type)) role = el.type;
+  else if (tag === "select") role = "combobox";
+  else if (tag === "textarea" || tag === "input") role = "textbox";
+  return {role, name};
+}"""
+MAX_TABS = 300
+
+
+def focused(page):
+    return page.evaluate(FOCUSED_JS)
+
+
+def tab_to(page, name, role=None, backwards=False):
+    """Press Tab (or Shift+Tab) until the focused element has this accessible name (a
+    string: exactly, apart from the colon Django puts after a label; a pattern: found in
+    it) and role. Fails with the focus order seen."""
+    seen = []
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        now = focused(page)
+        if role in (None, now["role"]) and (
+            name.search(now["name"])
+            if isinstance(name, re.Pattern)
+            else now["name"].removesuffix(":") == name
+        ):
+            return
+        seen.append(f"{now['role']}: {now['name'][:70]}")
+    pytest.fail(
+        f"No {role or 'element'} {name!r} in the focus order of {page.url}:\n"
+        + "\n".join(seen[:60])
+    )
+
+
+def fill_by_keyboard(page, label, text):
+    tab_to(page, label, role="textbox")
+    page.keyboard.type(text)
+
+
+def press_and_wait(page, key="Enter"):
+    """Activate the focused link or button; returns when the next page has loaded."""
+    with page.expect_navigation():
+        page.keyboard.press(key)
+    assert_accessible(page)
+
+
+def choose_radio(page, first, choice):
+    """Tab into a radio group (none chosen yet: the focus lands on its first option), then
+    Space for the first option or the arrow keys to move to another."""
+    tab_to(page, first, role="radio")
+    if choice == first:
+        page.keyboard.press("Space")
+        return
+    for _ in range(10):
+        page.keyboard.press("ArrowDown")
+        if focused(page)["name"] == choice:
+            return
+    pytest.fail(f"Option {choice!r} not found after {first!r}")
+
+
+def day_equals_month(on_or_after):
+    """A date whose day and month are the same number, so typing it into a date field gives
+    the same date whether Chromium orders the field day-month-year or month-day-year."""
+    day = on_or_after
+    while day.day != day.month:
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def type_date(page, label, day):
+    tab_to(page, label, role="textbox")
+    page.keyboard.type(f"{day.day:02d}{day.month:02d}{day.year}")
+    expect(page.locator(":focus")).to_have_value(day.isoformat())
+
+
+@pytest.mark.worker
+def test_journey_1_by_keyboard_alone(
+    page,
+    live_server,
+    behandelaar_a,
+    gemeente_g,
+    celery_worker,  # noqa: F811
+):
+    """Journey 1 with Tab, Shift+Tab, Enter, Space, the arrow keys in radio groups and
+    typing: no mouse. The only address typed in is the sign-in page."""
+    page.goto(LOGIN_PATH)
+    assert_accessible(page)
+    fill_by_keyboard(page, "E-mailadres", behandelaar_a.email)
+    fill_by_keyboard(page, "Wachtwoord", PASSWORD)
+    press_and_wait(page)  # Enter in a field submits the form
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mijn werkvoorraad")
+
+    tab_to(page, "Cliënt registreren en casus openen", role="link")
+    press_and_wait(page)
+    fill_by_keyboard(page, "Voornaam", CLIENT_FIRST)
+    fill_by_keyboard(page, "Achternaam", CLIENT_LAST)
+    type_date(page, "Geboortedatum", datetime.date(1992, 4, 4))
+    fill_by_keyboard(page, "BSN", "111222333")
+    tab_to(page, "Registreren en casus openen", role="button")
+    press_and_wait(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text(CLIENT_NAME)
+    expect(page.get_by_role("note").filter(has_text="Werk is nog niet besproken.")).to_be_visible()
+    tab_to(page, "Mijn werkvoorraad", role="link")
+    press_and_wait(page)
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=CLIENT_NAME))
+    expect(row).to_contain_text("Werk nog niet besproken")
+    tab_to(page, CLIENT_NAME, role="link")
+    press_and_wait(page)
+
+    # Step 1.
+    tab_to(page, "Gesprek over werk starten", role="button")
+    press_and_wait(page)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Voorbereiding")
+    for theme in THEMES:
+        tab_to(page, theme, role="checkbox")
+        page.keyboard.press("Space")
+        expect(page.get_by_role("checkbox", name=theme)).to_be_checked()
+    fill_by_keyboard(page, "Eigen vragen van de cliënt", "Mag ik mijn uitkering houden?")
+    tab_to(page, "Opslaan en naar stap 2", role="button")
+    press_and_wait(page)
+
+    # Step 2.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("In gesprek")
+    judgements = ["Werk helpt bij herstel", "Nog niet duidelijk", "Werk belemmert herstel"]
+    for theme, judgement in zip(THEMES, judgements, strict=True):
+        fill_by_keyboard(page, f"Wat vertelt de cliënt over '{theme}'?", f"Over {theme.lower()}.")
+        choose_radio(page, "Werk helpt bij herstel", judgement)
+        section = page.get_by_role("region", name=theme)
+        expect(section.get_by_role("radio", name=judgement)).to_be_checked()
+    tab_to(page, "Opslaan en naar stap 3", role="button")
+    press_and_wait(page)
+
+    # Step 3: an afspraak, the referral to IPS, finish.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Volgende stappen")
+    fill_by_keyboard(page, "Wat", "Vacatures in de groenvoorziening bekijken")
+    fill_by_keyboard(page, "Wie", "Sem")
+    type_date(page, "Uiterlijk op", day_equals_month(in_days(7)))
+    tab_to(page, "Afspraken toevoegen aan de casus", role="button")
+    press_and_wait(page)
+    expect(page.get_by_role("region", name="Afspraken: wat, wie en wanneer")).to_contain_text(
+        "Vacatures in de groenvoorziening bekijken"
+    )
+    tab_to(page, "Verwijzen naar het IPS-team van GGZ A", role="button")
+    press_and_wait(page)
+    expect(page.get_by_role("status")).to_contain_text("Vastgelegd")
+    # Finishing is the last control on the page: Shift+Tab gets there first.
+    tab_to(page, "Gesprek afronden", role="button", backwards=True)
+    press_and_wait(page)
+    expect(page.get_by_role("status")).to_contain_text("Het gesprek is afgerond")
+    tab_to(page, "Terug naar de casus", role="link")
+    press_and_wait(page)
+    expect(page.get_by_role("region", name="IPS-traject")).to_contain_text("Aangemeld")
+    expect(page.get_by_text("Werk is nog niet besproken.")).to_have_count(0)
+
+    # Consent to the gemeente.
+    tab_to(page, "Toestemming vastleggen", role="link")
+    press_and_wait(page)
+    tab_to(page, "Ontvangende organisatie", role="combobox")
+    page.keyboard.type("Gemeente G")  # type-ahead picks the option
+    expect(page.get_by_label("Ontvangende organisatie")).to_have_value(str(gemeente_g.pk))
+    choose_radio(page, "IPS-traject", "Re-integratie en participatie")
+    for category in CONSENTED:
+        tab_to(page, re.compile(f"^{category}"), role="checkbox")
+        page.keyboard.press("Space")
+    type_date(page, "Geldig tot en met", day_equals_month(in_days(60)))
+    choose_radio(page, "Schriftelijk ondertekend", "Schriftelijk ondertekend")
+    tab_to(page, "Ik heb de cliënt uitgelegd waarvoor de gegevens worden gedeeld", "checkbox")
+    page.keyboard.press("Space")
+    tab_to(page, "Toestemming vastleggen", role="button")
+    press_and_wait(page)
+    expect(page.get_by_role("status")).to_contain_text("De toestemming is vastgelegd")
+    main = page.locator("main")
+    expect(main).to_contain_text("Re-integratie en participatie")
+    for category in CONSENTED:
+        expect(main.get_by_role("listitem").filter(has_text=category)).to_have_count(1)
+    expect(main).not_to_contain_text("Afspraken en doelen")
+
+    # The progress report.
+    tab_to(page, "Terug naar de casus", role="link")
+    press_and_wait(page)
+    tab_to(page, "Voortgangsrapportage maken (PDF)", role="button")
+    press_and_wait(page)
+    wait_for_pdf_link(page)
+    tab_to(page, "Download de PDF", role="link")
+    with page.expect_download() as info:
+        page.keyboard.press("Enter")
+    text = pdf_text(Path(info.value.path()).read_bytes())
+    assert CLIENT_NAME in text
+    assert "Vacatures in de groenvoorziening bekijken" in text
 
 
 # --- Journey 2: IPS-trajectbegeleider ------------------------------------------------------
