@@ -27,7 +27,8 @@ from cases import services as case_services
 from cases.constants import CaseRole, TimelineKind
 from cases.models import Agreement, WorkSituation
 from consent import services as consent
-from consent.constants import Category, Purpose
+from consent.constants import Action, Category, Outcome, Purpose
+from consent.models import AccessLogEntry
 
 from ..builders import make_case, make_consent
 from ..conftest import PASSWORD
@@ -803,6 +804,14 @@ def test_journey_3_klantmanager(
     expect(page.get_by_role("heading", level=1)).to_have_text("Niet gevonden")
     forget_expected_404(page, download_path)
     assert_accessible(page)
+    report_id = re.fullmatch(r"/rapporten/(\d+)/download/", download_path).group(1)
+    downloads = AccessLogEntry.objects.filter(
+        user=klantmanager_g, object_type="rapport", object_id=report_id, action=Action.EXPORT
+    )
+    assert list(downloads.values_list("outcome", flat=True).order_by("pk")) == [
+        Outcome.TOEGESTAAN,
+        Outcome.GEWEIGERD,
+    ]
 
     # And the case no longer shows the client's data.
     page.get_by_role("link", name="Terug naar mijn werkvoorraad").click()
