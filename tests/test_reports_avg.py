@@ -18,7 +18,7 @@ from consent.models import AccessLogEntry
 from portal import reports
 from portal.models import Report, ReportStatus, ReportType
 
-from .builders import make_case, make_consent
+from .builders import make_case, make_consent, next_bsn
 from .conftest import PASSWORD
 from .test_reports import _private_media, pdf_text  # noqa: F401
 from .test_reports_consent import categories  # noqa: F401
@@ -195,6 +195,25 @@ class TestContent:
         assert log.filter(outcome="geweigerd").exists() is False
         # One row per entry: only the log shows times with seconds.
         assert len(re.findall(r"\b\d{2}:\d{2}:\d{2}\b", text)) == log.count()
+
+
+@pytest.mark.parametrize("count", [2, 15])
+def test_search_page_queries_do_not_grow_with_the_clients(
+    client_for, beheerder_a, behandelaar_a, django_assert_num_queries, count
+):
+    for index in range(count):
+        services.register_client(
+            behandelaar_a,
+            first_name=f"Vera{index}",
+            last_name="Zoekmans",
+            date_of_birth=datetime.date(1980, 1, 1),
+            bsn=next_bsn(),
+        )
+    c = client_for(beheerder_a)
+    url = reverse("consent:avg_inzage")
+    with django_assert_num_queries(12):
+        response = c.get(url, {"q": "Zoekmans"})
+    assert response.content.decode().count("AVG-inzage maken voor") == count
 
 
 def test_every_field_has_a_dutch_name():
