@@ -1,9 +1,11 @@
 """The voortgangsrapportage (progress report) of a case: exactly what the requesting user
 may see when it is rendered, re-checked at every download."""
 
+from django.db.models import Q
+
 from consent import services as consent
-from consent.constants import Category
-from portal.reports import Built
+from consent.constants import Action, Category
+from portal.reports import Built, exportable_filter, may_download_case_contents
 
 from . import conversation_services as conversation_data
 from .models import TimelineEntry, WorkSituation
@@ -18,25 +20,37 @@ def build(report):
     contents = set()
     if not access.is_member:
         raise PermissionError("De aanvrager zit niet meer in het team van deze casus.")
-    client_visible = access.can_read(Category.IDENTIFICATIE, case.client.organisation_id)
+    # A report leaves the portal: every piece must be exportable for the requester, not only
+    # readable (a trajectbegeleider may read a medical note on screen, not take it along).
+    client_visible = access.decide(
+        Category.IDENTIFICATIE, case.client.organisation_id, Action.EXPORT
+    ).allowed
     if client_visible:
         contents.add((case.client.organisation_id, Category.IDENTIFICATIE))
     work = (
         WorkSituation.objects.filter(case=case)
-        .filter(access.readable_filter(Category.WERKSITUATIE))
+        .filter(exportable_filter(access, Category.WERKSITUATIE))
         .first()
     )
-    goals = list(case.goals.filter(access.readable_filter(Category.AFSPRAKEN)))
-    agreements = list(case.agreements.filter(access.readable_filter(Category.AFSPRAKEN)))
-    meetings = list(case.meetings.filter(access.readable_filter(Category.AFSPRAKEN)))
+    afspraken = exportable_filter(access, Category.AFSPRAKEN)
+    goals = list(case.goals.filter(afspraken))
+    agreements = list(case.agreements.filter(afspraken))
+    meetings = list(case.meetings.filter(afspraken))
+    any_exportable = Q(pk__in=[])
+    for category in Category:
+        any_exportable |= Q(category=category) & exportable_filter(access, category)
     entries = list(
         TimelineEntry.objects.filter(case=case)
-        .filter(access.readable_filter())
+        .filter(any_exportable)
         .select_related("author", "organisation")[:RECENT_ENTRIES]
     )
     # Motivational conversations as far as the requester may read them; the MITI
     # self-assessments are the professional's own and never part of a report.
-    conversations = list(conversation_data.conversations_for(access, case))
+    conversations = [
+        c
+        for c in conversation_data.conversations_for(access, case)
+        if access.decide(Category.GESPREKSVERSLAGEN, c.organisation_id, Action.EXPORT).allowed
+    ]
     for conversation in conversations:
         contents.add((conversation.organisation_id, Category.GESPREKSVERSLAGEN))
     recent = conversation_data.chronological(conversations)[-RECENT_CONVERSATIONS:][::-1]
@@ -69,8 +83,4 @@ def build(report):
     )
 
 
-def may_download(user, report):
-    access = consent.case_access(user, report.case)
-    if not access.is_member:
-        return False
-    return all(access.can_read(category, holder) for holder, category in report.contents)
+may_download = may_download_case_contents

@@ -537,8 +537,9 @@ class TestCasePanel:
         c.get(url)
         response = c.get(url)
         panel = next(p for p in response.context["panels"] if "consent_rows" in p)
-        # Each view logs several entries (one per category shown), but is one visit.
-        assert AccessLogEntry.objects.filter(user=behandelaar_a, case=case_a).count() == 4
+        # Each view logs several entries (one per category shown: identificatie, the medical
+        # note, afspraken for the work-discussed status), but is one visit.
+        assert AccessLogEntry.objects.filter(user=behandelaar_a, case=case_a).count() == 6
         assert len(panel["visits"]) == 2
         assert panel["visits"][0]["bases"] == [Basis.EIGEN_ORGANISATIE.label]
 

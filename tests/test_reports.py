@@ -101,6 +101,19 @@ def test_each_copy_holds_exactly_what_its_requester_may_see(
     assert "GGZ A" in own_text and "Gemeente G" in their_text
 
 
+def test_a_copy_holds_only_what_its_requester_may_export(shared_case, jobcoach_a):
+    """A trajectbegeleider of the same organisation reads the medical note on screen, but
+    may not take it out of the portal: their copy leaves it out."""
+    consent.add_member(shared_case, jobcoach_a, CaseRole.TRAJECTBEGELEIDER)
+    access = consent.case_access(jobcoach_a, shared_case)
+    assert access.can_read(Category.MEDISCH, shared_case.organisation_id)
+    theirs = request_progress(jobcoach_a, shared_case)
+    reports.render(theirs.pk)
+    text = pdf_text(theirs)
+    assert MARKER not in text
+    assert "Vrijwilligerswerk" in text and "Eva Jansen" in text
+
+
 def test_pdf_metadata_and_rendering_to_png(shared_case, behandelaar_a, tmp_path):
     from pypdf import PdfReader
 
