@@ -39,6 +39,14 @@ class Section:
 
 SECTIONS = [
     Section(gettext_lazy("Casussen"), "cases.Case", "client", Category.IDENTIFICATIE),
+    # Who is (or was made) part of the case team: the recipients of the client's data.
+    Section(
+        gettext_lazy("Casusteam"),
+        "cases.CaseMember",
+        "content_object__client",
+        Category.IDENTIFICATIE,
+        holder_path="user__organisation",
+    ),
     Section(
         gettext_lazy("Uitnodigingen en verwijzingen"),
         "cases.Invitation",
@@ -80,6 +88,21 @@ SECTIONS = [
         "cases.LeidraadCorrection",
         "session__case__client",
         Category.LEIDRAAD,
+    ),
+    Section(
+        gettext_lazy("Motiverende gesprekken"),
+        "cases.Conversation",
+        "case__client",
+        Category.GESPREKSVERSLAGEN,
+        skip=("next_step", "corrects"),
+    ),
+    Section(
+        gettext_lazy("Motiverende gesprekken: verandertaal"),
+        "cases.ChangeTalk",
+        "conversation__case__client",
+        Category.GESPREKSVERSLAGEN,
+        holder_path="conversation__organisation",
+        skip=("conversation",),
     ),
     Section(
         gettext_lazy("IPS-trajecten"), "ips.Trajectory", "client", Category.IPS, skip=("referral",)
@@ -129,6 +152,10 @@ SECTIONS = [
     ),
 ]
 
+# Models that hold no data about the client themselves: the MITI self-assessment rates the
+# professional's own conversation technique, not the client.
+NOT_CLIENT_DATA = {"cases.MitiSelfAssessment"}
+
 HIDDEN_FIELDS = {"id", "version", "hash", "prev_hash"}
 # Dutch names for fields whose model gives none (verbose_name is then the field's name).
 LABELS = {
@@ -139,6 +166,9 @@ LABELS = {
     "created_at": gettext_lazy("Vastgelegd op"),
     "changed_by": gettext_lazy("Gewijzigd door"),
     "changed_at": gettext_lazy("Gewijzigd op"),
+    "user": gettext_lazy("Medewerker"),
+    "permission": gettext_lazy("Rol in de casus"),
+    "content_object": gettext_lazy("Casus"),
 }
 CLIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "bsn", "email", "phone", "address")
 

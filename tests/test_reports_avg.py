@@ -267,3 +267,33 @@ class TestDownload:
         url = reverse("portal:report_download", args=[report.pk])
         assert client_for(colleague).get(url).status_code == 404
         assert denied(colleague, object_type="rapport").exists()
+
+
+def test_every_kind_of_client_data_is_in_the_avg_inzage():
+    """A model that (directly or through a case, trajectory, session...) belongs to a client
+    must be a section of the AVG-inzage, or be named as not client data: new data cannot be
+    forgotten in the client's right of access."""
+    from django.apps import apps
+
+    from consent.avg_report import NOT_CLIENT_DATA, SECTIONS
+
+    own = [m for m in apps.get_models() if m._meta.app_label in ("cases", "consent", "ips")]
+    about_client = {apps.get_model("cases.Client")}
+    grown = True
+    while grown:
+        grown = False
+        for model in own:
+            if model in about_client:
+                continue
+            targets = {
+                f.related_model
+                for f in model._meta.get_fields()
+                if f.many_to_one or (f.one_to_one and f.concrete)
+            }
+            if targets & about_client:
+                about_client.add(model)
+                grown = True
+    labels = {m._meta.label for m in about_client}
+    # The client's identity heads the report; the access log is its own part of it.
+    covered = {s.model for s in SECTIONS} | {"cases.Client", "consent.AccessLogEntry"}
+    assert labels - covered - NOT_CLIENT_DATA == set()
