@@ -34,9 +34,11 @@ def get_report(request, pk):
 def report_detail(request, pk):
     report = get_report(request, pk)
     template = "reports/_status.html" if request.htmx else "reports/detail.html"
-    return render(
-        request, template, {"report": report, "ready": report.status == ReportStatus.KLAAR}
-    )
+    ready = report.status == ReportStatus.KLAAR
+    # The same check as the download: a finished report the user may no longer have (consent
+    # withdrawn, left the team) says so instead of offering a link that fails.
+    available = ready and builder_for(report.type)[1](request.user, report)
+    return render(request, template, {"report": report, "ready": ready, "available": available})
 
 
 @login_required

@@ -93,6 +93,26 @@ def _no_mfa_by_default(settings):
     settings.WERKPAD_REQUIRE_MFA = False
 
 
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests (browser, worker) start after an earlier one emptied every table,
+    the rows the migrations load included: load the data categories and the bundled
+    gespreksleidraad again."""
+    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+        return
+    request.getfixturevalue("transactional_db")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from cases import leidraad_services
+
+    import_module("consent.migrations.0002_categories_and_append_only_log").load_categories(
+        apps, None
+    )
+    leidraad_services.ensure_bundled()
+
+
 @pytest.fixture
 def client_for(client):
     """Sign ``user`` in on the test client (or sign out with None) and return the client."""

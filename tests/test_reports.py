@@ -206,6 +206,8 @@ class TestDownload:
         assert AccessLogEntry.objects.filter(
             user=klantmanager_g, object_type="rapport", outcome="geweigerd"
         ).exists()
+        page = c.get(reverse("portal:report_detail", args=[report.pk])).content.decode()
+        assert "niet meer beschikbaar" in page and url not in page
 
     def test_leaving_the_team_blocks_the_copy(self, shared_case, klantmanager_g, client_for):
         report = request_progress(klantmanager_g, shared_case)

@@ -22,7 +22,6 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from cases import leidraad_services as leidraad
 from cases import services as case_services
 from cases.constants import CaseRole, TimelineKind
 from cases.models import Agreement, WorkSituation
@@ -67,19 +66,6 @@ POSSIBILITIES_NOTE = "Kan vier ochtenden per week buiten werken"
 
 
 # --- Reference data and helpers -------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def reference_data(transactional_db):
-    """Data the migrations load (data categories, gespreksleidraad version 1). Browser tests
-    are transactional: an earlier one emptied every table, so load it again."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    migration = import_module("consent.migrations.0002_categories_and_append_only_log")
-    migration.load_categories(apps, None)
-    leidraad.ensure_bundled()
 
 
 @pytest.fixture
