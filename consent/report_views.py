@@ -18,7 +18,8 @@ from portal.views import role_required
 
 from . import services
 from .constants import Action, Category
-from .views import CLIENT_SEARCH_LIMIT, _find_clients, client_consents_decision, get_consent
+from .services import client_consents_decision
+from .views import CLIENT_SEARCH_LIMIT, _find_clients, get_consent
 
 
 @require_POST

@@ -1,6 +1,6 @@
 """Consent reports: the toestemmingsverklaring (one consent as a form for the client to read
 and sign) and the overview of a client's consents. Who may have them is decided by the same
-rules as the consent pages (consent.views.record_decision / client_consents_decision, on
+rules as the consent pages (consent.services.record_decision / client_consents_decision, on
 consent.services), for the requester when the PDF is made and again at every download."""
 
 from django.utils import timezone
@@ -10,7 +10,7 @@ from portal.reports import Built
 
 from .constants import Action, Category
 from .models import Consent
-from .views import client_consents_decision, record_decision
+from .services import client_consents_decision, record_decision
 
 
 def _consents():

@@ -382,3 +382,46 @@ def verify_chain():
         previous = item.hash
         checked += 1
     return checked, None
+
+
+# --- Consent records themselves --------------------------------------------------------
+
+
+def case_of(user, client_id):
+    """The user's case for this client (the open one first), or None."""
+    return (
+        cases_for(user)
+        .filter(client_id=client_id)
+        .select_related("client")
+        .order_by("-opened_at")
+        .first()
+    )
+
+
+def record_decision(user, consent, action=Action.READ):
+    """May ``user`` open this consent record? (decision, case or None). The record is held
+    by its provider: the provider's team members on a case of the client (through their
+    case access) and the provider's beheerder may; nobody else."""
+    decision, case = DENIED, None
+    if user.organisation_id is not None and consent.provider_id == user.organisation_id:
+        if user.role == Role.BEHEERDER:
+            decision = beheer_decision(user, consent.client, Category.IDENTIFICATIE, action)
+        else:
+            case = case_of(user, consent.client_id)
+            if case is not None:
+                access = case_access(user, case)
+                decision = access.decide(Category.IDENTIFICATIE, consent.provider_id, action)
+    return decision, case
+
+
+def client_consents_decision(user, client, action=Action.EXPORT):
+    """May ``user`` see the consents their organisation recorded for ``client`` (the
+    overview)? The beheerder of the client's organisation, and the team members on one of
+    the client's cases, for the consents their own organisation provided."""
+    if user.role == Role.BEHEERDER:
+        return beheer_decision(user, client, Category.IDENTIFICATIE, action), None
+    case = case_of(user, client.pk) if user.organisation_id is not None else None
+    if case is None:
+        return DENIED, None
+    access = case_access(user, case)
+    return access.decide(Category.IDENTIFICATIE, access.organisation_id, action), case

@@ -68,62 +68,20 @@ def _consent_queryset():
     ).prefetch_related("categories")
 
 
-def _case_of(user, client_id):
-    """The user's case for this client (the open one first), or None."""
-    return (
-        services.cases_for(user)
-        .filter(client_id=client_id)
-        .select_related("client")
-        .order_by("-opened_at")
-        .first()
-    )
-
-
 def _open_case(client, preferred=None):
     if preferred is not None and preferred.status == CaseStatus.OPEN:
         return preferred
     return Case.objects.filter(client=client, status=CaseStatus.OPEN).first()
 
 
-def record_decision(user, consent, action=Action.READ):
-    """May ``user`` open this consent record? (decision, case or None). The record is held
-    by its provider: the provider's team members on a case of the client (through their
-    case access) and the provider's beheerder may; nobody else."""
-    decision, case = services.DENIED, None
-    if user.organisation_id is not None and consent.provider_id == user.organisation_id:
-        if user.role == Role.BEHEERDER:
-            decision = services.beheer_decision(
-                user, consent.client, Category.IDENTIFICATIE, action
-            )
-        else:
-            case = _case_of(user, consent.client_id)
-            if case is not None:
-                access = services.case_access(user, case)
-                decision = access.decide(Category.IDENTIFICATIE, consent.provider_id, action)
-    return decision, case
-
-
-def client_consents_decision(user, client, action=Action.EXPORT):
-    """May ``user`` see the consents their organisation recorded for ``client`` (the
-    overview)? The beheerder of the client's organisation, and the team members on one of
-    the client's cases, for the consents their own organisation provided."""
-    if user.role == Role.BEHEERDER:
-        return services.beheer_decision(user, client, Category.IDENTIFICATIE, action), None
-    case = _case_of(user, client.pk) if user.organisation_id is not None else None
-    if case is None:
-        return services.DENIED, None
-    access = services.case_access(user, case)
-    return access.decide(Category.IDENTIFICATIE, access.organisation_id, action), case
-
-
 def get_consent(request, pk, action=Action.READ):
     """The one door to a consent record: (consent, decision, case or None). Anyone
-    record_decision refuses gets a 404, and a denied entry in the access log."""
+    services.record_decision refuses gets a 404, and a denied entry in the access log."""
     user = request.user
     consent = _consent_queryset().filter(pk=pk).first()
     if consent is None:
         raise Http404
-    decision, case = record_decision(user, consent, action)
+    decision, case = services.record_decision(user, consent, action)
     if not decision.allowed:
         services.log_denied(
             request,
