@@ -16,6 +16,7 @@ NAVIGATION = [
     ("cases:miti_trend", _("Mijn gespreksvoering"), {Role.BEHANDELAAR, Role.TRAJECTBEGELEIDER}),
     ("consent:overview", _("Toestemmingen"), {Role.BEHEERDER}),
     ("consent:access_log", _("Inzagelog"), {Role.BEHEERDER}),
+    ("consent:avg_inzage", _("AVG-inzage"), {Role.BEHEERDER}),
     ("consent:help", _("Wie ziet wat"), set(Role)),
 ]
 

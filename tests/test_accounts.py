@@ -53,11 +53,25 @@ def test_every_role_signs_in_and_sees_name_organisation_and_role(client, request
     assert user.get_role_display() in html
 
 
-def test_navigation_fits_the_role(client_for, behandelaar_a, beheerder_a):
-    html = client_for(behandelaar_a).get(reverse("portal:home")).content.decode()
-    assert reverse("portal:user_list") not in html
-    html = client_for(beheerder_a).get(reverse("portal:home")).content.decode()
-    assert reverse("portal:user_list") in html
+BEHEER_PAGES = ["portal:user_list", "consent:overview", "consent:access_log", "consent:avg_inzage"]
+IPS_PAGES = ["ips:caseload", "ips:contacts", "ips:results", "ips:fidelity_list"]
+
+
+def test_navigation_fits_the_role(client_for, behandelaar_a, jobcoach_a, beheerder_a):
+    def nav(user):
+        html = client_for(user).get(reverse("portal:home")).content.decode()
+        return html[html.index("<nav") : html.index("</nav>")]
+
+    for user, shown, hidden in (
+        (behandelaar_a, ["cases:miti_trend"], BEHEER_PAGES + IPS_PAGES),
+        (jobcoach_a, IPS_PAGES, BEHEER_PAGES),
+        (beheerder_a, BEHEER_PAGES, IPS_PAGES + ["cases:miti_trend"]),
+    ):
+        links = nav(user)
+        for name in shown:
+            assert f'href="{reverse(name)}"' in links, (user.role, name)
+        for name in hidden:
+            assert f'href="{reverse(name)}"' not in links, (user.role, name)
 
 
 def test_email_is_case_insensitive(client, behandelaar_a):
