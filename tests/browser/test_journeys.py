@@ -525,7 +525,7 @@ def change_phase(page, to, **fields):
     panel.get_by_label("Nieuwe fase").select_option(label=to)
     for label, value in fields.items():
         panel.get_by_label(label).select_option(label=value)
-    panel.get_by_role("button", name="Fase wijzigen").click()
+    panel.get_by_role("button", name="Nieuwe fase opslaan").click()
     expect(page.get_by_role("status")).to_contain_text(f"Fase gewijzigd naar ‘{to}’")
     expect(page.get_by_role("region", name="Fase")).to_contain_text(to)
     assert_accessible(page)
