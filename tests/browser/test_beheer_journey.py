@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret, hotp_value
 from django.conf import settings as django_settings
@@ -269,8 +270,14 @@ def totp_secret(behandelaar_a):
 
 
 def current_code(secret):
-    """What the authenticator app shows now."""
-    return f"{hotp_value(secret, int(time.time()) // 30):06d}"
+    """What the authenticator app shows now. allauth accepts only the code of the current
+    30-second period, so near its end wait for the next one, as a person would wait for a
+    fresh code, lest it expire between typing and submitting."""
+    period = mfa_settings.TOTP_PERIOD
+    left = period - time.time() % period
+    if left < 8:
+        time.sleep(left + 0.5)
+    return f"{hotp_value(secret, int(time.time()) // period):06d}"
 
 
 def test_sign_in_with_an_authenticator_code(
