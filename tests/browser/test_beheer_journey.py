@@ -109,6 +109,7 @@ def test_journey_4_beheerder(
     beheerder_a,
     behandelaar_a,
     expiring_consent,
+    mailoutbox,
     celery_worker,  # noqa: F811
 ):
     sign_in(page, live_server, beheerder_a.email)
@@ -126,6 +127,8 @@ def test_journey_4_beheerder(
     page.get_by_label("Achternaam").fill(NEW_USER["last"])
     page.get_by_label("Rol").select_option(label="IPS-trajectbegeleider")
     page.get_by_role("button", name="Opslaan").click()
+    expect(page).to_have_url(re.compile(re.escape(reverse("account_reauthenticate"))))
+    assert not User.objects.filter(email=NEW_USER["email"]).exists()  # not before the password
     confirm_password(page)
     expect(page.get_by_role("status")).to_contain_text(
         f"Account voor {NEW_USER['first']} {NEW_USER['last']} aangemaakt"
@@ -137,6 +140,7 @@ def test_journey_4_beheerder(
     assert_accessible(page)
     added = User.objects.get(email=NEW_USER["email"])
     assert (added.organisation, added.role) == (beheerder_a.organisation, Role.TRAJECTBEGELEIDER)
+    assert [m.to for m in mailoutbox] == [[NEW_USER["email"]]]  # the invitation
 
     # The consent overview: the consent that expires within 30 days.
     main_menu(page, "Toestemmingen")
