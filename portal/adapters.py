@@ -1,4 +1,5 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,3 +23,12 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request):
         return False
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """The second-factor messages in the portal's own Dutch ("u")."""
+
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "incorrect_code": _("Deze code is niet juist. Controleer de code en probeer het opnieuw."),
+    }

@@ -293,7 +293,7 @@ def test_sign_in_with_an_authenticator_code(
     expect(page.get_by_role("navigation", name="Hoofdmenu")).to_have_count(0)
     assert_accessible(page)
     page.get_by_label("Code").fill(current_code(totp_secret))
-    page.get_by_role("button", name="Aanmelden").click()
+    page.get_by_role("button", name="Inloggen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mijn werkvoorraad")
     assert_accessible(page)
 
@@ -305,13 +305,12 @@ def test_wrong_authenticator_code_gives_a_dutch_error(
     expect(page).to_have_url(re.compile(re.escape(reverse("mfa_authenticate"))))
     right = int(current_code(totp_secret))
     page.get_by_label("Code").fill(f"{(right + 500_000) % 1_000_000:06d}")
-    page.get_by_role("button", name="Aanmelden").click()
-    # allauth's MFA form has its own message (Dutch, from allauth's translation); the
-    # portal's adapter message for "incorrect_code" is only used by the account forms.
-    expect(page.locator("main")).to_contain_text("Ongeldige code.")
+    page.get_by_role("button", name="Inloggen").click()
+    # The portal's own message (portal.adapters.MFAAdapter), announced as an alert.
+    expect(page.get_by_role("alert")).to_contain_text("Deze code is niet juist.")
     code = page.get_by_label("Code")
     expect(code).to_have_attribute("aria-invalid", "true")
-    expect(code).to_have_accessible_description(re.compile("Ongeldige code"))
+    expect(code).to_have_accessible_description(re.compile("Deze code is niet juist"))
     expect(page.get_by_role("heading", level=1)).not_to_have_text("Mijn werkvoorraad")
     expect(page.get_by_role("navigation", name="Hoofdmenu")).to_have_count(0)
     assert_accessible(page)
@@ -340,9 +339,9 @@ def test_professional_without_second_factor_sets_one_up_first(
     assert not Authenticator.objects.filter(user=behandelaar_a).exists()
 
     # The person adds the secret to their authenticator app and types the code it shows.
-    secret = page.get_by_label("Authenticator geheim").input_value()
-    page.get_by_label("Authenticator code").fill(current_code(secret))
-    page.get_by_role("button", name="Activeer").click()
+    secret = page.get_by_label("Geheime sleutel").input_value()
+    page.get_by_label("Code uit de app").fill(current_code(secret))
+    page.get_by_role("button", name="Activeren").click()
     assert_accessible(page)
     assert Authenticator.objects.filter(user=behandelaar_a, type=Authenticator.Type.TOTP).exists()
     main_menu(page, "Mijn werkvoorraad")
