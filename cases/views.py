@@ -19,7 +19,7 @@ from portal.models import ReportType
 from portal.reports import request_report
 
 from . import services
-from .constants import CaseStatus, GoalStatus, MeetingStatus, TimelineKind
+from .constants import CaseStatus, GoalStatus, InvitationStatus, MeetingStatus, TimelineKind
 from .forms import (
     AgreementDoneForm,
     AgreementForm,
@@ -36,7 +36,7 @@ from .forms import (
     WorklistFilterForm,
     WorkSituationForm,
 )
-from .models import Agreement, Case, Client, TimelineEntry, WorkSituation
+from .models import Agreement, Case, Client, Invitation, TimelineEntry, WorkSituation
 from .panels import case_panels
 
 PAGE_SIZE = 25
@@ -61,6 +61,22 @@ def get_case(request, pk):
         )
         raise Http404
     return case, access
+
+
+def _not_found(request, case, object_type, object_id, category, action=Action.UPDATE):
+    """An object of the case this user may not reach (or that is not on this case): logged
+    as a denied attempt, then 404 like any outsider gets."""
+    consent.log_denied(
+        request,
+        request.user,
+        object_type=object_type,
+        object_id=object_id,
+        client=case.client_id,
+        case=case,
+        category=category,
+        action=action,
+    )
+    raise Http404
 
 
 def _refuse_write(request, access, category, case):
@@ -252,8 +268,19 @@ def client_create(request):
 def case_open(request, client_pk):
     """Open a new case for an existing client of the user's own organisation."""
     user = request.user
-    client = Client.objects.filter(pk=client_pk, organisation=user.organisation).first()
+    client = Client.objects.filter(pk=client_pk).first()
     if client is None:
+        raise Http404
+    if client.organisation_id != user.organisation_id:
+        consent.log_denied(
+            request,
+            user,
+            object_type="client",
+            object_id=client.pk,
+            client=client,
+            category=Category.IDENTIFICATIE,
+            action=Action.CREATE,
+        )
         raise Http404
     try:
         case = services.open_case(user, client)
@@ -576,7 +603,7 @@ def agreement_done(request, pk, agreement_pk):
         .first()
     )
     if agreement is None or not services.write_allowed(access, Category.AFSPRAKEN):
-        raise Http404
+        _not_found(request, case, "afspraak", agreement_pk, Category.AFSPRAKEN)
     form = AgreementDoneForm(
         request.POST, initial={"version": agreement.version, "done": agreement.done}
     )
@@ -648,7 +675,16 @@ def refer(request, pk):
 def respond(request, invitation_pk):
     invitation = services.get_open_invitation(request.user, invitation_pk)
     if invitation is None:
-        raise Http404
+        other = Invitation.objects.filter(pk=invitation_pk).select_related("case").first()
+        if other is None:
+            raise Http404
+        addressed = other.invitee_id == request.user.pk or (
+            other.is_referral and other.organisation_id == request.user.organisation_id
+        )
+        if addressed and other.status != InvitationStatus.OPEN:  # answered in another tab
+            messages.info(request, _("Deze uitnodiging is al beantwoord."))
+            return redirect("portal:home")
+        _not_found(request, other.case, "uitnodiging", other.pk, Category.IDENTIFICATIE)
     form = RespondForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Kies accepteren of afwijzen."))
@@ -753,7 +789,7 @@ def driegesprek_record(request, pk, meeting_pk):
         .first()
     )
     if meeting is None:
-        raise Http404
+        _not_found(request, case, "driegesprek", meeting_pk, Category.AFSPRAKEN)
     if meeting.status != MeetingStatus.GEPLAND:
         messages.error(
             request, _("Dit driegesprek is al vastgelegd; het verslag wijzigt niet meer.")
@@ -818,7 +854,7 @@ def goal_status(request, pk, goal_pk):
     case, access = get_case(request, pk)
     goal = case.goals.filter(pk=goal_pk).filter(access.readable_filter(Category.AFSPRAKEN)).first()
     if goal is None or not services.write_allowed(access, Category.AFSPRAKEN):
-        raise Http404
+        _not_found(request, case, "doel", goal_pk, Category.AFSPRAKEN)
     form = GoalStatusForm(request.POST)
     if form.is_valid():
         goal.status = form.cleaned_data["status"]

@@ -120,6 +120,7 @@ LOGIN_REDIRECT_URL = "portal:home"
 # django-allauth: email sign-in, no self-registration, rate-limited failures, MFA.
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 MFA_ADAPTER = "portal.adapters.MFAAdapter"
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None

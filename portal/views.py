@@ -172,3 +172,9 @@ def _check_worker():
     except Exception:
         return "onbereikbaar"
     return "ok" if replies else "onbereikbaar"
+
+
+def csrf_failure(request, reason=""):
+    """A refused form (CSRF): the portal's own Dutch page, nothing saved (settings
+    CSRF_FAILURE_VIEW)."""
+    return render(request, "403_csrf.html", status=403)

@@ -167,6 +167,21 @@ class TestTeam:
         c.post(reverse("cases:leave", args=[case_a.pk]))
         assert c.get(detail).status_code == 404
 
+    def test_answering_twice_says_it_was_answered(
+        self, client_for, behandelaar_a, behandelaar_a2, case_a
+    ):
+        client_for(behandelaar_a).post(
+            reverse("cases:invite", args=[case_a.pk]),
+            {"email": behandelaar_a2.email, "case_role": CaseRole.BEHANDELAAR},
+        )
+        invitation = Invitation.objects.get()
+        c = client_for(behandelaar_a2)
+        url = reverse("cases:respond", args=[invitation.pk])
+        c.post(url, {"accept": "1"})
+        again = c.post(url, {"accept": "1"}, follow=True)
+        assert "Deze uitnodiging is al beantwoord." in again.content.decode()
+        assert not AccessLogEntry.objects.filter(user=behandelaar_a2, outcome="geweigerd").exists()
+
     def test_removed_member_loses_access_at_once(
         self, client_for, behandelaar_a, klantmanager_g, case_a
     ):

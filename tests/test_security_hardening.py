@@ -254,15 +254,6 @@ def test_every_form_refuses_a_post_without_csrf_token(behandelaar_a, name):
     assert "CSRF verification failed" not in response.content.decode()  # translated at least
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="No CSRF_FAILURE_VIEW is set, so a refused form gets Django's own page "
-    '(django/views/templates/csrf_403.html): <html lang="en"> around Dutch text (WCAG 3.1.1), '
-    "no portal layout and no way back, and a note about DEBUG=True. Happens to real users "
-    "(a form left open in a tab across a new sign-in). Fix: CSRF_FAILURE_VIEW = "
-    "'portal.views.csrf_failure' rendering templates/403.html with a Dutch explanation "
-    "('Het formulier is verlopen. Laad de pagina opnieuw en probeer het nog eens.').",
-)
 def test_refused_form_gets_the_portals_dutch_page(behandelaar_a):
     c = Client(enforce_csrf_checks=True)
     c.force_login(behandelaar_a, backend="django.contrib.auth.backends.ModelBackend")
@@ -273,6 +264,7 @@ def test_refused_form_gets_the_portals_dutch_page(behandelaar_a):
     assert '<html lang="nl">' in html
     assert "DEBUG" not in html
     assert 'href="/"' in html  # a way back into the portal
+    assert "Formulier verlopen" in html
 
 
 def test_sign_in_form_refuses_a_post_without_csrf_token(behandelaar_a):
