@@ -26,10 +26,16 @@ Design, and why:
 - The worker is stopped at teardown, also when the test failed. Its log is printed at
   teardown; pytest shows that output only for failing tests.
 - No Redis means no integration test: the fixture fails loudly instead of skipping.
+
+Fault tests (tests/test_faults.py) stop and start Redis and kill workers. They use
+``private_redis`` (a redis-server of their own, configured like production, which the test
+process's Celery app, cache and health check are switched to) and ``workers`` (workers on
+that Redis, started with ``workers.start()``), so a fault never disturbs another test.
 """
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -37,6 +43,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import kombu.pools
 import pytest
 from django.db import connection
 
@@ -64,6 +71,21 @@ class WorkerProcess:
                 return
             time.sleep(0.1)
         pytest.fail(f"{text!r} niet in het workerlog na {timeout} s:\n{self.log()}")
+
+    def pool_children(self):
+        """Pids of the prefork pool's child processes (they do the rendering)."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+    def kill(self):
+        """SIGKILL the worker and its pool children at once: no warm shutdown, no ack, no
+        requeue; what it was doing is simply gone."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self):
+        _stop(self.process)
 
 
 def _test_database_url():
@@ -99,21 +121,14 @@ def _stop(process):
         process.wait()
 
 
-@pytest.fixture
-def celery_worker(transactional_db, tmp_path):
-    """Start a real Celery worker on the test database; yield a :class:`WorkerProcess`."""
+def start_worker(redis_url, log_path, nodename=None):
+    """Start a worker process on ``redis_url`` and the test database; wait until it answers
+    a ping. The caller stops it (``stop()`` or ``kill()``)."""
     from portal.celery import app
 
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        pytest.fail(
-            "REDIS_URL ontbreekt: een echte Celery-worker heeft Redis nodig; "
-            "start de tests met `make test` of via bin/with-services."
-        )
     if app.conf.task_always_eager:
         pytest.fail("Celery staat in eager-modus; taken zouden de worker nooit bereiken.")
-
-    nodename = f"werkpad-test-{uuid.uuid4().hex[:8]}@localhost"
+    nodename = nodename or f"werkpad-test-{uuid.uuid4().hex[:8]}@localhost"
     env = {
         **os.environ,
         "DATABASE_URL": _test_database_url(),
@@ -138,8 +153,7 @@ def celery_worker(transactional_db, tmp_path):
         "--without-gossip",
         "--without-heartbeat",
     ]
-    log_path = tmp_path / "celery-worker.log"
-    with log_path.open("wb") as log_file:
+    with log_path.open("ab") as log_file:
         process = subprocess.Popen(
             command,
             cwd=PROJECT_ROOT,
@@ -150,18 +164,153 @@ def celery_worker(transactional_db, tmp_path):
             start_new_session=True,
         )
     worker = WorkerProcess(process, nodename, log_path)
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _ping(app, nodename):
+        if process.poll() is not None:
+            pytest.fail(
+                f"Celery-worker stopte bij het starten (code {process.returncode}):\n{worker.log()}"
+            )
+        if time.monotonic() > deadline:
+            _stop(process)
+            pytest.fail(f"Celery-worker niet bereikbaar na {START_TIMEOUT} s:\n{worker.log()}")
+    return worker
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path):
+    """Start a real Celery worker on the test database; yield a :class:`WorkerProcess`."""
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        pytest.fail(
+            "REDIS_URL ontbreekt: een echte Celery-worker heeft Redis nodig; "
+            "start de tests met `make test` of via bin/with-services."
+        )
+    worker = None
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _ping(app, nodename):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"Celery-worker stopte bij het starten (code {process.returncode}):\n"
-                    f"{worker.log()}"
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(f"Celery-worker niet bereikbaar na {START_TIMEOUT} s:\n{worker.log()}")
+        worker = start_worker(redis_url, tmp_path / "celery-worker.log")
         yield worker
     finally:
-        _stop(process)
-        print(f"--- log van Celery-worker {nodename} (code {process.returncode}) ---")
-        print(worker.log())
+        if worker is not None:
+            _stop(worker.process)
+            _print_log(worker)
+
+
+# --- Fault tests: a Redis of their own, and workers on it ------------------------------------
+
+
+def _print_log(worker):
+    code = worker.process.returncode
+    print(f"--- log van Celery-worker {worker.nodename} (code {code}) ---")
+    print(worker.log())
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server of one test, on its own port and directory, configured like production
+    (docker-compose.yml: append-only file, so queued tasks survive a restart). Stopping it
+    disturbs no other test."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        subprocess.run(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "yes", "--appendfsync", "always", "--daemonize", "yes"]
+            + ["--dir", str(self.directory), "--logfile", str(self.directory / "redis.log")],
+            check=True,
+        )
+        deadline = time.monotonic() + 10
+        while not self.is_up():
+            if time.monotonic() > deadline:
+                pytest.fail(f"Redis start niet op poort {self.port}")
+            time.sleep(0.05)
+
+    def stop(self):
+        """SHUTDOWN, as a service stop does (the append-only file is flushed first)."""
+        subprocess.run(
+            ["redis-cli", "-p", str(self.port), "shutdown"], capture_output=True, check=False
+        )
+        deadline = time.monotonic() + 10
+        while self.is_up():
+            if time.monotonic() > deadline:
+                pytest.fail(f"Redis op poort {self.port} stopt niet")
+            time.sleep(0.05)
+
+    def is_up(self):
+        result = subprocess.run(
+            ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True
+        )
+        return result.stdout.strip() == "PONG"
+
+
+def _reset_celery_connections(app):
+    """Forget the broker connections and result backend the app holds, so the next use
+    connects to what app.conf now says. kombu keeps its pools in a global registry keyed by
+    broker URL: closing one pool and keeping it registered would hand it out again, closed
+    ("Acquire on closed pool"); kombu.pools.reset() closes and forgets them all."""
+    kombu.pools.reset()
+    app._pool = None
+    if "amqp" in app.__dict__:
+        app.amqp._producer_pool = None
+    app._backend_cache = None
+    if hasattr(app._local, "backend"):
+        del app._local.backend
+    # The control mailbox (ping, used to wait for workers) caches its producer pool too.
+    app.control.mailbox.__dict__.pop("producer_pool", None)
+
+
+@pytest.fixture
+def private_redis(tmp_path, settings):
+    """A Redis of this test only; the test process's Celery app, cache and health check use
+    it. Yields the :class:`RedisServer`; stopped and switched back at teardown."""
+    from portal.celery import app
+
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    server = RedisServer(directory)
+    server.start()
+    saved = app.conf.broker_url, app.conf.result_backend
+    settings.REDIS_URL = server.url
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": server.url,
+            "KEY_PREFIX": "werkpad",
+        }
+    }
+    app.conf.broker_url = app.conf.result_backend = server.url
+    _reset_celery_connections(app)
+    try:
+        yield server
+    finally:
+        app.conf.broker_url, app.conf.result_backend = saved
+        _reset_celery_connections(app)
+        server.stop()
+
+
+@pytest.fixture
+def workers(transactional_db, private_redis, tmp_path):
+    """Start workers on the private Redis with ``workers.start()``; all are stopped (or
+    found killed) at teardown and their logs printed."""
+
+    class Workers(list):
+        def start(self):
+            worker = start_worker(private_redis.url, tmp_path / f"worker-{len(self) + 1}.log")
+            self.append(worker)
+            return worker
+
+    started = Workers()
+    try:
+        yield started
+    finally:
+        for worker in started:
+            _stop(worker.process)
+            _print_log(worker)
