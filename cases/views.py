@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from consent import services as consent
-from consent.constants import Action, Category
+from consent.constants import Action, Basis, Category
 from consent.models import Consent
 from portal.constants import Role
 from portal.models import ReportType
@@ -61,6 +61,22 @@ def get_case(request, pk):
         )
         raise Http404
     return case, access
+
+
+def _log_change(request, case, object_type, object_id, category, action=Action.CREATE):
+    """One access-log entry for a change to client data (NEN 7513: every create and update),
+    on the basis the user writes with: their own organisation holds what they record."""
+    consent.log(
+        request,
+        request.user,
+        decision=consent.Decision(True, Basis.EIGEN_ORGANISATIE),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        category=category,
+        client=case.client_id,
+        case=case,
+    )
 
 
 def _not_found(request, case, object_type, object_id, category, action=Action.UPDATE):
@@ -287,6 +303,7 @@ def case_open(request, client_pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("portal:home")
+    _log_change(request, case, "casus", case.pk, Category.IDENTIFICATIE)
     messages.success(request, _("Nieuwe casus geopend."))
     return redirect("cases:detail", case.pk)
 
@@ -480,6 +497,7 @@ def work_discussed(request, pk):
             title,
             body=data["note"],
         )
+        _log_change(request, case, "casus", case.pk, Category.AFSPRAKEN, Action.UPDATE)
         messages.success(request, _("Vastgelegd dat werk is besproken."))
         return redirect("cases:detail", case.pk)
     return render(request, "cases/work_discussed.html", {"case": case, "form": form})
@@ -543,6 +561,7 @@ def goal_create(request, pk):
             _("Doel (%(domain)s): %(text)s")
             % {"domain": goal.get_domain_display(), "text": goal.description},
         )
+        _log_change(request, case, "doel", goal.pk, Category.AFSPRAKEN)
         messages.success(request, _("Doel toegevoegd."))
     else:
         messages.error(
@@ -579,6 +598,7 @@ def agreement_create(request, pk):
                 "date": agreement.due_date.strftime("%d-%m-%Y"),
             },
         )
+        _log_change(request, case, "afspraak", agreement.pk, Category.AFSPRAKEN)
         messages.success(request, _("Afspraak toegevoegd."))
     else:
         messages.error(
@@ -611,6 +631,7 @@ def agreement_done(request, pk, agreement_pk):
         agreement.done = form.cleaned_data["done"]
         try:
             services.save_versioned(agreement, form, request.user, case)
+            _log_change(request, case, "afspraak", agreement.pk, Category.AFSPRAKEN, Action.UPDATE)
             messages.success(request, _("Afspraak bijgewerkt."))
         except services.ConflictError as conflict:
             messages.error(
@@ -635,12 +656,13 @@ def invite(request, pk):
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.invite(
+            invitation = services.invite(
                 access, form.invitee, form.cleaned_data["case_role"], form.cleaned_data["reason"]
             )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
+            _log_change(request, case, "uitnodiging", invitation.pk, Category.IDENTIFICATIE)
             messages.success(request, _("%(name)s is uitgenodigd.") % {"name": form.invitee})
             return redirect("cases:detail", case.pk)
     return render(request, "cases/invite.html", {"case": case, "form": form})
@@ -652,7 +674,7 @@ def refer(request, pk):
     form = ReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.refer(
+            referral = services.refer(
                 access,
                 form.cleaned_data["organisation"],
                 form.case_role,
@@ -661,6 +683,7 @@ def refer(request, pk):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
+            _log_change(request, case, "verwijzing", referral.pk, Category.IDENTIFICATIE)
             messages.success(
                 request,
                 _("Verwijzing verstuurd naar %(org)s.")
@@ -696,6 +719,8 @@ def respond(request, invitation_pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("portal:home")
+    case = invitation.case
+    _log_change(request, case, "uitnodiging", invitation.pk, Category.IDENTIFICATIE, Action.UPDATE)
     if form.cleaned_data["accept"]:
         messages.success(request, _("U zit nu in het team van deze casus."))
         return redirect("cases:detail", invitation.case_id)
@@ -720,6 +745,8 @@ def leave(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("cases:detail", case.pk)
+    gone = member or request.user
+    _log_change(request, case, "teamlid", gone.pk, Category.IDENTIFICATIE, Action.UPDATE)
     if member is None or member == request.user:
         messages.success(request, _("U heeft het team verlaten."))
         return redirect("portal:home")
@@ -739,6 +766,7 @@ def close(request, pk):
     services.add_timeline(
         case, request.user, TimelineKind.STATUS, Category.IDENTIFICATIE, _("Casus gesloten")
     )
+    _log_change(request, case, "casus", case.pk, Category.IDENTIFICATIE, Action.UPDATE)
     messages.success(request, _("De casus is gesloten. Hij blijft leesbaar voor het team."))
     return redirect("cases:detail", case.pk)
 
@@ -770,6 +798,7 @@ def driegesprek_plan(request, pk):
                 "where": meeting.location,
             },
         )
+        _log_change(request, case, "driegesprek", meeting.pk, Category.AFSPRAKEN)
         messages.success(request, _("Driegesprek gepland."))
         return redirect(reverse("cases:detail", args=[case.pk]) + "#driegesprekken")
     return render(
@@ -825,6 +854,7 @@ def driegesprek_record(request, pk, meeting_pk):
                 _("Niet opgeslagen: iemand anders heeft dit driegesprek intussen vastgelegd."),
             )
             return redirect("cases:detail", case.pk)
+        _log_change(request, case, "driegesprek", meeting.pk, Category.AFSPRAKEN, Action.UPDATE)
         messages.success(request, _("Verslag van het driegesprek vastgelegd."))
         return redirect(reverse("cases:detail", args=[case.pk]) + "#driegesprekken")
     return render(
@@ -870,5 +900,6 @@ def goal_status(request, pk, goal_pk):
                 % {"what": ", ".join(f"{label}: {value}" for label, value in conflict.changes)},
             )
         else:
+            _log_change(request, case, "doel", goal.pk, Category.AFSPRAKEN, Action.UPDATE)
             messages.success(request, _("Status van het doel bijgewerkt."))
     return redirect(reverse("cases:detail", args=[case.pk]) + "#doelen")

@@ -3,6 +3,7 @@ the filters of the beheerder's pages. Every rule gives a Dutch message; nothing 
 unless the whole form is valid."""
 
 import calendar
+import datetime
 import uuid
 
 from django import forms
@@ -42,6 +43,8 @@ def add_months(day, months):
     year, month = divmod(day.month - 1 + months, 12)
     year += day.year
     month += 1
+    if year > datetime.MAXYEAR:
+        return datetime.date.max
     return day.replace(
         year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
     )
@@ -197,7 +200,13 @@ class ConsentForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
-        if start and end:
+        if start and start > add_months(timezone.localdate(), self.max_months):
+            self.add_error(
+                "valid_from",
+                _("Een toestemming kan niet later dan over %(n)s maanden ingaan.")
+                % {"n": self.max_months},
+            )
+        elif start and end:
             if end < start:
                 self.add_error("valid_until", _("De einddatum ligt vóór de begindatum."))
             elif end > add_months(start, self.max_months):

@@ -152,7 +152,7 @@ def beheer_create(request):
         return _client_search(request)
     client = (
         Client.objects.select_related("organisation").filter(pk=client_id).first()
-        if client_id.isdigit()
+        if client_id.isascii() and client_id.isdigit()
         else None
     )
     if client is None:
@@ -192,7 +192,7 @@ def _find_clients(request, object_type):
         found = Client.objects.filter(organisation_id=user.organisation_id).select_related(
             "organisation"
         )
-        digits = "".join(ch for ch in text if ch.isdigit())
+        digits = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
         if len(digits) == 9 and digits == text.replace(" ", "").replace(".", ""):
             found = found.filter(bsn=digits)
         else:
@@ -218,7 +218,7 @@ def _consent_form(request, client, decision, case, back):
     user = request.user
     initial = {"valid_from": timezone.localdate()}
     renewing = request.GET.get("vervangt", "")
-    if renewing.isdigit():
+    if renewing.isascii() and renewing.isdigit():
         old = (
             replaceable_consents(client, user.organisation)
             .prefetch_related("categories")
