@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
+from django.utils.html import escape
 
 from portal.constants import Role
 
@@ -48,8 +49,8 @@ def test_every_role_signs_in_and_sees_name_organisation_and_role(client, request
     assert response["Location"] == reverse("portal:home")
     html = client.get(reverse("portal:home")).content.decode()
     assert "Mijn werkvoorraad" in html
-    assert user.get_full_name() in html
-    assert user.organisation.name in html
+    assert escape(user.get_full_name()) in html
+    assert escape(user.organisation.name) in html
     assert user.get_role_display() in html
 
 

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from cases import conversation_services as conversations
 from cases.constants import (
@@ -332,7 +333,7 @@ class TestLogging:
     def test_form_defaults_for_the_usual_case(self, client_for, behandelaar_a, case_a):
         html = client_for(behandelaar_a).get(create_url(case_a)).content.decode()
         assert f'value="{timezone.localdate().isoformat()}"' in html
-        assert behandelaar_a.get_full_name() in html
+        assert escape(behandelaar_a.get_full_name()) in html
         assert re.search(r'value="persoonlijk"[^>]*checked', html)
         assert re.search(r'name="zvw_funded"[^>]*checked', html)
         assert "0 van de gebruikelijke 8 gebruikt" in html

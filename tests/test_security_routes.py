@@ -552,8 +552,13 @@ def test_every_stored_file_is_private():
         "consent.Consent.form",
         "portal.Report.file",
     }
+    from portal.storage import private_storage
+
     for field in fields:
-        assert field.storage is private, field
+        # The callable, not an instance: a settings change in another test replaces the
+        # instances in ``storages`` but never sends a field elsewhere.
+        assert field._storage_callable is private_storage, field
+        assert field.storage.location == private.location, field
     location = str(private.location)
     assert not location.startswith(str(settings.STATIC_ROOT))
     assert all(not location.startswith(str(d)) for d in settings.STATICFILES_DIRS)
