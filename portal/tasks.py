@@ -10,6 +10,9 @@ def ping():
 
 @shared_task(
     acks_late=True,
+    # The report's status lives in the database; without a stored result, sending does not
+    # wait for the result backend (with Redis down, requesting a report answers at once).
+    ignore_result=True,
     autoretry_for=(Exception,),
     max_retries=2,
     retry_backoff=2,

@@ -124,16 +124,6 @@ def assert_each_rendered_once(reports):
 
 @pytest.mark.worker
 class TestRedisDown:
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "Met Redis onbereikbaar hangt het aanvragen ~20 s: apply_async laat de "
-            "Redis-resultaatbackend zich abonneren (on_task_call, 20 pogingen van 1 s), ook "
-            "met CELERY_TASK_PUBLISH_RETRY=False. Oplossing: ignore_result=True op "
-            "portal.tasks.render_report (de status staat in de database); haal dan deze "
-            "markering weg."
-        ),
-    )
     def test_requesting_a_report_while_redis_is_down_answers_at_once(
         self,
         transactional_db,  # dispatch happens on commit

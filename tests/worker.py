@@ -6,7 +6,8 @@ and mark the tests with ``@pytest.mark.worker``::
     @pytest.mark.worker
     def test_report_is_rendered(celery_worker):
         report = ReportFactory()  # committed: the worker runs in another process
-        render_report.delay(report.pk).get(timeout=30)
+        render_report.delay(report.pk)
+        celery_worker.wait_for_log("render_report[")
         ...
 
 Design, and why:
