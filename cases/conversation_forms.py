@@ -9,8 +9,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import DateInput, happened, planned
+
 from .constants import ChangeTalkKind, ConversationForm, StageOfChange, TargetBehaviour
-from .forms import DateInput
 from .models.conversation import MAX_COUNT, MAX_MINUTES
 
 MAX_TEXT = 4000
@@ -260,10 +261,10 @@ class ConversationLogForm(forms.Form):
         return initial
 
     def clean_held_on(self):
-        value = self.cleaned_data["held_on"]
-        if value > timezone.localdate():
-            raise forms.ValidationError(_("De datum van het gesprek ligt in de toekomst."))
-        return value
+        return happened(
+            self.cleaned_data["held_on"],
+            future=_("De datum van het gesprek ligt in de toekomst."),
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -293,8 +294,11 @@ class ConversationLogForm(forms.Form):
         due = cleaned.get("next_due")
         if due is None and "next_due" not in self.errors:
             self.add_error("next_due", _("Vul in wanneer de volgende stap uiterlijk gebeurt."))
-        elif due is not None and due < timezone.localdate():
-            self.add_error("next_due", _("Deze datum ligt in het verleden."))
+        elif due is not None:
+            try:
+                planned(due)
+            except forms.ValidationError as problem:
+                self.add_error("next_due", problem)
 
     def _clean_miti(self, cleaned):
         names = [n for n in self.MITI_FIELDS if n not in self.errors]

@@ -4,18 +4,12 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.constants import Category
 from portal.constants import OrganisationType
+from portal.forms import DateInput, happened, planned
 from portal.models import Organisation, User
 
 from .constants import CaseRole, CaseStatus, GoalStatus, WorkSituationKind
 from .models import Agreement, Client, Driegesprek, Goal, WorkSituation
 from .validators import validate_bsn
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class ClientForm(forms.ModelForm):
@@ -101,10 +95,7 @@ class WorkDiscussedForm(forms.Form):
     )
 
     def clean_discussed_on(self):
-        value = self.cleaned_data["discussed_on"]
-        if value > timezone.localdate():
-            raise forms.ValidationError(_("Deze datum ligt in de toekomst."))
-        return value
+        return happened(self.cleaned_data["discussed_on"])
 
 
 class NoteForm(forms.Form):
@@ -138,10 +129,7 @@ class AgreementForm(forms.ModelForm):
         help_texts = {"owner": _("Wie doet het? Bijvoorbeeld de cliënt, of een naam.")}
 
     def clean_due_date(self):
-        value = self.cleaned_data["due_date"]
-        if value < timezone.localdate():
-            raise forms.ValidationError(_("Deze datum ligt in het verleden."))
-        return value
+        return planned(self.cleaned_data["due_date"])
 
     def clean_owner(self):
         value = self.cleaned_data["owner"].strip()
@@ -242,6 +230,35 @@ class WorklistFilterForm(forms.Form):
     )
 
 
+def clean_agreement_rows(form, cleaned, rows):
+    """The agreement rows ``what_i``, ``owner_i``, ``due_i`` (i = 1..rows) of ``form``: an
+    empty row is skipped, a started one needs all three and a planned date. Adds the errors
+    to ``form``; returns the complete rows as (what, owner, due)."""
+    agreements = []
+    for i in range(1, rows + 1):
+        what = (cleaned.get(f"what_{i}") or "").strip()
+        owner = (cleaned.get(f"owner_{i}") or "").strip()
+        due = cleaned.get(f"due_{i}")
+        if not (what or owner or due or f"due_{i}" in form.errors):
+            continue
+        if not what:
+            form.add_error(f"what_{i}", _("Vul in wat er is afgesproken."))
+        if not owner:
+            form.add_error(f"owner_{i}", _("Vul in wie de afspraak uitvoert."))
+        if due is None:
+            if f"due_{i}" not in form.errors:
+                form.add_error(f"due_{i}", _("Vul een datum in."))
+            continue
+        try:
+            planned(due)
+        except forms.ValidationError as problem:
+            form.add_error(f"due_{i}", problem)
+            continue
+        if what and owner:
+            agreements.append((what, owner, due))
+    return agreements
+
+
 class DriegesprekPlanForm(forms.ModelForm):
     class Meta:
         model = Driegesprek
@@ -251,6 +268,11 @@ class DriegesprekPlanForm(forms.ModelForm):
                 attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
             )
         }
+
+    def clean_planned_at(self):
+        value = self.cleaned_data["planned_at"]
+        planned(timezone.localtime(value).date())
+        return value
 
 
 class DriegesprekRecordForm(forms.Form):
@@ -280,26 +302,7 @@ class DriegesprekRecordForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        self.agreements = []
-        today = timezone.localdate()
-        for i in range(1, self.AGREEMENT_ROWS + 1):
-            what, owner, due = (
-                cleaned.get(f"what_{i}"),
-                cleaned.get(f"owner_{i}"),
-                cleaned.get(f"due_{i}"),
-            )
-            if not (what or owner or due):
-                continue
-            if not what:
-                self.add_error(f"what_{i}", _("Vul in wat er is afgesproken."))
-            if not owner:
-                self.add_error(f"owner_{i}", _("Vul in wie de afspraak uitvoert."))
-            if not due:
-                self.add_error(f"due_{i}", _("Vul een datum in."))
-            elif due < today:
-                self.add_error(f"due_{i}", _("Deze datum ligt in het verleden."))
-            if what and owner and due and due >= today:
-                self.agreements.append((what, owner, due))
+        self.agreements = clean_agreement_rows(self, cleaned, self.AGREEMENT_ROWS)
         return cleaned
 
 

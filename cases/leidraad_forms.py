@@ -1,5 +1,4 @@
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.constants import OrganisationType
@@ -7,7 +6,7 @@ from portal.models import Organisation
 
 from . import leidraad_content as content
 from .constants import ExternalDestination, Judgement, ReferralKind
-from .forms import DateInput
+from .forms import DateInput, clean_agreement_rows
 
 MAX_TEXT = 4000
 MAX_UPLOAD_BYTES = 200_000
@@ -125,25 +124,7 @@ class AgreementRowsForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        self.agreements = []
-        today = timezone.localdate()
-        for i in range(1, self.ROWS + 1):
-            what = (cleaned.get(f"what_{i}") or "").strip()
-            owner = (cleaned.get(f"owner_{i}") or "").strip()
-            due = cleaned.get(f"due_{i}")
-            if not (what or owner or due or self.errors.get(f"due_{i}")):
-                continue
-            if not what:
-                self.add_error(f"what_{i}", _("Vul in wat er is afgesproken."))
-            if not owner:
-                self.add_error(f"owner_{i}", _("Vul in wie de afspraak uitvoert."))
-            if due is None:
-                if f"due_{i}" not in self.errors:
-                    self.add_error(f"due_{i}", _("Vul een datum in."))
-            elif due < today:
-                self.add_error(f"due_{i}", _("Deze datum ligt in het verleden."))
-            if what and owner and due and due >= today:
-                self.agreements.append((what, owner, due))
+        self.agreements = clean_agreement_rows(self, cleaned, self.ROWS)
         if not self.errors and not self.agreements:
             raise forms.ValidationError(_("Vul minstens één afspraak in."))
         return cleaned

@@ -2,8 +2,6 @@
 the filters of the beheerder's pages. Every rule gives a Dutch message; nothing is stored
 unless the whole form is valid."""
 
-import calendar
-import datetime
 import uuid
 
 from django import forms
@@ -13,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.constants import OrganisationType
+from portal.forms import DateInput, add_months, happened
 from portal.models import Organisation
 
 from .constants import CARE_ONLY_CATEGORIES, Action, ConsentMethod, ConsentState, Outcome, Purpose
@@ -36,25 +35,6 @@ def sniff(head):
         if head.startswith(signature):
             return kind
     return None
-
-
-def add_months(day, months):
-    """``day`` plus ``months`` calendar months; the 31st becomes the month's last day."""
-    year, month = divmod(day.month - 1 + months, 12)
-    year += day.year
-    month += 1
-    if year > datetime.MAXYEAR:
-        return datetime.date.max
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class CategoryChoiceField(forms.ModelMultipleChoiceField):
@@ -269,12 +249,10 @@ class WithdrawalForm(forms.Form):
         self.consent = consent
 
     def clean_withdrawn_on(self):
-        value = self.cleaned_data["withdrawn_on"]
-        if value > timezone.localdate():
-            raise forms.ValidationError(
-                _("Deze datum ligt in de toekomst. Een intrekking geldt direct.")
-            )
-        return value
+        return happened(
+            self.cleaned_data["withdrawn_on"],
+            future=_("Deze datum ligt in de toekomst. Een intrekking geldt direct."),
+        )
 
     def clean(self):
         cleaned = super().clean()

@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms import DateInput
+from portal.forms import DateInput, happened, planned
 
 from .constants import (
     FIDELITY_ITEMS,
@@ -20,12 +20,6 @@ from .models import (
     Placement,
 )
 from .services import allowed_next
-
-
-def not_in_future(value):
-    if value and value > timezone.localdate():
-        raise forms.ValidationError(_("Deze datum ligt in de toekomst."))
-    return value
 
 
 class PhaseForm(forms.Form):
@@ -78,7 +72,7 @@ class PhaseForm(forms.Form):
             del self.fields["close_note"]
 
     def clean_changed_on(self):
-        return not_in_future(self.cleaned_data["changed_on"])
+        return happened(self.cleaned_data["changed_on"])
 
 
 class ProfileForm(forms.ModelForm):
@@ -127,7 +121,7 @@ class EmployerContactForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
 
     def clean_contacted_on(self):
-        return not_in_future(self.cleaned_data["contacted_on"])
+        return happened(self.cleaned_data["contacted_on"])
 
 
 class PlacementForm(forms.ModelForm):
@@ -182,7 +176,7 @@ class PlacementForm(forms.ModelForm):
                 _("De baan begint vóór de aanmelding voor IPS (%(date)s).")
                 % {"date": referred.strftime("%d-%m-%Y")}
             )
-        return value
+        return planned(value, earliest=referred)
 
     def clean(self):
         cleaned = super().clean()
@@ -213,6 +207,11 @@ class PlacementEndForm(forms.ModelForm):
         end = cleaned.get("end_date")
         if end and end < self.instance.start_date:
             self.add_error("end_date", _("De einddatum ligt vóór de begindatum."))
+        elif end:
+            try:
+                planned(end, earliest=self.instance.start_date)
+            except forms.ValidationError as problem:
+                self.add_error("end_date", problem)
         return cleaned
 
 
@@ -230,7 +229,7 @@ class FollowAlongForm(forms.ModelForm):
         self.fields["placement"].label = _("Over de baan (optioneel)")
 
     def clean_contacted_on(self):
-        return not_in_future(self.cleaned_data["contacted_on"])
+        return happened(self.cleaned_data["contacted_on"])
 
 
 class ReviewForm(forms.ModelForm):
@@ -241,7 +240,7 @@ class ReviewForm(forms.ModelForm):
         help_texts = {"reviewers": _("Namen van wie de meting deden, gescheiden door komma's.")}
 
     def clean_review_date(self):
-        return not_in_future(self.cleaned_data["review_date"])
+        return happened(self.cleaned_data["review_date"])
 
 
 class ScoresForm(forms.Form):

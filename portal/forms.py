@@ -1,8 +1,73 @@
+import calendar
+import datetime
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .constants import ROLES_BY_ORGANISATION_TYPE, Role
 from .models import User
+
+# --- Dates: one widget and one rule for every date a user types ------------------------------
+
+HAPPENED_YEARS = 10  # something that happened (a conversation, a contact): at most this long ago
+PLANNED_YEARS = 2  # something planned (an agreement, a meeting, a start): at most this far ahead
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; the value travels as ISO (yyyy-mm-dd)."""
+
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def add_months(day, months):
+    """``day`` plus ``months`` calendar months (negative: back); the 31st becomes the month's
+    last day; past the calendar's ends, its first or last day."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    month += 1
+    if year > datetime.MAXYEAR:
+        return datetime.date.max
+    if year < datetime.MINYEAR:
+        return datetime.date.min
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def happened(value, future=None):
+    """The date of something that happened: not in the future, not implausibly long ago (a
+    typing error in the year). Raises a ValidationError with a Dutch message."""
+    if value is None:
+        return value
+    today = timezone.localdate()
+    if value > today:
+        raise forms.ValidationError(future or _("Deze datum ligt in de toekomst."))
+    if value < add_months(today, -12 * HAPPENED_YEARS):
+        raise forms.ValidationError(
+            _("Deze datum ligt meer dan %(n)s jaar terug. Klopt het jaartal?")
+            % {"n": HAPPENED_YEARS}
+        )
+    return value
+
+
+def planned(value, earliest=None):
+    """The date of something planned: not before ``earliest`` (default today), not
+    implausibly far ahead. Raises a ValidationError with a Dutch message."""
+    if value is None:
+        return value
+    today = timezone.localdate()
+    if value < (today if earliest is None else earliest):
+        raise forms.ValidationError(_("Deze datum ligt in het verleden."))
+    if value > add_months(today, 12 * PLANNED_YEARS):
+        raise forms.ValidationError(
+            _("Deze datum ligt meer dan %(n)s jaar vooruit. Klopt het jaartal?")
+            % {"n": PLANNED_YEARS}
+        )
+    return value
 
 
 class OrganisationUserForm(forms.ModelForm):

@@ -469,10 +469,11 @@ class TestDriegesprek:
     ):
         consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
         c = client_for(klantmanager_g)
+        in_two_months = timezone.localdate() + datetime.timedelta(days=60)
         c.post(
             reverse("cases:driegesprek_plan", args=[case_a.pk]),
             {
-                "planned_at": "2030-01-15T10:00",
+                "planned_at": f"{in_two_months.isoformat()}T10:00",
                 "location": "Stadskantoor",
                 "participants": "cliënt, behandelaar, klantmanager",
             },

@@ -1213,6 +1213,43 @@ REPORT_REQUESTS = {
 }
 
 
+# --- Dates far off: a typing error in the year is refused in Dutch -----------------------------
+
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:]+)?")
+# Found by their valid submission; these must be among them (so the search cannot go blind).
+DATE_FIELDS_INCLUDE = {
+    ("cases:client_create", "date_of_birth"),
+    ("cases:agreement_create", "due_date"),
+    ("cases:driegesprek_plan", "planned_at"),
+    ("cases:work_discussed", "discussed_on"),
+    ("consent:withdraw", "withdrawn_on"),
+    ("ips:placement_create", "start_date"),
+    ("ips:contact_create", "contacted_on"),
+}
+
+
+@pytest.mark.django_db
+class TestFarOffDates:
+    @pytest.mark.parametrize("year", ["0001", "9999"])
+    def test_a_date_in_year_1_or_9999_is_refused_in_dutch(self, world, db, client_for, year):
+        checked, accepted = set(), []
+        for name in sorted(FORMS):
+            form = FORMS[name]
+            if not form.saves:
+                continue  # filters: any date is a fine question
+            valid = form.data(world)
+            c, user = _client(client_for, world, form)
+            for key, value in valid.items():
+                if not (isinstance(value, str) and ISO_DATE.fullmatch(value)):
+                    continue
+                checked.add((name, key))
+                outcome = submit(c, form, world, {**valid, key: year + value[4:]}, user)
+                if outcome.changed or not outcome.error_shown:
+                    accepted.append((name, key))
+        assert checked >= DATE_FIELDS_INCLUDE
+        assert accepted == []
+
+
 def _write_cases():
     for name in sorted(FORMS):
         form = FORMS[name]
