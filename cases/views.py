@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from consent import services as consent
@@ -61,6 +62,10 @@ def get_case(request, pk):
         )
         raise Http404
     return case, access
+
+
+# A form whose fields the page sets itself (a version, a choice) came back changed.
+NOT_SAVED_RELOAD = gettext_lazy("Niet opgeslagen: vernieuw de pagina en probeer het opnieuw.")
 
 
 def _log_change(request, case, object_type, object_id, category, action=Action.CREATE):
@@ -642,6 +647,8 @@ def agreement_done(request, pk, agreement_pk):
                 )
                 % {"what": ", ".join(f"{label}: {value}" for label, value in conflict.changes)},
             )
+    else:
+        messages.error(request, NOT_SAVED_RELOAD)
     return redirect(reverse("cases:detail", args=[case.pk]) + "#afspraken")
 
 
@@ -902,4 +909,6 @@ def goal_status(request, pk, goal_pk):
         else:
             _log_change(request, case, "doel", goal.pk, Category.AFSPRAKEN, Action.UPDATE)
             messages.success(request, _("Status van het doel bijgewerkt."))
+    else:
+        messages.error(request, NOT_SAVED_RELOAD)
     return redirect(reverse("cases:detail", args=[case.pk]) + "#doelen")

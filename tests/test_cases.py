@@ -584,3 +584,40 @@ def test_goal_status_change_is_versioned_and_kept_as_history(
     assert "iemand anders" in response.content.decode()
     change = ChangeRecord.objects.get(object_type="goal")
     assert (change.field, change.old_value, change.new_value) == ("status", "Loopt", "Bereikt")
+
+
+def test_a_changed_hidden_field_is_refused_with_a_message_not_silently(
+    client_for, behandelaar_a, case_a
+):
+    from cases.models import Goal
+
+    goal = Goal.objects.create(
+        case=case_a,
+        organisation=behandelaar_a.organisation,
+        created_by=behandelaar_a,
+        domain="maatschappelijk",
+        description="Betaald werk",
+    )
+    agreement = Agreement.objects.create(
+        case=case_a,
+        organisation=behandelaar_a.organisation,
+        created_by=behandelaar_a,
+        what="Bellen",
+        owner="Cliënt",
+        due_date=timezone.localdate(),
+    )
+    c = client_for(behandelaar_a)
+    for url, data in [
+        (reverse("cases:goal_status", args=[case_a.pk, goal.pk]), {"status": "onzin"}),
+        (reverse("cases:agreement_done", args=[case_a.pk, agreement.pk]), {"done": "on"}),
+    ]:
+        html = c.post(url, data, follow=True).content.decode()
+        assert "Niet opgeslagen: vernieuw de pagina" in html
+    goal.refresh_from_db()
+    agreement.refresh_from_db()
+    assert (goal.status, goal.version, agreement.done, agreement.version) == (
+        "open",
+        1,
+        False,
+        1,
+    )
