@@ -8,7 +8,7 @@ held by its provider: only the provider's team members on one of the client's ca
 the provider's beheerder open it; anyone else gets a 404 and a denied log entry.
 """
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -589,10 +589,12 @@ def access_log(request):
     entries = AccessLogEntry.objects.filter(client__organisation_id=user.organisation_id)
     if form.is_valid():
         data = form.cleaned_data
+        # As a range on the timestamp itself (local days), so accesslog_time_idx serves
+        # it; timestamp__date would compute a date for every row of the log.
         if data["date_from"]:
-            entries = entries.filter(timestamp__date__gte=data["date_from"])
-        if data["date_to"]:
-            entries = entries.filter(timestamp__date__lte=data["date_to"])
+            entries = entries.filter(timestamp__gte=_start_of_day(data["date_from"]))
+        if data["date_to"] and data["date_to"] < date.max:
+            entries = entries.filter(timestamp__lt=_start_of_day(data["date_to"] + timedelta(1)))
         for word in data["user"].split():
             entries = entries.filter(
                 Q(user__first_name__icontains=word)
@@ -631,6 +633,11 @@ def access_log(request):
         "consent/access_log.html",
         {"form": form, "page": page, "entries": shown, "query_string": params.urlencode()},
     )
+
+
+def _start_of_day(day):
+    """Local midnight at the start of ``day``, as an aware datetime."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 # --- The case panel ------------------------------------------------------------------------
