@@ -1,0 +1,134 @@
+"""Page timings at one size, in process through Django's test client (DEBUG off): per page the
+queries of one request (a separate pass, with CaptureQueriesContext), then p50 and p95 over
+REQUESTS requests. The pages take turns, so a disturbance from elsewhere on the machine
+spreads over all of them instead of spoiling one."""
+
+import datetime as dt
+import os
+import statistics
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from consent.constants import Action
+
+from . import subjects
+
+REQUESTS = 60
+WARM_UP = 3
+
+
+def pages(s):
+    """(key, label, user, url, text the answer must hold)."""
+    case = s.case
+    today = timezone.localdate()
+    log_filters = (
+        f"date_from={today - dt.timedelta(days=30)}&date_to={today}"
+        f"&user={s.behandelaar.last_name.split()[-1]}&action={Action.READ.value}"
+    )
+    return [
+        ("floor", "Floor: help page 'Wie ziet wat'", s.behandelaar, reverse("consent:help"), ""),
+        ("worklist", "Werkvoorraad, first page", s.behandelaar, reverse("portal:home"), ""),
+        (
+            "worklist_search",
+            "Werkvoorraad with a search",
+            s.behandelaar,
+            reverse("portal:home") + f"?q={case.client.last_name.split()[-1]}",
+            case.client.first_name,
+        ),
+        (
+            "case",
+            "Case page",
+            s.behandelaar,
+            reverse("cases:detail", args=[case.pk]),
+            case.client.first_name,
+        ),
+        ("timeline", "Timeline", s.behandelaar, reverse("cases:timeline", args=[case.pk]), ""),
+        (
+            "consent_overview",
+            "Consent overview (beheerder)",
+            s.beheerder,
+            reverse("consent:overview"),
+            "",
+        ),
+        (
+            "access_log",
+            "Access log with filters (beheerder)",
+            s.beheerder,
+            reverse("consent:access_log") + "?" + log_filters,
+            "",
+        ),
+        ("ips_results", "IPS team dashboard (resultaten)", s.jobcoach, reverse("ips:results"), ""),
+        (
+            "ips_caseload",
+            "IPS caseload (trajectbegeleider)",
+            s.jobcoach,
+            reverse("ips:caseload"),
+            "",
+        ),
+    ]
+
+
+def get(client, url, must_hold):
+    response = client.get(url)
+    body = response.content.decode()
+    if response.status_code != 200 or must_hold not in body:
+        raise RuntimeError(f"{url}: status {response.status_code}, {must_hold!r} niet gevonden")
+
+
+def percentile(values, fraction):
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, round(fraction * len(ordered) + 0.5) - 1)]
+
+
+def measure():
+    if settings.DEBUG:
+        raise RuntimeError("DEBUG staat aan: metingen zouden elke query bewaren.")
+    s = subjects.pick()
+    clients = {}
+    for user in (s.behandelaar, s.beheerder, s.jobcoach):
+        clients[user.pk] = Client()
+        clients[user.pk].force_login(user)
+    rows = pages(s)
+    for _key, _label, user, url, must_hold in rows:
+        for _ in range(WARM_UP):
+            get(clients[user.pk], url, must_hold)
+    queries = {}
+    for key, _label, user, url, must_hold in rows:
+        with CaptureQueriesContext(connection) as captured:
+            get(clients[user.pk], url, must_hold)
+        queries[key] = len(captured)
+    times = {key: [] for key, *_rest in rows}
+    load_before = os.getloadavg()
+    for _ in range(REQUESTS):
+        for key, _label, user, url, must_hold in rows:
+            started = time.perf_counter()
+            get(clients[user.pk], url, must_hold)
+            times[key].append((time.perf_counter() - started) * 1000)
+    return {
+        "subjects": {
+            "behandelaar": f"{s.behandelaar.email} ({s.caseload} open cases as regiebehandelaar)",
+            "case": f"{s.case.pk} ({s.timeline_entries} timeline entries)",
+            "beheerder": f"{s.beheerder.email}",
+            "jobcoach": f"{s.jobcoach.email} ({s.trajectories} open trajectories)",
+        },
+        "requests": REQUESTS,
+        "load": [load_before, os.getloadavg()],
+        "pages": [
+            {
+                "key": key,
+                "label": label,
+                "url": url,
+                "queries": queries[key],
+                "p50": statistics.median(times[key]),
+                "p95": percentile(times[key], 0.95),
+            }
+            for key, label, _user, url, _must in rows
+        ],
+    }
