@@ -611,9 +611,8 @@ def access_log(request):
             entries = entries.filter(outcome=data["outcome"])
     else:
         entries = entries.none()
-    entries = entries.select_related("user", "organisation", "client").order_by("-pk")
-    page = Paginator(entries, LOG_PAGE_SIZE).get_page(request.GET.get("pagina"))
-    shown = list(page.object_list)
+    entries = entries.select_related("user", "organisation", "client")
+    shown, older, newer = _log_page(entries, request.GET)
     services.write_log(
         services.entry(
             request,
@@ -627,12 +626,41 @@ def access_log(request):
         for client in {e.client_id: e.client for e in shown}.values()
     )
     params = request.GET.copy()
-    params.pop("pagina", None)
+    for name in ("ouder_dan", "nieuwer_dan"):
+        params.pop(name, None)
     return render(
         request,
         "consent/access_log.html",
-        {"form": form, "page": page, "entries": shown, "query_string": params.urlencode()},
+        {
+            "form": form,
+            "entries": shown,
+            "older": older,
+            "newer": newer,
+            "query_string": params.urlencode(),
+        },
     )
+
+
+def _log_page(entries, query):
+    """One page of the log, newest first, by keyset: ``ouder_dan`` (or ``nieuwer_dan``) an
+    entry id. No count of all matches: a month of a large organisation's log is hundreds of
+    thousands of entries, and counting them made the page slower as the organisation grew.
+    Returns (entries, id for the older page or None, id for the newer page or None)."""
+    before, after = (query.get(name, "") for name in ("ouder_dan", "nieuwer_dan"))
+    if after.isascii() and after.isdigit():
+        rows = list(entries.filter(pk__gt=int(after)).order_by("pk")[: LOG_PAGE_SIZE + 1])
+        more = len(rows) > LOG_PAGE_SIZE
+        rows = rows[:LOG_PAGE_SIZE][::-1]
+        newer = rows[0].pk if more else None
+        return rows, (rows[-1].pk if rows else None), newer
+    if before.isascii() and before.isdigit():
+        entries = entries.filter(pk__lt=int(before))
+    rows = list(entries.order_by("-pk")[: LOG_PAGE_SIZE + 1])
+    more = len(rows) > LOG_PAGE_SIZE
+    rows = rows[:LOG_PAGE_SIZE]
+    older = rows[-1].pk if more else None
+    newer = rows[0].pk if rows and before.isascii() and before.isdigit() else None
+    return rows, older, newer
 
 
 def _start_of_day(day):

@@ -722,7 +722,7 @@ FORMS = {
             "client": "Eva",
             "action": "read",
             "outcome": "toegestaan",
-            "pagina": "1",
+            "ouder_dan": "999999999",
         },
         method="GET",
         saves=False,
