@@ -10,7 +10,7 @@ import datetime
 import statistics
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Count, ExpressionWrapper
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.db.models.functions import TruncQuarter
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -132,19 +132,27 @@ def percentage(part, whole):
 
 
 def _load(organisation, span_start, span_end):
-    """Four queries, whatever the number of trajectories."""
+    """Four queries, whatever the number of trajectories. Only what the span needs: a
+    trajectory closed before it, or referred after it, counts in none of its figures (so the
+    cost follows the team's current work, not its whole history)."""
     from portal.models import User
 
     from .models import EmployerContact, Placement, Trajectory
 
+    in_span = Q(closed_on__isnull=True) | Q(closed_on__gte=span_start)
+    after_span = timezone.make_aware(
+        datetime.datetime.combine(span_end + datetime.timedelta(days=1), datetime.time.min)
+    )
     trajectories = [
         {**row, "referred_on": timezone.localdate(row["referred_at"])}
         for row in Trajectory.objects.filter(organisation=organisation)
+        .filter(in_span, referred_at__lt=after_span)
         .with_first_contact()
         .values("pk", "coach_id", "phase", "referred_at", "closed_on", "first_contact_on")
     ]
     placements = list(
         Placement.objects.filter(trajectory__organisation=organisation)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=span_start), start_date__lte=span_end)
         .annotate(competitive=ExpressionWrapper(COMPETITIVE, output_field=BooleanField()))
         .values("trajectory_id", "start_date", "end_date", "competitive")
     )
@@ -235,12 +243,14 @@ def team_results(organisation, quarter, today=None, trend_quarters=4):
         trend.insert(0, trend[0].previous())
     trajectories, placements, contacts, coaches = _load(organisation, trend[0].start, quarter.end)
 
-    def for_coach(coach_id):
-        ids = {t["pk"] for t in trajectories if t["coach_id"] == coach_id}
-        return (
-            [t for t in trajectories if t["pk"] in ids],
-            [p for p in placements if p["trajectory_id"] in ids],
-        )
+    coach_of = {t["pk"]: t["coach_id"] for t in trajectories}
+    own = {coach.pk: ([], []) for coach in coaches}
+    for t in trajectories:
+        if t["coach_id"] in own:
+            own[t["coach_id"]][0].append(t)
+    for p in placements:
+        if coach_of.get(p["trajectory_id"]) in own:
+            own[coach_of[p["trajectory_id"]]][1].append(p)
 
     def team_contacts(q):
         return sum(n for (_coach, q_), n in contacts.items() if q_ == q)
@@ -248,7 +258,7 @@ def team_results(organisation, quarter, today=None, trend_quarters=4):
     team = quarter_figures(quarter, trajectories, placements, team_contacts(quarter), today)
     per_coach = []
     for coach in coaches:
-        own_t, own_p = for_coach(coach.pk)
+        own_t, own_p = own[coach.pk]
         figures = quarter_figures(
             quarter, own_t, own_p, contacts.get((coach.pk, quarter), 0), today
         )

@@ -314,3 +314,17 @@ class TestDashboard:
         html = client_for(other).get(self.url).content.decode()
         assert "GGZ B" in html
         assert jobcoach_a.get_full_name() not in html
+
+
+def test_only_what_the_span_needs_is_loaded(ggz_a, quarter_world):
+    """T4 closed before the span and T5 referred after it count in no figure of it, so they
+    are not read: the cost follows the team's current work, not its whole history."""
+    trajectories, placements, _contacts, _coaches = figures._load(
+        ggz_a, D(2025, 1, 1), D(2025, 3, 31)
+    )
+    assert sorted(t["referred_on"] for t in trajectories) == [
+        D(2024, 12, 1),
+        D(2025, 1, 15),
+        D(2025, 2, 1),
+    ]
+    assert sorted(p["start_date"] for p in placements) == [D(2025, 2, 1), D(2025, 3, 1)]
