@@ -33,7 +33,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeData
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cases import leidraad_services as leidraad
@@ -879,15 +879,6 @@ def test_every_form_is_fuzzed():
     assert {form.route for form in FORMS.values()} <= set(ROUTES)
 
 
-# --- What the fuzzing found ------------------------------------------------------------------
-#
-# A bug found gets a strict xfail test at the end of this file and an entry here, so the
-# fuzzer steers around it and the rest of the form stays covered. The bugs found so far
-# (consent start in year 9999, superscript or non-ASCII digits in ids and in the BSN) are
-# fixed; their tests stay as regression tests.
-KNOWN_BUGS = {}  # name -> (applies(form, payload), reason); none known now
-
-
 # --- One submission and what must hold for it ------------------------------------------------
 
 ERROR_SHOWN = re.compile(r'class="(?:errorlist|form-errors|error|message message-error)\b')
@@ -1088,8 +1079,6 @@ def baseline(c, form, world, user):
 def _fuzz(c, form, world, user, data):
     valid = baseline(c, form, world, user)
     payload = data.draw(payloads(form, world), label="payload")
-    for applies, _reason in KNOWN_BUGS.values():
-        assume(not applies(form, payload))
     outcome = submit(c, form, world, payload, user)
     if outcome.changed:
         required = valid.changed - form.optional - ALWAYS_OPTIONAL
@@ -1126,7 +1115,7 @@ class TestFuzz:
             cache.clear()  # the rate limit counted the failed sign-ins
 
 
-# --- The bugs the fuzzing found, one strict test each ----------------------------------------
+# --- The bugs the fuzzing found (now fixed), one regression test each -----------------------
 
 
 @pytest.mark.django_db

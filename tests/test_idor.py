@@ -17,7 +17,7 @@ may not:
 - ``cross``: behandelaar_a2 through their own case, with the object's id plugged in.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from django.urls import reverse
@@ -48,7 +48,6 @@ class Sweep:
     logged: object = True
     statuses: frozenset = frozenset({404})
     cross: object = None  # world -> kwargs through behandelaar_a2's own case
-    xfail: dict = field(default_factory=dict)  # (intruder, method) -> reason
 
 
 def case(w):
@@ -268,11 +267,7 @@ def _cases():
         sweep = SWEEP[name]
         for who in sweep.intruders:
             for method in ("GET", "POST"):
-                marks = []
-                reason = sweep.xfail.get((who, method))
-                if reason:
-                    marks.append(pytest.mark.xfail(strict=True, reason=reason))
-                yield pytest.param(name, who, method, marks=marks, id=f"{name}-{who}-{method}")
+                yield pytest.param(name, who, method, id=f"{name}-{who}-{method}")
 
 
 @pytest.fixture(scope="class")
