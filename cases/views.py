@@ -253,17 +253,7 @@ def client_create(request):
     if request.method == "POST" and form.is_valid():
         client = services.register_client(user, **form.cleaned_data)
         case = services.open_case(user, client)
-        consent.log(
-            request,
-            user,
-            decision=consent.Decision(True, "eigen_organisatie"),
-            action=Action.CREATE,
-            object_type="cliënt",
-            object_id=client.pk,
-            category=Category.IDENTIFICATIE,
-            client=client,
-            case=case,
-        )
+        _log_change(request, case, "cliënt", client.pk, Category.IDENTIFICATIE)
         messages.success(
             request, _("%(name)s is geregistreerd en de casus is geopend.") % {"name": client}
         )

@@ -147,12 +147,12 @@ def beheer_create(request):
     """The beheerder records a consent received on paper, for a client of their own
     organisation; without ?client= they first look the client up."""
     user = request.user
-    client_id = request.GET.get("client", "")
-    if not client_id:
+    if not request.GET.get("client"):
         return _client_search(request)
+    client_id = _query_id(request.GET, "client")
     client = (
         Client.objects.select_related("organisation").filter(pk=client_id).first()
-        if client_id.isascii() and client_id.isdigit()
+        if client_id is not None
         else None
     )
     if client is None:
@@ -217,8 +217,8 @@ def _find_clients(request, object_type):
 def _consent_form(request, client, decision, case, back):
     user = request.user
     initial = {"valid_from": timezone.localdate()}
-    renewing = request.GET.get("vervangt", "")
-    if renewing.isascii() and renewing.isdigit():
+    renewing = _query_id(request.GET, "vervangt")
+    if renewing is not None:
         old = (
             replaceable_consents(client, user.organisation)
             .prefetch_related("categories")
@@ -646,21 +646,27 @@ def _log_page(entries, query):
     entry id. No count of all matches: a month of a large organisation's log is hundreds of
     thousands of entries, and counting them made the page slower as the organisation grew.
     Returns (entries, id for the older page or None, id for the newer page or None)."""
-    before, after = (query.get(name, "") for name in ("ouder_dan", "nieuwer_dan"))
-    if after.isascii() and after.isdigit():
-        rows = list(entries.filter(pk__gt=int(after)).order_by("pk")[: LOG_PAGE_SIZE + 1])
+    before, after = _query_id(query, "ouder_dan"), _query_id(query, "nieuwer_dan")
+    if after is not None:
+        rows = list(entries.filter(pk__gt=after).order_by("pk")[: LOG_PAGE_SIZE + 1])
         more = len(rows) > LOG_PAGE_SIZE
         rows = rows[:LOG_PAGE_SIZE][::-1]
         newer = rows[0].pk if more else None
         return rows, (rows[-1].pk if rows else None), newer
-    if before.isascii() and before.isdigit():
-        entries = entries.filter(pk__lt=int(before))
+    if before is not None:
+        entries = entries.filter(pk__lt=before)
     rows = list(entries.order_by("-pk")[: LOG_PAGE_SIZE + 1])
     more = len(rows) > LOG_PAGE_SIZE
     rows = rows[:LOG_PAGE_SIZE]
     older = rows[-1].pk if more else None
-    newer = rows[0].pk if rows and before.isascii() and before.isdigit() else None
+    newer = rows[0].pk if rows and before is not None else None
     return rows, older, newer
+
+
+def _query_id(query, name):
+    """The id in query parameter ``name`` (ASCII digits only), or None."""
+    value = query.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def _start_of_day(day):

@@ -310,6 +310,12 @@ class TestBeheerderFilters:
         with django_assert_num_queries(few):
             c.get(self.url, params)
 
+    @pytest.mark.parametrize("value", ["9" * 30, "-1", "¹", "abc", ""])
+    def test_odd_page_ids_are_no_server_error(self, client_for, beheerder_a, world, value):
+        c = client_for(beheerder_a)
+        for name in ("ouder_dan", "nieuwer_dan"):
+            assert c.get(self.url, {name: value}).status_code == 200
+
     def test_reachable_from_the_menu(self, client_for, beheerder_a, world):
         html = client_for(beheerder_a).get(reverse("consent:overview")).content.decode()
         assert f'href="{self.url}"' in html
