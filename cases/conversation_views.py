@@ -77,17 +77,18 @@ def _can_log(access, case):
 
 def case_panel(request, case, access):
     """On the case page: the Zvw counter, progress over time (chart and table), the most
-    recent change talk and the latest logs. Two reads and one log write, whatever the
-    number of logs."""
+    recent change talk and the latest logs. Two reads, whatever the number of logs."""
     can_log = _can_log(access, case)
     if not access.readable_holders(CATEGORY) and not can_log:
         return None
     rows = list(conversations.conversations_for(access, case))
     if not rows and not can_log:
         return None
-    _log_reads(request, access, rows)
     return {
         "template": "cases/conversations/_panel.html",
+        "log": consent.case_read_entries(
+            request, access, {(c.organisation_id, CATEGORY) for c in rows}, object_type=OBJECT_TYPE
+        ),
         "conversations": rows[:PANEL_ROWS],
         "more": len(rows) > PANEL_ROWS,
         "funding": conversations.funding(rows),

@@ -120,16 +120,15 @@ def case_panel(request, case, access):
     sessions = list(leidraad.sessions_for(access, case))
     if not sessions and not can_start:
         return None
-    if sessions:
-        consent.log_case_reads(
+    open_session = next((s for s in sessions if s.status == LeidraadStatus.BEZIG), None)
+    return {
+        "template": "cases/leidraad/_panel.html",
+        "log": consent.case_read_entries(
             request,
             access,
             {(s.organisation_id, Category.LEIDRAAD) for s in sessions},
             object_type=OBJECT_TYPE,
-        )
-    open_session = next((s for s in sessions if s.status == LeidraadStatus.BEZIG), None)
-    return {
-        "template": "cases/leidraad/_panel.html",
+        ),
         "sessions": sessions[:PANEL_SESSIONS],
         "more": len(sessions) > PANEL_SESSIONS,
         "trend": leidraad.trend(sessions),

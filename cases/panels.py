@@ -1,8 +1,10 @@
 """Panels that other apps contribute to the case page.
 
 Each entry is the dotted path of a function ``panel(request, case, access)`` returning
-``None`` (nothing to show for this user) or ``{"template": ..., **data}``. A panel takes its
-data through consent.services like every view, and keeps its query count constant.
+``None`` (nothing to show for this user) or ``{"template": ..., "log": [...], **data}``. A
+panel takes its data through consent.services like every view, and keeps its query count
+constant. It does not write to the access log itself: "log" holds the entries for what it
+shows (consent.case_read_entries), and the case page writes them with its own in one go.
 """
 
 from django.utils.module_loading import import_string

@@ -342,7 +342,11 @@ def case_detail(request, pk):
         work_status_visible and access.user.role == Role.BEHANDELAAR and case.work_needs_attention()
     )
     team = consent.team_of(case)
-    consent.log_case_reads(request, access, shown)
+    panels = case_panels(request, case, access)
+    consent.write_log(
+        consent.case_read_entries(request, access, shown)
+        + [item for panel in panels for item in panel.pop("log")]
+    )
     return render(
         request,
         "cases/case_detail.html",
@@ -363,7 +367,7 @@ def case_detail(request, pk):
             "can_lead": services.can_lead(access),
             "can_write": {c.value: services.write_allowed(access, c) for c in Category},
             "meetings": meetings,
-            "panels": case_panels(request, case, access),
+            "panels": panels,
             "goal_form": GoalForm(),
             "goal_statuses": GoalStatus.choices,
             "agreement_form": AgreementForm(),

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.models import ChoiceLabels
 from portal.storage import private_storage
 
 from .constants import Action, Basis, Category, ConsentMethod, ConsentState, Outcome, Purpose
@@ -158,7 +159,7 @@ class ConsentWithdrawal(models.Model):
         return _("Intrekking van %(consent)s") % {"consent": self.consent}
 
 
-class AccessLogEntry(models.Model):
+class AccessLogEntry(ChoiceLabels, models.Model):
     """One NEN 7513 event. Append-only and chained: each entry's hash covers the previous
     entry's hash, so any change or removal breaks the chain (verify_inzagelog)."""
 
@@ -183,6 +184,7 @@ class AccessLogEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         null=True,
+        db_index=False,  # accesslog_client_idx leads with it
     )
     case = models.ForeignKey(
         "cases.Case", verbose_name=_("casus"), on_delete=models.PROTECT, related_name="+", null=True
@@ -215,8 +217,10 @@ class AccessLogEntry(models.Model):
         verbose_name_plural = _("inzagelog")
         ordering = ["-pk"]
         indexes = [
-            # "Wie heeft dit dossier ingezien" on the case page, and the AVG-inzage per client.
-            models.Index(fields=["client", "-timestamp"], name="accesslog_client_time_idx"),
+            # "Wie heeft dit dossier ingezien" on the case page (a client's newest entries:
+            # WHERE client_id = ... ORDER BY id DESC LIMIT ...) and the AVG-inzage per client.
+            # It also serves the client foreign key (its leading column).
+            models.Index(fields=["client", "-id"], name="accesslog_client_idx"),
             # Beheerder's log view: entries about the organisation's clients, filtered by time.
             models.Index(fields=["-timestamp"], name="accesslog_time_idx"),
         ]

@@ -325,27 +325,31 @@ def log(request, user, **kwargs):
     return write_log([entry(request, user, **kwargs)])[0]
 
 
-def log_case_reads(
+def case_read_entries(
     request, access, categories, *, object_type="casus", object_id=None, action=Action.READ
 ):
-    """Log what a page showed: one entry per (holder, category) shown, with its basis."""
+    """The entries (not saved) for what a page showed: one per (holder, category) shown,
+    with its basis. A page that shows several kinds of data writes them all at once."""
     case = access.case
-    entries = []
-    for holder_id, category in sorted(set(categories)):
-        entries.append(
-            entry(
-                request,
-                access.user,
-                decision=access.decide(category, holder_id, action),
-                action=action,
-                object_type=object_type,
-                object_id=object_id or case.pk,
-                category=category,
-                client=case.client_id,
-                case=case,
-            )
+    return [
+        entry(
+            request,
+            access.user,
+            decision=access.decide(category, holder_id, action),
+            action=action,
+            object_type=object_type,
+            object_id=object_id or case.pk,
+            category=category,
+            client=case.client_id,
+            case=case,
         )
-    return write_log(entries)
+        for holder_id, category in sorted(set(categories))
+    ]
+
+
+def log_case_reads(request, access, categories, **kwargs):
+    """Log what a page showed (see case_read_entries)."""
+    return write_log(case_read_entries(request, access, categories, **kwargs))
 
 
 def log_denied(

@@ -32,7 +32,15 @@ from portal.constants import Role
 from portal.views import role_required
 
 from . import policy, services
-from .constants import CARE_ONLY_CATEGORIES, Action, Category, ConsentState, Outcome, Purpose
+from .constants import (
+    CARE_ONLY_CATEGORIES,
+    Action,
+    Basis,
+    Category,
+    ConsentState,
+    Outcome,
+    Purpose,
+)
 from .forms import (
     CONTENT_TYPES,
     AccessLogFilterForm,
@@ -680,8 +688,9 @@ def _start_of_day(day):
 def case_panel_context(request, case, access):
     """The consent panel on the case page, for team members: the consents of this client
     that concern the user's organisation (as provider or recipient), and "wie heeft dit
-    dossier ingezien". Follows cases.panels: None or {"template": ..., **data}. Three
-    queries, whatever the number of consents or log entries."""
+    dossier ingezien". Follows cases.panels (nothing to log: consent records and the log
+    itself are not client data categories). Three queries, whatever the number of consents
+    or log entries."""
     if not access.is_member:
         return None
     organisation_id = access.organisation_id
@@ -704,6 +713,7 @@ def case_panel_context(request, case, access):
     ]
     return {
         "template": "consent/_case_panel.html",
+        "log": [],
         "consent_rows": rows,
         "can_record": case.client.organisation_id == organisation_id
         and access.can_write(Category.IDENTIFICATIE),
@@ -713,29 +723,40 @@ def case_panel_context(request, case, access):
 
 def recent_visits(client_id):
     """The last reads of this client's file, one row per page view: who, organisation,
-    when, and on which basis. One query."""
+    when, and on which basis. One query on accesslog_client_idx, newest first in the log's
+    own order (id), so it reads PANEL_READ_WINDOW entries however long the client's log is;
+    plain values, as this runs on every case page."""
     entries = (
         AccessLogEntry.objects.filter(
             client_id=client_id, action=Action.READ, outcome=Outcome.TOEGESTAAN
         )
-        .select_related("user", "organisation")
-        .order_by("-timestamp", "-pk")[:PANEL_READ_WINDOW]
+        .order_by("-pk")
+        .values_list(
+            "pk",
+            "request_id",
+            "timestamp",
+            "role",
+            "basis",
+            "user__first_name",
+            "user__last_name",
+            "user__email",
+            "organisation__name",
+        )[:PANEL_READ_WINDOW]
     )
     visits = {}
-    for item in entries:
-        key = item.request_id or f"#{item.pk}"
-        visit = visits.get(key)
+    for pk, request_id, when, role, basis, first, last, email, organisation in entries:
+        visit = visits.get(request_id or f"#{pk}")
         if visit is None:
             if len(visits) == PANEL_VISITS:
                 break
-            visit = visits[key] = {
-                "user": item.user,
-                "organisation": item.organisation,
-                "role": _role_label(item.role),
-                "when": item.timestamp,
+            visit = visits[request_id or f"#{pk}"] = {
+                "who": f"{first} {last}".strip() or email,
+                "organisation": organisation,
+                "role": _role_label(role),
+                "when": when,
                 "bases": [],
             }
-        label = item.get_basis_display()
+        label = Basis(basis).label if basis in Basis.values else basis
         if label not in visit["bases"]:
             visit["bases"].append(label)
     return list(visits.values())

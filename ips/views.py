@@ -154,7 +154,7 @@ def _profile_of(trajectory, access):
 
 def case_panel(request, case, access):
     """The IPS card on the case page: phase, coach, disclosure choice, rapid-search flag and
-    the current job. Three reads and one log write, whatever the data size."""
+    the current job. Three reads, whatever the data size."""
     trajectories = list(_readable_trajectories(case, access)[:1])
     if not trajectories:
         return None
@@ -170,9 +170,9 @@ def case_panel(request, case, access):
     profile = _profile_of(trajectory, access)
     if profile is not None:
         shown.add((profile.organisation_id, IPS))
-    consent.log_case_reads(request, access, shown, object_type="ips-traject")
     return {
         "template": "ips/_case_panel.html",
+        "log": consent.case_read_entries(request, access, shown, object_type="ips-traject"),
         "trajectory": trajectory,
         "profile": profile,
         "rapid": figures.rapid_search(trajectory, trajectory.first_contact_on),

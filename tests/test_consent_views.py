@@ -506,6 +506,7 @@ class TestCasePanel:
         to_g = make_consent(case_a.client, gemeente_g)
         to_u = make_consent(case_a.client, uwv_u)
         url = reverse("cases:detail", args=[case_a.pk])
+        client_for(behandelaar_a).get(url)
         client_for(klantmanager_g).get(url)
         response = client_for(behandelaar_a).get(url)
         html = response.content.decode()
@@ -514,10 +515,11 @@ class TestCasePanel:
         assert panel["can_record"]
         assert reverse("consent:create_for_case", args=[case_a.pk]) in html
         assert "Wie heeft dit dossier ingezien" in html
-        visits = [(v["user"], v["bases"]) for v in panel["visits"]]
-        assert visits[:2] == [
-            (behandelaar_a, [Basis.EIGEN_ORGANISATIE.label]),
-            (klantmanager_g, [Basis.TOESTEMMING.label]),
+        # The visits before this page view, newest first (this one is logged as it is shown).
+        visits = [(v["who"], v["bases"]) for v in panel["visits"]]
+        assert visits == [
+            (klantmanager_g.get_full_name(), [Basis.TOESTEMMING.label]),
+            (behandelaar_a.get_full_name(), [Basis.EIGEN_ORGANISATIE.label]),
         ]
         assert "Gemeente G" in html
 
@@ -535,11 +537,13 @@ class TestCasePanel:
         url = reverse("cases:detail", args=[case_a.pk])
         c = client_for(behandelaar_a)
         c.get(url)
+        c.get(url)
         response = c.get(url)
         panel = next(p for p in response.context["panels"] if "consent_rows" in p)
         # Each view logs several entries (one per category shown: identificatie, the medical
-        # note, afspraken for the work-discussed status), but is one visit.
-        assert AccessLogEntry.objects.filter(user=behandelaar_a, case=case_a).count() == 6
+        # note, afspraken for the work-discussed status), but is one visit; the panel lists
+        # the visits before the one that shows it.
+        assert AccessLogEntry.objects.filter(user=behandelaar_a, case=case_a).count() == 9
         assert len(panel["visits"]) == 2
         assert panel["visits"][0]["bases"] == [Basis.EIGEN_ORGANISATIE.label]
 

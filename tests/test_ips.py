@@ -716,6 +716,23 @@ class TestWhoMaySeeWhat:
         url = reverse("ips:phase_change", args=[busy_trajectory.case_id, busy_trajectory.pk])
         assert c.post(url, {"version": 1, "to_phase": "nazorg"}).status_code == 404
 
+    def test_case_page_logs_its_panels_in_one_write(
+        self, client_for, behandelaar_a, busy_trajectory
+    ):
+        """The case page and its panels (here IPS) log what they show in one append to the
+        chain: one advisory lock, one request id, entries for the case and the trajectory."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        url = reverse("cases:detail", args=[busy_trajectory.case_id])
+        with CaptureQueriesContext(connection) as captured:
+            assert client_for(behandelaar_a).get(url).status_code == 200
+        locks = [q for q in captured.captured_queries if "pg_advisory_xact_lock" in q["sql"]]
+        assert len(locks) == 1
+        entries = AccessLogEntry.objects.filter(user=behandelaar_a, case=busy_trajectory.case)
+        assert {e.object_type for e in entries} >= {"casus", "ips-traject"}
+        assert len({e.request_id for e in entries}) == 1
+
     def test_trajectory_of_another_case_is_not_reachable(
         self, client_for, behandelaar_a, jobcoach_a, busy_trajectory
     ):

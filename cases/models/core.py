@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
 from consent.constants import Category
+from portal.models import ChoiceLabels
 
 from ..constants import (
     Benefit,
@@ -335,7 +336,7 @@ class Agreement(Versioned):
         return self.what
 
 
-class TimelineEntry(models.Model):
+class TimelineEntry(ChoiceLabels, models.Model):
     """Everything that happens on a case, in one chronological list. Each entry belongs to
     one data category and is held by one organisation: that decides who may read it."""
 
