@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import statistics
 import time
+from urllib.parse import quote_plus
 
 from django.conf import settings
 from django.db import connection
@@ -29,7 +30,7 @@ def pages(s):
     today = timezone.localdate()
     log_filters = (
         f"date_from={today - dt.timedelta(days=30)}&date_to={today}"
-        f"&user={s.behandelaar.last_name.split()[-1]}&action={Action.READ.value}"
+        f"&user={quote_plus(s.behandelaar.get_full_name())}&action={Action.READ.value}"
     )
     return [
         ("floor", "Floor: help page 'Wie ziet wat'", s.behandelaar, reverse("consent:help"), ""),

@@ -169,6 +169,7 @@ class AccessLogEntry(ChoiceLabels, models.Model):
         verbose_name=_("gebruiker"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # accesslog_user_idx leads with it
     )
     role = models.CharField(_("rol"), max_length=20)
     organisation = models.ForeignKey(
@@ -221,6 +222,10 @@ class AccessLogEntry(ChoiceLabels, models.Model):
             # WHERE client_id = ... ORDER BY id DESC LIMIT ...) and the AVG-inzage per client.
             # It also serves the client foreign key (its leading column).
             models.Index(fields=["client", "-id"], name="accesslog_client_idx"),
+            # Beheerder's log filtered on a user and a period: WHERE user_id IN (...) AND
+            # timestamp >= ... AND timestamp < ... (that user's entries of the period only,
+            # however big the log). It also serves the user foreign key.
+            models.Index(fields=["user", "-timestamp"], name="accesslog_user_time_idx"),
             # Beheerder's log view: entries about the organisation's clients, filtered by time.
             models.Index(fields=["-timestamp"], name="accesslog_time_idx"),
         ]

@@ -224,6 +224,8 @@ class TestBeheerderFilters:
         assert self.shown(client_for, beheerder_a, user="Bram Zorgman") == self.names(
             world, "eva_read", "piet_create"
         )
+        assert self.shown(client_for, beheerder_a, user="Bram Gemeenteveld") == set()
+        assert self.shown(client_for, beheerder_a, user="niemand") == set()
 
     def test_client(self, client_for, beheerder_a, world):
         assert self.shown(client_for, beheerder_a, client="vries") == self.names(
