@@ -556,7 +556,11 @@ def overview(request):
         .prefetch_related("categories")
         .order_by("valid_until", "pk")
     )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("pagina"))
+    paginator = Paginator(rows, PAGE_SIZE)
+    # The tabs' aggregate has already counted these rows: not a second count (it grows with
+    # the organisation's consents).
+    paginator.count = counts[state]
+    page = paginator.get_page(request.GET.get("pagina"))
     shown = list(page.object_list)
     services.write_log(
         services.entry(

@@ -270,6 +270,12 @@ class TestOverview:
         with django_assert_num_queries(expected):
             response = c.get(self.url)
         assert len(response.context["rows"]) == 25
+        # The pages follow the tab's count (50 consents: two pages; past the end, the last).
+        assert response.context["page"].paginator.num_pages == 2
+        last = c.get(self.url, {"pagina": 9}).context
+        assert last["page"].number == 2 and len(last["rows"]) == 25
+        withdrawn = c.get(self.url, {"status": "ingetrokken"}).context
+        assert withdrawn["page"].paginator.count == len(withdrawn["rows"]) == 16
 
 
 # --- One consent: detail, print view, signed form, withdrawal ------------------------------
