@@ -24,7 +24,7 @@ from portal.constants import Role
 from portal.reports import Built
 
 from . import services
-from .constants import Action, Category
+from .constants import Action, Category, label_of
 
 
 @dataclass(frozen=True)
@@ -271,7 +271,7 @@ def _access_log(client):
         {
             "when": entry.timestamp,
             "who": entry.user.get_full_name() or entry.user.email,
-            "role": Role(entry.role).label if entry.role in Role.values else entry.role,
+            "role": label_of(Role, entry.role),
             "organisation": entry.organisation,
             "action": entry.get_action_display(),
             "what": entry.object_type,

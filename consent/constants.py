@@ -64,3 +64,9 @@ class Basis(models.TextChoices):
 class Outcome(models.TextChoices):
     TOEGESTAAN = "toegestaan", _("Toegestaan")
     GEWEIGERD = "geweigerd", _("Geweigerd")
+
+
+def label_of(choices, value):
+    """The label of a stored ``value`` of ``choices``, or the value itself when it is not one
+    of them (an access-log entry keeps the role as it was, e.g. "platform")."""
+    return choices(value).label if value in choices.values else value

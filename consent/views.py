@@ -41,6 +41,7 @@ from .constants import (
     ConsentState,
     Outcome,
     Purpose,
+    label_of,
 )
 from .forms import (
     CONTENT_TYPES,
@@ -767,18 +768,14 @@ def recent_visits(client_id):
             visit = visits[request_id or f"#{pk}"] = {
                 "who": f"{first} {last}".strip() or email,
                 "organisation": organisation,
-                "role": _role_label(role),
+                "role": label_of(Role, role),
                 "when": when,
                 "bases": [],
             }
-        label = Basis(basis).label if basis in Basis.values else basis
+        label = label_of(Basis, basis)
         if label not in visit["bases"]:
             visit["bases"].append(label)
     return list(visits.values())
-
-
-def _role_label(role):
-    return Role(role).label if role in Role.values else role
 
 
 # --- Help: "Wie ziet wat" ------------------------------------------------------------------
