@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -98,6 +99,16 @@ def _not_found(request, case, object_type, object_id, category, action=Action.UP
         action=action,
     )
     raise Http404
+
+
+def case_form_page(request, case, form, title, submit=None, intro=""):
+    """A form about one case on a page of its own: after a refused submission the page shows
+    the form again with the typed values and the errors next to their fields."""
+    return render(
+        request,
+        "cases/case_form.html",
+        {"case": case, "form": form, "title": title, "submit": submit, "intro": intro},
+    )
 
 
 def _refuse_write(request, access, category, case):
@@ -368,9 +379,7 @@ def case_detail(request, pk):
             "can_write": {c.value: services.write_allowed(access, c) for c in Category},
             "meetings": meetings,
             "panels": panels,
-            "goal_form": GoalForm(),
             "goal_statuses": GoalStatus.choices,
-            "agreement_form": AgreementForm(),
         },
     )
 
@@ -499,7 +508,9 @@ def work_discussed(request, pk):
         _log_change(request, case, "casus", case.pk, Category.AFSPRAKEN, Action.UPDATE)
         messages.success(request, _("Vastgelegd dat werk is besproken."))
         return redirect("cases:detail", case.pk)
-    return render(request, "cases/work_discussed.html", {"case": case, "form": form})
+    return case_form_page(
+        request, case, form, _("Werk besproken vastleggen"), submit=_("Vastleggen")
+    )
 
 
 @login_required
@@ -535,16 +546,15 @@ def note_create(request, pk):
         )
         messages.success(request, _("Notitie toegevoegd."))
         return redirect("cases:detail", case.pk)
-    return render(request, "cases/note_form.html", {"case": case, "form": form})
+    return case_form_page(request, case, form, _("Notitie toevoegen"))
 
 
-@require_POST
 @login_required
 def goal_create(request, pk):
     case, access = get_case(request, pk)
     _refuse_write(request, access, Category.AFSPRAKEN, case)
-    form = GoalForm(request.POST)
-    if form.is_valid():
+    form = GoalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         goal = form.save(commit=False)
         goal.case, goal.organisation, goal.created_by = (
             case,
@@ -562,22 +572,16 @@ def goal_create(request, pk):
         )
         _log_change(request, case, "doel", goal.pk, Category.AFSPRAKEN)
         messages.success(request, _("Doel toegevoegd."))
-    else:
-        messages.error(
-            request,
-            _("Het doel is niet opgeslagen: ")
-            + " ".join(e for errors in form.errors.values() for e in errors),
-        )
-    return redirect(reverse("cases:detail", args=[case.pk]) + "#doelen")
+        return redirect(reverse("cases:detail", args=[case.pk]) + "#doelen")
+    return case_form_page(request, case, form, _("Doel toevoegen"))
 
 
-@require_POST
 @login_required
 def agreement_create(request, pk):
     case, access = get_case(request, pk)
     _refuse_write(request, access, Category.AFSPRAKEN, case)
-    form = AgreementForm(request.POST)
-    if form.is_valid():
+    form = AgreementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         agreement = form.save(commit=False)
         agreement.case, agreement.organisation, agreement.created_by = (
             case,
@@ -599,17 +603,8 @@ def agreement_create(request, pk):
         )
         _log_change(request, case, "afspraak", agreement.pk, Category.AFSPRAKEN)
         messages.success(request, _("Afspraak toegevoegd."))
-    else:
-        messages.error(
-            request,
-            _("De afspraak is niet opgeslagen: ")
-            + " ".join(
-                f"{form.fields[f].label}: {e}" if f in form.fields else e
-                for f, errors in form.errors.items()
-                for e in errors
-            ),
-        )
-    return redirect(reverse("cases:detail", args=[case.pk]) + "#afspraken")
+        return redirect(reverse("cases:detail", args=[case.pk]) + "#afspraken")
+    return case_form_page(request, case, form, _("Afspraak toevoegen"))
 
 
 @require_POST
@@ -666,7 +661,7 @@ def invite(request, pk):
             _log_change(request, case, "uitnodiging", invitation.pk, Category.IDENTIFICATIE)
             messages.success(request, _("%(name)s is uitgenodigd.") % {"name": form.invitee})
             return redirect("cases:detail", case.pk)
-    return render(request, "cases/invite.html", {"case": case, "form": form})
+    return case_form_page(request, case, form, _("Professional uitnodigen"), submit=_("Uitnodigen"))
 
 
 @login_required
@@ -691,7 +686,7 @@ def refer(request, pk):
                 % {"org": form.cleaned_data["organisation"]},
             )
             return redirect("cases:detail", case.pk)
-    return render(request, "cases/refer.html", {"case": case, "form": form})
+    return case_form_page(request, case, form, _("Verwijzen"), submit=_("Verwijzing versturen"))
 
 
 @require_POST
@@ -802,11 +797,7 @@ def driegesprek_plan(request, pk):
         _log_change(request, case, "driegesprek", meeting.pk, Category.AFSPRAKEN)
         messages.success(request, _("Driegesprek gepland."))
         return redirect(reverse("cases:detail", args=[case.pk]) + "#driegesprekken")
-    return render(
-        request,
-        "cases/driegesprek_form.html",
-        {"case": case, "form": form, "title": _("Driegesprek plannen")},
-    )
+    return case_form_page(request, case, form, _("Driegesprek plannen"))
 
 
 @login_required
@@ -858,11 +849,12 @@ def driegesprek_record(request, pk, meeting_pk):
         _log_change(request, case, "driegesprek", meeting.pk, Category.AFSPRAKEN, Action.UPDATE)
         messages.success(request, _("Verslag van het driegesprek vastgelegd."))
         return redirect(reverse("cases:detail", args=[case.pk]) + "#driegesprekken")
-    return render(
-        request,
-        "cases/driegesprek_form.html",
-        {"case": case, "form": form, "meeting": meeting, "title": _("Verslag van het driegesprek")},
-    )
+    intro = _("Gepland op %(when)s in %(where)s, met %(who)s.") % {
+        "when": date_format(timezone.localtime(meeting.planned_at), "j F Y H:i"),
+        "where": meeting.location,
+        "who": meeting.participants,
+    }
+    return case_form_page(request, case, form, _("Verslag van het driegesprek"), intro=intro)
 
 
 @require_POST

@@ -343,15 +343,57 @@ class TestWorkAndAgreements:
             assert "al even niet besproken" in c.get(detail).content.decode()
             assert "Werk lang niet besproken" in c.get("/").content.decode()
 
-    def test_agreement_in_the_past_is_refused(self, client_for, behandelaar_a, case_a):
+    def test_agreement_in_the_past_is_refused_and_the_typed_text_kept(
+        self, client_for, behandelaar_a, case_a
+    ):
+        """A refused agreement comes back on its own page with what was typed and the error
+        at its field; nothing is stored."""
         yesterday = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
         response = client_for(behandelaar_a).post(
             reverse("cases:agreement_create", args=[case_a.pk]),
-            {"what": "Bellen", "owner": "Cliënt", "due_date": yesterday},
-            follow=True,
+            {"what": "Bellen met de werkgever", "owner": "Cliënt", "due_date": yesterday},
         )
-        assert "verleden" in response.content.decode()
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "verleden" in html
+        assert 'value="Bellen met de werkgever"' in html
+        assert f'value="{yesterday}"' in html
         assert not Agreement.objects.exists()
+
+    def test_goal_is_added_on_its_own_page(self, client_for, behandelaar_a, case_a):
+        c = client_for(behandelaar_a)
+        url = reverse("cases:goal_create", args=[case_a.pk])
+        detail = reverse("cases:detail", args=[case_a.pk])
+        assert f'href="{url}"' in c.get(detail).content.decode()
+        refused = c.post(url, {"domain": "maatschappelijk", "description": ""})
+        assert refused.status_code == 200
+        assert "Dit veld is verplicht" in refused.content.decode()
+        assert 'value="maatschappelijk" selected' in refused.content.decode()
+        assert not case_a.goals.exists()
+        saved = c.post(
+            url, {"domain": "maatschappelijk", "description": "Twee dagen vrijwilligerswerk"}
+        )
+        assert saved["Location"] == detail + "#doelen"
+        assert list(case_a.goals.values_list("domain", "description")) == [
+            ("maatschappelijk", "Twee dagen vrijwilligerswerk")
+        ]
+        assert "Twee dagen vrijwilligerswerk" in c.get(detail).content.decode()
+
+    def test_add_links_only_for_who_may_write_on_an_open_case(
+        self, client_for, behandelaar_a, case_a
+    ):
+        c = client_for(behandelaar_a)
+        detail = reverse("cases:detail", args=[case_a.pk])
+        links = [
+            reverse("cases:goal_create", args=[case_a.pk]),
+            reverse("cases:agreement_create", args=[case_a.pk]),
+        ]
+        html = c.get(detail).content.decode()
+        assert all(f'href="{link}"' in html for link in links)
+        c.post(reverse("cases:close", args=[case_a.pk]))
+        assert Case.objects.get(pk=case_a.pk).status == CaseStatus.GESLOTEN
+        html = c.get(detail).content.decode()
+        assert not any(f'href="{link}"' in html for link in links)
 
     def test_agreement_shows_as_next_action_in_worklist(self, client_for, behandelaar_a, case_a):
         c = client_for(behandelaar_a)

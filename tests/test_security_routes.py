@@ -507,7 +507,7 @@ def test_discovery_finds_the_project_routes():
     assert not any(name.startswith(("admin:", "account_")) for name in names)
     assert ROUTES["cases:leidraad_step"].params == ("pk", "sid", "step")
     assert reads_input(ROUTES["cases:leidraad_step"]) == {"POST"}
-    assert reads_input(ROUTES["cases:goal_create"]) == {"POST"}
+    assert reads_input(ROUTES["cases:goal_status"]) == {"POST"}
     assert reads_input(ROUTES["portal:home"]) == {"GET"}
     assert reads_input(ROUTES["cases:detail"]) == set()
 
