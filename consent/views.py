@@ -739,13 +739,20 @@ def case_panel_context(request, case, access):
 
 def recent_visits(client_id):
     """The last reads of this client's file, one row per page view: who, organisation,
-    when, and on which basis. One query on accesslog_client_idx, newest first in the log's
-    own order (id), so it reads PANEL_READ_WINDOW entries however long the client's log is;
-    plain values, as this runs on every case page."""
+    when, and on which basis. One query, plain values, as this runs on every case page.
+
+    The client's newest PANEL_READ_WINDOW entries are picked first, in a subquery of their
+    own, as ids only: an index-only scan backwards on accesslog_client_idx (client, -id)
+    that stops after the window, however long the client's log is. Asked in one go with the
+    filters, PostgreSQL estimated a client's log at the average (≈ 20 entries) and read all
+    of a much-visited client's entries to sort them (3.5 ms at 1 500 entries, growing)."""
+    window = (
+        AccessLogEntry.objects.filter(client_id=client_id)
+        .order_by("-pk")
+        .values("pk")[:PANEL_READ_WINDOW]
+    )
     entries = (
-        AccessLogEntry.objects.filter(
-            client_id=client_id, action=Action.READ, outcome=Outcome.TOEGESTAAN
-        )
+        AccessLogEntry.objects.filter(pk__in=window, action=Action.READ, outcome=Outcome.TOEGESTAAN)
         .order_by("-pk")
         .values_list(
             "pk",
@@ -757,7 +764,7 @@ def recent_visits(client_id):
             "user__last_name",
             "user__email",
             "organisation__name",
-        )[:PANEL_READ_WINDOW]
+        )
     )
     visits = {}
     for pk, request_id, when, role, basis, first, last, email, organisation in entries:

@@ -553,6 +553,35 @@ class TestCasePanel:
         assert len(panel["visits"]) == 2
         assert panel["visits"][0]["bases"] == [Basis.EIGEN_ORGANISATIE.label]
 
+    def test_the_newest_visits_and_no_refused_ones(
+        self, client_for, case_a, behandelaar_a, behandelaar_a2
+    ):
+        """More page views than the panel shows: the newest PANEL_VISITS, newest first; a
+        refused attempt (a colleague not on the team) is in the log but is not a visit."""
+        from consent.views import PANEL_VISITS
+
+        url = reverse("cases:detail", args=[case_a.pk])
+        c = client_for(behandelaar_a)
+        for _ in range(PANEL_VISITS - 2):
+            c.get(url)
+        assert client_for(behandelaar_a2).get(url).status_code == 404
+        c = client_for(behandelaar_a)
+        for _ in range(4):
+            c.get(url)
+        response = c.get(url)
+        panel = next(p for p in response.context["panels"] if "consent_rows" in p)
+        reads = AccessLogEntry.objects.filter(client=case_a.client, action="read")
+        allowed = list(reads.filter(outcome="toegestaan").order_by("-pk"))
+        first_of_view = {}  # request id -> timestamp of its newest entry, newest view first
+        for e in allowed:
+            first_of_view.setdefault(e.request_id, e.timestamp)
+        this_view = allowed[0].request_id
+        expected = [when for rid, when in first_of_view.items() if rid != this_view]
+        assert len(expected) > PANEL_VISITS
+        assert [v["when"] for v in panel["visits"]] == expected[:PANEL_VISITS]
+        assert {v["who"] for v in panel["visits"]} == {behandelaar_a.get_full_name()}
+        assert reads.filter(user=behandelaar_a2, outcome="geweigerd").exists()
+
     def test_not_for_non_members(self, case_a):
         from consent.views import case_panel_context
 
