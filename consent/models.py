@@ -43,6 +43,7 @@ class Consent(models.Model):
         verbose_name=_("verstrekker"),
         on_delete=models.PROTECT,
         related_name="consents_given",
+        db_index=False,  # consent_provider_idx starts with it
     )
     recipient = models.ForeignKey(
         "portal.Organisation",
@@ -108,6 +109,9 @@ class Consent(models.Model):
             models.Index(fields=["client", "recipient", "valid_until"], name="consent_policy_idx"),
             # Werkvoorraad flags and beheer overview: consents expiring soon.
             models.Index(fields=["valid_until"], name="consent_valid_until_idx"),
+            # Beheer overview: the organisation's consents, and its newest one for the stamp
+            # of the cached counts per state (consent.views.state_counts).
+            models.Index(fields=["provider", "-id"], name="consent_provider_idx"),
         ]
 
     def __str__(self):

@@ -13,10 +13,11 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +30,7 @@ from cases.models import Case, Client
 from cases.services import add_timeline
 from cases.views import get_case
 from portal.constants import Role
-from portal.models import User
+from portal.models import Organisation, User
 from portal.views import role_required
 
 from . import policy, services
@@ -59,6 +60,8 @@ PAGE_SIZE = 25
 LOG_PAGE_SIZE = 50
 CLIENT_SEARCH_LIMIT = 20
 PANEL_CONSENTS = 20
+# The overview's counts per state stay valid for their stamp (state_counts); a day at most.
+COUNTS_CACHE_SECONDS = 24 * 3600
 PANEL_VISITS = 10
 # Entries fetched to make PANEL_VISITS visits (one page view logs one entry per category).
 PANEL_READ_WINDOW = 60
@@ -531,6 +534,39 @@ def state_filters(today):
     }
 
 
+def count_states(consents, filters):
+    return consents.aggregate(
+        **{key: Count("pk", filter=condition) for key, condition in filters.items()}
+    )
+
+
+def state_counts(organisation_id, consents, filters):
+    """The tabs' counts of the organisation's consents, kept in the cache.
+
+    Counting grows with the organisation's consents (18 ms for 5 000), on every view of any
+    tab. A consent is never edited or deleted: its state changes only with a new consent of
+    the same provider (a renewal supersedes), a withdrawal, or the date. So the counts are
+    stored under a stamp of exactly those - the organisation's newest consent, the newest
+    withdrawal anywhere and today - read in one query on consent_provider_idx and the
+    withdrawals' primary key; any change gives a new stamp, never stale counts."""
+    stamp = (
+        Organisation.objects.filter(pk=organisation_id)
+        .values_list(
+            Subquery(
+                Consent.objects.filter(provider_id=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+            ),
+            Subquery(ConsentWithdrawal.objects.order_by("-pk").values("pk")[:1]),
+        )
+        .first()
+    )
+    key = f"consent-overview-counts:{organisation_id}:{stamp}:{timezone.localdate()}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = count_states(consents, filters)
+        cache.set(key, counts, timeout=COUNTS_CACHE_SECONDS)
+    return counts
+
+
 @role_required(Role.BEHEERDER)
 def overview(request):
     """Consents given by the beheerder's organisation for its own clients, by state."""
@@ -548,8 +584,10 @@ def overview(request):
             consents = consents.filter(
                 Q(client__first_name__icontains=word) | Q(client__last_name__icontains=word)
             )
-    counts = consents.aggregate(
-        **{key: Count("pk", filter=condition) for key, condition in filters.items()}
+    counts = (
+        state_counts(user.organisation_id, consents, filters)
+        if not form.is_valid() or not form.cleaned_data["q"].split()
+        else count_states(consents, filters)
     )
     rows = (
         consents.filter(filters[state])

@@ -5,6 +5,7 @@ import datetime
 import itertools
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
@@ -235,6 +236,39 @@ class TestOverview:
         html = c.get(self.url, {"status": "actief"}).content.decode()
         assert "Eva Jansen" in html
         assert "Verloopt binnen 30 dagen (1)" in html
+
+    def test_counts_follow_every_change_at_once(
+        self, client_for, beheerder_a, behandelaar_a, case_a, gemeente_g, uwv_u
+    ):
+        """The tabs' counts are cached; a new consent, a renewal, a withdrawal and the next
+        day each show in the very next view."""
+        c = client_for(beheerder_a)
+
+        def tabs(**params):
+            response = c.get(self.url, params)
+            return {key: count for key, _label, count in response.context["tabs"]}
+
+        first = make_consent(case_a.client, gemeente_g, days=(-10, 0))
+        assert tabs()["alle"] == 1
+        with CaptureQueriesContext(connection) as queries:
+            tabs()
+        assert not [q for q in queries if 'COUNT("consent_consent"' in q["sql"]]  # cached
+        assert (tabs()["alle"], tabs()["actief"], tabs()["verloopt"]) == (1, 1, 1)
+        second = make_consent(case_a.client, uwv_u)
+        assert (tabs()["alle"], tabs()["actief"]) == (2, 2)
+        make_consent(case_a.client, uwv_u, supersedes=second)
+        assert (tabs()["alle"], tabs()["actief"], tabs()["vervangen"]) == (3, 2, 1)
+        ConsentWithdrawal.objects.create(
+            consent=first, method=ConsentMethod.MONDELING, recorded_by=behandelaar_a
+        )
+        assert (tabs()["actief"], tabs()["ingetrokken"]) == (1, 1)
+        make_consent(register(behandelaar_a, last_name="Later"), gemeente_g, days=(-10, 0))
+        assert (tabs()["actief"], tabs()["verloopt"]) == (2, 1)
+        with time_machine.travel(timezone.now() + datetime.timedelta(days=1)):
+            c = client_for(beheerder_a)
+            assert (tabs()["actief"], tabs()["verlopen"]) == (1, 1)
+        # A search counts its own matches (not cached under the organisation's counts).
+        assert tabs(q="Later")["alle"] == 1
 
     def test_name_search_and_reads_logged(
         self, client_for, beheerder_a, behandelaar_a, case_a, gemeente_g
