@@ -11,8 +11,9 @@ import statistics
 from dataclasses import dataclass
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q
-from django.db.models.functions import TruncQuarter
+from django.db.models.functions import TruncDate, TruncQuarter
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from portal.constants import Role
@@ -143,13 +144,15 @@ def _load(organisation, span_start, span_end):
     after_span = timezone.make_aware(
         datetime.datetime.combine(span_end + datetime.timedelta(days=1), datetime.time.min)
     )
-    trajectories = [
-        {**row, "referred_on": timezone.localdate(row["referred_at"])}
-        for row in Trajectory.objects.filter(organisation=organisation)
+    # The referral's local date comes from the database: timezone.localdate() per row took
+    # 7 ms for the 450 trajectories of a team of 22.
+    trajectories = list(
+        Trajectory.objects.filter(organisation=organisation)
         .filter(in_span, referred_at__lt=after_span)
         .with_first_contact()
-        .values("pk", "coach_id", "phase", "referred_at", "closed_on", "first_contact_on")
-    ]
+        .annotate(referred_on=TruncDate("referred_at"))
+        .values("pk", "coach_id", "phase", "referred_on", "closed_on", "first_contact_on")
+    )
     placements = list(
         Placement.objects.filter(trajectory__organisation=organisation)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=span_start), start_date__lte=span_end)
@@ -282,7 +285,11 @@ def team_results(organisation, quarter, today=None, trend_quarters=4):
 
 def bar_chart(rows, *, maximum=None, norm=None, width=480, bar_height=28, label_width=150):
     """Geometry for a horizontal SVG bar chart. ``rows``: [(label, value or None)]. Values
-    None are drawn as an empty bar with "—"."""
+    None are drawn as an empty bar with "—".
+
+    Coordinates are ready-made attribute strings: in the template a number would go
+    through localisation (a decimal comma is no SVG), which for a team of 22 was most of
+    the dashboard's rendering. ``value`` (shown as text) stays a number, localised."""
     values = [v for _label, v in rows if v is not None]
     top = max([maximum or 0, norm or 0, *values, 1])
     plot = width - label_width - 60
@@ -291,22 +298,23 @@ def bar_chart(rows, *, maximum=None, norm=None, width=480, bar_height=28, label_
         length = 0 if value is None else round(plot * value / top, 1)
         bars.append(
             {
-                "label": label,
+                "label": Truncator(label).chars(22),
                 "value": "—" if value is None else value,
-                "y": index * bar_height + 4,
-                "text_y": index * bar_height + bar_height / 2 + 4,
-                "width": length,
-                "value_x": label_width + length + 6,
+                "y": str(index * bar_height + 4),
+                "text_y": str(index * bar_height + bar_height / 2 + 4),
+                "width": str(length),
+                "value_x": str(label_width + length + 6),
                 "over_norm": norm is not None and value is not None and value > norm,
             }
         )
-    height = len(rows) * bar_height + 8
+    height = str(len(rows) * bar_height + 8)
     return {
         "bars": bars,
-        "width": width,
+        "width": str(width),
         "height": height,
-        "label_width": label_width,
-        "bar_height": bar_height - 8,
-        "norm_x": label_width + round(plot * norm / top, 1) if norm is not None else None,
+        "label_x": str(label_width - 6),
+        "label_width": str(label_width),
+        "bar_height": str(bar_height - 8),
+        "norm_x": str(label_width + round(plot * norm / top, 1)) if norm is not None else None,
         "norm": norm,
     }

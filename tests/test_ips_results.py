@@ -328,3 +328,23 @@ def test_only_what_the_span_needs_is_loaded(ggz_a, quarter_world):
         D(2025, 2, 1),
     ]
     assert sorted(p["start_date"] for p in placements) == [D(2025, 2, 1), D(2025, 3, 1)]
+
+
+def test_bar_chart_coordinates_survive_the_dutch_locale():
+    """Coordinates with decimals are written with a point (SVG) on a Dutch page, the value
+    shown as text with a comma; long names are shortened."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    chart = figures.bar_chart(
+        [("Een trajectbegeleider met een hele lange naam", 1.5), ("Kort", None)], norm=2
+    )
+    with translation.override("nl"):
+        svg = render_to_string("ips/_chart.html", {"chart": chart, "chart_id": "c"})
+    rect = svg.split("<rect", 1)[1].split(">", 1)[0]
+    width = rect.split('width="', 1)[1].split('"', 1)[0]
+    assert float(width) == round(270 * 1.5 / 2, 1)  # plot 270 wide, top = norm 2
+    assert "," not in rect
+    assert ">1,5</text>" in svg
+    assert "Een trajectbegeleider…" in svg
+    assert ">—</text>" in svg
