@@ -270,6 +270,23 @@ class TestOverview:
         # A search counts its own matches (not cached under the organisation's counts).
         assert tabs(q="Later")["alle"] == 1
 
+    def test_counts_without_a_reachable_cache(
+        self, client_for, beheerder_a, case_a, gemeente_g, settings, caplog
+    ):
+        """Redis down: the overview counts as it did without the cache, no error page."""
+        make_consent(case_a.client, gemeente_g)
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:9/0",  # the discard port: nothing answers
+            }
+        }
+        response = client_for(beheerder_a).get(self.url)
+        assert response.status_code == 200
+        tabs = {key: count for key, _label, count in response.context["tabs"]}
+        assert (tabs["alle"], tabs["actief"]) == (1, 1)
+        assert "Cache niet bereikbaar" in caplog.text
+
     def test_name_search_and_reads_logged(
         self, client_for, beheerder_a, behandelaar_a, case_a, gemeente_g
     ):
