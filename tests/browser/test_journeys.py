@@ -233,6 +233,21 @@ def test_journey_1_behandelaar(
     expect(page.get_by_role("region", name="IPS-traject")).to_contain_text("Aangemeld")
     assert_accessible(page)
 
+    # A goal on a page of its own: a refusal keeps what was typed, then it is saved.
+    page.get_by_role("region", name="Doelen").get_by_role("link", name="Doel toevoegen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Doel toevoegen")
+    page.get_by_label("Herstelgebied").select_option(label="Maatschappelijk herstel")
+    page.get_by_role("button", name="Opslaan").click()
+    expect(page.locator("main")).to_contain_text("Dit veld is verplicht")
+    expect(page.get_by_label("Herstelgebied")).to_have_value("maatschappelijk")
+    assert_accessible(page)
+    page.get_by_label("Doel").fill("Twee dagen per week werken in het groen")
+    page.get_by_role("button", name="Opslaan").click()
+    expect(page.get_by_role("status")).to_contain_text("Doel toegevoegd")
+    expect(page.get_by_role("region", name="Doelen")).to_contain_text(
+        "Twee dagen per week werken in het groen"
+    )
+
     # Consent to the gemeente for the work categories.
     page.get_by_role("region", name="Toestemmingen").get_by_role(
         "link", name="Toestemming vastleggen"
