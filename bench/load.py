@@ -11,12 +11,8 @@ import os
 import random
 import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 from urllib.parse import quote
 
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -34,15 +30,13 @@ from portal.models import User
 
 from . import subjects
 from .pages import percentile
-from .processes import stop
+from .processes import start, stop
 
 WORKERS = 4
 USERS = 50
 SECONDS = 60
 THINK = (1.0, 3.0)
 MIX = {Role.BEHANDELAAR: 28, Role.KLANTMANAGER: 12, Role.TRAJECTBEGELEIDER: 6, Role.BEHEERDER: 4}
-ROOT = Path(__file__).resolve().parent.parent
-LOGS = Path(os.environ.get("WERKPAD_SERVICES_DIR", tempfile.gettempdir()))
 
 
 def measure():
@@ -203,21 +197,10 @@ def free_port():
 
 
 def start_gunicorn(port):
-    log = LOGS / f"bench-gunicorn-{port}.log"
-    with log.open("ab") as out:
-        process = subprocess.Popen(  # noqa: S603  our interpreter, fixed arguments
-            [sys.executable, "-m", "gunicorn", "portal.wsgi:application"]
-            + ["--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"],
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    while isinstance(get(port, reverse("portal:health"), "")[1], str):
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop(process)
-            raise RuntimeError(f"gunicorn start niet; zie {log}")
-        time.sleep(0.2)
-    return process
+    return start(
+        ["gunicorn", "portal.wsgi:application", "--workers", str(WORKERS)]
+        + ["--bind", f"127.0.0.1:{port}"],
+        f"bench-gunicorn-{port}.log",
+        lambda: not isinstance(get(port, reverse("portal:health"), "")[1], str),
+        "gunicorn",
+    )

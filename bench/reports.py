@@ -5,11 +5,7 @@ every one is finished."""
 
 import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -22,14 +18,12 @@ from portal.celery import app
 from portal.models import Report, ReportStatus, ReportType
 
 from . import subjects
-from .processes import stop
+from .processes import start, stop
 
 REPEATS = 10
 QUEUED = 100
 WORKERS = 2
 QUEUE_TIMEOUT = 15 * 60
-ROOT = Path(__file__).resolve().parent.parent
-LOGS = Path(os.environ.get("WERKPAD_SERVICES_DIR", tempfile.gettempdir()))
 
 
 def measure():
@@ -125,21 +119,12 @@ def queue():
 
 def start_worker(index):
     name = f"bench-{index + 1}-{os.getpid()}@localhost"
-    log = LOGS / f"{name}.log"
-    with log.open("ab") as out:
-        process = subprocess.Popen(  # noqa: S603  our interpreter, fixed arguments
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=prefork"]
-            + ["--concurrency=1", "--loglevel=WARNING", f"--hostname={name}"]
-            + ["--without-mingle", "--without-gossip", "--without-heartbeat"],
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    while not app.control.ping(destination=[name], timeout=0.5):
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop(process)
-            raise RuntimeError(f"Celery-worker {name} start niet; zie {log}")
+    process = start(
+        ["celery", "-A", "portal", "worker", "--pool=prefork", "--concurrency=1"]
+        + ["--loglevel=WARNING", f"--hostname={name}"]
+        + ["--without-mingle", "--without-gossip", "--without-heartbeat"],
+        f"{name}.log",
+        lambda: app.control.ping(destination=[name], timeout=0.5),
+        f"Celery-worker {name}",
+    )
     return process, name
