@@ -117,7 +117,8 @@ def measure():
             "behandelaar": f"{s.behandelaar.email} ({s.caseload} open cases as regiebehandelaar)",
             "case": f"{s.case.pk} ({s.timeline_entries} timeline entries)",
             "beheerder": f"{s.beheerder.email}",
-            "jobcoach": f"{s.jobcoach.email} ({s.trajectories} open trajectories)",
+            "jobcoach": f"{s.jobcoach.email} ({s.trajectories} open trajectories; "
+            f"IPS team of {team_size(s.jobcoach)} trajectbegeleiders)",
         },
         "requests": REQUESTS,
         "load": [load_before, os.getloadavg()],
@@ -133,3 +134,9 @@ def measure():
             for key, label, _user, url, _must in rows
         ],
     }
+
+
+def team_size(coach):
+    from ips.models import TeamMember
+
+    return TeamMember.objects.filter(team__members__coach=coach).count()

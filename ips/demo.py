@@ -1,6 +1,7 @@
 """Demo IPS data for the demo world (all fictitious): trajectories for the clients that
 cases.demo put in the states 'zoeken' and 'geplaatst', with employer contacts, jobs and
-follow-along, general employer contacts of the jobcoach, and two fidelity reviews.
+follow-along, general employer contacts of the jobcoach, the IPS team, and two fidelity
+reviews.
 
 Loaded after cases.demo.load (portal.demo.LOADERS). Idempotent: a trajectory that has left
 'aangemeld' is left alone, as are existing contacts and reviews. Referrals that the demo
@@ -31,8 +32,10 @@ from .models import (
     EmployerContact,
     FidelityReview,
     FollowAlongContact,
+    IpsTeam,
     PhaseChange,
     Placement,
+    TeamMember,
     Trajectory,
 )
 
@@ -66,6 +69,8 @@ def load(world):
     ggz = world["organisations"]["GGZ Rivierland"]
     jobcoach = users["jobcoach@rivierland.demo"]
     today = timezone.localdate()
+    team, _created = IpsTeam.objects.get_or_create(organisation=ggz, name="IPS-team Rivierland")
+    TeamMember.objects.get_or_create(coach=jobcoach, defaults={"team": team})
     # Every open or accepted IPS referral has its trajectory.
     for referral in Invitation.objects.filter(
         is_referral=True,

@@ -1,8 +1,8 @@
 """Derived IPS figures: rapid job search, caseload, employer contacts per week, and the
 team dashboard per quarter. Aggregates only: nothing here returns a client's name.
 
-The dashboard reads a fixed number of queries (rows of one organisation's trajectories and
-placements, contacts grouped by coach and quarter, the coaches) and computes in Python, so
+The dashboard reads a fixed number of queries (one IPS team's coaches, their trajectories
+and placements, contacts grouped by coach and quarter) and computes in Python, so
 its query count does not depend on the number of trajectories.
 """
 
@@ -132,14 +132,24 @@ def percentage(part, whole):
 # --- The team dashboard ---------------------------------------------------------------------
 
 
-def _load(organisation, span_start, span_end):
-    """Four queries, whatever the number of trajectories. Only what the span needs: a
-    trajectory closed before it, or referred after it, counts in none of its figures (so the
-    cost follows the team's current work, not its whole history)."""
+def _load(team, span_start, span_end):
+    """Four queries, whatever the number of trajectories: the team's trajectbegeleiders, and
+    their trajectories, placements and employer contacts. Only what the span needs: a
+    trajectory closed before it, or referred after it, counts in none of its figures. So the
+    cost follows the team's current work; an IPS team has at most about ten
+    trajectbegeleiders, whatever the size of the organisation."""
     from portal.models import User
 
     from .models import EmployerContact, Placement, Trajectory
 
+    coaches = list(
+        User.objects.filter(
+            ips_team_member__team=team,
+            organisation_id=team.organisation_id,
+            role=Role.TRAJECTBEGELEIDER,
+        ).order_by("last_name", "first_name", "pk")
+    )
+    coach_ids = [coach.pk for coach in coaches]
     in_span = Q(closed_on__isnull=True) | Q(closed_on__gte=span_start)
     after_span = timezone.make_aware(
         datetime.datetime.combine(span_end + datetime.timedelta(days=1), datetime.time.min)
@@ -147,21 +157,28 @@ def _load(organisation, span_start, span_end):
     # The referral's local date comes from the database: timezone.localdate() per row took
     # 7 ms for the 450 trajectories of a team of 22.
     trajectories = list(
-        Trajectory.objects.filter(organisation=organisation)
+        Trajectory.objects.filter(organisation_id=team.organisation_id, coach_id__in=coach_ids)
         .filter(in_span, referred_at__lt=after_span)
         .with_first_contact()
         .annotate(referred_on=TruncDate("referred_at"))
         .values("pk", "coach_id", "phase", "referred_on", "closed_on", "first_contact_on")
+        .order_by()
     )
     placements = list(
-        Placement.objects.filter(trajectory__organisation=organisation)
+        Placement.objects.filter(
+            trajectory__organisation_id=team.organisation_id,
+            trajectory__coach_id__in=coach_ids,
+        )
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=span_start), start_date__lte=span_end)
         .annotate(competitive=ExpressionWrapper(COMPETITIVE, output_field=BooleanField()))
         .values("trajectory_id", "start_date", "end_date", "competitive")
+        .order_by()
     )
     contacts = {
         (row["coach_id"], Quarter.containing(row["quarter"])): row["n"]
-        for row in EmployerContact.objects.filter(organisation=organisation)
+        for row in EmployerContact.objects.filter(
+            organisation_id=team.organisation_id, coach_id__in=coach_ids
+        )
         .face_to_face()
         .between(span_start, span_end)
         .annotate(quarter=TruncQuarter("contacted_on"))
@@ -169,11 +186,6 @@ def _load(organisation, span_start, span_end):
         .annotate(n=Count("pk"))
         .order_by()
     }
-    coaches = list(
-        User.objects.filter(organisation=organisation, role=Role.TRAJECTBEGELEIDER).order_by(
-            "last_name", "first_name", "pk"
-        )
-    )
     return trajectories, placements, contacts, coaches
 
 
@@ -237,14 +249,15 @@ def quarter_figures(quarter, trajectories, placements, contact_count, today):
     }
 
 
-def team_results(organisation, quarter, today=None, trend_quarters=4):
-    """Figures for the IPS team of ``organisation`` in ``quarter``: the team, each coach,
-    and the team's trend over the last ``trend_quarters`` quarters."""
+def team_results(team, quarter, today=None, trend_quarters=4):
+    """Figures for the IpsTeam ``team`` in ``quarter``: the team, each of its
+    trajectbegeleiders, and the team's trend over the last ``trend_quarters`` quarters. A
+    trajectory counts for the team of its trajectbegeleider."""
     today = today or timezone.localdate()
     trend = [quarter]
     while len(trend) < trend_quarters:
         trend.insert(0, trend[0].previous())
-    trajectories, placements, contacts, coaches = _load(organisation, trend[0].start, quarter.end)
+    trajectories, placements, contacts, coaches = _load(team, trend[0].start, quarter.end)
 
     coach_of = {t["pk"]: t["coach_id"] for t in trajectories}
     own = {coach.pk: ([], []) for coach in coaches}

@@ -17,6 +17,7 @@ from .models import (
     EmployerContact,
     FidelityReview,
     FollowAlongContact,
+    IpsTeam,
     Placement,
 )
 from .services import allowed_next
@@ -298,3 +299,45 @@ class ScoresForm(forms.Form):
             )
             for code, _section, _original in self.items
         }
+
+
+class TeamForm(forms.ModelForm):
+    """A new IPS team of the beheerder's organisation."""
+
+    class Meta:
+        model = IpsTeam
+        fields = ["name"]
+        labels = {"name": _("Naam van het nieuwe IPS-team")}
+        help_texts = {"name": _("Bijvoorbeeld naar de plaats of het FACT-team: 'IPS Noord'.")}
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.organisation = organisation
+
+    def clean_name(self):
+        # The form leaves the organisation out, so the model's unique constraint is not
+        # checked by the form: ask here, in the words the beheerder needs.
+        name = " ".join(self.cleaned_data["name"].split())
+        if IpsTeam.objects.filter(
+            organisation=self.instance.organisation, name__iexact=name
+        ).exists():
+            raise forms.ValidationError(_("Uw organisatie heeft al een IPS-team met deze naam."))
+        return name
+
+
+class TeamMemberForm(forms.Form):
+    """The IPS team of one trajectbegeleider: one of ``teams`` (the organisation's), or none.
+    Choices come from the given list, so a page of many rows asks for the teams once."""
+
+    team = forms.TypedChoiceField(label=_("IPS-team"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.teams = {team.pk: team for team in teams}
+        self.fields["team"].choices = [("", _("Geen IPS-team"))] + [
+            (team.pk, team.name) for team in teams
+        ]
+
+    def clean_team(self):
+        pk = self.cleaned_data["team"]
+        return None if pk is None else self.teams[pk]

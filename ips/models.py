@@ -450,6 +450,57 @@ class FollowAlongContact(models.Model):
         return f"{self.get_with_whom_display()} ({self.contacted_on:%d-%m-%Y})"
 
 
+class IpsTeam(models.Model):
+    """An IPS team: the trajectbegeleiders of one organisation who work as one unit, with
+    their own case review and one leidinggevende (IPS-25 items 5 and 6: at least two
+    trajectbegeleiders, at most about ten per leidinggevende). The team dashboard shows one
+    team. Not client data."""
+
+    organisation = models.ForeignKey(
+        "portal.Organisation",
+        verbose_name=_("organisatie"),
+        on_delete=models.PROTECT,
+        related_name="ips_teams",
+    )
+    name = models.CharField(_("naam"), max_length=100)
+
+    class Meta:
+        verbose_name = _("IPS-team")
+        verbose_name_plural = _("IPS-teams")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"],
+                name="ips_team_unique_name",
+                violation_error_message=_("Uw organisatie heeft al een IPS-team met deze naam."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TeamMember(models.Model):
+    """A trajectbegeleider's place in an IPS team: one team per person."""
+
+    team = models.ForeignKey(
+        IpsTeam, verbose_name=_("IPS-team"), on_delete=models.CASCADE, related_name="members"
+    )
+    coach = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("trajectbegeleider"),
+        on_delete=models.CASCADE,
+        related_name="ips_team_member",
+    )
+
+    class Meta:
+        verbose_name = _("lid van een IPS-team")
+        verbose_name_plural = _("leden van IPS-teams")
+
+    def __str__(self):
+        return f"{self.coach} ({self.team})"
+
+
 class FidelityReview(Versioned):
     """An IPS-25 fidelity review of one organisation's IPS team. Not client data.
     Finished explicitly, then read-only."""

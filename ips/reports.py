@@ -1,7 +1,7 @@
 """IPS reports of a team: a finished IPS-25 fidelity review (modelgetrouwheid) and the results
 of a quarter. Team data, not client data: only aggregated figures, never a client's name.
-Like the team pages, for the trajectbegeleiders of the report's organisation, checked when
-the PDF is made and at every download."""
+Like the team pages, for the trajectbegeleiders of the report's organisation (and, for the
+results, of the report's IPS team), checked when the PDF is made and at every download."""
 
 from django.utils import timezone
 
@@ -11,7 +11,7 @@ from portal.reports import Built
 
 from . import fidelity, figures
 from .constants import CASELOAD_MAX, EMPLOYER_CONTACTS_PER_WEEK_NORM, ReviewStatus
-from .models import FidelityReview
+from .models import FidelityReview, IpsTeam
 
 
 def on_team(user, organisation_id):
@@ -22,6 +22,23 @@ def on_team(user, organisation_id):
         and user.organisation_id is not None
         and user.organisation_id == organisation_id
     )
+
+
+def team_of(user):
+    """The IPS team ``user`` belongs to (in their own organisation), or None."""
+    if user.organisation_id is None:
+        return None
+    return (
+        IpsTeam.objects.filter(members__coach=user, organisation_id=user.organisation_id)
+        .select_related("organisation")
+        .first()
+    )
+
+
+def in_team(user, team_id):
+    """The IPS team ``team_id`` if ``user`` belongs to it, else None."""
+    team = team_of(user)
+    return team if team is not None and team.pk == team_id else None
 
 
 def finished_review(organisation_id, pk):
@@ -78,9 +95,9 @@ def _build_fidelity(report):
     )
 
 
-def results_context(organisation, quarter, today):
-    """The team's figures of ``quarter`` with their charts: for the page and the PDF."""
-    data = figures.team_results(organisation, quarter, today)
+def results_context(team, quarter, today):
+    """The IPS team's figures of ``quarter`` with their charts: for the page and the PDF."""
+    data = figures.team_results(team, quarter, today)
     coaches = data["coaches"]
 
     def name(coach):
@@ -88,7 +105,8 @@ def results_context(organisation, quarter, today):
 
     return {
         **data,
-        "organisation": organisation,
+        "ips_team": team,
+        "organisation": team.organisation,
         "caseload_max": CASELOAD_MAX,
         "norm": EMPLOYER_CONTACTS_PER_WEEK_NORM,
         "work_chart": figures.bar_chart(
@@ -106,12 +124,15 @@ def results_context(organisation, quarter, today):
 
 
 def _build_results(report):
+    team = in_team(report.requested_by, report.params.get("team"))
+    if team is None:
+        raise PermissionError("De aanvrager hoort niet (meer) bij dit IPS-team.")
     today = timezone.localdate()
     current = figures.Quarter.containing(today)
     quarter = min(figures.Quarter.parse(report.params.get("quarter"), current), current)
     return Built(
         template="reports/ips_resultaten.html",
-        context=results_context(report.organisation, quarter, today),
+        context=results_context(team, quarter, today),
         # Per-coach figures are about employees: confidential, though without client data.
         confidential=True,
     )
@@ -122,4 +143,5 @@ def may_download(user, report):
         return False
     if report.type == ReportType.IPS_MODELGETROUWHEID:
         return finished_review(report.organisation_id, report.params.get("review")) is not None
-    return True
+    # Per-coach figures are for the report's own team.
+    return in_team(user, report.params.get("team")) is not None

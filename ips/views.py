@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -22,8 +22,9 @@ from cases.views import get_case
 from consent import services as consent
 from consent.constants import Action, Category
 from portal.constants import Role
-from portal.models import ReportType
+from portal.models import ReportType, User
 from portal.reports import request_report
+from portal.views import role_required
 
 from . import fidelity, figures, reports, services
 from .constants import (
@@ -44,14 +45,18 @@ from .forms import (
     ProfileForm,
     ReviewForm,
     ScoresForm,
+    TeamForm,
+    TeamMemberForm,
 )
 from .models import (
     Beroepsprofiel,
     EmployerContact,
     FidelityReview,
     FollowAlongContact,
+    IpsTeam,
     PhaseChange,
     Placement,
+    TeamMember,
     Trajectory,
 )
 
@@ -563,7 +568,11 @@ def my_contacts(request):
 
 @login_required
 def results(request):
-    organisation = _team_member(request)
+    """The results of the user's own IPS team per quarter."""
+    _team_member(request)
+    team = reports.team_of(request.user)
+    if team is None:
+        return render(request, "ips/no_team.html")
     today = timezone.localdate()
     current = figures.Quarter.containing(today)
     quarter = figures.Quarter.parse(request.GET.get("kwartaal"), current)
@@ -573,7 +582,7 @@ def results(request):
         request,
         "ips/results.html",
         {
-            **reports.results_context(organisation, quarter, today),
+            **reports.results_context(team, quarter, today),
             "previous": quarter.previous(),
             "next": quarter.next() if quarter < current else None,
         },
@@ -584,16 +593,92 @@ def results(request):
 @login_required
 def results_report(request):
     """The results of a quarter as a PDF (aggregated figures, no client names)."""
-    organisation = _team_member(request)
+    _team_member(request)
+    team = reports.team_of(request.user)
+    if team is None:
+        raise Http404
     current = figures.Quarter.containing(timezone.localdate())
     quarter = min(figures.Quarter.parse(request.POST.get("kwartaal"), current), current)
     report = request_report(
         request.user,
         ReportType.IPS_RESULTATEN,
-        _("IPS-resultaten %(q)s, %(org)s") % {"q": quarter.label, "org": organisation},
-        params={"quarter": quarter.slug},
+        _("IPS-resultaten %(q)s, %(team)s (%(org)s)")
+        % {"q": quarter.label, "team": team, "org": team.organisation},
+        params={"quarter": quarter.slug, "team": team.pk},
     )
     return redirect("portal:report_detail", report.pk)
+
+
+# --- IPS teams (beheer) -----------------------------------------------------------------------
+
+
+@role_required(Role.BEHEERDER)
+def teams(request):
+    """The organisation's IPS teams and who is in which: a beheerder creates teams and places
+    each trajectbegeleider in one (or none)."""
+    organisation = request.user.organisation
+    form = TeamForm(request.POST or None, organisation=organisation)
+    if request.method == "POST" and form.is_valid():
+        team = form.save()
+        messages.success(request, _("IPS-team %(team)s aangemaakt.") % {"team": team})
+        return redirect("ips:teams")
+    team_list = list(IpsTeam.objects.filter(organisation=organisation))
+    coaches = list(
+        User.objects.filter(organisation=organisation, role=Role.TRAJECTBEGELEIDER)
+        .select_related("ips_team_member")
+        .order_by("-is_active", "last_name", "first_name", "pk")
+    )
+    members = {team.pk: [] for team in team_list}
+    rows = []
+    for coach in coaches:
+        membership = getattr(coach, "ips_team_member", None)
+        if membership is not None and membership.team_id in members:
+            members[membership.team_id].append(coach)
+        rows.append(
+            {
+                "coach": coach,
+                "form": TeamMemberForm(
+                    teams=team_list,
+                    initial={"team": membership.team_id if membership else ""},
+                    prefix=f"coach-{coach.pk}",
+                ),
+            }
+        )
+    return render(
+        request,
+        "ips/teams.html",
+        {
+            "form": form,
+            "teams": [{"team": team, "members": members[team.pk]} for team in team_list],
+            "rows": rows,
+        },
+    )
+
+
+@require_POST
+@role_required(Role.BEHEERDER)
+def team_member(request, pk):
+    """Place trajectbegeleider ``pk`` of the beheerder's organisation in a team, or in none."""
+    organisation = request.user.organisation
+    coach = get_object_or_404(User, pk=pk, organisation=organisation, role=Role.TRAJECTBEGELEIDER)
+    form = TeamMemberForm(
+        request.POST,
+        teams=list(IpsTeam.objects.filter(organisation=organisation)),
+        prefix=f"coach-{coach.pk}",
+    )
+    if not form.is_valid():
+        messages.error(request, _("Niet opgeslagen: kies een IPS-team uit de lijst."))
+        return redirect("ips:teams")
+    team = form.cleaned_data["team"]
+    if team is None:
+        TeamMember.objects.filter(coach=coach).delete()
+        messages.success(request, _("%(coach)s hoort nu bij geen IPS-team.") % {"coach": coach})
+    else:
+        TeamMember.objects.update_or_create(coach=coach, defaults={"team": team})
+        messages.success(
+            request, _("%(coach)s hoort nu bij %(team)s.") % {"coach": coach, "team": team}
+        )
+    return redirect("ips:teams")
 
 
 # --- Fidelity reviews -------------------------------------------------------------------------

@@ -13,7 +13,8 @@ The shape follows the domain brief, scaled with N (:class:`Plan`):
 - people keep realistic workloads, so their number grows with N: a behandelaar has about 45
   clients, a klantmanager about 100 cases, an IPS-trajectbegeleider about 18 open
   trajectories (caseload norm 20), and there is one beheerder per 5 000 clients (at least
-  one per organisation);
+  one per organisation); a provider's trajectbegeleiders form IPS teams of at most
+  IPS_TEAM_SIZE;
 - 85 % of the clients are registered by a GGZ provider, 15 % by a gemeente; each has one case
   (8 % closed) with a team, stored as guardian object permissions like consent.services does;
 - consents in every state (actief, verloopt binnenkort, toekomstig, verlopen, ingetrokken,
@@ -57,6 +58,8 @@ BLOCK = 5_000  # clients per transaction
 LOG_BLOCK = 100_000  # access-log entries per transaction
 LOG_PER_CLIENT = 20
 EMAIL_DOMAIN = "volume.test"
+# Trajectbegeleiders per IPS team at most (IPS-25: about ten per leidinggevende at most).
+IPS_TEAM_SIZE = 8
 
 
 def words(text, sep=None):
@@ -390,6 +393,7 @@ def _organisations_and_users(writer, plan, random_seed):
             ("id", "email", "first_name", "last_name", "organisation_id", "role", "password"),
             user_rows,
         )
+        _ips_teams(writer, staff)
     perms = dict(
         Permission.objects.filter(
             content_type__app_label="cases", codename__in=CaseRole.values
@@ -406,6 +410,28 @@ def _organisations_and_users(writer, plan, random_seed):
         user_role=user_role,
         perms=perms,
     )
+
+
+def _ips_teams(writer, staff):
+    """Every GGZ provider's trajectbegeleiders in IPS teams of at most IPS_TEAM_SIZE, as even
+    as possible (a provider with 22 runs three teams of 7 or 8)."""
+    from ips.models import IpsTeam, TeamMember
+
+    plan = [
+        (org_id, roles[Role.TRAJECTBEGELEIDER])
+        for org_id, roles in staff.items()
+        if roles.get(Role.TRAJECTBEGELEIDER)
+    ]
+    sizes = [math.ceil(len(coaches) / IPS_TEAM_SIZE) for _org, coaches in plan]
+    team_id = writer.reserve(IpsTeam, sum(sizes))
+    team_rows, member_rows = [], []
+    for (org_id, coaches), teams in zip(plan, sizes, strict=True):
+        for k in range(teams):
+            team_rows.append((team_id, org_id, f"IPS-team {k + 1}"))
+            member_rows.extend((team_id, coach) for coach in coaches[k::teams])
+            team_id += 1
+    writer.copy(IpsTeam, ("id", "organisation_id", "name"), team_rows)
+    writer.copy(TeamMember, ("team_id", "coach_id"), member_rows)
 
 
 def role_of(case_role):

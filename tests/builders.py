@@ -19,7 +19,7 @@ from consent.constants import ConsentMethod
 from consent.models import Consent, ConsentWithdrawal
 from portal.constants import OrganisationType, Role
 
-from .factories import OrganisationFactory, UserFactory
+from .factories import OrganisationFactory, UserFactory, join_ips_team
 
 # --- BSN -----------------------------------------------------------------------------------
 
@@ -119,6 +119,8 @@ def named_world():
     def user(email, organisation, role):
         return UserFactory(email=email, organisation=organisation, role=role)
 
+    jobcoach_a = user("jobcoach@a.test", ggz_a, Role.TRAJECTBEGELEIDER)
+    join_ips_team(jobcoach_a)
     return SimpleNamespace(
         ggz_a=ggz_a,
         ggz_b=ggz_b,
@@ -126,7 +128,7 @@ def named_world():
         uwv_u=uwv_u,
         behandelaar_a=user("behandelaar@a.test", ggz_a, Role.BEHANDELAAR),
         behandelaar_a2=user("behandelaar2@a.test", ggz_a, Role.BEHANDELAAR),
-        jobcoach_a=user("jobcoach@a.test", ggz_a, Role.TRAJECTBEGELEIDER),
+        jobcoach_a=jobcoach_a,
         beheerder_a=user("beheer@a.test", ggz_a, Role.BEHEERDER),
         klantmanager_g=user("klantmanager@g.test", gemeente_g, Role.KLANTMANAGER),
         beheerder_g=user("beheer@g.test", gemeente_g, Role.BEHEERDER),

@@ -11,7 +11,7 @@ import pytest
 
 from portal.constants import OrganisationType, Role
 
-from .factories import OrganisationFactory, UserFactory
+from .factories import OrganisationFactory, UserFactory, join_ips_team
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM in that
 # thread is still synchronous and safe here.
@@ -52,7 +52,10 @@ def behandelaar_a2(ggz_a):
 
 @pytest.fixture
 def jobcoach_a(ggz_a):
-    return UserFactory(email="jobcoach@a.test", organisation=ggz_a, role=Role.TRAJECTBEGELEIDER)
+    """GGZ A's trajectbegeleider, in its IPS team ("IPS-team")."""
+    coach = UserFactory(email="jobcoach@a.test", organisation=ggz_a, role=Role.TRAJECTBEGELEIDER)
+    join_ips_team(coach)
+    return coach
 
 
 @pytest.fixture

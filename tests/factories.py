@@ -37,3 +37,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+def join_ips_team(coach, name="IPS-team"):
+    """Put ``coach`` in the IPS team ``name`` of their organisation (made if need be)."""
+    from ips.models import IpsTeam, TeamMember
+
+    team, _created = IpsTeam.objects.get_or_create(organisation=coach.organisation, name=name)
+    TeamMember.objects.update_or_create(coach=coach, defaults={"team": team})
+    return team

@@ -820,6 +820,19 @@ FORMS = {
         method="GET",
         saves=False,
     ),
+    "ips:teams": Form(
+        "ips:teams",
+        "beheerder_a",
+        lambda w: {"name": "IPS Noord"},
+        pages=lambda w: [reverse("ips:teams")],
+    ),
+    "ips:team_member": Form(
+        "ips:team_member",
+        "beheerder_a",
+        lambda w: {f"coach-{w.jobcoach_a.pk}-team": ""},
+        kwargs=lambda w: {"pk": w.jobcoach_a.pk},
+        pages=lambda w: [reverse("ips:teams")],
+    ),
     "ips:fidelity_list": Form(
         "ips:fidelity_list",
         "jobcoach_a",
@@ -1187,6 +1200,8 @@ NOT_CLIENT_DATA_FORMS = {
     "cases:leidraad_beheer",
     "cases:leidraad_beheer-upload",
     "ips:contacts",
+    "ips:teams",
+    "ips:team_member",
     "ips:fidelity_list",
     "ips:fidelity_detail",
     "ips:fidelity_finish",

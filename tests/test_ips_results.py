@@ -20,10 +20,14 @@ from ips.constants import (
 from ips.figures import Quarter
 from ips.models import EmployerContact, Placement, Trajectory
 from portal.constants import Role
-from tests.factories import UserFactory
+from tests.factories import UserFactory, join_ips_team
 from tests.test_ips import new_case
 
 D = datetime.date
+
+
+def team_of(coach):
+    return coach.ips_team_member.team
 
 
 def at(day):
@@ -174,14 +178,16 @@ def test_quarters():
 
 
 @pytest.fixture
-def coach_b(ggz_a):
-    return UserFactory(
+def coach_b(ggz_a, jobcoach_a):
+    coach = UserFactory(
         email="jobcoach2@a.test",
         organisation=ggz_a,
         role=Role.TRAJECTBEGELEIDER,
         first_name="Bo",
         last_name="Tweede",
     )
+    join_ips_team(coach)
+    return coach
 
 
 @pytest.fixture
@@ -211,7 +217,7 @@ def quarter_world(behandelaar_a, jobcoach_a, coach_b):
 
 
 def test_team_quarter_known_answers(ggz_a, jobcoach_a, coach_b, quarter_world):
-    data = figures.team_results(ggz_a, Quarter(2025, 1), today=D(2025, 6, 1))
+    data = figures.team_results(team_of(jobcoach_a), Quarter(2025, 1), today=D(2025, 6, 1))
     team = data["team"]
     assert team["active"] == 3  # T1, T2, T3
     assert team["started"] == 2  # T2, T3
@@ -247,14 +253,14 @@ def test_team_quarter_known_answers(ggz_a, jobcoach_a, coach_b, quarter_world):
 def test_a_job_that_ended_before_the_quarter_does_not_count(behandelaar_a, jobcoach_a, ggz_a):
     t = trajectory(behandelaar_a, 1, jobcoach_a, D(2024, 11, 1))
     job(t, D(2024, 11, 15), end=D(2024, 12, 31))
-    team = figures.team_results(ggz_a, Quarter(2025, 1), today=D(2025, 6, 1))["team"]
+    team = figures.team_results(team_of(jobcoach_a), Quarter(2025, 1), today=D(2025, 6, 1))["team"]
     assert (team["active"], team["with_work"], team["with_work_pct"]) == (1, 0, 0)
 
 
 def test_running_quarter_counts_weeks_elapsed(behandelaar_a, jobcoach_a, ggz_a):
     for day in range(1, 15):  # 14 contacts in the first 14 days
         contact(jobcoach_a, D(2025, 1, day))
-    data = figures.team_results(ggz_a, Quarter(2025, 1), today=D(2025, 1, 14))
+    data = figures.team_results(team_of(jobcoach_a), Quarter(2025, 1), today=D(2025, 1, 14))
     assert data["coaches"][0]["contacts_per_week"] == 7.0
     assert not data["coaches"][0]["contacts_below_norm"]
 
@@ -311,16 +317,17 @@ class TestDashboard:
     def test_only_the_own_team(self, client_for, behandelaar_a, jobcoach_a, ggz_b):
         busy_team(behandelaar_a, jobcoach_a, 0, 3)
         other = UserFactory(organisation=ggz_b, role=Role.TRAJECTBEGELEIDER)
+        join_ips_team(other)
         html = client_for(other).get(self.url).content.decode()
         assert "GGZ B" in html
         assert jobcoach_a.get_full_name() not in html
 
 
-def test_only_what_the_span_needs_is_loaded(ggz_a, quarter_world):
+def test_only_what_the_span_needs_is_loaded(jobcoach_a, quarter_world):
     """T4 closed before the span and T5 referred after it count in no figure of it, so they
     are not read: the cost follows the team's current work, not its whole history."""
     trajectories, placements, _contacts, _coaches = figures._load(
-        ggz_a, D(2025, 1, 1), D(2025, 3, 31)
+        team_of(jobcoach_a), D(2025, 1, 1), D(2025, 3, 31)
     )
     assert sorted(t["referred_on"] for t in trajectories) == [
         D(2024, 12, 1),

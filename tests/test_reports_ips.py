@@ -16,7 +16,7 @@ from portal import reports
 from portal.constants import Role
 from portal.models import Report, ReportStatus, ReportType
 
-from .factories import UserFactory
+from .factories import UserFactory, join_ips_team
 from .test_ips_results import job, trajectory
 from .test_reports import _private_media, pdf_text  # noqa: F401
 
@@ -32,7 +32,9 @@ def finished(user, day, score, note=""):
 
 @pytest.fixture
 def jobcoach_b(ggz_b):
-    return UserFactory(email="jobcoach@b.test", organisation=ggz_b, role=Role.TRAJECTBEGELEIDER)
+    coach = UserFactory(email="jobcoach@b.test", organisation=ggz_b, role=Role.TRAJECTBEGELEIDER)
+    join_ips_team(coach)
+    return coach
 
 
 @pytest.fixture
@@ -174,9 +176,10 @@ class TestResults:
         response = c.post(results_url(), {"kwartaal": "2025-1"})
         report = Report.objects.get()
         assert response["Location"] == reverse("portal:report_detail", args=[report.pk])
-        assert report.params == {"quarter": "2025-1"}
+        team = jobcoach_a.ips_team_member.team
+        assert report.params == {"quarter": "2025-1", "team": team.pk}
         text = render_text(report)
-        assert "IPS-resultaten K1 2025, GGZ A" in text
+        assert "IPS-resultaten K1 2025, IPS-team (GGZ A)" in text
         assert "Met regulier betaald werk 50% (1 van 2)" in text
         assert jobcoach_a.get_full_name() in text  # per coach: an employee, not a client
         for name in ("Zeldzaamnaam", "Onvindbaar", "Achternaam1", "Achternaam2", "Eva"):
@@ -187,7 +190,7 @@ class TestResults:
     def test_a_future_quarter_becomes_the_current_one(self, client_for, jobcoach_a):
         client_for(jobcoach_a).post(results_url(), {"kwartaal": "2099-4"})
         report = Report.objects.get()
-        assert report.params == {"quarter": Quarter.containing(datetime.date.today()).slug}
+        assert report.params["quarter"] == Quarter.containing(datetime.date.today()).slug
 
     def test_charts_render_to_an_image(self, client_for, jobcoach_a, quarter_data, tmp_path):
         client_for(jobcoach_a).post(results_url(), {"kwartaal": "2025-1"})

@@ -238,7 +238,9 @@ class TestPagesOnSeededData:
         coach = Trajectory.objects.exclude(coach=None).select_related("coach").first().coach
         c = client_for(coach)
         assert c.get(reverse("ips:caseload")).status_code == 200
-        assert c.get(reverse("ips:results")).status_code == 200
+        results = c.get(reverse("ips:results"))
+        assert results.status_code == 200
+        assert f"Resultaten {coach.ips_team_member.team.name} (" in results.content.decode()
 
     def test_klantmanager_worklist(self, seeded, client_for):
         c = client_for(user(f"klantmanager1@gemeente-01.{volume.EMAIL_DOMAIN}"))

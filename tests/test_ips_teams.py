@@ -1,0 +1,228 @@
+"""IPS teams below the organisation (issue 10, IPS-25 items 5 and 6): a beheerder creates
+teams and places each trajectbegeleider in one; the results dashboard and its PDF show one
+team, for its own members only."""
+
+import importlib
+
+from django.apps import apps
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from ips import figures
+from ips.models import IpsTeam, TeamMember
+from portal import volume
+from portal.constants import Role
+from portal.models import Report, User
+from portal.reports import render
+from tests.factories import UserFactory, join_ips_team
+from tests.test_ips_results import busy_team, count_queries
+
+TEAMS = reverse("ips:teams")
+RESULTS = reverse("ips:results")
+
+
+def assign_url(coach):
+    return reverse("ips:team_member", args=[coach.pk])
+
+
+def coach_of(organisation, email, **names):
+    return UserFactory(email=email, organisation=organisation, role=Role.TRAJECTBEGELEIDER, **names)
+
+
+# --- Managing teams ---------------------------------------------------------------------------
+
+
+class TestTeamsPage:
+    def test_who_may_manage_teams(
+        self, client_for, behandelaar_a, jobcoach_a, beheerder_a, klantmanager_g
+    ):
+        team = jobcoach_a.ips_team_member.team
+        anonymous = client_for(None)
+        assert anonymous.get(TEAMS).status_code == 302
+        assert (
+            anonymous.post(assign_url(jobcoach_a), {f"coach-{jobcoach_a.pk}-team": ""}).status_code
+            == 302
+        )
+        for user in (behandelaar_a, jobcoach_a, klantmanager_g):
+            c = client_for(user)
+            assert c.get(TEAMS).status_code == 403
+            assert c.post(TEAMS, {"name": "Eigen team"}).status_code == 403
+            response = c.post(assign_url(jobcoach_a), {f"coach-{jobcoach_a.pk}-team": ""})
+            assert response.status_code == 403
+        assert TeamMember.objects.get(coach=jobcoach_a).team == team
+        assert not IpsTeam.objects.filter(name="Eigen team").exists()
+        page = client_for(beheerder_a).get(TEAMS)
+        assert page.status_code == 200
+        assert jobcoach_a.get_full_name() in page.content.decode()
+
+    def test_only_the_own_organisation(self, client_for, beheerder_a, jobcoach_a, ggz_b):
+        elsewhere = coach_of(ggz_b, "coach@b.test", first_name="Elders", last_name="Anders")
+        team_b = join_ips_team(elsewhere, "Team B")
+        c = client_for(beheerder_a)
+        html = c.get(TEAMS).content.decode()
+        assert "Elders" not in html and "Team B" not in html
+        # Another organisation's coach: as if it did not exist.
+        assert c.post(assign_url(elsewhere), {f"coach-{elsewhere.pk}-team": ""}).status_code == 404
+        assert TeamMember.objects.get(coach=elsewhere).team == team_b
+        # Another organisation's team is no choice for one's own coach.
+        response = c.post(assign_url(jobcoach_a), {f"coach-{jobcoach_a.pk}-team": team_b.pk})
+        assert response.status_code == 302
+        assert "kies een IPS-team uit de lijst" in c.get(TEAMS).content.decode()
+        assert TeamMember.objects.get(coach=jobcoach_a).team.organisation == jobcoach_a.organisation
+
+    def test_a_behandelaar_is_not_placed_in_a_team(self, client_for, beheerder_a, behandelaar_a):
+        team = IpsTeam.objects.create(organisation=beheerder_a.organisation, name="Noord")
+        response = client_for(beheerder_a).post(
+            assign_url(behandelaar_a), {f"coach-{behandelaar_a.pk}-team": team.pk}
+        )
+        assert response.status_code == 404
+        assert not TeamMember.objects.filter(coach=behandelaar_a).exists()
+
+    def test_create_a_team_and_refusals(self, client_for, beheerder_a, ggz_b):
+        IpsTeam.objects.create(organisation=ggz_b, name="Noord")  # same name elsewhere: fine
+        c = client_for(beheerder_a)
+        response = c.post(TEAMS, {"name": "  IPS   Noord "})
+        assert response.status_code == 302
+        assert IpsTeam.objects.get(organisation=beheerder_a.organisation, name="IPS Noord")
+        refused = c.post(TEAMS, {"name": "ips noord"})
+        assert refused.status_code == 200
+        assert "Uw organisatie heeft al een IPS-team met deze naam." in refused.content.decode()
+        assert 'value="ips noord"' in refused.content.decode()  # what was typed stays
+        empty = c.post(TEAMS, {"name": "   "})
+        assert "Dit veld is verplicht." in empty.content.decode()
+        assert IpsTeam.objects.filter(organisation=beheerder_a.organisation).count() == 1
+
+    def test_place_move_and_take_out(self, client_for, beheerder_a, ggz_a):
+        coach = coach_of(ggz_a, "nieuw@a.test", first_name="Nina", last_name="Nieuw")
+        north = IpsTeam.objects.create(organisation=ggz_a, name="Noord")
+        south = IpsTeam.objects.create(organisation=ggz_a, name="Zuid")
+        c = client_for(beheerder_a)
+        field = f"coach-{coach.pk}-team"
+        c.post(assign_url(coach), {field: north.pk})
+        assert TeamMember.objects.get(coach=coach).team == north
+        c.post(assign_url(coach), {field: south.pk})
+        assert TeamMember.objects.get(coach=coach).team == south
+        html = c.get(TEAMS).content.decode()
+        assert "Nina Nieuw hoort nu bij Zuid." in html
+        assert f'<option value="{south.pk}" selected>Zuid</option>' in html
+        c.post(assign_url(coach), {field: ""})
+        assert not TeamMember.objects.filter(coach=coach).exists()
+        assert c.post(assign_url(coach), {field: "onzin"}).status_code == 302
+        assert not TeamMember.objects.filter(coach=coach).exists()
+
+    def test_constant_queries(self, client_for, beheerder_a, ggz_a, django_assert_num_queries):
+        c = client_for(beheerder_a)
+        join_ips_team(coach_of(ggz_a, "c0@a.test"), "Team 0")
+        expected = count_queries(c, TEAMS)
+        for i in range(1, 12):
+            join_ips_team(coach_of(ggz_a, f"c{i}@a.test"), f"Team {i % 3}")
+        with django_assert_num_queries(expected):
+            assert c.get(TEAMS).status_code == 200
+
+    def test_link_from_the_user_list_for_a_ggz_only(self, client_for, beheerder_a, gemeente_g):
+        assert TEAMS in client_for(beheerder_a).get(reverse("portal:user_list")).content.decode()
+        beheerder_g = UserFactory(organisation=gemeente_g, role=Role.BEHEERDER)
+        assert (
+            TEAMS not in client_for(beheerder_g).get(reverse("portal:user_list")).content.decode()
+        )
+
+
+# --- The dashboard and its PDF per team ---------------------------------------------------------
+
+
+class TestResultsPerTeam:
+    def test_each_team_sees_its_own_figures(self, client_for, behandelaar_a, jobcoach_a, ggz_a):
+        south_coach = coach_of(ggz_a, "zuid@a.test", first_name="Sam", last_name="Zuidkant")
+        join_ips_team(south_coach, "Zuid")
+        busy_team(behandelaar_a, jobcoach_a, 0, 3)
+        busy_team(behandelaar_a, south_coach, 3, 1)
+
+        mine = client_for(jobcoach_a).get(RESULTS).content.decode()
+        assert "Resultaten IPS-team (GGZ A)" in mine
+        assert "Zuidkant" not in mine
+        theirs = client_for(south_coach).get(RESULTS).content.decode()
+        assert "Resultaten Zuid (GGZ A)" in theirs
+        assert jobcoach_a.get_full_name() not in theirs
+
+        today = timezone.localdate()
+        quarter = figures.Quarter.containing(today)
+        north = figures.team_results(jobcoach_a.ips_team_member.team, quarter, today)
+        south = figures.team_results(south_coach.ips_team_member.team, quarter, today)
+        assert (north["team"]["caseload"], south["team"]["caseload"]) == (3, 1)
+
+    def test_without_a_team_an_explanation_and_no_figures(
+        self, client_for, behandelaar_a, jobcoach_a, ggz_a
+    ):
+        busy_team(behandelaar_a, jobcoach_a, 0, 2)
+        loner = coach_of(ggz_a, "los@a.test")
+        c = client_for(loner)
+        page = c.get(RESULTS)
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "U hoort nog niet bij een IPS-team." in html
+        assert jobcoach_a.get_full_name() not in html and "<svg" not in html
+        assert c.post(reverse("ips:results_report"), {"kwartaal": "2025-1"}).status_code == 404
+        assert not Report.objects.exists()
+
+    def test_moving_to_another_team_blocks_the_copy(self, client_for, jobcoach_a, ggz_a):
+        c = client_for(jobcoach_a)
+        c.post(reverse("ips:results_report"), {"kwartaal": "2025-1"})
+        report = Report.objects.get()
+        render(report.pk)
+        url = reverse("portal:report_download", args=[report.pk])
+        assert c.get(url).status_code == 200
+        # A colleague in another team of the same organisation may not have it.
+        other = coach_of(ggz_a, "ander@a.test")
+        join_ips_team(other, "Zuid")
+        assert client_for(other).get(url).status_code == 404
+        join_ips_team(jobcoach_a, "Zuid")
+        assert client_for(jobcoach_a).get(url).status_code == 404
+
+
+# --- Data ---------------------------------------------------------------------------------------
+
+
+def test_the_migration_keeps_each_organisation_one_team(ggz_a, ggz_b):
+    """Before teams, an organisation's trajectbegeleiders were one team: the migration says so."""
+    migration = importlib.import_module("ips.migrations.0002_ips_teams")
+    coaches = [coach_of(ggz_a, f"m{i}@a.test") for i in range(3)] + [coach_of(ggz_b, "m@b.test")]
+    UserFactory(organisation=ggz_a, role=Role.BEHANDELAAR)
+    migration.one_team_per_organisation(apps, None)
+    assert TeamMember.objects.count() == 4
+    for organisation, count in ((ggz_a, 3), (ggz_b, 1)):
+        team = IpsTeam.objects.get(organisation=organisation)
+        assert team.name == "IPS-team"
+        assert {m.coach for m in team.members.all()} == {
+            c for c in coaches if c.organisation == organisation
+        }
+        assert team.members.count() == count
+
+
+def test_volume_data_makes_teams_of_at_most_eight(ggz_a, ggz_b, settings):
+    settings.DEBUG = False
+    big = [coach_of(ggz_a, f"v{i}@a.test").pk for i in range(22)]
+    small = [coach_of(ggz_b, f"v{i}@b.test").pk for i in range(2)]
+    writer = volume.Writer()
+    with writer.transaction():
+        volume._ips_teams(
+            writer,
+            {
+                ggz_a.pk: {Role.TRAJECTBEGELEIDER: big, Role.BEHEERDER: []},
+                ggz_b.pk: {Role.TRAJECTBEGELEIDER: small},
+            },
+        )
+    sizes = sorted(team.members.count() for team in IpsTeam.objects.filter(organisation=ggz_a))
+    assert sizes == [7, 7, 8]
+    assert IpsTeam.objects.get(organisation=ggz_b).members.count() == 2
+    assert TeamMember.objects.filter(coach_id__in=big + small).count() == 24
+
+
+def test_the_demo_coach_sees_the_results_of_a_team(db, settings, client_for):
+    settings.DEMO_MODE = True
+    call_command("load_demo", verbosity=0)
+    call_command("load_demo", verbosity=0)  # idempotent: still one team, one member
+    coach = User.objects.get(email="jobcoach@rivierland.demo")
+    assert IpsTeam.objects.get().members.get().coach == coach
+    html = client_for(coach).get(RESULTS).content.decode()
+    assert "Resultaten IPS-team Rivierland (GGZ Rivierland)" in html
