@@ -69,4 +69,7 @@ class Outcome(models.TextChoices):
 def label_of(choices, value):
     """The label of a stored ``value`` of ``choices``, or the value itself when it is not one
     of them (an access-log entry keeps the role as it was, e.g. "platform")."""
-    return choices(value).label if value in choices.values else value
+    try:
+        return choices(value).label  # the enum's own value lookup: no list built per call
+    except ValueError:
+        return value
