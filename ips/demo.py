@@ -69,8 +69,10 @@ def load(world):
     ggz = world["organisations"]["GGZ Rivierland"]
     jobcoach = users["jobcoach@rivierland.demo"]
     today = timezone.localdate()
-    team, _created = IpsTeam.objects.get_or_create(organisation=ggz, name="IPS-team Rivierland")
-    TeamMember.objects.get_or_create(coach=jobcoach, defaults={"team": team})
+    team = services.team_of(jobcoach)  # a demo database from before teams has one already
+    if team is None:
+        team, _created = IpsTeam.objects.get_or_create(organisation=ggz, name="IPS-team Rivierland")
+        TeamMember.objects.create(coach=jobcoach, team=team)
     # Every open or accepted IPS referral has its trajectory.
     for referral in Invitation.objects.filter(
         is_referral=True,
@@ -106,7 +108,7 @@ def load(world):
             trajectory.refresh_from_db()
         STORY_LOADERS[story](trajectory, jobcoach, today)
     _general_contacts(jobcoach, today)
-    _reviews(ggz, jobcoach, today)
+    _reviews(team, jobcoach, today)
 
 
 def _start(trajectory, days_ago, today):
@@ -322,8 +324,8 @@ def _general_contacts(coach, today):
     EmployerContact.objects.bulk_create(rows)
 
 
-def _reviews(organisation, coach, today):
-    if FidelityReview.objects.filter(organisation=organisation).exists():
+def _reviews(team, coach, today):
+    if FidelityReview.objects.filter(team=team).exists():
         return
     for kind, days_ago, reviewers, scores in [
         (ReviewKind.EXTERN, 730, "Auditoren Kenniscentrum (demo)", EARLIER_SCORES),
@@ -331,6 +333,7 @@ def _reviews(organisation, coach, today):
     ]:
         review = fidelity.create_review(
             coach,
+            team,
             kind=kind,
             review_date=today - datetime.timedelta(days=days_ago),
             reviewers=reviewers,

@@ -66,9 +66,10 @@ def scores_of(review):
 
 
 @transaction.atomic
-def create_review(user, *, kind, review_date, reviewers):
+def create_review(user, team, *, kind, review_date, reviewers):
     review = FidelityReview.objects.create(
-        organisation=user.organisation,
+        organisation_id=team.organisation_id,
+        team=team,
         kind=kind,
         review_date=review_date,
         reviewers=reviewers,
@@ -139,9 +140,7 @@ def finish_review(review, user, expected_version):
 def previous_review(review):
     """The team's last finished review before this one (by date), with its scores."""
     return (
-        FidelityReview.objects.filter(
-            organisation_id=review.organisation_id, status=ReviewStatus.AFGEROND
-        )
+        FidelityReview.objects.filter(team_id=review.team_id, status=ReviewStatus.AFGEROND)
         .exclude(pk=review.pk)
         .filter(review_date__lte=review.review_date)
         .exclude(review_date=review.review_date, pk__gt=review.pk)

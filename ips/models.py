@@ -502,14 +502,17 @@ class TeamMember(models.Model):
 
 
 class FidelityReview(Versioned):
-    """An IPS-25 fidelity review of one organisation's IPS team. Not client data.
-    Finished explicitly, then read-only."""
+    """An IPS-25 fidelity review of one IPS team. Not client data. Finished explicitly,
+    then read-only."""
 
     organisation = models.ForeignKey(
         "portal.Organisation",
-        verbose_name=_("IPS-team van"),
+        verbose_name=_("organisatie"),
         on_delete=models.PROTECT,
         related_name="+",
+    )
+    team = models.ForeignKey(
+        IpsTeam, verbose_name=_("IPS-team"), on_delete=models.PROTECT, related_name="reviews"
     )
     kind = models.CharField(_("soort"), max_length=10, choices=ReviewKind.choices)
     review_date = models.DateField(_("datum van de beoordeling"))
@@ -548,7 +551,7 @@ class FidelityReview(Versioned):
         ]
         indexes = [
             # Fidelity list and "previous review": a team's reviews by date.
-            models.Index(fields=["organisation", "review_date"], name="ips_review_org_date_idx"),
+            models.Index(fields=["team", "review_date"], name="ips_review_team_date_idx"),
         ]
 
     def __str__(self):

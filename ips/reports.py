@@ -1,7 +1,7 @@
 """IPS reports of a team: a finished IPS-25 fidelity review (modelgetrouwheid) and the results
 of a quarter. Team data, not client data: only aggregated figures, never a client's name.
-Like the team pages, for the trajectbegeleiders of the report's organisation (and, for the
-results, of the report's IPS team), checked when the PDF is made and at every download."""
+Like the team pages, for the trajectbegeleiders of the report's IPS team (params["team"]),
+checked when the PDF is made and at every download."""
 
 from django.utils import timezone
 
@@ -11,7 +11,8 @@ from portal.reports import Built
 
 from . import fidelity, figures
 from .constants import CASELOAD_MAX, EMPLOYER_CONTACTS_PER_WEEK_NORM, ReviewStatus
-from .models import FidelityReview, IpsTeam
+from .models import FidelityReview
+from .services import in_team
 
 
 def on_team(user, organisation_id):
@@ -24,44 +25,33 @@ def on_team(user, organisation_id):
     )
 
 
-def team_of(user):
-    """The IPS team ``user`` belongs to (in their own organisation), or None."""
-    if user.organisation_id is None:
-        return None
+def finished_review(team_id, pk):
     return (
-        IpsTeam.objects.filter(members__coach=user, organisation_id=user.organisation_id)
-        .select_related("organisation")
-        .first()
-    )
-
-
-def in_team(user, team_id):
-    """The IPS team ``team_id`` if ``user`` belongs to it, else None."""
-    team = team_of(user)
-    return team if team is not None and team.pk == team_id else None
-
-
-def finished_review(organisation_id, pk):
-    return (
-        FidelityReview.objects.filter(
-            pk=pk, organisation_id=organisation_id, status=ReviewStatus.AFGEROND
-        )
-        .select_related("organisation", "finished_by")
+        FidelityReview.objects.filter(pk=pk, team_id=team_id, status=ReviewStatus.AFGEROND)
+        .select_related("organisation", "team", "finished_by")
         .prefetch_related("scores")
         .first()
     )
 
 
+def report_team(user, report):
+    """The report's IPS team, if ``user`` is a trajectbegeleider in it; else None."""
+    if not on_team(user, report.organisation_id):
+        return None
+    return in_team(user, report.params.get("team"))
+
+
 def build(report):
-    if not on_team(report.requested_by, report.organisation_id):
+    team = report_team(report.requested_by, report)
+    if team is None:
         raise PermissionError("De aanvrager hoort niet (meer) bij dit IPS-team.")
     if report.type == ReportType.IPS_MODELGETROUWHEID:
-        return _build_fidelity(report)
-    return _build_results(report)
+        return _build_fidelity(report, team)
+    return _build_results(report, team)
 
 
-def _build_fidelity(report):
-    review = finished_review(report.organisation_id, report.params.get("review"))
+def _build_fidelity(report, team):
+    review = finished_review(team.pk, report.params.get("review"))
     if review is None:
         raise ValueError("Deze meting bestaat niet of is niet afgerond.")
     scores = fidelity.scores_of(review)
@@ -123,10 +113,7 @@ def results_context(team, quarter, today):
     }
 
 
-def _build_results(report):
-    team = in_team(report.requested_by, report.params.get("team"))
-    if team is None:
-        raise PermissionError("De aanvrager hoort niet (meer) bij dit IPS-team.")
+def _build_results(report, team):
     today = timezone.localdate()
     current = figures.Quarter.containing(today)
     quarter = min(figures.Quarter.parse(report.params.get("quarter"), current), current)
@@ -139,9 +126,9 @@ def _build_results(report):
 
 
 def may_download(user, report):
-    if not on_team(user, report.organisation_id):
+    team = report_team(user, report)
+    if team is None:
         return False
     if report.type == ReportType.IPS_MODELGETROUWHEID:
-        return finished_review(report.organisation_id, report.params.get("review")) is not None
-    # Per-coach figures are for the report's own team.
-    return in_team(user, report.params.get("team")) is not None
+        return finished_review(team.pk, report.params.get("review")) is not None
+    return True

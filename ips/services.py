@@ -14,6 +14,7 @@ from consent.constants import Action, Category
 
 from .constants import AFTER_INTAKE, PLACEMENT_PHASES, TRANSITIONS, CloseReason, Phase
 from .models import (
+    IpsTeam,
     PhaseChange,
     Trajectory,
 )
@@ -28,6 +29,23 @@ ConflictError = cases.ConflictError
 
 
 # --- Who may do what (on top of the role table in consent/policy.py) ---------------------
+
+
+def team_of(user):
+    """The IPS team ``user`` belongs to (in their own organisation), or None."""
+    if user.organisation_id is None:
+        return None
+    return (
+        IpsTeam.objects.filter(members__coach=user, organisation_id=user.organisation_id)
+        .select_related("organisation")
+        .first()
+    )
+
+
+def in_team(user, team_id):
+    """The IPS team ``team_id`` if ``user`` belongs to it, else None."""
+    team = team_of(user)
+    return team if team is not None and team.pk == team_id else None
 
 
 def can_write(access):

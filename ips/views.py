@@ -1,6 +1,7 @@
 """IPS views. Case-scoped views enter through cases.views.get_case (the one door) and see
 IPS rows only through access.readable_filter(Category.IPS); team pages (caseload, employer
-contacts, results, fidelity) are for the trajectbegeleiders of the user's own organisation."""
+contacts) are for the trajectbegeleiders of the user's own organisation, results and fidelity
+reviews for those of the user's own IPS team; a beheerder divides them into teams."""
 
 import datetime
 
@@ -118,6 +119,17 @@ def _team_member(request):
     if request.user.role != Role.TRAJECTBEGELEIDER:
         raise Http404
     return request.user.organisation
+
+
+def _own_team(request):
+    """Pages of one IPS team (results, fidelity): the user's own team, or None for a
+    trajectbegeleider in no team (the page explains); anyone else gets a 404."""
+    _team_member(request)
+    return services.team_of(request.user)
+
+
+def _no_team(request, title):
+    return render(request, "ips/no_team.html", {"title": title})
 
 
 def _log_write(request, access, obj, object_type, action=Action.CREATE):
@@ -569,10 +581,9 @@ def my_contacts(request):
 @login_required
 def results(request):
     """The results of the user's own IPS team per quarter."""
-    _team_member(request)
-    team = reports.team_of(request.user)
+    team = _own_team(request)
     if team is None:
-        return render(request, "ips/no_team.html")
+        return _no_team(request, _("Resultaten IPS-team"))
     today = timezone.localdate()
     current = figures.Quarter.containing(today)
     quarter = figures.Quarter.parse(request.GET.get("kwartaal"), current)
@@ -593,8 +604,7 @@ def results(request):
 @login_required
 def results_report(request):
     """The results of a quarter as a PDF (aggregated figures, no client names)."""
-    _team_member(request)
-    team = reports.team_of(request.user)
+    team = _own_team(request)
     if team is None:
         raise Http404
     current = figures.Quarter.containing(timezone.localdate())
@@ -685,9 +695,11 @@ def team_member(request, pk):
 
 
 def _get_review(request, pk):
-    organisation = _team_member(request)
+    team = _own_team(request)
+    if team is None:
+        raise Http404
     review = (
-        FidelityReview.objects.filter(pk=pk, organisation=organisation)
+        FidelityReview.objects.filter(pk=pk, team=team)
         .select_related("created_by", "finished_by")
         .prefetch_related("scores")
         .first()
@@ -699,19 +711,22 @@ def _get_review(request, pk):
 
 @login_required
 def fidelity_list(request):
-    organisation = _team_member(request)
+    """The IPS-25 reviews of the user's own IPS team."""
+    team = _own_team(request)
+    if team is None:
+        return _no_team(request, _("Modelgetrouwheid (IPS-25)"))
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        review = fidelity.create_review(request.user, **form.cleaned_data)
+        review = fidelity.create_review(request.user, team, **form.cleaned_data)
         messages.success(request, _("Meting aangemaakt. Vul de 25 items in."))
         return redirect("ips:fidelity_detail", review.pk)
     reviews = list(
-        FidelityReview.objects.filter(organisation=organisation)
+        FidelityReview.objects.filter(team=team)
         .prefetch_related("scores")
         .order_by("-review_date", "-pk")
     )
     rows = [{"review": r, "summary": fidelity.summary(fidelity.scores_of(r))} for r in reviews]
-    return render(request, "ips/fidelity_list.html", {"rows": rows, "form": form})
+    return render(request, "ips/fidelity_list.html", {"rows": rows, "form": form, "team": team})
 
 
 @login_required
@@ -806,6 +821,6 @@ def fidelity_report(request, pk):
         ReportType.IPS_MODELGETROUWHEID,
         _("IPS-modelgetrouwheid: meting van %(date)s")
         % {"date": date_format(review.review_date, "j F Y")},
-        params={"review": review.pk},
+        params={"review": review.pk, "team": review.team_id},
     )
     return redirect("portal:report_detail", report.pk)

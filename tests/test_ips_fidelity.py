@@ -70,7 +70,11 @@ def all_scores(score):
 @pytest.fixture
 def review(jobcoach_a):
     return fidelity.create_review(
-        jobcoach_a, kind="zelf", review_date=timezone.localdate(), reviewers="Team A"
+        jobcoach_a,
+        jobcoach_a.ips_team_member.team,
+        kind="zelf",
+        review_date=timezone.localdate(),
+        reviewers="Team A",
     )
 
 
@@ -150,13 +154,20 @@ class TestReviewPages:
         today = timezone.localdate()
         earlier = fidelity.create_review(
             jobcoach_a,
+            jobcoach_a.ips_team_member.team,
             kind="extern",
             review_date=today - datetime.timedelta(days=700),
             reviewers="Audit",
         )
         fidelity.save_scores(earlier, dict.fromkeys(FIDELITY_ITEM_CODES, (3, "")), earlier.version)
         fidelity.finish_review(earlier, jobcoach_a, earlier.version)
-        later = fidelity.create_review(jobcoach_a, kind="zelf", review_date=today, reviewers="Wij")
+        later = fidelity.create_review(
+            jobcoach_a,
+            jobcoach_a.ips_team_member.team,
+            kind="zelf",
+            review_date=today,
+            reviewers="Wij",
+        )
         fidelity.save_scores(later, dict.fromkeys(FIDELITY_ITEM_CODES, (4, "")), later.version)
         assert fidelity.previous_review(later) == earlier
         assert fidelity.previous_review(earlier) is None

@@ -2,6 +2,7 @@
 teams and places each trajectbegeleider in one; the results dashboard and its PDF show one
 team, for its own members only."""
 
+import datetime
 import importlib
 
 from django.apps import apps
@@ -9,8 +10,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from ips import figures
-from ips.models import IpsTeam, TeamMember
+from ips import fidelity, figures
+from ips.models import FidelityReview, IpsTeam, TeamMember
 from portal import volume
 from portal.constants import Role
 from portal.models import Report, User
@@ -226,3 +227,79 @@ def test_the_demo_coach_sees_the_results_of_a_team(db, settings, client_for):
     assert IpsTeam.objects.get().members.get().coach == coach
     html = client_for(coach).get(RESULTS).content.decode()
     assert "Resultaten IPS-team Rivierland (GGZ Rivierland)" in html
+
+
+# --- Fidelity reviews per team ------------------------------------------------------------------
+
+
+def finished_review_of(coach, day):
+    review = fidelity.create_review(
+        coach, coach.ips_team_member.team, kind="zelf", review_date=day, reviewers="Team"
+    )
+    scores = dict.fromkeys((code for code, *_rest in fidelity.FIDELITY_ITEMS), (4, ""))
+    fidelity.save_scores(review, scores, review.version)
+    return fidelity.finish_review(review, coach, review.version)
+
+
+class TestFidelityPerTeam:
+    def test_another_team_neither_sees_nor_follows_on(self, client_for, jobcoach_a, ggz_a):
+        north = finished_review_of(jobcoach_a, datetime.date(2026, 3, 1))
+        south_coach = coach_of(ggz_a, "zuid@a.test")
+        join_ips_team(south_coach, "Zuid")
+        c = client_for(south_coach)
+        listing = c.get(reverse("ips:fidelity_list")).content.decode()
+        assert "Modelgetrouwheid (IPS-25) van Zuid (GGZ A)" in listing
+        assert "Nog geen metingen." in listing
+        assert c.get(reverse("ips:fidelity_detail", args=[north.pk])).status_code == 404
+        assert c.post(reverse("ips:fidelity_report", args=[north.pk])).status_code == 404
+        # Their own review does not count the other team's as its previous one.
+        south = finished_review_of(south_coach, datetime.date(2026, 6, 1))
+        assert south.team.name == "Zuid"
+        assert fidelity.previous_review(south) is None
+        assert (
+            fidelity.previous_review(finished_review_of(jobcoach_a, datetime.date(2026, 9, 1)))
+            == north
+        )
+
+    def test_without_a_team_no_reviews(self, client_for, jobcoach_a, ggz_a):
+        review = finished_review_of(jobcoach_a, datetime.date(2026, 3, 1))
+        loner = coach_of(ggz_a, "los@a.test")
+        c = client_for(loner)
+        listing = c.get(reverse("ips:fidelity_list"))
+        assert listing.status_code == 200
+        assert "U hoort nog niet bij een IPS-team." in listing.content.decode()
+        created = c.post(
+            reverse("ips:fidelity_list"),
+            {"kind": "zelf", "review_date": "2026-03-01", "reviewers": "Ik"},
+        )
+        assert created.status_code == 200
+        assert FidelityReview.objects.count() == 1
+        assert c.get(reverse("ips:fidelity_detail", args=[review.pk])).status_code == 404
+
+    def test_the_pdf_is_for_the_team_of_the_review(self, client_for, jobcoach_a, ggz_a):
+        review = finished_review_of(jobcoach_a, datetime.date(2026, 3, 1))
+        c = client_for(jobcoach_a)
+        c.post(reverse("ips:fidelity_report", args=[review.pk]))
+        report = Report.objects.get()
+        assert report.params == {"review": review.pk, "team": review.team_id}
+        render(report.pk)
+        url = reverse("portal:report_download", args=[report.pk])
+        assert c.get(url).status_code == 200
+        other = coach_of(ggz_a, "ander@a.test")
+        join_ips_team(other, "Zuid")
+        assert client_for(other).get(url).status_code == 404
+        join_ips_team(jobcoach_a, "Zuid")
+        assert client_for(jobcoach_a).get(url).status_code == 404
+
+
+def test_the_migration_gives_each_review_its_organisations_team(jobcoach_a, ggz_b):
+    migration = importlib.import_module("ips.migrations.0003_fidelity_per_team")
+    review = finished_review_of(jobcoach_a, datetime.date(2026, 3, 1))
+    coach_b = coach_of(ggz_b, "b@b.test")
+    team_b = join_ips_team(coach_b, "B")
+    review_b = finished_review_of(coach_b, datetime.date(2026, 3, 1))
+    # As before the migration: the team is whatever the organisation has.
+    FidelityReview.objects.filter(pk=review.pk).update(team=team_b)
+    migration.reviews_to_teams(apps, None)
+    assert FidelityReview.objects.get(pk=review.pk).team == jobcoach_a.ips_team_member.team
+    assert FidelityReview.objects.get(pk=review_b.pk).team == team_b

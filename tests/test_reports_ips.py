@@ -24,7 +24,9 @@ D = datetime.date
 
 
 def finished(user, day, score, note=""):
-    review = fidelity.create_review(user, kind="extern", review_date=day, reviewers="Phrenos")
+    review = fidelity.create_review(
+        user, user.ips_team_member.team, kind="extern", review_date=day, reviewers="Phrenos"
+    )
     values = {code: (score, note if code == "p1" else "") for code in FIDELITY_ITEM_CODES}
     fidelity.save_scores(review, values, review.version)
     return fidelity.finish_review(review, user, review.version)
@@ -71,7 +73,11 @@ class TestFidelityWhoMayAsk:
 
     def test_a_concept_review_has_no_report_yet(self, client_for, jobcoach_a):
         review = fidelity.create_review(
-            jobcoach_a, kind="zelf", review_date=D(2026, 1, 1), reviewers="Team"
+            jobcoach_a,
+            jobcoach_a.ips_team_member.team,
+            kind="zelf",
+            review_date=D(2026, 1, 1),
+            reviewers="Team",
         )
         c = client_for(jobcoach_a)
         page = c.get(reverse("ips:fidelity_detail", args=[review.pk])).content.decode()
@@ -90,7 +96,7 @@ class TestFidelityWhoMayAsk:
         assert (report.type, report.organisation, report.params, report.status) == (
             ReportType.IPS_MODELGETROUWHEID,
             jobcoach_a.organisation,
-            {"review": reviews[1].pk},
+            {"review": reviews[1].pk, "team": reviews[1].team_id},
             ReportStatus.WACHTRIJ,
         )
         assert report.case is None and report.client is None

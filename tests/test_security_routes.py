@@ -345,7 +345,11 @@ def build_world():
     w.report.save()
 
     w.review = fidelity.create_review(
-        w.jobcoach_a, kind=ReviewKind.ZELF, review_date=today, reviewers="A. de Vries"
+        w.jobcoach_a,
+        w.jobcoach_a.ips_team_member.team,
+        kind=ReviewKind.ZELF,
+        review_date=today,
+        reviewers="A. de Vries",
     )
 
     # A client of GGZ A whose only case is closed (a new case may be opened).
