@@ -2,7 +2,8 @@
 
 For each size a fresh database is created on the PostgreSQL of bin/with-services, migrated
 and filled with ``manage.py seed_volume``; then each part runs in a process of its own on it.
-Reports and the load run use the largest size. The numbers go to bench/results.json (so a
+The page timings alternate between the sizes in rounds; reports and the load run use the
+largest size. The numbers go to bench/results.json (so a
 part can be run again on its own: ``python -m bench --sizes 100000 --parts load``) and
 bench/results.md is written from them.
 
@@ -15,6 +16,7 @@ import datetime as dt
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +33,9 @@ SIZES = (1_000, 100_000)
 PARTS = ("pages", "reports", "load")
 SEED_LIMIT = 15 * 60  # seconds, issue 10
 QUIET_WAIT = 5 * 60  # seconds to wait for a busy machine to calm down before each part
+PAGE_ROUNDS = 3  # the sizes take turns this many times ...
+PAGE_REQUESTS = 20  # ... with this many requests per page each time
+PAGE_REQUESTS_ENV = "WERKPAD_BENCH_REQUESTS"
 
 
 def main():
@@ -69,9 +74,10 @@ def run_part(part):
 def run_all(sizes, parts):
     results = json.loads(RAW.read_text()) if RAW.exists() else {}
     results["machine"] = machine()
+    envs = {}
     for n in sizes:
         name = f"bench_{n}"
-        env = {
+        env = envs[n] = {
             **os.environ,
             "DATABASE_URL": database_url(name),
             "WERKPAD_TEST": "1",
@@ -87,17 +93,51 @@ def run_all(sizes, parts):
         size["seed_limit_s"] = SEED_LIMIT
         size["vacuum_s"] = vacuum(env)
         size["rows"] = row_counts(env)
-        if "pages" in parts:
-            size["pages"] = part("pages", env)
-        if n == sizes[-1]:
-            for name in ("reports", "load"):
-                if name in parts:
-                    results[name] = {"clients": n, **part(name, env)}
         RAW.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    if "pages" in parts:
+        # The sizes take turns, round by round: the machine's speed drifts (by up to 2x
+        # within minutes here), and measured one after the other that drift would show up
+        # as growth with the data.
+        rounds = {n: [] for n in sizes}
+        for _round in range(PAGE_ROUNDS):
+            for n in sizes:
+                rounds[n].append(part("pages", {**envs[n], PAGE_REQUESTS_ENV: str(PAGE_REQUESTS)}))
+        for n in sizes:
+            results["sizes"][str(n)]["pages"] = merge_rounds(rounds[n])
+        RAW.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    for name in ("reports", "load"):
+        if name in parts:
+            results[name] = {"clients": sizes[-1], **part(name, envs[sizes[-1]])}
+            RAW.write_text(json.dumps(results, indent=2, default=str) + "\n")
     from .results import write
 
     write(results, HERE / "results.md")
     print(f"Resultaten in {HERE / 'results.md'}")
+
+
+def merge_rounds(runs):
+    """One size's page timings from several rounds: percentiles over all the requests."""
+    from .pages import percentile
+
+    first = runs[0]
+    pages = []
+    for index, page in enumerate(first["pages"]):
+        times = [t for run in runs for t in run["pages"][index]["times"]]
+        pages.append(
+            {
+                **page,
+                "times": times,
+                "p50": statistics.median(times),
+                "p95": percentile(times, 0.95),
+            }
+        )
+    return {
+        **first,
+        "rounds": len(runs),
+        "requests": sum(run["requests"] for run in runs),
+        "load": [first["load"][0], runs[-1]["load"][1]],
+        "pages": pages,
+    }
 
 
 def part(name, env):

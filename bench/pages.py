@@ -107,7 +107,8 @@ def measure():
         queries[key] = len(captured)
     times = {key: [] for key, *_rest in rows}
     load_before = os.getloadavg()
-    for _ in range(REQUESTS):
+    requests = int(os.environ.get("WERKPAD_BENCH_REQUESTS", REQUESTS))
+    for _ in range(requests):
         for key, _label, user, url, must_hold in rows:
             started = time.perf_counter()
             get(clients[user.pk], url, must_hold)
@@ -120,7 +121,7 @@ def measure():
             "jobcoach": f"{s.jobcoach.email} ({s.trajectories} open trajectories; "
             f"IPS team of {team_size(s.jobcoach)} trajectbegeleiders)",
         },
-        "requests": REQUESTS,
+        "requests": requests,
         "load": [load_before, os.getloadavg()],
         "pages": [
             {
@@ -130,6 +131,7 @@ def measure():
                 "queries": queries[key],
                 "p50": statistics.median(times[key]),
                 "p95": percentile(times[key], 0.95),
+                "times": times[key],
             }
             for key, label, _user, url, _must in rows
         ],

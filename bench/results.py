@@ -64,8 +64,14 @@ def page_table(data, sizes):
         "## Pages",
         "",
         f"Django test client in process, DEBUG off, {data[large]['pages']['requests']} "
-        "requests per page per size after a warm-up (pages take turns); queries counted in a "
-        "separate request. Times in ms. Ratios use p50.",
+        "requests per page per size after a warm-up (pages take turns); "
+        + (
+            f"the sizes take turns in {data[large]['pages']['rounds']} rounds, so that a "
+            "change in the machine's speed falls on both alike; "
+            if data[large]["pages"].get("rounds", 1) > 1
+            else ""
+        )
+        + "queries counted in a separate request. Times in ms. Ratios use p50.",
         "",
     ]
     for n in sizes:
