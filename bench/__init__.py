@@ -14,3 +14,9 @@ def setup_django():
     import django
 
     django.setup()
+
+
+def percentile(values, fraction):
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, round(fraction * len(ordered) + 0.5) - 1)]

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from . import setup_django
+from . import percentile, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -117,8 +117,6 @@ def run_all(sizes, parts):
 
 def merge_rounds(runs):
     """One size's page timings from several rounds: percentiles over all the requests."""
-    from .pages import percentile
-
     first = runs[0]
     pages = []
     for index, page in enumerate(first["pages"]):

@@ -28,8 +28,7 @@ from ips.models import Trajectory
 from portal.constants import Role
 from portal.models import User
 
-from . import subjects
-from .pages import percentile
+from . import percentile, subjects
 from .processes import start, stop
 
 WORKERS = 4

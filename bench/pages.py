@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from consent.constants import Action
 
-from . import subjects
+from . import percentile, subjects
 
 REQUESTS = 60
 WARM_UP = 3
@@ -80,12 +80,6 @@ def get(client, url, must_hold):
     body = response.content.decode()
     if response.status_code != 200 or must_hold not in body:
         raise RuntimeError(f"{url}: status {response.status_code}, {must_hold!r} niet gevonden")
-
-
-def percentile(values, fraction):
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, round(fraction * len(ordered) + 0.5) - 1)]
 
 
 def measure():
