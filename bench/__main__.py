@@ -123,8 +123,7 @@ def merge_rounds(runs):
         times = [t for run in runs for t in run["pages"][index]["times"]]
         pages.append(
             {
-                **page,
-                "times": times,
+                **{k: v for k, v in page.items() if k != "times"},
                 "p50": statistics.median(times),
                 "p95": percentile(times, 0.95),
             }
