@@ -142,6 +142,25 @@ def test_journey_4_beheerder(
     assert (added.organisation, added.role) == (beheerder_a.organisation, Role.TRAJECTBEGELEIDER)
     assert [m.to for m in mailoutbox] == [[NEW_USER["email"]]]  # the invitation
 
+    # The new trajectbegeleider joins an IPS team: a new team, refused once for its name.
+    page.get_by_role("link", name="IPS-teams indelen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("IPS-teams van GGZ A")
+    assert_accessible(page)
+    page.get_by_label("Naam van het nieuwe IPS-team").fill("IPS Noord")
+    page.get_by_role("button", name="IPS-team aanmaken").click()
+    expect(page.get_by_role("status")).to_contain_text("IPS-team IPS Noord aangemaakt")
+    page.get_by_label("Naam van het nieuwe IPS-team").fill("ips noord")
+    page.get_by_role("button", name="IPS-team aanmaken").click()
+    expect(page.get_by_text("Uw organisatie heeft al een IPS-team met deze naam.")).to_be_visible()
+    assert_accessible(page)
+    new_name = f"{NEW_USER['first']} {NEW_USER['last']}"
+    page.get_by_label(f"IPS-team van {new_name}").select_option(label="IPS Noord")
+    page.get_by_role("button", name=f"Opslaan {new_name}").click()
+    expect(page.get_by_role("status")).to_contain_text(f"{new_name} hoort nu bij IPS Noord.")
+    expect(page.get_by_role("row").filter(has_text="IPS Noord").first).to_contain_text(new_name)
+    assert_accessible(page)
+    assert added.ips_team_member.team.name == "IPS Noord"
+
     # The consent overview: the consent that expires within 30 days.
     main_menu(page, "Toestemmingen")
     expect(page.get_by_role("heading", level=1)).to_have_text("Toestemmingen")
