@@ -189,6 +189,19 @@ def _load(team, span_start, span_end):
     return trajectories, placements, contacts, coaches
 
 
+def waiting_referrals(organisation_id):
+    """Open referrals of the organisation that no trajectbegeleider has taken yet: they count
+    for no team until one does (a trajectory counts for the team of its trajectbegeleider),
+    so the dashboard shows them apart. On ips_traj_waiting_idx: as many rows as are waiting."""
+    from .models import Trajectory
+
+    return (
+        Trajectory.objects.filter(organisation_id=organisation_id, coach__isnull=True)
+        .open()
+        .count()
+    )
+
+
 def quarter_figures(quarter, trajectories, placements, contact_count, today):
     """The figures of one quarter for a set of trajectories (a team or one coach).
 

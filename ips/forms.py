@@ -302,7 +302,7 @@ class ScoresForm(forms.Form):
 
 
 class TeamForm(forms.ModelForm):
-    """A new IPS team of the beheerder's organisation."""
+    """An IPS team of the beheerder's organisation: a new one, or a new name."""
 
     class Meta:
         model = IpsTeam
@@ -313,14 +313,19 @@ class TeamForm(forms.ModelForm):
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.organisation = organisation
+        if self.instance.pk:
+            self.fields["name"].label = _("Naam")
+            self.fields["name"].help_text = ""
 
     def clean_name(self):
         # The form leaves the organisation out, so the model's unique constraint is not
         # checked by the form: ask here, in the words the beheerder needs.
         name = " ".join(self.cleaned_data["name"].split())
-        if IpsTeam.objects.filter(
-            organisation=self.instance.organisation, name__iexact=name
-        ).exists():
+        if (
+            IpsTeam.objects.filter(organisation=self.instance.organisation, name__iexact=name)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
             raise forms.ValidationError(_("Uw organisatie heeft al een IPS-team met deze naam."))
         return name
 

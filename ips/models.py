@@ -118,6 +118,12 @@ class Trajectory(Versioned):
             models.Index(fields=["coach", "phase"], name="ips_traj_coach_phase_idx"),
             # Team dashboard: an organisation's trajectories by referral date.
             models.Index(fields=["organisation", "referred_at"], name="ips_traj_org_referred_idx"),
+            # Team dashboard: the organisation's referrals still waiting for a coach.
+            models.Index(
+                fields=["organisation"],
+                condition=models.Q(coach__isnull=True),
+                name="ips_traj_waiting_idx",
+            ),
         ]
 
     def __str__(self):

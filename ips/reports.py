@@ -97,6 +97,7 @@ def results_context(team, quarter, today):
         **data,
         "ips_team": team,
         "organisation": team.organisation,
+        "waiting": figures.waiting_referrals(team.organisation_id),
         "caseload_max": CASELOAD_MAX,
         "norm": EMPLOYER_CONTACTS_PER_WEEK_NORM,
         "work_chart": figures.bar_chart(

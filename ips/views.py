@@ -665,6 +665,51 @@ def teams(request):
     )
 
 
+def _get_team(request, pk):
+    """An IPS team of the beheerder's own organisation; anyone else's is a 404."""
+    return get_object_or_404(IpsTeam, pk=pk, organisation=request.user.organisation)
+
+
+@role_required(Role.BEHEERDER)
+def team_edit(request, pk):
+    """Rename a team; remove it while nobody is in it and it has no fidelity reviews."""
+    team = _get_team(request, pk)
+    form = TeamForm(request.POST or None, instance=team, organisation=team.organisation)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Naam gewijzigd in %(team)s.") % {"team": team})
+        return redirect("ips:teams")
+    return render(
+        request,
+        "ips/team_form.html",
+        {
+            "team": team,
+            "form": form,
+            "members": team.members.count(),
+            "reviews": team.reviews.count(),
+        },
+    )
+
+
+@require_POST
+@role_required(Role.BEHEERDER)
+def team_delete(request, pk):
+    team = _get_team(request, pk)
+    if team.members.exists() or team.reviews.exists():
+        messages.error(
+            request,
+            _(
+                "Niet verwijderd: %(team)s heeft nog trajectbegeleiders of metingen van de "
+                "modelgetrouwheid."
+            )
+            % {"team": team},
+        )
+        return redirect("ips:team_edit", team.pk)
+    team.delete()
+    messages.success(request, _("IPS-team %(team)s verwijderd.") % {"team": team})
+    return redirect("ips:teams")
+
+
 @require_POST
 @role_required(Role.BEHEERDER)
 def team_member(request, pk):

@@ -826,6 +826,20 @@ FORMS = {
         lambda w: {"name": "IPS Noord"},
         pages=lambda w: [reverse("ips:teams")],
     ),
+    "ips:team_edit": Form(
+        "ips:team_edit",
+        "beheerder_a",
+        lambda w: {"name": "IPS Zuid"},
+        kwargs=lambda w: {"pk": w.jobcoach_a.ips_team_member.team_id},
+        pages=lambda w: [reverse("ips:teams")],
+    ),
+    "ips:team_delete": Form(
+        "ips:team_delete",
+        "beheerder_a",
+        lambda w: {"knop": "1"},
+        kwargs=lambda w: {"pk": w.jobcoach_a.ips_team_member.team_id},
+        saves=False,  # the team has a member: refused with a message
+    ),
     "ips:team_member": Form(
         "ips:team_member",
         "beheerder_a",
@@ -1201,6 +1215,7 @@ NOT_CLIENT_DATA_FORMS = {
     "cases:leidraad_beheer-upload",
     "ips:contacts",
     "ips:teams",
+    "ips:team_edit",
     "ips:team_member",
     "ips:fidelity_list",
     "ips:fidelity_detail",

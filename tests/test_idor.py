@@ -126,6 +126,20 @@ SWEEP = {
         logged=NOT_CLIENT_DATA,
         statuses=frozenset({403, 404}),
     ),
+    "ips:team_edit": Sweep(
+        lambda w: {"pk": w.jobcoach_a.ips_team_member.team_id},
+        "beheerder_a",
+        ("beheerder_g", "behandelaar_a", "jobcoach_a"),
+        logged=NOT_CLIENT_DATA,
+        statuses=frozenset({403, 404}),
+    ),
+    "ips:team_delete": Sweep(
+        lambda w: {"pk": w.jobcoach_a.ips_team_member.team_id},
+        "beheerder_a",
+        ("beheerder_g", "behandelaar_a", "jobcoach_a"),
+        logged=NOT_CLIENT_DATA,
+        statuses=frozenset({403, 404}),
+    ),
     "ips:team_member": Sweep(
         lambda w: {"pk": w.jobcoach_a.pk},
         "beheerder_a",

@@ -11,13 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ips import fidelity, figures
-from ips.models import FidelityReview, IpsTeam, TeamMember
+from ips.constants import Phase
+from ips.models import FidelityReview, IpsTeam, TeamMember, Trajectory
 from portal import volume
 from portal.constants import Role
 from portal.models import Report, User
 from portal.reports import render
 from tests.factories import UserFactory, join_ips_team
-from tests.test_ips_results import busy_team, count_queries
+from tests.test_ips_results import busy_team, count_queries, trajectory
 
 TEAMS = reverse("ips:teams")
 RESULTS = reverse("ips:results")
@@ -303,3 +304,77 @@ def test_the_migration_gives_each_review_its_organisations_team(jobcoach_a, ggz_
     migration.reviews_to_teams(apps, None)
     assert FidelityReview.objects.get(pk=review.pk).team == jobcoach_a.ips_team_member.team
     assert FidelityReview.objects.get(pk=review_b.pk).team == team_b
+
+
+# --- Renaming and removing a team ---------------------------------------------------------------
+
+
+class TestTeamEdit:
+    def test_who_may_rename_or_remove(
+        self, client_for, behandelaar_a, jobcoach_a, beheerder_a, beheerder_g, ggz_a
+    ):
+        team = IpsTeam.objects.create(organisation=ggz_a, name="Leeg")
+        edit = reverse("ips:team_edit", args=[team.pk])
+        delete = reverse("ips:team_delete", args=[team.pk])
+        assert client_for(None).get(edit).status_code == 302
+        assert client_for(None).post(delete).status_code == 302
+        for user, status in ((behandelaar_a, 403), (jobcoach_a, 403), (beheerder_g, 404)):
+            c = client_for(user)
+            assert c.get(edit).status_code == status
+            assert c.post(edit, {"name": "Overgenomen"}).status_code == status
+            assert c.post(delete).status_code == status
+        team.refresh_from_db()
+        assert team.name == "Leeg"
+        assert client_for(beheerder_a).get(edit).status_code == 200
+
+    def test_rename(self, client_for, beheerder_a, jobcoach_a):
+        team = jobcoach_a.ips_team_member.team
+        IpsTeam.objects.create(organisation=team.organisation, name="Zuid")
+        c = client_for(beheerder_a)
+        url = reverse("ips:team_edit", args=[team.pk])
+        refused = c.post(url, {"name": "zuid"})
+        assert "Uw organisatie heeft al een IPS-team met deze naam." in refused.content.decode()
+        assert c.post(url, {"name": team.name}).status_code == 302  # its own name is no clash
+        assert c.post(url, {"name": "  IPS   Noord "}).status_code == 302
+        team.refresh_from_db()
+        assert team.name == "IPS Noord"
+        assert "Naam gewijzigd in IPS Noord." in c.get(TEAMS).content.decode()
+
+    def test_remove_only_an_empty_team_without_reviews(self, client_for, beheerder_a, jobcoach_a):
+        team = jobcoach_a.ips_team_member.team
+        c = client_for(beheerder_a)
+        page = c.get(reverse("ips:team_edit", args=[team.pk])).content.decode()
+        assert "In dit team zit 1 trajectbegeleider." in page
+        assert reverse("ips:team_delete", args=[team.pk]) not in page
+        response = c.post(reverse("ips:team_delete", args=[team.pk]), follow=True)
+        assert "Niet verwijderd" in response.content.decode()
+        assert IpsTeam.objects.filter(pk=team.pk).exists()
+        # Without members, its fidelity review still keeps it.
+        finished_review_of(jobcoach_a, datetime.date(2026, 3, 1))
+        TeamMember.objects.filter(coach=jobcoach_a).delete()
+        c.post(reverse("ips:team_delete", args=[team.pk]))
+        assert IpsTeam.objects.filter(pk=team.pk).exists()
+        empty = IpsTeam.objects.create(organisation=team.organisation, name="Leeg")
+        page = c.get(reverse("ips:team_edit", args=[empty.pk])).content.decode()
+        assert reverse("ips:team_delete", args=[empty.pk]) in page
+        assert c.post(reverse("ips:team_delete", args=[empty.pk])).status_code == 302
+        assert not IpsTeam.objects.filter(pk=empty.pk).exists()
+        assert "IPS-team Leeg verwijderd." in c.get(TEAMS).content.decode()
+
+
+def test_a_referral_waiting_for_a_coach_is_shown_apart(client_for, behandelaar_a, jobcoach_a):
+    """It counts for no team until a trajectbegeleider takes it; nothing goes unseen."""
+    today = timezone.localdate()
+    waiting = trajectory(behandelaar_a, 1, None, today, phase=Phase.AANGEMELD)
+    trajectory(behandelaar_a, 2, None, today, closed=today)  # declined: not waiting
+    c = client_for(jobcoach_a)
+    html = c.get(RESULTS).content.decode()
+    assert "Aanmeldingen bij GGZ A die nog op een trajectbegeleider wachten</dt><dd>1<" in html
+    quarter = figures.Quarter.containing(today)
+    team = figures.team_results(jobcoach_a.ips_team_member.team, quarter, today)["team"]
+    assert team["active"] == 0
+    Trajectory.objects.filter(pk=waiting.pk).update(coach=jobcoach_a)
+    html = c.get(RESULTS).content.decode()
+    assert "wachten</dt><dd>0<" in html
+    team = figures.team_results(jobcoach_a.ips_team_member.team, quarter, today)["team"]
+    assert team["active"] == 1

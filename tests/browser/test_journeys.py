@@ -548,7 +548,7 @@ def change_phase(page, to, **fields):
 
 def open_results(page):
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Resultaten").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Resultaten IPS-team GGZ A")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Resultaten IPS-team (GGZ A)")
     assert_accessible(page)
 
 
@@ -575,10 +575,13 @@ def test_journey_2_trajectbegeleider(page, live_server, jobcoach_a, referred_cas
     expect(invitations).to_contain_text("groenvoorziening")
     assert_accessible(page)
 
-    # The team dashboard before: one running trajectory, nobody at work yet.
+    # The team dashboard before: the referral waits for a trajectbegeleider, so it counts for
+    # no team yet; the dashboard shows it apart.
     open_results(page)
-    expect(definition(page, "Lopende trajecten in het kwartaal")).to_have_text("1")
-    expect(definition(page, "Met regulier betaald werk")).to_have_text("0% (0 van 1)")
+    expect(definition(page, "Lopende trajecten in het kwartaal")).to_have_text("0")
+    expect(
+        definition(page, "Aanmeldingen bij GGZ A die nog op een trajectbegeleider wachten")
+    ).to_have_text("1")
     expect(definition(page, "Mediaan dagen tot eerste werkgeverscontact")).to_have_text("—")
 
     # Accept the referral: the case opens, with the IPS card.
@@ -643,6 +646,9 @@ def test_journey_2_trajectbegeleider(page, live_server, jobcoach_a, referred_cas
     # The team dashboard after: the placement and the first contact count.
     open_results(page)
     expect(definition(page, "Lopende trajecten in het kwartaal")).to_have_text("1")
+    expect(
+        definition(page, "Aanmeldingen bij GGZ A die nog op een trajectbegeleider wachten")
+    ).to_have_text("0")
     expect(definition(page, "Met regulier betaald werk")).to_have_text("100% (1 van 1)")
     expect(definition(page, "Mediaan dagen tot eerste werkgeverscontact")).to_have_text("0")
     coach_row = page.get_by_role("row", name=re.compile(re.escape(jobcoach_a.get_full_name())))
