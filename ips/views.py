@@ -5,6 +5,7 @@ reviews for those of the user's own IPS team; a beheerder divides them into team
 
 import datetime
 
+import structlog
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -62,6 +63,8 @@ from .models import (
 )
 
 IPS = Category.IPS
+# Changes to IPS teams decide who sees which team's figures: audit events, like mfa_reset.
+audit = structlog.get_logger("werkpad.audit")
 
 # --- Doors ----------------------------------------------------------------------------------
 
@@ -622,6 +625,17 @@ def results_report(request):
 # --- IPS teams (beheer) -----------------------------------------------------------------------
 
 
+def _audit_team(request, event, team, **extra):
+    audit.info(
+        event,
+        by_user_id=request.user.pk,
+        team_id=team.pk,
+        organisation_id=team.organisation_id,
+        request_id=getattr(request, "request_id", ""),
+        **extra,
+    )
+
+
 @role_required(Role.BEHEERDER)
 def teams(request):
     """The organisation's IPS teams and who is in which: a beheerder creates teams and places
@@ -630,6 +644,7 @@ def teams(request):
     form = TeamForm(request.POST or None, organisation=organisation)
     if request.method == "POST" and form.is_valid():
         team = form.save()
+        _audit_team(request, "ips_team_created", team)
         messages.success(request, _("IPS-team %(team)s aangemaakt.") % {"team": team})
         return redirect("ips:teams")
     team_list = list(IpsTeam.objects.filter(organisation=organisation))
@@ -677,6 +692,7 @@ def team_edit(request, pk):
     form = TeamForm(request.POST or None, instance=team, organisation=team.organisation)
     if request.method == "POST" and form.is_valid():
         form.save()
+        _audit_team(request, "ips_team_renamed", team, name=team.name)
         messages.success(request, _("Naam gewijzigd in %(team)s.") % {"team": team})
         return redirect("ips:teams")
     return render(
@@ -705,6 +721,7 @@ def team_delete(request, pk):
             % {"team": team},
         )
         return redirect("ips:team_edit", team.pk)
+    _audit_team(request, "ips_team_removed", team)
     team.delete()
     messages.success(request, _("IPS-team %(team)s verwijderd.") % {"team": team})
     return redirect("ips:teams")
@@ -725,6 +742,14 @@ def team_member(request, pk):
         messages.error(request, _("Niet opgeslagen: kies een IPS-team uit de lijst."))
         return redirect("ips:teams")
     team = form.cleaned_data["team"]
+    audit.info(
+        "ips_team_member",
+        by_user_id=request.user.pk,
+        coach_id=coach.pk,
+        team_id=team.pk if team else None,
+        organisation_id=organisation.pk,
+        request_id=getattr(request, "request_id", ""),
+    )
     if team is None:
         TeamMember.objects.filter(coach=coach).delete()
         messages.success(request, _("%(coach)s hoort nu bij geen IPS-team.") % {"coach": coach})

@@ -9,6 +9,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from structlog.testing import capture_logs
 
 from ips import fidelity, figures
 from ips.constants import Phase
@@ -378,3 +379,28 @@ def test_a_referral_waiting_for_a_coach_is_shown_apart(client_for, behandelaar_a
     assert "wachten</dt><dd>0<" in html
     team = figures.team_results(jobcoach_a.ips_team_member.team, quarter, today)["team"]
     assert team["active"] == 1
+
+
+def test_team_changes_are_audit_events(client_for, beheerder_a, ggz_a):
+    coach = coach_of(ggz_a, "audit@a.test")
+    c = client_for(beheerder_a)
+    with capture_logs() as events:
+        c.post(TEAMS, {"name": "Noord"})
+        team = IpsTeam.objects.get(name="Noord")
+        c.post(assign_url(coach), {f"coach-{coach.pk}-team": team.pk})
+        c.post(assign_url(coach), {f"coach-{coach.pk}-team": ""})
+        c.post(reverse("ips:team_edit", args=[team.pk]), {"name": "Zuid"})
+        c.post(reverse("ips:team_delete", args=[team.pk]))
+    audit = [
+        (e["event"], e.get("team_id"), e.get("coach_id"))
+        for e in events
+        if e["event"].startswith("ips_team")
+    ]
+    assert audit == [
+        ("ips_team_created", team.pk, None),
+        ("ips_team_member", team.pk, coach.pk),
+        ("ips_team_member", None, coach.pk),
+        ("ips_team_renamed", team.pk, None),
+        ("ips_team_removed", team.pk, None),
+    ]
+    assert all(e["by_user_id"] == beheerder_a.pk for e in events if e["event"].startswith("ips_"))
