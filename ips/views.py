@@ -680,6 +680,12 @@ def teams(request):
     )
 
 
+def _coaches_in(team):
+    """The team's members who are trajectbegeleiders: someone whose role changed since stays
+    a member (and is back in the team if the role comes back), but no longer counts."""
+    return team.members.filter(coach__role=Role.TRAJECTBEGELEIDER)
+
+
 def _get_team(request, pk):
     """An IPS team of the beheerder's own organisation; anyone else's is a 404."""
     return get_object_or_404(IpsTeam, pk=pk, organisation=request.user.organisation)
@@ -701,7 +707,7 @@ def team_edit(request, pk):
         {
             "team": team,
             "form": form,
-            "members": team.members.count(),
+            "members": _coaches_in(team).count(),
             "reviews": team.reviews.count(),
         },
     )
@@ -711,7 +717,7 @@ def team_edit(request, pk):
 @role_required(Role.BEHEERDER)
 def team_delete(request, pk):
     team = _get_team(request, pk)
-    if team.members.exists() or team.reviews.exists():
+    if _coaches_in(team).exists() or team.reviews.exists():
         messages.error(
             request,
             _(

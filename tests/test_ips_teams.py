@@ -404,3 +404,17 @@ def test_team_changes_are_audit_events(client_for, beheerder_a, ggz_a):
         ("ips_team_removed", team.pk, None),
     ]
     assert all(e["by_user_id"] == beheerder_a.pk for e in events if e["event"].startswith("ips_"))
+
+
+def test_a_member_who_is_no_longer_a_coach_does_not_keep_the_team(
+    client_for, beheerder_a, jobcoach_a
+):
+    team = jobcoach_a.ips_team_member.team
+    jobcoach_a.role = Role.BEHANDELAAR
+    jobcoach_a.save(update_fields=["role"])
+    c = client_for(beheerder_a)
+    page = c.get(reverse("ips:team_edit", args=[team.pk])).content.decode()
+    assert reverse("ips:team_delete", args=[team.pk]) in page
+    assert jobcoach_a.get_full_name() not in c.get(TEAMS).content.decode()
+    c.post(reverse("ips:team_delete", args=[team.pk]))
+    assert not IpsTeam.objects.filter(pk=team.pk).exists()
