@@ -33,6 +33,19 @@ def coach_of(organisation, email, **names):
     return UserFactory(email=email, organisation=organisation, role=Role.TRAJECTBEGELEIDER, **names)
 
 
+def only_the_team_downloads(client_for, report, coach):
+    """``coach`` downloads the finished ``report``; a colleague in another team of the same
+    organisation may not, nor may ``coach`` after moving to that team."""
+    render(report.pk)
+    url = reverse("portal:report_download", args=[report.pk])
+    assert client_for(coach).get(url).status_code == 200
+    other = coach_of(coach.organisation, "ander@a.test")
+    join_ips_team(other, "Zuid")
+    assert client_for(other).get(url).status_code == 404
+    join_ips_team(coach, "Zuid")
+    assert client_for(coach).get(url).status_code == 404
+
+
 # --- Managing teams ---------------------------------------------------------------------------
 
 
@@ -171,16 +184,7 @@ class TestResultsPerTeam:
     def test_moving_to_another_team_blocks_the_copy(self, client_for, jobcoach_a, ggz_a):
         c = client_for(jobcoach_a)
         c.post(reverse("ips:results_report"), {"kwartaal": "2025-1"})
-        report = Report.objects.get()
-        render(report.pk)
-        url = reverse("portal:report_download", args=[report.pk])
-        assert c.get(url).status_code == 200
-        # A colleague in another team of the same organisation may not have it.
-        other = coach_of(ggz_a, "ander@a.test")
-        join_ips_team(other, "Zuid")
-        assert client_for(other).get(url).status_code == 404
-        join_ips_team(jobcoach_a, "Zuid")
-        assert client_for(jobcoach_a).get(url).status_code == 404
+        only_the_team_downloads(client_for, Report.objects.get(), jobcoach_a)
 
 
 # --- Data ---------------------------------------------------------------------------------------
@@ -284,14 +288,7 @@ class TestFidelityPerTeam:
         c.post(reverse("ips:fidelity_report", args=[review.pk]))
         report = Report.objects.get()
         assert report.params == {"review": review.pk, "team": review.team_id}
-        render(report.pk)
-        url = reverse("portal:report_download", args=[report.pk])
-        assert c.get(url).status_code == 200
-        other = coach_of(ggz_a, "ander@a.test")
-        join_ips_team(other, "Zuid")
-        assert client_for(other).get(url).status_code == 404
-        join_ips_team(jobcoach_a, "Zuid")
-        assert client_for(jobcoach_a).get(url).status_code == 404
+        only_the_team_downloads(client_for, report, jobcoach_a)
 
 
 def test_the_migration_gives_each_review_its_organisations_team(jobcoach_a, ggz_b):
