@@ -6,6 +6,7 @@ reviews for those of the user's own IPS team; a beheerder divides them into team
 import datetime
 
 import structlog
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -63,7 +64,8 @@ from .models import (
 )
 
 IPS = Category.IPS
-# Changes to IPS teams decide who sees which team's figures: audit events, like mfa_reset.
+# Changes to IPS teams decide who sees which team's figures: like changes to users, they ask
+# for the password again (allauth re-authentication) and are audit events.
 audit = structlog.get_logger("werkpad.audit")
 
 # --- Doors ----------------------------------------------------------------------------------
@@ -637,6 +639,7 @@ def _audit_team(request, event, team, **extra):
 
 
 @role_required(Role.BEHEERDER)
+@reauthentication_required(allow_get=True)
 def teams(request):
     """The organisation's IPS teams and who is in which: a beheerder creates teams and places
     each trajectbegeleider in one (or none)."""
@@ -692,6 +695,7 @@ def _get_team(request, pk):
 
 
 @role_required(Role.BEHEERDER)
+@reauthentication_required(allow_get=True)
 def team_edit(request, pk):
     """Rename a team; remove it while nobody is in it and it has no fidelity reviews."""
     team = _get_team(request, pk)
@@ -715,6 +719,7 @@ def team_edit(request, pk):
 
 @require_POST
 @role_required(Role.BEHEERDER)
+@reauthentication_required
 def team_delete(request, pk):
     team = _get_team(request, pk)
     if _coaches_in(team).exists() or team.reviews.exists():
@@ -735,6 +740,7 @@ def team_delete(request, pk):
 
 @require_POST
 @role_required(Role.BEHEERDER)
+@reauthentication_required
 def team_member(request, pk):
     """Place trajectbegeleider ``pk`` of the beheerder's organisation in a team, or in none."""
     organisation = request.user.organisation

@@ -45,3 +45,24 @@ def test_other_roles_cannot_reset_mfa(client_for, behandelaar_a, jobcoach_a):
     url = reverse("portal:user_reset_mfa", args=[jobcoach_a.pk])
     assert client_for(behandelaar_a).post(url).status_code == 403
     assert Authenticator.objects.filter(user=jobcoach_a).exists()
+
+
+def test_ips_team_changes_ask_for_the_password_first(client, beheerder_a, jobcoach_a):
+    from ips.models import IpsTeam, TeamMember
+
+    north = IpsTeam.objects.create(organisation=beheerder_a.organisation, name="Noord")
+    client.force_login(beheerder_a, backend="django.contrib.auth.backends.ModelBackend")
+    for url in (reverse("ips:teams"), reverse("ips:team_edit", args=[north.pk])):
+        answer = client.post(url, {"name": "Zuid"})
+        assert answer["Location"].startswith(reverse("account_reauthenticate"))
+    delete = client.post(reverse("ips:team_delete", args=[north.pk]))
+    assert delete["Location"].startswith(reverse("account_reauthenticate"))
+    names = IpsTeam.objects.filter(organisation=beheerder_a.organisation).values_list("name")
+    assert sorted(name for (name,) in names) == ["IPS-team", "Noord"]
+
+    url = reverse("ips:team_member", args=[jobcoach_a.pk])
+    response = client.post(url, {f"coach-{jobcoach_a.pk}-team": north.pk})
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    assert TeamMember.objects.get(coach=jobcoach_a).team != north  # nothing happened yet
+    client.post(response["Location"], {"password": PASSWORD})
+    assert TeamMember.objects.get(coach=jobcoach_a).team == north  # the request was resumed
