@@ -627,14 +627,14 @@ def results_report(request):
 # --- IPS teams (beheer) -----------------------------------------------------------------------
 
 
-def _audit_team(request, event, team, **extra):
+def _audit_team(request, event, *, team_id, **fields):
     audit.info(
         event,
         by_user_id=request.user.pk,
-        team_id=team.pk,
-        organisation_id=team.organisation_id,
+        team_id=team_id,
+        organisation_id=request.user.organisation_id,
         request_id=getattr(request, "request_id", ""),
-        **extra,
+        **fields,
     )
 
 
@@ -647,7 +647,7 @@ def teams(request):
     form = TeamForm(request.POST or None, organisation=organisation)
     if request.method == "POST" and form.is_valid():
         team = form.save()
-        _audit_team(request, "ips_team_created", team)
+        _audit_team(request, "ips_team_created", team_id=team.pk)
         messages.success(request, _("IPS-team %(team)s aangemaakt.") % {"team": team})
         return redirect("ips:teams")
     team_list = list(IpsTeam.objects.filter(organisation=organisation))
@@ -702,7 +702,7 @@ def team_edit(request, pk):
     form = TeamForm(request.POST or None, instance=team, organisation=team.organisation)
     if request.method == "POST" and form.is_valid():
         form.save()
-        _audit_team(request, "ips_team_renamed", team, name=team.name)
+        _audit_team(request, "ips_team_renamed", team_id=team.pk, name=team.name)
         messages.success(request, _("Naam gewijzigd in %(team)s.") % {"team": team})
         return redirect("ips:teams")
     return render(
@@ -732,7 +732,7 @@ def team_delete(request, pk):
             % {"team": team},
         )
         return redirect("ips:team_edit", team.pk)
-    _audit_team(request, "ips_team_removed", team)
+    _audit_team(request, "ips_team_removed", team_id=team.pk)
     team.delete()
     messages.success(request, _("IPS-team %(team)s verwijderd.") % {"team": team})
     return redirect("ips:teams")
@@ -754,14 +754,7 @@ def team_member(request, pk):
         messages.error(request, _("Niet opgeslagen: kies een IPS-team uit de lijst."))
         return redirect("ips:teams")
     team = form.cleaned_data["team"]
-    audit.info(
-        "ips_team_member",
-        by_user_id=request.user.pk,
-        coach_id=coach.pk,
-        team_id=team.pk if team else None,
-        organisation_id=organisation.pk,
-        request_id=getattr(request, "request_id", ""),
-    )
+    _audit_team(request, "ips_team_member", team_id=team.pk if team else None, coach_id=coach.pk)
     if team is None:
         TeamMember.objects.filter(coach=coach).delete()
         messages.success(request, _("%(coach)s hoort nu bij geen IPS-team.") % {"coach": coach})
