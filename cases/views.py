@@ -328,9 +328,9 @@ def case_detail(request, pk):
 
     client_visible = visible(Category.IDENTIFICATIE, holder)
     work_rows = list(
-        WorkSituation.objects.filter(case=case)
-        .filter(access.readable_filter(Category.WERKSITUATIE))
-        .select_related("recorded_by")[:1]
+        WorkSituation.objects.filter(case=case).filter(
+            access.readable_filter(Category.WERKSITUATIE)
+        )[:1]
     )
     for w in work_rows:
         shown.add((w.organisation_id, Category.WERKSITUATIE))
@@ -352,7 +352,6 @@ def case_detail(request, pk):
     work_prompt = (
         work_status_visible and access.user.role == Role.BEHANDELAAR and case.work_needs_attention()
     )
-    team = consent.team_of(case)
     panels = case_panels(request, case, access)
     consent.write_log(
         consent.case_read_entries(request, access, shown)
@@ -372,7 +371,7 @@ def case_detail(request, pk):
             "goals": goals,
             "agreements": agreements,
             "timeline": timeline,
-            "team": team,
+            "team": access.team,
             "work_prompt": work_prompt,
             "work_status_visible": work_status_visible,
             "can_lead": services.can_lead(access),
@@ -731,7 +730,7 @@ def leave(request, pk):
     member = None
     if request.POST.get("gebruiker"):
         member = next(
-            (u for u, _role in consent.team_of(case) if str(u.pk) == request.POST["gebruiker"]),
+            (u for u, _role in access.team if str(u.pk) == request.POST["gebruiker"]),
             None,
         )
         if member is None:

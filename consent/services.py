@@ -44,6 +44,8 @@ class CaseAccess:
     case_roles: frozenset
     # (holder organisation id, category) -> consent id, for active, fitting consents.
     grants: dict = field(default_factory=dict)
+    # [(user, case role label)]: the case team, for its members only (read with the roles).
+    team: list = field(default_factory=list)
 
     @property
     def is_member(self):
@@ -115,11 +117,29 @@ def case_roles_of(user, case):
 
 
 def case_access(user, case):
-    """The access of ``user`` to ``case``: two queries, whatever the data size."""
-    roles = case_roles_of(user, case) if user.is_authenticated and user.role else frozenset()
+    """The access of ``user`` to ``case``: two queries, whatever the data size. The user's
+    case roles come from the whole team, read in one go (a team is a handful of people), so
+    the case page has the team without asking again."""
+    from cases.constants import CaseRole
+    from cases.models import CaseMember
+
+    if not user.is_authenticated or not user.role:
+        return CaseAccess(user, case, frozenset())
+    members = list(
+        CaseMember.objects.filter(content_object=case)
+        .select_related("user__organisation", "permission")
+        .order_by("permission__codename", "user__last_name")
+    )
+    roles = frozenset(m.permission.codename for m in members if m.user_id == user.pk)
     if not roles:
         return CaseAccess(user, case, frozenset())
-    return CaseAccess(user, case, roles, _grants(user, [case.client_id], roles)[case.client_id])
+    return CaseAccess(
+        user,
+        case,
+        roles,
+        _grants(user, [case.client_id], roles)[case.client_id],
+        [(m.user, CaseRole(m.permission.codename).label) for m in members],
+    )
 
 
 def _grants(user, client_ids, case_roles):
@@ -213,19 +233,6 @@ def remove_member(case, user):
     """Leaving or being removed ends access at once: the next request is refused."""
     for codename in case_roles_of(user, case):
         remove_perm(f"cases.{codename}", user, case)
-
-
-def team_of(case):
-    """[(user, case role label)] for the case, in one query."""
-    from cases.constants import CaseRole
-    from cases.models import CaseMember
-
-    return [
-        (member.user, CaseRole(member.permission.codename).label)
-        for member in CaseMember.objects.filter(content_object=case)
-        .select_related("user__organisation", "permission")
-        .order_by("permission__codename", "user__last_name")
-    ]
 
 
 # --- Beheer --------------------------------------------------------------------------------
