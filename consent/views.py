@@ -8,7 +8,6 @@ held by its provider: only the provider's team members on one of the client's ca
 the provider's beheerder open it; anyone else gets a 404 and a denied log entry.
 """
 
-import logging
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -25,7 +24,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from redis.exceptions import RedisError
 
 from cases.constants import CaseRole, CaseStatus, TimelineKind
 from cases.models import Case, Client
@@ -57,8 +55,6 @@ from .forms import (
     withdrawal_refused,
 )
 from .models import AccessLogEntry, Consent, ConsentWithdrawal, DataCategory
-
-logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
 LOG_PAGE_SIZE = 50
@@ -570,15 +566,11 @@ def state_counts(organisation_id, consents, filters):
         f"consent-overview-counts:{organisation_id}:{newest_consent}:{newest_withdrawal}:"
         f"{timezone.localdate()}"
     )
-    try:
-        counts = cache.get(key)
-        if counts is None:
-            counts = count_states(consents, filters)
-            cache.set(key, counts, timeout=COUNTS_CACHE_SECONDS)
-    except RedisError:
-        # The cache is a shortcut, not a source: without Redis the page counts as it did.
-        logger.warning("Cache niet bereikbaar; toestemmingen worden geteld", exc_info=True)
+    # Without Redis the cache of this process stands in (portal.cache).
+    counts = cache.get(key)
+    if counts is None:
         counts = count_states(consents, filters)
+        cache.set(key, counts, timeout=COUNTS_CACHE_SECONDS)
     return counts
 
 

@@ -211,12 +211,13 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Werkpad <noreply@werkpad.local>")
 
 # Redis: cache (shared rate limits) and Celery broker. Without REDIS_URL the demo runs
-# with a local-memory cache and Celery in eager mode.
+# with a local-memory cache and Celery in eager mode. While Redis is down the cache falls
+# back to memory per process (portal.cache), so signing in keeps working.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.cache.RedisWithFallback",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "werkpad",
         }

@@ -277,7 +277,7 @@ class TestOverview:
         make_consent(case_a.client, gemeente_g)
         settings.CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "portal.cache.RedisWithFallback",
                 "LOCATION": "redis://127.0.0.1:9/0",  # the discard port: nothing answers
             }
         }
@@ -285,7 +285,7 @@ class TestOverview:
         assert response.status_code == 200
         tabs = {key: count for key, _label, count in response.context["tabs"]}
         assert (tabs["alle"], tabs["actief"]) == (1, 1)
-        assert "Cache niet bereikbaar" in caplog.text
+        assert "redis_onbereikbaar" in caplog.text
 
     def test_name_search_and_reads_logged(
         self, client_for, beheerder_a, behandelaar_a, case_a, gemeente_g

@@ -23,10 +23,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import redis
 import time_machine
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -41,6 +43,7 @@ from consent.models import AccessLogEntry
 from portal.models import Report, ReportStatus
 from portal.reports import dispatch, requeue_stuck
 
+from .conftest import PASSWORD
 from .worker import PROJECT_ROOT, _test_database_url, private_redis, workers  # noqa: F401  (fixtures)
 
 # Enough agreements that WeasyPrint needs a few seconds: time to fault mid-render.
@@ -137,6 +140,36 @@ class TestRedisDown:
         started = time.monotonic()
         request_reports(c, case, 1)
         assert time.monotonic() - started < 5
+
+    def test_signing_in_while_redis_is_down(self, db, behandelaar_a, private_redis, caplog):  # noqa: F811
+        """The sign-in's rate limits live in the cache: with Redis down a process keeps
+        them in its own memory, so professionals can still sign in and guessing is still
+        stopped; once Redis is back the limits are shared again."""
+        private_redis.stop()
+        c = Client()
+        response = c.post(
+            reverse("account_login"), {"login": behandelaar_a.email, "password": PASSWORD}
+        )
+        assert response.status_code == 302
+        assert c.session["_auth_user_id"] == str(behandelaar_a.pk)
+        assert c.get(reverse("portal:home")).status_code == 200
+        assert "redis_onbereikbaar" in caplog.text
+
+        guesser = Client()
+        for _ in range(5):
+            response = guesser.post(
+                reverse("account_login"), {"login": behandelaar_a.email, "password": "fout"}
+            )
+            assert "niet juist" in response.content.decode()
+        response = guesser.post(
+            reverse("account_login"), {"login": behandelaar_a.email, "password": PASSWORD}
+        )
+        assert "Te veel mislukte inlogpogingen" in response.content.decode()
+        assert "_auth_user_id" not in guesser.session
+
+        private_redis.start()
+        cache.set("na-herstart", "gedeeld")
+        assert redis.Redis.from_url(private_redis.url).keys("*na-herstart") != []
 
     def test_reports_requested_while_redis_is_down_all_finish_once_it_is_back(
         self,

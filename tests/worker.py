@@ -282,7 +282,7 @@ def private_redis(tmp_path, settings):
     settings.REDIS_URL = server.url
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.cache.RedisWithFallback",
             "LOCATION": server.url,
             "KEY_PREFIX": "werkpad",
         }
