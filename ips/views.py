@@ -5,7 +5,6 @@ reviews for those of the user's own IPS team; a beheerder divides them into team
 
 import datetime
 
-import structlog
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,7 +26,7 @@ from consent.constants import Action, Category
 from portal.constants import Role
 from portal.models import ReportType, User
 from portal.reports import request_report
-from portal.views import role_required
+from portal.views import audit_event, role_required
 
 from . import fidelity, figures, reports, services
 from .constants import (
@@ -64,9 +63,6 @@ from .models import (
 )
 
 IPS = Category.IPS
-# Changes to IPS teams decide who sees which team's figures: like changes to users, they ask
-# for the password again (allauth re-authentication) and are audit events.
-audit = structlog.get_logger("werkpad.audit")
 
 # --- Doors ----------------------------------------------------------------------------------
 
@@ -627,17 +623,8 @@ def results_report(request):
 # --- IPS teams (beheer) -----------------------------------------------------------------------
 
 
-def _audit_team(request, event, *, team_id, **fields):
-    audit.info(
-        event,
-        by_user_id=request.user.pk,
-        team_id=team_id,
-        organisation_id=request.user.organisation_id,
-        request_id=getattr(request, "request_id", ""),
-        **fields,
-    )
-
-
+# Changes to IPS teams decide who sees which team's figures: like changes to users, they ask
+# for the password again (allauth re-authentication) and are audit events.
 @role_required(Role.BEHEERDER)
 @reauthentication_required(allow_get=True)
 def teams(request):
@@ -647,7 +634,7 @@ def teams(request):
     form = TeamForm(request.POST or None, organisation=organisation)
     if request.method == "POST" and form.is_valid():
         team = form.save()
-        _audit_team(request, "ips_team_created", team_id=team.pk)
+        audit_event(request, "ips_team_created", team_id=team.pk)
         messages.success(request, _("IPS-team %(team)s aangemaakt.") % {"team": team})
         return redirect("ips:teams")
     team_list = list(IpsTeam.objects.filter(organisation=organisation))
@@ -702,7 +689,7 @@ def team_edit(request, pk):
     form = TeamForm(request.POST or None, instance=team, organisation=team.organisation)
     if request.method == "POST" and form.is_valid():
         form.save()
-        _audit_team(request, "ips_team_renamed", team_id=team.pk, name=team.name)
+        audit_event(request, "ips_team_renamed", team_id=team.pk, name=team.name)
         messages.success(request, _("Naam gewijzigd in %(team)s.") % {"team": team})
         return redirect("ips:teams")
     return render(
@@ -732,7 +719,7 @@ def team_delete(request, pk):
             % {"team": team},
         )
         return redirect("ips:team_edit", team.pk)
-    _audit_team(request, "ips_team_removed", team_id=team.pk)
+    audit_event(request, "ips_team_removed", team_id=team.pk)
     team.delete()
     messages.success(request, _("IPS-team %(team)s verwijderd.") % {"team": team})
     return redirect("ips:teams")
@@ -754,7 +741,7 @@ def team_member(request, pk):
         messages.error(request, _("Niet opgeslagen: kies een IPS-team uit de lijst."))
         return redirect("ips:teams")
     team = form.cleaned_data["team"]
-    _audit_team(request, "ips_team_member", team_id=team.pk if team else None, coach_id=coach.pk)
+    audit_event(request, "ips_team_member", team_id=team.pk if team else None, coach_id=coach.pk)
     if team is None:
         TeamMember.objects.filter(coach=coach).delete()
         messages.success(request, _("%(coach)s hoort nu bij geen IPS-team.") % {"coach": coach})

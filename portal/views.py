@@ -37,6 +37,18 @@ def role_required(*roles):
     return decorator
 
 
+def audit_event(request, event, **fields):
+    """A beheer action as a structured audit event: who did it, from which organisation, in
+    which request, and what (``fields``: ids and field names, never personal details)."""
+    audit.info(
+        event,
+        by_user_id=request.user.pk,
+        organisation_id=request.user.organisation_id,
+        request_id=getattr(request, "request_id", ""),
+        **fields,
+    )
+
+
 def _get_organisation_user(request, pk):
     """A user of the beheerder's own organisation; anyone else's is a 404."""
     return get_object_or_404(User, pk=pk, organisation=request.user.organisation)
@@ -58,6 +70,7 @@ def user_create(request):
         user = form.save(commit=False)
         user.set_unusable_password()
         user.save()
+        audit_event(request, "user_created", user_id=user.pk, role=user.role)
         send_invitation(request, user, invited_by=request.user)
         messages.success(
             request,
@@ -72,6 +85,7 @@ def user_create(request):
 @reauthentication_required(allow_get=True)
 def user_edit(request, pk):
     subject = _get_organisation_user(request, pk)
+    role_before = subject.role
     form = OrganisationUserForm(
         request.POST or None, instance=subject, organisation=request.user.organisation
     )
@@ -80,6 +94,15 @@ def user_edit(request, pk):
             form.add_error("role", _("U kunt uw eigen beheerdersrol niet wijzigen."))
         else:
             form.save()
+            if form.changed_data:
+                audit_event(
+                    request,
+                    "user_changed",
+                    user_id=subject.pk,
+                    fields=sorted(form.changed_data),
+                    role_before=role_before,
+                    role=subject.role,
+                )
             messages.success(request, _("Gegevens van %(name)s opgeslagen.") % {"name": subject})
             return redirect("portal:user_list")
     return render(request, "portal/user_form.html", {"form": form, "subject": subject})
@@ -96,6 +119,9 @@ def user_set_active(request, pk):
     else:
         subject.is_active = activate
         subject.save(update_fields=["is_active"])
+        audit_event(
+            request, "user_activated" if activate else "user_deactivated", user_id=subject.pk
+        )
         if activate:
             messages.success(request, _("%(name)s is weer actief.") % {"name": subject})
         else:
@@ -114,14 +140,7 @@ def user_reset_mfa(request, pk):
     the next sign-in. Re-authentication first; the reset is an audit event."""
     subject = _get_organisation_user(request, pk)
     removed, _detail = Authenticator.objects.filter(user=subject).delete()
-    audit.info(
-        "mfa_reset",
-        by_user_id=request.user.pk,
-        user_id=subject.pk,
-        organisation_id=subject.organisation_id,
-        removed=removed,
-        request_id=getattr(request, "request_id", ""),
-    )
+    audit_event(request, "mfa_reset", user_id=subject.pk, removed=removed)
     messages.success(
         request,
         _(

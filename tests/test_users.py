@@ -531,3 +531,42 @@ def test_portal_users_cannot_reach_django_admin(client_for, request, fixture):
     response = client.post(ORGANISATION_ADD, {"name": "GGZ Zelfgemaakt", "type": "ggz"})
     assert response.status_code == 302
     assert not Organisation.objects.filter(name="GGZ Zelfgemaakt").exists()
+
+
+# --- Audit events -------------------------------------------------------------------------
+
+
+def test_account_changes_are_audit_events(client_for, beheerder_a, jobcoach_a):
+    """Who gave whom which role, and who was (de)activated: each change a structured event
+    with ids and field names only (no names or e-mail addresses in the audit stream)."""
+    from structlog.testing import capture_logs
+
+    client = client_for(beheerder_a)
+    with capture_logs() as events:
+        client.post(reverse(CREATE), new_user_data())
+        client.post(reverse(EDIT, args=[jobcoach_a.pk]), edit_data(jobcoach_a))  # no change
+        client.post(
+            reverse(EDIT, args=[jobcoach_a.pk]),
+            edit_data(jobcoach_a, first_name="Johanna", role=Role.BEHANDELAAR),
+        )
+        client.post(reverse(SET_ACTIVE, args=[jobcoach_a.pk]), {"actief": "0"})
+        client.post(reverse(SET_ACTIVE, args=[jobcoach_a.pk]), {"actief": "1"})
+    created = User.objects.get(email="nina.nieuw@a.test")
+    audit = [e for e in events if e["event"].startswith("user_")]
+    assert [(e["event"], e["user_id"]) for e in audit] == [
+        ("user_created", created.pk),
+        ("user_changed", jobcoach_a.pk),
+        ("user_deactivated", jobcoach_a.pk),
+        ("user_activated", jobcoach_a.pk),
+    ]
+    assert audit[0]["role"] == created.role
+    assert (audit[1]["fields"], audit[1]["role_before"], audit[1]["role"]) == (
+        ["first_name", "role"],
+        Role.TRAJECTBEGELEIDER,
+        Role.BEHANDELAAR,
+    )
+    assert {(e["by_user_id"], e["organisation_id"]) for e in audit} == {
+        (beheerder_a.pk, beheerder_a.organisation_id)
+    }
+    assert all(e["request_id"] for e in audit)
+    assert "nina.nieuw@a.test" not in str(audit) and "Johanna" not in str(audit)
