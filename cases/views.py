@@ -19,6 +19,7 @@ from consent.models import Consent
 from portal.constants import Role
 from portal.models import ReportType
 from portal.reports import request_report
+from portal.views import query_without_page
 
 from . import services
 from .constants import CaseStatus, GoalStatus, InvitationStatus, MeetingStatus, TimelineKind
@@ -168,7 +169,7 @@ def worklist(request):
             "rows": rows,
             "invitations": invitations,
             "can_register": user.role in (Role.BEHANDELAAR, Role.KLANTMANAGER),
-            "query_string": _query_without_page(request),
+            "query_string": query_without_page(request),
         },
     )
 
@@ -244,12 +245,6 @@ def _expiring_consent_case_ids(user, cases):
         .values_list("client_id", flat=True)
     )
     return {c.pk for c in cases if c.client_id in client_ids}
-
-
-def _query_without_page(request):
-    params = request.GET.copy()
-    params.pop("pagina", None)
-    return params.urlencode()
 
 
 # --- Clients and cases ---------------------------------------------------------------------

@@ -31,7 +31,7 @@ from cases.services import add_timeline
 from cases.views import get_case
 from portal.constants import Role
 from portal.models import Organisation, User
-from portal.views import role_required
+from portal.views import query_without_page, role_required
 
 from . import policy, services
 from .constants import (
@@ -620,8 +620,6 @@ def overview(request):
         )
         for client in {c.client_id: c.client for c in shown}.values()
     )
-    params = request.GET.copy()
-    params.pop("pagina", None)
     return render(
         request,
         "consent/overview.html",
@@ -631,7 +629,7 @@ def overview(request):
             "tabs": [(key, label, counts[key]) for key, label in STATES],
             "page": page,
             "rows": shown,
-            "query_string": params.urlencode(),
+            "query_string": query_without_page(request),
             "q": form.cleaned_data["q"] if form.is_valid() else "",
         },
     )
@@ -694,7 +692,7 @@ def access_log(request):
             "entries": shown,
             "older": older,
             "newer": newer,
-            "query_string": params.urlencode(),
+            "query_string": query_without_page(request),
         },
     )
 

@@ -97,3 +97,7 @@ class OrganisationUserForm(forms.ModelForm):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(_("Er bestaat al een account met dit e-mailadres."))
         return email
+
+
+class UserFilterForm(forms.Form):
+    q = forms.CharField(label=_("Zoek op naam of e-mailadres"), required=False, max_length=100)

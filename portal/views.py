@@ -5,7 +5,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -13,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from .constants import Role
-from .forms import OrganisationUserForm
+from .forms import OrganisationUserForm, UserFilterForm
 from .invitations import send_invitation
 from .models import User
 
@@ -54,12 +56,41 @@ def _get_organisation_user(request, pk):
     return get_object_or_404(User, pk=pk, organisation=request.user.organisation)
 
 
+USERS_PER_PAGE = 50
+
+
+def query_without_page(request):
+    """The page's query string without its page number, for the pagination links."""
+    params = request.GET.copy()
+    params.pop("pagina", None)
+    return params.urlencode()
+
+
 @role_required(Role.BEHEERDER)
 def user_list(request):
-    users = User.objects.filter(organisation=request.user.organisation).order_by(
-        "-is_active", "last_name", "first_name"
+    """The organisation's accounts, a page at a time (a regional GGZ has hundreds), with a
+    search on name and e-mail address."""
+    users = User.objects.filter(organisation=request.user.organisation)
+    form = UserFilterForm(request.GET)
+    if form.is_valid():
+        for word in form.cleaned_data["q"].split():
+            users = users.filter(
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(email__icontains=word)
+            )
+    users = users.order_by("-is_active", "last_name", "first_name", "pk")
+    page = Paginator(users, USERS_PER_PAGE).get_page(request.GET.get("pagina"))
+    return render(
+        request,
+        "portal/user_list.html",
+        {
+            "form": form,
+            "page": page,
+            "users": page.object_list,
+            "query_string": query_without_page(request),
+        },
     )
-    return render(request, "portal/user_list.html", {"users": users})
 
 
 @role_required(Role.BEHEERDER)

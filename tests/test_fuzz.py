@@ -310,6 +310,13 @@ FORMS = {
         method="GET",
         saves=False,
     ),
+    "portal:user_list": Form(
+        "portal:user_list",
+        "beheerder_a",
+        lambda w: {"q": "Bea", "pagina": "1"},
+        method="GET",
+        saves=False,
+    ),
     "portal:user_create": Form(
         "portal:user_create",
         "beheerder_a",

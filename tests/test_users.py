@@ -367,6 +367,48 @@ def test_create_ignores_posted_organisation(client_for, ggz_a, ggz_b, beheerder_
     assert User.objects.get(email="nina.nieuw@a.test").organisation == ggz_a
 
 
+def test_list_pages_through_a_large_organisation(client_for, ggz_a, beheerder_a):
+    from portal.views import USERS_PER_PAGE
+
+    UserFactory.create_batch(USERS_PER_PAGE + 9, organisation=ggz_a, role=Role.BEHANDELAAR)
+    client = client_for(beheerder_a)
+    first = client.get(reverse(LIST)).content.decode()
+    second = client.get(reverse(LIST), {"pagina": "2"}).content.decode()
+    edit_links = re.compile(r'href="/beheer/gebruikers/(\d+)/"')
+    assert len(edit_links.findall(first)) == USERS_PER_PAGE
+    assert len(edit_links.findall(second)) == 10  # 59 made here, and the beheerder herself
+    assert "Pagina 1 van 2" in first and "?pagina=2" in first
+    everyone = User.objects.filter(organisation=ggz_a).values_list("pk", flat=True)
+    assert set(edit_links.findall(first + second)) == {str(pk) for pk in everyone}
+
+
+def test_list_search_on_name_and_email_within_own_organisation(
+    client_for, ggz_a, ggz_b, beheerder_a
+):
+    UserFactory(organisation=ggz_a, first_name="Sanne", last_name="de Wit", email="s.wit@a.test")
+    UserFactory(organisation=ggz_a, first_name="Piet", last_name="Wittebrood", email="pw@a.test")
+    UserFactory(organisation=ggz_a, first_name="Karel", last_name="Zwart", email="kz@a.test")
+    UserFactory(organisation=ggz_b, first_name="Wim", last_name="Wit", email="w.wit@b.test")
+    client = client_for(beheerder_a)
+
+    html = client.get(reverse(LIST), {"q": "wit"}).content.decode()
+    assert "Sanne de Wit" in html and "Piet Wittebrood" in html
+    assert "Karel Zwart" not in html and "w.wit@b.test" not in html
+    html = client.get(reverse(LIST), {"q": "sanne WIT"}).content.decode()
+    assert "Sanne de Wit" in html and "Wittebrood" not in html
+    assert "kz@a.test" in client.get(reverse(LIST), {"q": "kz@"}).content.decode()
+    html = client.get(reverse(LIST), {"q": "Wim"}).content.decode()
+    assert "Geen gebruikers gevonden." in html and "w.wit@b.test" not in html
+
+
+def test_list_search_keeps_its_words_on_the_next_page(client_for, ggz_a, beheerder_a):
+    from portal.views import USERS_PER_PAGE
+
+    UserFactory.create_batch(USERS_PER_PAGE + 1, organisation=ggz_a, last_name="Jansen")
+    html = client_for(beheerder_a).get(reverse(LIST), {"q": "jansen"}).content.decode()
+    assert "?q=jansen&amp;pagina=2" in html
+
+
 # --- Edit -------------------------------------------------------------------------------
 
 
