@@ -133,7 +133,7 @@ def routes(user, case_id):
 
 
 def session_for(user):
-    """A signed-in session stored in the database (as tests/test_faults.py makes them)."""
+    """A signed-in session stored in the database, for a cookie (also tests/test_faults.py)."""
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"

@@ -26,14 +26,13 @@ import pytest
 import redis
 import time_machine
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from bench.load import session_for  # a signed-in session in the database, for a cookie
 from cases import services
 from cases.constants import CaseRole, GoalStatus, RecoveryDomain
 from cases.models import Agreement, ChangeRecord, Goal
@@ -367,16 +366,6 @@ def _answers(server):
         return server.get("/gezondheid/")[0] in (200, 503)
     except OSError:
         return False
-
-
-def session_for(user):
-    """A signed-in session stored in the database, for a browser cookie."""
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
-    return store.session_key
 
 
 class PostgreSQL:
