@@ -19,7 +19,7 @@ from consent.models import Consent
 from portal.constants import Role
 from portal.models import ReportType
 from portal.reports import request_report
-from portal.views import query_without_page
+from portal.views import query_without
 
 from . import services
 from .constants import CaseStatus, GoalStatus, InvitationStatus, MeetingStatus, TimelineKind
@@ -169,7 +169,7 @@ def worklist(request):
             "rows": rows,
             "invitations": invitations,
             "can_register": user.role in (Role.BEHANDELAAR, Role.KLANTMANAGER),
-            "query_string": query_without_page(request),
+            "query_string": query_without(request, "pagina"),
         },
     )
 

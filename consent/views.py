@@ -31,7 +31,7 @@ from cases.services import add_timeline
 from cases.views import get_case
 from portal.constants import Role
 from portal.models import Organisation, User
-from portal.views import query_without_page, role_required
+from portal.views import query_without, role_required
 
 from . import policy, services
 from .constants import (
@@ -629,7 +629,7 @@ def overview(request):
             "tabs": [(key, label, counts[key]) for key, label in STATES],
             "page": page,
             "rows": shown,
-            "query_string": query_without_page(request),
+            "query_string": query_without(request, "pagina"),
             "q": form.cleaned_data["q"] if form.is_valid() else "",
         },
     )
@@ -681,9 +681,6 @@ def access_log(request):
         )
         for client in {e.client_id: e.client for e in shown}.values()
     )
-    params = request.GET.copy()
-    for name in ("ouder_dan", "nieuwer_dan"):
-        params.pop(name, None)
     return render(
         request,
         "consent/access_log.html",
@@ -692,7 +689,7 @@ def access_log(request):
             "entries": shown,
             "older": older,
             "newer": newer,
-            "query_string": query_without_page(request),
+            "query_string": query_without(request, "ouder_dan", "nieuwer_dan"),
         },
     )
 

@@ -59,10 +59,12 @@ def _get_organisation_user(request, pk):
 USERS_PER_PAGE = 50
 
 
-def query_without_page(request):
-    """The page's query string without its page number, for the pagination links."""
+def query_without(request, *names):
+    """The page's query string without the parameters ``names`` (its place in a list), for
+    the links to the next and previous pages: the filters stay, the place is the link's."""
     params = request.GET.copy()
-    params.pop("pagina", None)
+    for name in names:
+        params.pop(name, None)
     return params.urlencode()
 
 
@@ -88,7 +90,7 @@ def user_list(request):
             "form": form,
             "page": page,
             "users": page.object_list,
-            "query_string": query_without_page(request),
+            "query_string": query_without(request, "pagina"),
         },
     )
 
