@@ -49,9 +49,10 @@ TIMELINE_ON_CASE_PAGE = 15
 def get_case(request, pk):
     """The one door to a case: returns (case, access) for a team member; anyone else gets
     a 404 (not whether the case exists) and a denied entry in the access log."""
-    case = Case.objects.select_related("client__organisation", "organisation").filter(pk=pk).first()
-    if case is None:
-        raise Http404
+    try:
+        case = Case.objects.select_related("client__organisation", "organisation").get(pk=pk)
+    except Case.DoesNotExist:
+        raise Http404 from None
     access = consent.case_access(request.user, case)
     if not access.is_member:
         consent.log_denied(

@@ -150,15 +150,10 @@ def _grants(user, client_ids, case_roles):
     if not purposes:
         return grants
     rows = (
-        Consent.categories.through.objects.filter(
-            consent__in=Consent.objects.active().filter(
-                client_id__in=client_ids,
-                recipient_id=user.organisation_id,
-                purpose__in=purposes,
-            )
-        )
-        .values_list("consent__client_id", "consent__provider_id", "datacategory_id", "consent_id")
-        .order_by("consent_id")
+        Consent.objects.active()
+        .filter(client_id__in=client_ids, recipient_id=user.organisation_id, purpose__in=purposes)
+        .values_list("client_id", "provider_id", "categories", "pk")
+        .order_by("pk")
     )
     for client_id, provider_id, category, consent_id in rows:
         grants[client_id][(provider_id, category)] = consent_id
