@@ -94,9 +94,9 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Server-side parameters and prepared statements (psycopg prepares a query from its 5th
-    # run on a connection): PostgreSQL then reuses the plan instead of planning every query
-    # anew, which was most of its time on the case page (2.9 of 3.7 ms). Set
+    # Server-side parameters and prepared statements (psycopg prepares a query once it has
+    # run 5 times on a connection): PostgreSQL then reuses the plan instead of planning every
+    # query anew, which was most of its time on the case page (2.9 of 3.7 ms). Set
     # PG_PREPARED_STATEMENTS=0 behind a transaction-pooling PgBouncer; restart the web and
     # worker processes after `migrate`, like any deploy, so no connection keeps an old plan.
     if env.bool("PG_PREPARED_STATEMENTS", default=True):
