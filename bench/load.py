@@ -136,7 +136,7 @@ def session_for(user):
     """A signed-in session stored in the database, for a cookie (also tests/test_faults.py)."""
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = "portal.backends.UserBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
     return store.session_key

@@ -123,7 +123,7 @@ def client_for(client):
     def _client_for(user):
         client.logout()
         if user is not None:
-            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            client.force_login(user, backend="portal.backends.UserBackend")
             # As if the user just confirmed their password: allauth's re-authentication
             # check for sensitive actions looks at this record (tests of the re-authentication
             # itself use a client without it).

@@ -54,6 +54,36 @@ def test_every_role_signs_in_and_sees_name_organisation_and_role(client, request
     assert user.get_role_display() in html
 
 
+@pytest.mark.parametrize("backend", [None, "portal.backends.AccountBackend"])
+def test_the_header_organisation_comes_with_the_user(client, behandelaar_a, backend):
+    """The session's user is read together with their organisation: no page asks for the
+    organisation on its own, whichever backend signed the user in (None: the sign-in page)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if backend is None:
+        sign_in(client, behandelaar_a.email)
+    else:
+        client.force_login(behandelaar_a, backend=backend)
+    assert client.session["_auth_user_backend"] == (backend or "portal.backends.UserBackend")
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("consent:help")).content.decode()
+    assert escape(behandelaar_a.organisation.name) in html
+    organisation_reads = [q["sql"] for q in queries if 'FROM "portal_organisation"' in q["sql"]]
+    assert organisation_reads == []
+    assert any('JOIN "portal_organisation"' in q["sql"] for q in queries)
+
+
+def test_a_deactivated_user_is_signed_out_on_the_next_request(client, behandelaar_a):
+    sign_in(client, behandelaar_a.email)
+    assert client.get(reverse("consent:help")).status_code == 200
+    behandelaar_a.is_active = False
+    behandelaar_a.save(update_fields=["is_active"])
+    response = client.get(reverse("consent:help"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+
+
 BEHEER_PAGES = ["portal:user_list", "consent:overview", "consent:access_log", "consent:avg_inzage"]
 IPS_PAGES = ["ips:caseload", "ips:contacts", "ips:results", "ips:fidelity_list"]
 

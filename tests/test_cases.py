@@ -339,7 +339,7 @@ class TestWorkAndAgreements:
         assert "nog niet besproken" not in c.get("/").content.decode()
         later = timezone.now() + datetime.timedelta(weeks=13)
         with time_machine.travel(later, tick=False):
-            c.force_login(behandelaar_a, backend="django.contrib.auth.backends.ModelBackend")
+            c.force_login(behandelaar_a, backend="portal.backends.UserBackend")
             assert "al even niet besproken" in c.get(detail).content.decode()
             assert "Werk lang niet besproken" in c.get("/").content.decode()
 

@@ -447,7 +447,7 @@ class TestConcurrentEdits:
 
         def save(user):
             browser = Client()
-            browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            browser.force_login(user, backend="portal.backends.UserBackend")
             start.wait()
             # Both opened the case page at version 1.
             response = browser.post(url, {"version": 1, "status": choices[user]}, follow=True)

@@ -9,7 +9,7 @@ from .conftest import PASSWORD
 
 
 def test_role_change_asks_for_the_password_first_then_goes_through(client, beheerder_a, jobcoach_a):
-    client.force_login(beheerder_a, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(beheerder_a, backend="portal.backends.UserBackend")
     url = reverse("portal:user_set_active", args=[jobcoach_a.pk])
     response = client.post(url, {"actief": "0"})
     assert response.status_code == 302
@@ -51,7 +51,7 @@ def test_ips_team_changes_ask_for_the_password_first(client, beheerder_a, jobcoa
     from ips.models import IpsTeam, TeamMember
 
     north = IpsTeam.objects.create(organisation=beheerder_a.organisation, name="Noord")
-    client.force_login(beheerder_a, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(beheerder_a, backend="portal.backends.UserBackend")
     for url in (reverse("ips:teams"), reverse("ips:team_edit", args=[north.pk])):
         answer = client.post(url, {"name": "Zuid"})
         assert answer["Location"].startswith(reverse("account_reauthenticate"))

@@ -248,7 +248,7 @@ def _post_routes():
 @pytest.mark.parametrize("name", _post_routes())
 def test_every_form_refuses_a_post_without_csrf_token(behandelaar_a, name):
     c = Client(enforce_csrf_checks=True)
-    c.force_login(behandelaar_a, backend="django.contrib.auth.backends.ModelBackend")
+    c.force_login(behandelaar_a, backend="portal.backends.UserBackend")
     response = c.post(reverse(name, kwargs=ROUTES[name].sample_kwargs()), {"x": "1"})
     assert response.status_code == 403
     assert "CSRF verification failed" not in response.content.decode()  # translated at least
@@ -256,7 +256,7 @@ def test_every_form_refuses_a_post_without_csrf_token(behandelaar_a, name):
 
 def test_refused_form_gets_the_portals_dutch_page(behandelaar_a):
     c = Client(enforce_csrf_checks=True)
-    c.force_login(behandelaar_a, backend="django.contrib.auth.backends.ModelBackend")
+    c.force_login(behandelaar_a, backend="portal.backends.UserBackend")
     case = make_case(behandelaar_a)
     response = c.post(reverse("cases:note_create", args=[case.pk]), {"title": "x"})
     assert response.status_code == 403
@@ -327,7 +327,7 @@ def test_sensitive_action_asks_for_the_password_and_does_nothing_before(
     kwargs = SENSITIVE[name]({"jobcoach_a": jobcoach_a, "case": case})
     Authenticator.objects.create(user=jobcoach_a, type=Authenticator.Type.TOTP, data={"s": "x"})
     # Signed in half an hour ago (within the idle window), not re-authenticated since.
-    client.force_login(beheerder_a, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(beheerder_a, backend="portal.backends.UserBackend")
     session = client.session
     session["account_authentication_methods"] = [{"method": "password", "at": time.time() - 1800}]
     session.save()

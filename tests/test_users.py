@@ -498,7 +498,7 @@ def test_set_active_requires_post(client_for, beheerder_a, jobcoach_a):
 
 def test_deactivated_user_cannot_sign_in_and_loses_session(client_for, beheerder_a, jobcoach_a):
     own_session = Client()
-    own_session.force_login(jobcoach_a, backend="django.contrib.auth.backends.ModelBackend")
+    own_session.force_login(jobcoach_a, backend="portal.backends.UserBackend")
     assert own_session.get(reverse("portal:home")).status_code == 200
 
     client = client_for(beheerder_a)

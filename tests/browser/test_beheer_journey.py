@@ -94,7 +94,7 @@ def expiring_consent(behandelaar_a, ggz_a, gemeente_g):
     )
     # The behandelaar opens the case through the real view, which logs the reads.
     colleague = DjangoClient()
-    colleague.force_login(behandelaar_a, backend="django.contrib.auth.backends.ModelBackend")
+    colleague.force_login(behandelaar_a, backend="portal.backends.UserBackend")
     assert colleague.get(reverse("cases:detail", args=[case.pk])).status_code == 200
     assert AccessLogEntry.objects.filter(
         user=behandelaar_a, client=case.client, action=Action.READ
