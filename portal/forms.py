@@ -2,11 +2,20 @@ import calendar
 import datetime
 
 from django import forms
+from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .constants import ROLES_BY_ORGANISATION_TYPE, Role
 from .models import User
+
+
+class FormRenderer(TemplatesSetting):
+    """Every form renders through templates/forms/div.html: the errors that belong to no
+    field (and those of hidden fields) in one alert box above the fields, once."""
+
+    form_template_name = "forms/div.html"
+
 
 # --- Dates: one widget and one rule for every date a user types ------------------------------
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.forms",  # the built-in form templates, for portal.forms.FormRenderer
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
@@ -50,6 +51,10 @@ INSTALLED_APPS = [
     "cases",
     "ips",
 ]
+
+# Forms render with the project's templates: templates/forms/div.html shows a form's own
+# errors once, in one alert box above the fields.
+FORM_RENDERER = "portal.forms.FormRenderer"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
