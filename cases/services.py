@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from consent import services as consent
 from consent.constants import Action, Category
@@ -21,6 +22,19 @@ class ConflictError(Exception):
     def __init__(self, changes):
         super().__init__(_("Iemand anders heeft dit gegeven intussen gewijzigd."))
         self.changes = changes
+
+
+# The one answer to a write on a closed case, wherever it comes from.
+CASE_CLOSED_MESSAGE = gettext_lazy(
+    "De casus is gesloten. Hij blijft leesbaar, maar er komt niets meer bij."
+)
+
+
+def ensure_open(case):
+    """The one rule for new entries on a case: a closed case takes none. Raises a
+    ValidationError with CASE_CLOSED_MESSAGE."""
+    if not case.is_open:
+        raise ValidationError(CASE_CLOSED_MESSAGE)
 
 
 def add_timeline(case, user, kind, category, title, body="", organisation=None):
@@ -92,6 +106,7 @@ def invite(access, invitee, case_role, reason=""):
     case = access.case
     if not can_lead(access):
         raise ValidationError(_("Alleen de regiebehandelaar nodigt anderen uit voor het team."))
+    ensure_open(case)
     if not invitee.is_active:
         raise ValidationError(_("Deze gebruiker is niet actief en kan niet worden uitgenodigd."))
     if case_role not in CASE_ROLES_BY_ROLE.get(invitee.role, ()):
@@ -139,6 +154,7 @@ def refer(access, organisation, case_role, reason):
         access.has_case_role(CaseRole.REGIEBEHANDELAAR, CaseRole.BEHANDELAAR) or can_lead(access)
     ):
         raise ValidationError(_("U kunt vanuit deze casus niet verwijzen."))
+    ensure_open(case)
     if not reason.strip():
         raise ValidationError(_("Geef een korte reden voor de verwijzing."))
     role = Role.TRAJECTBEGELEIDER if case_role == CaseRole.TRAJECTBEGELEIDER else Role.KLANTMANAGER

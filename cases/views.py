@@ -129,6 +129,18 @@ def _refuse_write(request, access, category, case):
         raise Http404
 
 
+def _refuse_closed(request, case):
+    """A closed case takes no new entries (services.ensure_open, the rule the
+    gespreksleidraad and the conversation logs follow): back to the case page with the
+    reason. Returns that redirect, or None on an open case."""
+    try:
+        services.ensure_open(case)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("cases:detail", case.pk)
+    return None
+
+
 # --- Werkvoorraad ---------------------------------------------------------------------------
 
 
@@ -405,9 +417,12 @@ def work_situation(request, pk):
         .filter(access.readable_filter(Category.WERKSITUATIE))
         .select_related("recorded_by")
     )
-    can_write = services.write_allowed(access, Category.WERKSITUATIE)
+    if request.method == "POST":
+        _refuse_write(request, access, Category.WERKSITUATIE, case)
+        if refused := _refuse_closed(request, case):
+            return refused
     form = None
-    if can_write:
+    if case.is_open and services.write_allowed(access, Category.WERKSITUATIE):
         initial = {}
         if history:
             latest = history[0]
@@ -443,8 +458,6 @@ def work_situation(request, pk):
             )
             messages.success(request, _("Werksituatie vastgelegd."))
             return redirect("cases:detail", case.pk)
-    elif request.method == "POST":
-        _refuse_write(request, access, Category.WERKSITUATIE, case)
     consent.log_case_reads(
         request,
         access,
@@ -478,6 +491,8 @@ def work_discussed(request, pk):
             action=Action.UPDATE,
         )
         raise Http404
+    if refused := _refuse_closed(request, case):
+        return refused
     form = WorkDiscussedForm(
         request.POST or None,
         initial={"discussed_on": timezone.localdate(), "work_is_goal": case.work_is_goal},
@@ -516,6 +531,8 @@ def note_create(request, pk):
     ]
     if not categories:
         _refuse_write(request, access, Category.MEDISCH, case)
+    if refused := _refuse_closed(request, case):
+        return refused
     default = Category.MEDISCH if request.user.role == Role.BEHANDELAAR else Category.AFSPRAKEN
     form = NoteForm(request.POST or None, categories=categories, default=default)
     if request.method == "POST" and form.is_valid():
@@ -548,6 +565,8 @@ def note_create(request, pk):
 def goal_create(request, pk):
     case, access = get_case(request, pk)
     _refuse_write(request, access, Category.AFSPRAKEN, case)
+    if refused := _refuse_closed(request, case):
+        return refused
     form = GoalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         goal = form.save(commit=False)
@@ -575,6 +594,8 @@ def goal_create(request, pk):
 def agreement_create(request, pk):
     case, access = get_case(request, pk)
     _refuse_write(request, access, Category.AFSPRAKEN, case)
+    if refused := _refuse_closed(request, case):
+        return refused
     form = AgreementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         agreement = form.save(commit=False)
@@ -644,6 +665,8 @@ def invite(request, pk):
     case, access = get_case(request, pk)
     if not services.can_lead(access):
         raise Http404
+    if refused := _refuse_closed(request, case):
+        return refused
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -662,6 +685,8 @@ def invite(request, pk):
 @login_required
 def refer(request, pk):
     case, access = get_case(request, pk)
+    if refused := _refuse_closed(request, case):
+        return refused
     form = ReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -769,6 +794,8 @@ def close(request, pk):
 def driegesprek_plan(request, pk):
     case, access = get_case(request, pk)
     _refuse_write(request, access, Category.AFSPRAKEN, case)
+    if refused := _refuse_closed(request, case):
+        return refused
     form = DriegesprekPlanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         meeting = form.save(commit=False)
@@ -806,6 +833,8 @@ def driegesprek_record(request, pk, meeting_pk):
     )
     if meeting is None:
         _not_found(request, case, "driegesprek", meeting_pk, Category.AFSPRAKEN)
+    if refused := _refuse_closed(request, case):
+        return refused
     if meeting.status != MeetingStatus.GEPLAND:
         messages.error(
             request, _("Dit driegesprek is al vastgelegd; het verslag wijzigt niet meer.")

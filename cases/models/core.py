@@ -136,9 +136,15 @@ class Case(Versioned):
     def __str__(self):
         return _("Casus %(number)s") % {"number": self.pk}
 
+    @property
+    def is_open(self):
+        """Whether the case still takes new entries. A closed case stays readable for its
+        team; services.ensure_open refuses writes to it."""
+        return self.status == CaseStatus.OPEN
+
     def work_needs_attention(self, today=None):
         """Work not discussed yet, or not for the configured number of weeks."""
-        if self.status != CaseStatus.OPEN:
+        if not self.is_open:
             return False
         if self.work_discussed_on is None:
             return True

@@ -1,0 +1,229 @@
+"""A closed case stays readable for its team but takes no new entries: every form on the
+case refuses, on the server, with the one message of services.ensure_open; the case page
+offers none of them."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import services
+from cases.constants import CaseRole, CaseStatus
+from cases.models import (
+    Agreement,
+    Case,
+    Driegesprek,
+    Goal,
+    Invitation,
+    TimelineEntry,
+    WorkSituation,
+)
+from consent import services as consent
+from consent.constants import Action
+from consent.models import AccessLogEntry
+
+from .builders import make_case
+
+CLOSED = "De casus is gesloten. Hij blijft leesbaar, maar er komt niets meer bij."
+
+
+def close(case):
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.GESLOTEN, closed_at=timezone.now())
+    case.refresh_from_db()
+
+
+@pytest.fixture
+def open_case(behandelaar_a):
+    return make_case(behandelaar_a, first_name="Eva", last_name="Jansen")
+
+
+@pytest.fixture
+def meeting(open_case, behandelaar_a):
+    """A driegesprek planned an hour ago: its report could be written now."""
+    return Driegesprek.objects.create(
+        case=open_case,
+        organisation=behandelaar_a.organisation,
+        created_by=behandelaar_a,
+        planned_at=timezone.now() - datetime.timedelta(hours=1),
+        location="Stadskantoor",
+        participants="cliënt, behandelaar, klantmanager",
+    )
+
+
+def writes(case, meeting, ggz_a, behandelaar_a2):
+    """(url name, url args, valid POST data, rows the save would add) for every view that
+    adds something to a case."""
+    today = timezone.localdate()
+    tomorrow = today + datetime.timedelta(days=1)
+    return [
+        (
+            "cases:work_situation",
+            [case.pk],
+            {"kind": "geen", "benefit": "bijstand", "wish_to_work": "ja"},
+            WorkSituation.objects.filter(case=case),
+        ),
+        (
+            "cases:work_discussed",
+            [case.pk],
+            {"discussed_on": today.isoformat(), "work_is_goal": "on"},
+            Case.objects.filter(pk=case.pk, work_discussed_on__isnull=False),
+        ),
+        (
+            "cases:note_create",
+            [case.pk],
+            {"category": "medisch", "title": "Onderwerp", "body": "Tekst"},
+            TimelineEntry.objects.filter(case=case, kind="notitie"),
+        ),
+        (
+            "cases:goal_create",
+            [case.pk],
+            {"domain": "maatschappelijk", "description": "Vrijwilligerswerk"},
+            Goal.objects.filter(case=case),
+        ),
+        (
+            "cases:agreement_create",
+            [case.pk],
+            {"what": "CV opstellen", "owner": "Cliënt", "due_date": tomorrow.isoformat()},
+            Agreement.objects.filter(case=case),
+        ),
+        (
+            "cases:invite",
+            [case.pk],
+            {"email": behandelaar_a2.email, "case_role": CaseRole.BEHANDELAAR},
+            Invitation.objects.filter(case=case),
+        ),
+        (
+            "cases:refer",
+            [case.pk],
+            {"target": "ips", "organisation": ggz_a.pk, "reason": "Wil werken"},
+            Invitation.objects.filter(case=case),
+        ),
+        (
+            "cases:driegesprek_plan",
+            [case.pk],
+            {
+                "planned_at": f"{tomorrow.isoformat()}T10:00",
+                "location": "Stadskantoor",
+                "participants": "cliënt, behandelaar",
+            },
+            Driegesprek.objects.filter(case=case).exclude(pk=meeting.pk),
+        ),
+        (
+            "cases:driegesprek_record",
+            [case.pk, meeting.pk],
+            {"version": meeting.version, "summary": "Goed gesprek"},
+            Driegesprek.objects.filter(pk=meeting.pk, status="gehouden"),
+        ),
+    ]
+
+
+WRITE_VIEWS = [
+    "cases:work_situation",
+    "cases:work_discussed",
+    "cases:note_create",
+    "cases:goal_create",
+    "cases:agreement_create",
+    "cases:invite",
+    "cases:refer",
+    "cases:driegesprek_plan",
+    "cases:driegesprek_record",
+]
+
+
+def the_write(name, open_case, meeting, ggz_a, behandelaar_a2):
+    return next(w for w in writes(open_case, meeting, ggz_a, behandelaar_a2) if w[0] == name)
+
+
+@pytest.mark.parametrize("name", WRITE_VIEWS)
+def test_the_write_works_on_an_open_case(
+    client_for, behandelaar_a, behandelaar_a2, ggz_a, open_case, meeting, name
+):
+    """The data below are valid: on an open case each of them saves (so the refusals below
+    are about the closed case, not about the data)."""
+    _name, args, data, added = the_write(name, open_case, meeting, ggz_a, behandelaar_a2)
+    response = client_for(behandelaar_a).post(reverse(name, args=args), data)
+    assert response.status_code == 302
+    assert added.exists()
+
+
+@pytest.mark.parametrize("name", WRITE_VIEWS)
+def test_a_closed_case_refuses_the_write_with_the_one_message(
+    client_for, behandelaar_a, behandelaar_a2, ggz_a, open_case, meeting, name
+):
+    _name, args, data, added = the_write(name, open_case, meeting, ggz_a, behandelaar_a2)
+    close(open_case)
+    entries_before = TimelineEntry.objects.filter(case=open_case).count()
+    response = client_for(behandelaar_a).post(reverse(name, args=args), data, follow=True)
+    assert response.redirect_chain == [(reverse("cases:detail", args=[open_case.pk]), 302)]
+    assert CLOSED in response.content.decode()
+    assert not added.exists()
+    assert TimelineEntry.objects.filter(case=open_case).count() == entries_before
+    assert not AccessLogEntry.objects.filter(
+        case=open_case, action__in=[Action.CREATE, Action.UPDATE]
+    ).exists()
+    open_case.refresh_from_db()
+    assert open_case.last_activity_at <= open_case.closed_at
+
+
+@pytest.mark.parametrize("name", [n for n in WRITE_VIEWS if n != "cases:work_situation"])
+def test_a_closed_case_offers_no_form(
+    client_for, behandelaar_a, behandelaar_a2, ggz_a, open_case, meeting, name
+):
+    _name, args, _data, _added = the_write(name, open_case, meeting, ggz_a, behandelaar_a2)
+    close(open_case)
+    response = client_for(behandelaar_a).get(reverse(name, args=args), follow=True)
+    assert response.redirect_chain == [(reverse("cases:detail", args=[open_case.pk]), 302)]
+    assert CLOSED in response.content.decode()
+
+
+def test_the_work_situation_history_stays_readable_without_a_form(
+    client_for, behandelaar_a, open_case
+):
+    c = client_for(behandelaar_a)
+    url = reverse("cases:work_situation", args=[open_case.pk])
+    c.post(url, {"kind": "geen", "benefit": "bijstand", "wish_to_work": "ja"})
+    close(open_case)
+    response = c.get(url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Geen werk of dagbesteding" in html
+    assert 'name="kind"' not in html
+    assert CLOSED in html
+
+
+def test_the_case_page_offers_no_additions_once_closed(
+    client_for, behandelaar_a, open_case, meeting
+):
+    c = client_for(behandelaar_a)
+    detail = reverse("cases:detail", args=[open_case.pk])
+    links = [
+        reverse("cases:note_create", args=[open_case.pk]),
+        reverse("cases:refer", args=[open_case.pk]),
+        reverse("cases:invite", args=[open_case.pk]),
+        reverse("cases:goal_create", args=[open_case.pk]),
+        reverse("cases:agreement_create", args=[open_case.pk]),
+        reverse("cases:driegesprek_plan", args=[open_case.pk]),
+        reverse("cases:driegesprek_record", args=[open_case.pk, meeting.pk]),
+        reverse("cases:close", args=[open_case.pk]),
+    ]
+    html = c.get(detail).content.decode()
+    assert [link for link in links if f'"{link}"' not in html] == []
+    assert "Werksituatie bijwerken" in html
+    close(open_case)
+    html = c.get(detail).content.decode()
+    assert [link for link in links if f'"{link}"' in html] == []
+    assert "Werksituatie bijwerken" not in html
+    assert CLOSED in html
+
+
+def test_the_services_refuse_too(behandelaar_a, behandelaar_a2, ggz_a, open_case):
+    """Referral and invitation are services other code may call: the rule is there too."""
+    close(open_case)
+    access = consent.case_access(behandelaar_a, open_case)
+    with pytest.raises(ValidationError, match="De casus is gesloten"):
+        services.refer(access, ggz_a, CaseRole.TRAJECTBEGELEIDER, "Wil werken")
+    with pytest.raises(ValidationError, match="De casus is gesloten"):
+        services.invite(access, behandelaar_a2, CaseRole.BEHANDELAAR)
+    assert not Invitation.objects.exists()
