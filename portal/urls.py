@@ -24,6 +24,11 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("consent.urls")),
     path("", include("ips.urls")),
+    # The e-mail address is the sign-in name a beheerder set when making the account: nobody
+    # swaps it for another address themselves, so allauth's e-mail management is not offered.
+    path("accounts/email/", views.not_offered),
+    path("accounts/confirm-email/", views.not_offered),
+    path("accounts/confirm-email/<str:key>/", views.not_offered),
     path("accounts/", include("allauth.urls")),
     path("django-admin/", admin.site.urls),
 ]

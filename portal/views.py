@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -230,3 +230,8 @@ def csrf_failure(request, reason=""):
     """A refused form (CSRF): the portal's own Dutch page, nothing saved (settings
     CSRF_FAILURE_VIEW)."""
     return render(request, "403_csrf.html", status=403)
+
+
+def not_offered(request, *args, **kwargs):
+    """allauth pages the portal does not offer (see portal/urls.py)."""
+    raise Http404

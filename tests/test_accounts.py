@@ -151,6 +151,26 @@ def test_no_public_self_registration(client, db):
     assert response.status_code == 200
 
 
+def test_nobody_changes_their_own_sign_in_address(client_for, behandelaar_a):
+    """allauth's e-mail management would let a user add another address and make it the
+    sign-in name (and where password resets go), unverified: not offered."""
+    from allauth.account.models import EmailAddress
+
+    c = client_for(behandelaar_a)
+    assert c.get("/accounts/email/").status_code == 404
+    for action in ("action_add", "action_primary"):
+        response = c.post("/accounts/email/", {"email": "prive@example.test", action: ""})
+        assert response.status_code == 404
+    assert c.get("/accounts/confirm-email/abc:def/").status_code == 404
+    behandelaar_a.refresh_from_db()
+    assert behandelaar_a.email != "prive@example.test"
+    assert not EmailAddress.objects.filter(email="prive@example.test").exists()
+    # Signing in with the private address does not work.
+    c.logout()
+    sign_in(c, "prive@example.test")
+    assert "_auth_user_id" not in c.session
+
+
 def test_anonymous_is_sent_to_sign_in(client, db):
     response = client.get(reverse("portal:home"))
     assert response.status_code == 302
