@@ -40,13 +40,22 @@ class RapidSearch:
     flagged: bool
 
 
+def counted_contact_day(first_contact_on, referred):
+    """The day the first employer contact counts on: a contact dated before the referral
+    (the forms refuse that now; older rows may have it) counts as on the referral day, so
+    'days to the first employer contact' is never negative."""
+    if first_contact_on is None:
+        return None
+    return max(first_contact_on, referred)
+
+
 def rapid_search(trajectory, first_contact_on, today=None):
     """Days from referral to the first employer contact for this client; flagged when that
     took (or is taking) more than 30 days."""
     today = today or timezone.localdate()
     start = referred_on(trajectory)
     if first_contact_on is not None:
-        days = (first_contact_on - start).days
+        days = (counted_contact_day(first_contact_on, start) - start).days
         return RapidSearch(days, None, days > RAPID_SEARCH_DAYS)
     if trajectory.phase == Phase.AFGESLOTEN:
         return RapidSearch(None, None, False)
@@ -210,7 +219,8 @@ def quarter_figures(quarter, trajectories, placements, contact_count, today):
     - with_work_pct: share of active trajectories with regular paid work (a competitive
       placement running on at least one day of the quarter);
     - median_days_first_contact: over trajectories whose first employer contact fell in the
-      quarter, days from referral to that contact;
+      quarter, days from referral to that contact (one dated before the referral counts as
+      on the referral day: see counted_contact_day);
     - caseload: open at the quarter's end (or today, for the running quarter);
     - contacts_per_week: face-to-face employer contacts in the quarter per week elapsed;
     - median_tenure_weeks: placements running in the quarter, from start to their end or to
@@ -230,10 +240,13 @@ def quarter_figures(quarter, trajectories, placements, contact_count, today):
         if p["start_date"] <= until and (p["end_date"] is None or p["end_date"] >= start)
     ]
     working = {p["trajectory_id"] for p in running if p["competitive"]} & active_ids
-    first_contacts = [
-        (t["first_contact_on"] - t["referred_on"]).days
+    contact_days = [
+        (t["referred_on"], counted_contact_day(t["first_contact_on"], t["referred_on"]))
         for t in trajectories
-        if t["first_contact_on"] is not None and start <= t["first_contact_on"] <= end
+        if t["first_contact_on"] is not None
+    ]
+    first_contacts = [
+        (day - referred).days for referred, day in contact_days if start <= day <= end
     ]
     tenures = [
         ((min(p["end_date"] or until, until) - p["start_date"]).days + 1) / 7 for p in running

@@ -111,18 +111,37 @@ class ProfileForm(forms.ModelForm):
         self.fields["version"].initial = self.instance.version
 
 
+def _not_before_referral(value, trajectory, message):
+    """A date of the trajectory's work: not before the referral to IPS (the figures count
+    days from it). ``message`` names what is dated, with %(date)s for the referral."""
+    referred = timezone.localdate(trajectory.referred_at)
+    if value < referred:
+        raise forms.ValidationError(message % {"date": referred.strftime("%d-%m-%Y")})
+    return value
+
+
 class EmployerContactForm(forms.ModelForm):
+    """An employer contact: for the client of ``trajectory``, or general (no trajectory)."""
+
     class Meta:
         model = EmployerContact
         fields = ["contacted_on", "employer", "contact_person", "type", "face_to_face", "outcome"]
         widgets = {"contacted_on": DateInput(), "outcome": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, trajectory=None, **kwargs):
         kwargs.setdefault("initial", {"contacted_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
+        self.trajectory = trajectory
 
     def clean_contacted_on(self):
-        return happened(self.cleaned_data["contacted_on"])
+        value = happened(self.cleaned_data["contacted_on"])
+        if self.trajectory is not None:
+            _not_before_referral(
+                value,
+                self.trajectory,
+                _("Het contact ligt vóór de aanmelding voor IPS (%(date)s)."),
+            )
+        return value
 
 
 class PlacementForm(forms.ModelForm):
@@ -222,15 +241,31 @@ class FollowAlongForm(forms.ModelForm):
         fields = ["contacted_on", "with_whom", "placement", "note"]
         widgets = {"contacted_on": DateInput(), "note": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, placements, **kwargs):
+    def __init__(self, *args, trajectory, placements, **kwargs):
         kwargs.setdefault("initial", {"contacted_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
+        self.trajectory = trajectory
         self.fields["placement"].queryset = placements
         self.fields["placement"].required = False
         self.fields["placement"].label = _("Over de baan (optioneel)")
 
     def clean_contacted_on(self):
-        return happened(self.cleaned_data["contacted_on"])
+        return _not_before_referral(
+            happened(self.cleaned_data["contacted_on"]),
+            self.trajectory,
+            _("Het contact ligt vóór de aanmelding voor IPS (%(date)s)."),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        day, placement = cleaned.get("contacted_on"), cleaned.get("placement")
+        if day and placement and day < placement.start_date:
+            self.add_error(
+                "contacted_on",
+                _("Het contact ligt vóór het begin van de baan (%(date)s).")
+                % {"date": placement.start_date.strftime("%d-%m-%Y")},
+            )
+        return cleaned
 
 
 class ReviewForm(forms.ModelForm):

@@ -351,7 +351,7 @@ def contact_create(request, pk, trajectory_pk):
     case, access, trajectory = get_writable_trajectory(request, pk, trajectory_pk)
     if refusal := _closed_refusal(request, case, trajectory):
         return refusal
-    form = EmployerContactForm(request.POST or None)
+    form = EmployerContactForm(request.POST or None, trajectory=trajectory)
     if request.method == "POST" and form.is_valid():
         contact = services.record_employer_contact(form.instance, request.user, trajectory)
         _log_write(request, access, contact, "werkgeverscontact")
@@ -432,7 +432,7 @@ def follow_along_create(request, pk, trajectory_pk):
     if refusal := _closed_refusal(request, case, trajectory):
         return refusal
     placements = Placement.objects.filter(trajectory=trajectory).filter(access.readable_filter(IPS))
-    form = FollowAlongForm(request.POST or None, placements=placements)
+    form = FollowAlongForm(request.POST or None, trajectory=trajectory, placements=placements)
     if request.method == "POST" and form.is_valid():
         contact = services.record_follow_along(trajectory, form.instance, request.user)
         _log_write(request, access, contact, "nazorgcontact")

@@ -446,6 +446,54 @@ class TestRecording:
         assert "toekomst" in response.content.decode()
         assert not EmployerContact.objects.exists()
 
+    def test_employer_contact_before_the_referral_is_refused_next_to_the_date(
+        self, client_for, jobcoach_a, trajectory
+    ):
+        response = client_for(jobcoach_a).post(
+            reverse("ips:contact_create", args=[trajectory.case_id, trajectory.pk]),
+            {"contacted_on": days_ago(11).isoformat(), "employer": "X", "type": "vervolg"},
+        )
+        referred = days_ago(10).strftime("%d-%m-%Y")
+        assert response.context["form"].errors["contacted_on"] == [
+            f"Het contact ligt vóór de aanmelding voor IPS ({referred})."
+        ]
+        assert not EmployerContact.objects.exists()
+
+    def test_employer_contact_on_the_referral_day_is_fine(self, client_for, jobcoach_a, trajectory):
+        client_for(jobcoach_a).post(
+            reverse("ips:contact_create", args=[trajectory.case_id, trajectory.pk]),
+            {"contacted_on": days_ago(10).isoformat(), "employer": "X", "type": "vervolg"},
+        )
+        assert EmployerContact.objects.get().contacted_on == days_ago(10)
+
+    def test_general_contact_may_be_older_than_any_referral(self, client_for, jobcoach_a):
+        client_for(jobcoach_a).post(
+            reverse("ips:contacts"),
+            {"contacted_on": days_ago(60).isoformat(), "employer": "X", "type": "vervolg"},
+        )
+        assert EmployerContact.objects.get().trajectory is None
+
+    def test_contact_dated_before_the_referral_never_gives_negative_days(
+        self, client_for, behandelaar_a, jobcoach_a, trajectory
+    ):
+        """Rows from before the forms refused it: counted as on the referral day."""
+        EmployerContact.objects.create(
+            organisation=jobcoach_a.organisation,
+            coach=jobcoach_a,
+            trajectory=trajectory,
+            contacted_on=days_ago(14),
+            employer="Vroeg",
+            type=ContactType.EERSTE_CONTACT,
+        )
+        c = client_for(jobcoach_a)
+        for url in [
+            reverse("ips:trajectory", args=[trajectory.case_id]),
+            reverse("ips:caseload"),
+            reverse("cases:detail", args=[trajectory.case_id]),
+        ]:
+            html = c.get(url).content.decode()
+            assert "0 dagen van aanmelding tot eerste werkgeverscontact" in html
+
     def test_general_contact_is_not_client_data(self, client_for, jobcoach_a):
         c = client_for(jobcoach_a)
         c.post(
@@ -577,6 +625,32 @@ class TestRecording:
             "Gaat goed"
             in c.get(reverse("ips:trajectory", args=[trajectory.case_id])).content.decode()
         )
+
+    def test_follow_along_before_the_referral_or_the_job_is_refused(
+        self, client_for, jobcoach_a, trajectory
+    ):
+        to_search(trajectory, jobcoach_a, days_ago(8))
+        c = client_for(jobcoach_a)
+        c.post(
+            reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
+            placement_data(start_date=days_ago(3).isoformat()),
+        )
+        placement = Placement.objects.get()
+        url = reverse("ips:follow_along_create", args=[trajectory.case_id, trajectory.pk])
+        data = {"with_whom": "client", "placement": placement.pk, "note": "Eerste week"}
+        before_job = c.post(url, {**data, "contacted_on": days_ago(5).isoformat()})
+        assert before_job.context["form"].errors["contacted_on"] == [
+            f"Het contact ligt vóór het begin van de baan ({days_ago(3):%d-%m-%Y})."
+        ]
+        before_referral = c.post(
+            url, {**data, "placement": "", "contacted_on": days_ago(11).isoformat()}
+        )
+        assert before_referral.context["form"].errors["contacted_on"] == [
+            f"Het contact ligt vóór de aanmelding voor IPS ({days_ago(10):%d-%m-%Y})."
+        ]
+        assert not FollowAlongContact.objects.exists()
+        c.post(url, {**data, "contacted_on": days_ago(3).isoformat()})
+        assert FollowAlongContact.objects.get().contacted_on == days_ago(3)
 
     def test_closed_trajectory_is_read_only(self, client_for, jobcoach_a, trajectory):
         services.change_phase(trajectory, jobcoach_a, Phase.AFGESLOTEN, close_reason="verhuisd")

@@ -123,6 +123,22 @@ def test_days_to_first_employer_contact(behandelaar_a, jobcoach_a):
     assert (rapid.days, rapid.flagged) == (10, False)
 
 
+def test_a_contact_dated_before_the_referral_counts_as_on_the_referral_day(
+    behandelaar_a, jobcoach_a
+):
+    """Older rows may have one (the forms refuse it now): never negative days, on the page
+    nor in the quarter's median, which counts it in the quarter of the referral."""
+    t = trajectory(behandelaar_a, 1, jobcoach_a, D(2025, 4, 3))
+    contact(jobcoach_a, D(2025, 3, 20), t)
+    t = Trajectory.objects.with_first_contact().get(pk=t.pk)
+    assert figures.rapid_search(t, t.first_contact_on, D(2025, 6, 1)).days == 0
+    data = figures.team_results(team_of(jobcoach_a), Quarter(2025, 2), today=D(2025, 6, 1))
+    assert data["team"]["median_days_first_contact"] == 0
+    assert data["coaches"][0]["median_days_first_contact"] == 0
+    q1 = {row["quarter"]: row for row in data["trend"]}[Quarter(2025, 1)]
+    assert q1["median_days_first_contact"] is None
+
+
 @pytest.mark.parametrize(
     "first_contact,today,phase,days,waiting,flagged",
     [
