@@ -1,5 +1,6 @@
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from consent.constants import Category
@@ -92,6 +93,14 @@ class WorkDiscussedForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
+        help_text=format_lazy(
+            _(
+                "Gedeeld als ‘{category}’: te lezen voor de teamleden van uw organisatie en, "
+                "met toestemming van de cliënt, voor de andere organisaties in het team, ook "
+                "gemeente en UWV. Schrijf hier geen medische informatie."
+            ),
+            category=Category.AFSPRAKEN.label,
+        ),
     )
 
     def clean_discussed_on(self):

@@ -3,7 +3,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -499,14 +500,21 @@ def work_discussed(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        discussed_on = data["discussed_on"]
+        # The case keeps the most recent date: a conversation recorded late (backdated) goes
+        # on the timeline but does not move "werk laatst besproken" back.
         Case.objects.filter(pk=case.pk).update(
-            work_discussed_on=data["discussed_on"],
+            work_discussed_on=Greatest(
+                Coalesce("work_discussed_on", Value(discussed_on)), Value(discussed_on)
+            ),
             work_is_goal=data["work_is_goal"],
-            version=case.version + 1,
+            version=F("version") + 1,
         )
-        title = _("Werk besproken") + (
-            " — " + _("werk is een behandeldoel") if data["work_is_goal"] else ""
-        )
+        title = _("Werk besproken")
+        if discussed_on != timezone.localdate():
+            title += " " + _("op %(date)s") % {"date": date_format(discussed_on, "j F Y")}
+        if data["work_is_goal"]:
+            title += " — " + _("werk is een behandeldoel")
         services.add_timeline(
             case,
             request.user,
@@ -517,6 +525,12 @@ def work_discussed(request, pk):
         )
         _log_change(request, case, "casus", case.pk, Category.AFSPRAKEN, Action.UPDATE)
         messages.success(request, _("Vastgelegd dat werk is besproken."))
+        if case.work_discussed_on and case.work_discussed_on > discussed_on:
+            messages.info(
+                request,
+                _("Werk laatst besproken blijft %(date)s, de recentere datum.")
+                % {"date": date_format(case.work_discussed_on, "j F Y")},
+            )
         return redirect("cases:detail", case.pk)
     return case_form_page(
         request, case, form, _("Werk besproken vastleggen"), submit=_("Vastleggen")

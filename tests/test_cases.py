@@ -343,6 +343,43 @@ class TestWorkAndAgreements:
             assert "al even niet besproken" in c.get(detail).content.decode()
             assert "Werk lang niet besproken" in c.get("/").content.decode()
 
+    def test_a_backdated_work_discussed_does_not_move_the_date_back(
+        self, client_for, behandelaar_a, case_a
+    ):
+        c = client_for(behandelaar_a)
+        url = reverse("cases:work_discussed", args=[case_a.pk])
+        today = timezone.localdate()
+        earlier = today - datetime.timedelta(days=30)
+        c.post(url, {"discussed_on": today.isoformat()})
+        response = c.post(url, {"discussed_on": earlier.isoformat(), "work_is_goal": "on"})
+        assert response.status_code == 302
+        case_a.refresh_from_db()
+        assert case_a.work_discussed_on == today
+        assert case_a.work_is_goal is True  # the current choice still counts
+        # The late record is on the timeline, with the day it was about.
+        titles = list(
+            TimelineEntry.objects.filter(case=case_a, kind="werk_besproken").values_list(
+                "title", flat=True
+            )
+        )
+        assert len(titles) == 2
+        assert any(f"op {earlier.day} " in t for t in titles)
+        html = c.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
+        assert "de recentere datum" in html
+        # A later date does move it forward.
+        Case.objects.filter(pk=case_a.pk).update(work_discussed_on=earlier)
+        c.post(url, {"discussed_on": today.isoformat()})
+        case_a.refresh_from_db()
+        assert case_a.work_discussed_on == today
+
+    def test_work_discussed_says_who_reads_the_note(self, client_for, behandelaar_a, case_a):
+        response = client_for(behandelaar_a).get(reverse("cases:work_discussed", args=[case_a.pk]))
+        html = response.content.decode()
+        assert "Gedeeld als ‘Afspraken en doelen’" in html
+        assert "met toestemming van de cliënt" in html
+        assert 'aria-describedby="id_note_helptext"' in html
+        assert 'id="id_note_helptext"' in html
+
     def test_agreement_in_the_past_is_refused_and_the_typed_text_kept(
         self, client_for, behandelaar_a, case_a
     ):
