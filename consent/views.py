@@ -8,7 +8,7 @@ held by its provider: only the provider's team members on one of the client's ca
 the provider's beheerder open it; anyone else gets a 404 and a denied log entry.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -648,8 +648,9 @@ def access_log(request):
         data = form.cleaned_data
         # As a range on the timestamp itself (local days), so accesslog_time_idx serves
         # it; timestamp__date would compute a date for every row of the log.
-        if data["date_from"]:
-            entries = entries.filter(timestamp__gte=_start_of_day(data["date_from"]))
+        start = _start_of_day(data["date_from"]) if data["date_from"] else None
+        if start is not None:
+            entries = entries.filter(timestamp__gte=start)
         if data["date_to"] and data["date_to"] < date.max:
             entries = entries.filter(timestamp__lt=_start_of_day(data["date_to"] + timedelta(1)))
         if data["user"].split():
@@ -734,8 +735,14 @@ def _query_id(query, name):
 
 
 def _start_of_day(day):
-    """Local midnight at the start of ``day``, as an aware datetime."""
-    return timezone.make_aware(datetime.combine(day, time.min))
+    """Local midnight at the start of ``day``, as an aware datetime; None (no bound) for the
+    calendar's first day, whose local midnight lies before what a datetime holds in UTC."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    try:
+        start.astimezone(UTC)
+    except OverflowError:
+        return None
+    return start
 
 
 # --- The case panel ------------------------------------------------------------------------

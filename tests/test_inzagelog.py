@@ -245,6 +245,28 @@ class TestBeheerderFilters:
             client_for, beheerder_a, date_from=(today - datetime.timedelta(days=1)).isoformat()
         ) == self.names(world, "piet_create")
 
+    def test_the_calendars_first_and_last_day_mean_no_bound(self, client_for, beheerder_a, world):
+        everything = self.names(world, "eva_read", "eva_denied", "piet_create")
+        assert self.shown(client_for, beheerder_a, date_from="0001-01-01") == everything
+        assert self.shown(client_for, beheerder_a, date_to="9999-12-31") == everything
+        assert (
+            self.shown(client_for, beheerder_a, date_from="0001-01-02", date_to="9999-12-30")
+            == everything
+        )
+
+    @pytest.mark.parametrize("day", [datetime.date.min, datetime.date(1, 1, 2), datetime.date.max])
+    def test_every_day_gives_a_bound_the_database_can_take(self, day):
+        """Local midnight of 1 January of year 1 lies before year 1 in UTC (SQLite's adapter
+        converts to UTC and failed with a server error): it means no bound."""
+        from consent.views import _start_of_day
+
+        start = _start_of_day(day)
+        if day == datetime.date.min:
+            assert start is None
+        else:
+            assert start.astimezone(datetime.UTC).year >= 1
+            assert timezone.localtime(start).date() == day
+
     def test_reversed_dates_are_explained(self, client_for, beheerder_a, world):
         today = timezone.localdate()
         response = client_for(beheerder_a).get(
