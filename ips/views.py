@@ -811,7 +811,12 @@ def fidelity_detail(request, pk):
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(request, _("Scores opgeslagen."))
+                # "Meting afronden" is a second button of the same form: what was typed is
+                # saved first, so finishing never throws it away.
+                if request.POST.get("action") == "afronden":
+                    _finish(request, review, review.version, saved=True)
+                else:
+                    messages.success(request, _("Scores opgeslagen."))
                 return redirect("ips:fidelity_detail", review.pk)
     elif request.method == "POST":
         messages.error(request, _("Deze meting is afgerond en kan niet meer worden gewijzigd."))
@@ -849,24 +854,29 @@ def fidelity_detail(request, pk):
     )
 
 
+def _finish(request, review, version, saved=False):
+    """Finish the review and say how that went; ``saved``: the scores were just saved."""
+    refused = _("Scores opgeslagen, maar niet afgerond: ") if saved else _("Niet afgerond: ")
+    try:
+        fidelity.finish_review(review, request.user, version)
+    except services.ConflictError:
+        messages.error(request, refused + _("iemand anders heeft de meting intussen gewijzigd."))
+    except ValidationError as exc:
+        messages.error(request, refused + " ".join(exc.messages))
+    else:
+        messages.success(request, _("Meting afgerond. Hij is nu alleen nog te lezen."))
+
+
 @require_POST
 @login_required
 def fidelity_finish(request, pk):
+    """Finish with the scores as stored (the page's own button saves the form first)."""
     review = _get_review(request, pk)
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:
         version = -1
-    try:
-        fidelity.finish_review(review, request.user, version)
-    except services.ConflictError:
-        messages.error(
-            request, _("Niet afgerond: iemand anders heeft de meting intussen gewijzigd.")
-        )
-    except ValidationError as exc:
-        messages.error(request, _("Niet afgerond: ") + " ".join(exc.messages))
-    else:
-        messages.success(request, _("Meting afgerond. Hij is nu alleen nog te lezen."))
+    _finish(request, review, version)
     return redirect("ips:fidelity_detail", review.pk)
 
 

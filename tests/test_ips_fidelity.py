@@ -122,6 +122,37 @@ class TestReviewPages:
         assert review.status == ReviewStatus.CONCEPT
         assert review.finished_at is None
 
+    def test_finishing_saves_the_scores_typed_on_the_page_first(
+        self, client_for, jobcoach_a, review
+    ):
+        """'Meting afronden' is a button of the scores form: no 'Scores opslaan' first."""
+        url = reverse("ips:fidelity_detail", args=[review.pk])
+        c = client_for(jobcoach_a)
+        assert 'name="action" value="afronden"' in c.get(url).content.decode()
+        data = {"version": review.version, **all_scores(4), "note_p1": "Tien per begeleider"}
+        response = c.post(url, {**data, "action": "afronden"}, follow=True)
+        assert "Meting afgerond" in response.content.decode()
+        review.refresh_from_db()
+        assert review.status == ReviewStatus.AFGEROND
+        assert set(review.scores.values_list("score", flat=True)) == {4}
+        assert review.scores.get(item="p1").note == "Tien per begeleider"
+
+    def test_finishing_too_early_keeps_what_was_typed(self, client_for, jobcoach_a, review):
+        url = reverse("ips:fidelity_detail", args=[review.pk])
+        c = client_for(jobcoach_a)
+        data = {"version": review.version, **all_scores(3), "score_o6": "", "note_p2": "Notitie"}
+        html = c.post(url, {**data, "action": "afronden"}, follow=True).content.decode()
+        assert "Scores opgeslagen, maar niet afgerond" in html
+        assert "Geen uitsluitingscriteria" in html
+        review.refresh_from_db()
+        assert review.status == ReviewStatus.CONCEPT
+        assert review.scores.filter(score=3).count() == 24
+        assert review.scores.get(item="p2").note == "Notitie"
+        # The page shows the stored version: the next save is not refused as stale.
+        c.post(url, {"version": review.version, **all_scores(3), "action": "afronden"})
+        review.refresh_from_db()
+        assert review.status == ReviewStatus.AFGEROND
+
     def test_finished_review_is_read_only(self, client_for, jobcoach_a, review):
         c = client_for(jobcoach_a)
         url = reverse("ips:fidelity_detail", args=[review.pk])
