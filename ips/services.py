@@ -152,26 +152,30 @@ def allowed_next(trajectory):
 
 
 def check_transition(trajectory, to_phase, changed_on, *, close_reason="", wants_paid_work=None):
-    """Raise a Dutch ValidationError when the move is not allowed; return nothing."""
+    """Raise a Dutch ValidationError when the move is not allowed; return nothing. The
+    error's code names the PhaseForm field it belongs to, so the form shows it there."""
     current = Phase(trajectory.phase)
     to_phase = Phase(to_phase)
     if to_phase == current:
-        raise ValidationError(_("Het traject staat al in deze fase."))
+        raise ValidationError(_("Het traject staat al in deze fase."), code="to_phase")
     if to_phase not in TRANSITIONS[current]:
         if current == Phase.AANGEMELD:
             raise ValidationError(
                 _(
                     "Een aangemeld traject gaat eerst naar de intake. Vraag daar alleen of "
                     "de cliënt betaald werk wil; er is geen selectie."
-                )
+                ),
+                code="to_phase",
             )
         if current == Phase.AFGESLOTEN:
             raise ValidationError(
-                _("Dit traject is afgesloten. Verwijs opnieuw voor een nieuw traject.")
+                _("Dit traject is afgesloten. Verwijs opnieuw voor een nieuw traject."),
+                code="to_phase",
             )
         raise ValidationError(
             _("Van fase ‘%(from)s’ kan het traject niet naar fase ‘%(to)s’.")
-            % {"from": current.label, "to": to_phase.label}
+            % {"from": current.label, "to": to_phase.label},
+            code="to_phase",
         )
     if current == Phase.INTAKE and to_phase in AFTER_INTAKE:
         wants = trajectory.wants_paid_work if wants_paid_work is None else wants_paid_work
@@ -180,23 +184,31 @@ def check_transition(trajectory, to_phase, changed_on, *, close_reason="", wants
                 _(
                     "Vul eerst de intakevraag in: wil de cliënt betaald werk? Alleen bij ‘ja’ "
                     "gaat het traject verder; anders sluit u het af."
-                )
+                ),
+                code="wants_paid_work",
             )
     if to_phase == Phase.AFGESLOTEN and not close_reason:
-        raise ValidationError(_("Kies een reden om het traject af te sluiten."))
+        raise ValidationError(
+            _("Kies een reden om het traject af te sluiten."), code="close_reason"
+        )
     if to_phase == Phase.GEPLAATST and not any(
         p.end_date is None or p.end_date >= changed_on for p in trajectory.placements.all()
     ):
-        raise ValidationError(_("Leg eerst de baan vast; dan staat de cliënt aan het werk."))
+        raise ValidationError(
+            _("Leg eerst de baan vast; dan staat de cliënt aan het werk."), code="to_phase"
+        )
     today = timezone.localdate()
     if changed_on > today:
-        raise ValidationError(_("De datum van een faseovergang ligt niet in de toekomst."))
+        raise ValidationError(
+            _("De datum van een faseovergang ligt niet in de toekomst."), code="changed_on"
+        )
     last = trajectory.phases.order_by("-changed_on").values_list("changed_on", flat=True).first()
     earliest = last or timezone.localdate(trajectory.referred_at)
     if changed_on < earliest:
         raise ValidationError(
             _("De datum ligt vóór de vorige faseovergang (%(date)s).")
-            % {"date": earliest.strftime("%d-%m-%Y")}
+            % {"date": earliest.strftime("%d-%m-%Y")},
+            code="changed_on",
         )
 
 

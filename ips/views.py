@@ -205,6 +205,12 @@ def case_panel(request, case, access):
 @login_required
 def trajectory(request, pk):
     case, access = get_case(request, pk)
+    return _trajectory_page(request, case, access)
+
+
+def _trajectory_page(request, case, access, phase_form=None):
+    """The trajectory page; ``phase_form``: a refused phase change, shown with the input
+    kept and the errors next to the fields."""
     trajectories = list(_readable_trajectories(case, access))
     current = trajectories[0] if trajectories else None
     context = {
@@ -238,6 +244,8 @@ def trajectory(request, pk):
             if row is not None:
                 shown.add((row.organisation_id, IPS))
         can_update = services.can_update(access, current) and current.is_open
+        if can_update and phase_form is None:
+            phase_form = PhaseForm(trajectory=current)
         context.update(
             {
                 "phases": phases,
@@ -249,7 +257,7 @@ def trajectory(request, pk):
                 "rapid_days": RAPID_SEARCH_DAYS,
                 "minimum_wage": MINIMUM_HOURLY_WAGE,
                 "can_update": can_update,
-                "phase_form": PhaseForm(trajectory=current) if can_update else None,
+                "phase_form": phase_form if can_update else None,
                 "allowed_next": services.allowed_next(current),
                 "may_place": current.phase in (Phase.ZOEKEN, Phase.GEPLAATST, Phase.NAZORG),
             }
@@ -280,29 +288,32 @@ def phase_change(request, pk, trajectory_pk):
                 expected_version=data["version"],
             )
         except services.ConflictError:
-            messages.error(
-                request,
-                _("Niet opgeslagen: iemand anders heeft de fase intussen gewijzigd. Kijk opnieuw."),
+            # Shown with the new state; what was typed stays, and the form now carries
+            # the current version, so saving it again is a deliberate choice.
+            trajectory.refresh_from_db()
+            post = request.POST.copy()
+            post["version"] = str(trajectory.version)
+            form = PhaseForm(post, trajectory=trajectory)
+            form.is_valid()
+            form.add_error(
+                None,
+                _(
+                    "Niet opgeslagen: iemand anders heeft de fase intussen gewijzigd (nu: "
+                    "%(phase)s). Kijk opnieuw en sla zo nodig nogmaals op."
+                )
+                % {"phase": trajectory.get_phase_display()},
             )
         except ValidationError as exc:
-            messages.error(request, _("Fase niet gewijzigd: ") + " ".join(exc.messages))
+            for error in exc.error_list:
+                form.add_error(error.code if error.code in form.fields else None, error)
         else:
             _log_write(request, access, change, "ips-fase")
             messages.success(
                 request,
                 _("Fase gewijzigd naar ‘%(phase)s’.") % {"phase": trajectory.get_phase_display()},
             )
-    else:
-        messages.error(
-            request,
-            _("Fase niet gewijzigd: ")
-            + " ".join(
-                f"{form.fields[f].label}: {e}" if f in form.fields else e
-                for f, errors in form.errors.items()
-                for e in errors
-            ),
-        )
-    return redirect(_trajectory_url(case) + "#fase")
+            return redirect(_trajectory_url(case) + "#fase")
+    return _trajectory_page(request, case, access, phase_form=form)
 
 
 @login_required

@@ -347,6 +347,81 @@ class TestPhaseMachine:
         assert trajectory.phases.count() == 1
         assert not TimelineEntry.objects.filter(title__startswith="IPS-fase").exists()
 
+    @pytest.mark.parametrize(
+        "data,field,message",
+        [
+            ({"changed_on": ""}, "changed_on", "Dit veld is verplicht."),
+            (
+                {"changed_on": days_ago(20).isoformat()},
+                "changed_on",
+                f"De datum ligt vóór de vorige faseovergang ({days_ago(10):%d-%m-%Y}).",
+            ),
+            ({"to_phase": "zoeken"}, "to_phase", "Een aangemeld traject gaat eerst naar de"),
+        ],
+    )
+    def test_refused_phase_change_keeps_the_input_and_shows_the_error_at_the_field(
+        self, client_for, jobcoach_a, trajectory, data, field, message
+    ):
+        response = client_for(jobcoach_a).post(
+            reverse("ips:phase_change", args=[trajectory.case_id, trajectory.pk]),
+            {
+                "version": trajectory.version,
+                "to_phase": "intake",
+                "changed_on": TODAY().isoformat(),
+                "note": "Kennismaking bij de cliënt thuis",
+                **data,
+            },
+        )
+        assert response.status_code == 200
+        form = response.context["phase_form"]
+        assert form.errors[field][0].startswith(message)
+        html = response.content.decode()
+        assert "Kennismaking bij de cliënt thuis</textarea>" in html
+        assert "<details open>" in html
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.AANGEMELD
+
+    def test_closing_without_reason_is_refused_at_the_reason(
+        self, client_for, jobcoach_a, trajectory
+    ):
+        services.change_phase(trajectory, jobcoach_a, Phase.INTAKE)
+        response = client_for(jobcoach_a).post(
+            reverse("ips:phase_change", args=[trajectory.case_id, trajectory.pk]),
+            {
+                "version": trajectory.version,
+                "to_phase": "afgesloten",
+                "changed_on": TODAY().isoformat(),
+                "close_note": "Verhuist naar Groningen",
+            },
+        )
+        form = response.context["phase_form"]
+        assert form.errors["close_reason"] == ["Kies een reden om het traject af te sluiten."]
+        assert form["to_phase"].value() == "afgesloten"
+        assert "Verhuist naar Groningen</textarea>" in response.content.decode()
+
+    def test_after_a_conflict_the_kept_input_can_be_saved_deliberately(
+        self, client_for, jobcoach_a, trajectory
+    ):
+        url = reverse("ips:phase_change", args=[trajectory.case_id, trajectory.pk])
+        stale = trajectory.version
+        c = client_for(jobcoach_a)
+        services.change_phase(trajectory, jobcoach_a, Phase.INTAKE)
+        data = {
+            "version": stale,
+            "to_phase": "afgesloten",
+            "changed_on": TODAY().isoformat(),
+            "close_reason": "verhuisd",
+            "note": "Verhuisd",
+        }
+        response = c.post(url, data)
+        form = response.context["phase_form"]
+        assert "iemand anders" in " ".join(form.non_field_errors())
+        assert form["note"].value() == "Verhuisd"
+        assert form["version"].value() == str(trajectory.version)
+        c.post(url, {**data, "version": form["version"].value()})
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.AFGESLOTEN
+
     def test_view_moves_phase_and_logs(self, client_for, jobcoach_a, trajectory):
         client_for(jobcoach_a).post(
             reverse("ips:phase_change", args=[trajectory.case_id, trajectory.pk]),
