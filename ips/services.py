@@ -348,7 +348,11 @@ def end_placement(placement, form, user):
         user,
         TIMELINE_PLACEMENT,
         Category.IPS,
-        _("Baan beëindigd: %(job)s bij %(employer)s per %(date)s (%(reason)s)")
+        (
+            _("Baan eindigt: %(job)s bij %(employer)s per %(date)s (%(reason)s)")
+            if placement.end_date > timezone.localdate()
+            else _("Baan beëindigd: %(job)s bij %(employer)s per %(date)s (%(reason)s)")
+        )
         % {
             "job": placement.job_title,
             "employer": placement.employer,

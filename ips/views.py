@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Case, Count, Q, When
 from django.db.models.functions import TruncWeek
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -177,11 +177,15 @@ def case_panel(request, case, access):
     if not trajectories:
         return None
     trajectory = trajectories[0]
+    # A job counts from its start date to its end date, as on the dashboard: an end
+    # recorded ahead of time leaves it current until then. A job that has started comes
+    # before one that is still to start.
+    today = timezone.localdate()
     current_job = (
         Placement.objects.filter(trajectory=trajectory)
         .filter(access.readable_filter(IPS))
-        .filter(end_date__isnull=True)
-        .order_by("-start_date")
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .order_by(Case(When(start_date__lte=today, then=0), default=1), "-start_date")
         .first()
     )
     shown = {(trajectory.organisation_id, IPS)}
@@ -195,6 +199,7 @@ def case_panel(request, case, access):
         "profile": profile,
         "rapid": figures.rapid_search(trajectory, trajectory.first_contact_on),
         "current_job": current_job,
+        "job_started": current_job is not None and current_job.start_date <= today,
         "rapid_days": RAPID_SEARCH_DAYS,
     }
 
@@ -415,7 +420,7 @@ def placement_end(request, pk, trajectory_pk, placement_pk):
     )
     if placement is None or not services.can_update(access, placement):
         raise Http404
-    if placement.end_date is not None:
+    if not placement.is_current:  # an end still ahead may be changed until then
         messages.error(request, _("Deze baan is al beëindigd."))
         return redirect(_trajectory_url(case) + "#banen")
     form = PlacementEndForm(request.POST or None, instance=placement)

@@ -660,6 +660,48 @@ class TestRecording:
         assert placement.end_date == TODAY()
         assert placement.end_reason == "zelf_gestopt"
 
+    def test_a_job_with_its_end_ahead_is_current_until_then(
+        self, client_for, jobcoach_a, trajectory
+    ):
+        """As on the dashboard: the job counts to its end date, and that end may still be
+        changed (the contract is extended, or ends sooner); once past, it may not."""
+        to_search(trajectory, jobcoach_a, days_ago(5))
+        c = client_for(jobcoach_a)
+        c.post(
+            reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
+            placement_data(start_date=days_ago(3).isoformat()),
+        )
+        placement = Placement.objects.get()
+        url = reverse("ips:placement_end", args=[trajectory.case_id, trajectory.pk, placement.pk])
+        ahead = TODAY() + datetime.timedelta(days=30)
+        c.post(
+            url,
+            {"version": placement.version, "end_date": ahead.isoformat(), "end_reason": "anders"},
+        )
+        placement.refresh_from_db()
+        assert placement.end_date == ahead
+        panel = c.get(reverse("cases:detail", args=[trajectory.case_id])).content.decode()
+        assert "Werkt bij" in panel and "Bakkersassistent" in panel
+        page = c.get(reverse("ips:trajectory", args=[trajectory.case_id])).content.decode()
+        assert "Einde wijzigen" in page
+        assert c.get(url).status_code == 200
+        c.post(
+            url,
+            {
+                "version": placement.version,
+                "end_date": TODAY().isoformat(),
+                "end_reason": "zelf_gestopt",
+            },
+        )
+        placement.refresh_from_db()
+        assert (placement.end_date, placement.end_reason) == (TODAY(), "zelf_gestopt")
+        Placement.objects.filter(pk=placement.pk).update(end_date=days_ago(1))
+        panel = c.get(reverse("cases:detail", args=[trajectory.case_id])).content.decode()
+        assert "Werkt bij" not in panel
+        page = c.get(reverse("ips:trajectory", args=[trajectory.case_id])).content.decode()
+        assert "Einde wijzigen" not in page and "Einde vastleggen" not in page
+        assert "al beëindigd" in c.get(url, follow=True).content.decode()
+
     def test_database_refuses_end_before_start(self, jobcoach_a, trajectory):
         from django.db import IntegrityError
 
