@@ -54,7 +54,7 @@ class PhaseForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, trajectory, **kwargs):
+    def __init__(self, *args, trajectory, placements=(), **kwargs):
         kwargs.setdefault(
             "initial", {"version": trajectory.version, "changed_on": timezone.localdate()}
         )
@@ -62,7 +62,7 @@ class PhaseForm(forms.Form):
         # Any phase is accepted by the field so that a refused move gets the phase
         # machine's own explanation; only the allowed ones are offered.
         self.fields["to_phase"].widget.choices = [
-            (p.value, p.label) for p in allowed_next(trajectory)
+            (p.value, p.label) for p in allowed_next(trajectory, placements)
         ]
         if trajectory.phase != Phase.INTAKE:
             del self.fields["wants_paid_work"]

@@ -144,10 +144,21 @@ def on_referral_declined(referral, user, reason=""):
 # --- The phase machine -------------------------------------------------------------------
 
 
-def allowed_next(trajectory):
-    """Phases this trajectory may move to by hand (aan het werk follows a placement)."""
+def running_on(placements, day):
+    """The jobs among ``placements`` that run on ``day``: from their start date up to and
+    including their end date, as the dashboard counts them."""
+    return [
+        p for p in placements if p.start_date <= day and (p.end_date is None or p.end_date >= day)
+    ]
+
+
+def allowed_next(trajectory, placements=()):
+    """Phases this trajectory may move to by hand. 'Aan het werk' follows the recording of
+    a job that has started; by hand only once one of ``placements`` (the trajectory's jobs,
+    as far as the caller has them) runs today: a job recorded ahead of its start."""
     targets = set(TRANSITIONS[Phase(trajectory.phase)])
-    targets.discard(Phase.GEPLAATST)
+    if not running_on(placements, timezone.localdate()):
+        targets.discard(Phase.GEPLAATST)
     return [p for p in Phase if p in targets]
 
 
@@ -191,12 +202,19 @@ def check_transition(trajectory, to_phase, changed_on, *, close_reason="", wants
         raise ValidationError(
             _("Kies een reden om het traject af te sluiten."), code="close_reason"
         )
-    if to_phase == Phase.GEPLAATST and not any(
-        p.end_date is None or p.end_date >= changed_on for p in trajectory.placements.all()
-    ):
-        raise ValidationError(
-            _("Leg eerst de baan vast; dan staat de cliënt aan het werk."), code="to_phase"
-        )
+    if to_phase == Phase.GEPLAATST:
+        placements = list(trajectory.placements.all())
+        if not running_on(placements, changed_on):
+            later = [p.start_date for p in placements if p.start_date > changed_on]
+            if later:
+                raise ValidationError(
+                    _("De baan begint pas op %(date)s; vanaf dan staat de cliënt aan het werk.")
+                    % {"date": min(later).strftime("%d-%m-%Y")},
+                    code="to_phase",
+                )
+            raise ValidationError(
+                _("Leg eerst de baan vast; dan staat de cliënt aan het werk."), code="to_phase"
+            )
     today = timezone.localdate()
     if changed_on > today:
         raise ValidationError(
@@ -309,7 +327,9 @@ def record_employer_contact(contact, user, trajectory=None):
 @transaction.atomic
 def record_placement(trajectory, placement, user):
     """Record a job; a trajectory that was searching (or in follow-along) is then 'aan het
-    werk', as a dated phase change on the timeline."""
+    werk', as a dated phase change on the timeline. Not for a job that starts later: like
+    the dashboard, the phase counts a job from its start date, and a phase change is never
+    dated ahead; the trajectbegeleider moves it by hand from the start date."""
     trajectory = Trajectory.objects.select_for_update().get(pk=trajectory.pk)
     if trajectory.phase not in PLACEMENT_PHASES:
         raise ValidationError(
@@ -320,22 +340,28 @@ def record_placement(trajectory, placement, user):
     placement.recorded_by = user
     placement.full_clean()
     placement.save()
+    today = timezone.localdate()
+    starts_later = placement.start_date > today
     cases.add_timeline(
         trajectory.case,
         user,
         TIMELINE_PLACEMENT,
         Category.IPS,
-        _("Aan het werk: %(job)s bij %(employer)s, vanaf %(date)s")
+        (
+            _("Baan gevonden: %(job)s bij %(employer)s, begint op %(date)s")
+            if starts_later
+            else _("Aan het werk: %(job)s bij %(employer)s, vanaf %(date)s")
+        )
         % {
             "job": placement.job_title,
             "employer": placement.employer,
             "date": placement.start_date.strftime("%d-%m-%Y"),
         },
     )
-    if trajectory.phase != Phase.GEPLAATST:
+    if trajectory.phase != Phase.GEPLAATST and not starts_later:
         last = trajectory.phases.order_by("-changed_on").values_list("changed_on", flat=True)
         last = last.first() or timezone.localdate(trajectory.referred_at)
-        changed_on = max(last, min(placement.start_date, timezone.localdate()))
+        changed_on = max(last, placement.start_date)
         change_phase(trajectory, user, Phase.GEPLAATST, changed_on)
     return placement
 

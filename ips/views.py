@@ -250,7 +250,7 @@ def _trajectory_page(request, case, access, phase_form=None):
                 shown.add((row.organisation_id, IPS))
         can_update = services.can_update(access, current) and current.is_open
         if can_update and phase_form is None:
-            phase_form = PhaseForm(trajectory=current)
+            phase_form = PhaseForm(trajectory=current, placements=placements)
         context.update(
             {
                 "phases": phases,
@@ -263,7 +263,7 @@ def _trajectory_page(request, case, access, phase_form=None):
                 "minimum_wage": MINIMUM_HOURLY_WAGE,
                 "can_update": can_update,
                 "phase_form": phase_form if can_update else None,
-                "allowed_next": services.allowed_next(current),
+                "allowed_next": services.allowed_next(current, placements),
                 "may_place": current.phase in (Phase.ZOEKEN, Phase.GEPLAATST, Phase.NAZORG),
             }
         )
@@ -277,7 +277,11 @@ def phase_change(request, pk, trajectory_pk):
     case, access, trajectory = get_writable_trajectory(request, pk, trajectory_pk)
     if refusal := _closed_refusal(request, case, trajectory):
         return refusal
-    form = PhaseForm(request.POST, trajectory=trajectory)
+    # The jobs decide whether 'aan het werk' is offered when the form is shown again.
+    placements = list(
+        Placement.objects.filter(trajectory=trajectory).filter(access.readable_filter(IPS))
+    )
+    form = PhaseForm(request.POST, trajectory=trajectory, placements=placements)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -298,7 +302,7 @@ def phase_change(request, pk, trajectory_pk):
             trajectory.refresh_from_db()
             post = request.POST.copy()
             post["version"] = str(trajectory.version)
-            form = PhaseForm(post, trajectory=trajectory)
+            form = PhaseForm(post, trajectory=trajectory, placements=placements)
             form.is_valid()
             form.add_error(
                 None,
@@ -394,7 +398,17 @@ def placement_create(request, pk, trajectory_pk):
             form.add_error(None, exc)
         else:
             _log_write(request, access, placement, "plaatsing")
-            messages.success(request, _("Baan vastgelegd."))
+            if placement.start_date > timezone.localdate():
+                messages.success(
+                    request,
+                    _(
+                        "Baan vastgelegd. Hij begint op %(date)s: zet de fase vanaf die dag op "
+                        "‘Aan het werk’."
+                    )
+                    % {"date": placement.start_date.strftime("%d-%m-%Y")},
+                )
+            else:
+                messages.success(request, _("Baan vastgelegd."))
             return redirect(_trajectory_url(case) + "#banen")
     return render(
         request,

@@ -599,6 +599,55 @@ class TestRecording:
         trajectory.refresh_from_db()
         assert trajectory.phase == Phase.GEPLAATST
 
+    def test_a_job_that_starts_later_leaves_the_phase_until_its_start(
+        self, client_for, jobcoach_a, trajectory
+    ):
+        """The dashboard counts a job from its start date, and a phase change is never
+        dated ahead: the phase waits, and is offered by hand from the start date."""
+        to_search(trajectory, jobcoach_a, days_ago(5))
+        c = client_for(jobcoach_a)
+        starts = TODAY() + datetime.timedelta(days=14)
+        response = c.post(
+            reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
+            placement_data(start_date=starts.isoformat()),
+            follow=True,
+        )
+        assert f"Hij begint op {starts:%d-%m-%Y}" in response.content.decode()
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.ZOEKEN
+        assert not trajectory.phases.filter(to_phase=Phase.GEPLAATST).exists()
+        assert TimelineEntry.objects.filter(title__startswith="Baan gevonden").exists()
+        assert not TimelineEntry.objects.filter(title__startswith="Aan het werk").exists()
+        panel = c.get(reverse("cases:detail", args=[trajectory.case_id])).content.decode()
+        assert "Gaat werken bij" in panel and "Werkt bij" not in panel
+        page = reverse("ips:trajectory", args=[trajectory.case_id])
+        assert 'value="geplaatst"' not in c.get(page).content.decode()
+        url = reverse("ips:phase_change", args=[trajectory.case_id, trajectory.pk])
+        data = {"version": trajectory.version, "to_phase": "geplaatst"}
+        refused = c.post(url, {**data, "changed_on": TODAY().isoformat()})
+        assert refused.context["phase_form"].errors["to_phase"] == [
+            f"De baan begint pas op {starts:%d-%m-%Y}; vanaf dan staat de cliënt aan het werk."
+        ]
+        # The start date has come.
+        Placement.objects.update(start_date=TODAY())
+        assert 'value="geplaatst"' in c.get(page).content.decode()
+        c.post(url, {**data, "changed_on": TODAY().isoformat()})
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.GEPLAATST
+        assert trajectory.phases.get(to_phase=Phase.GEPLAATST).changed_on == TODAY()
+
+    def test_a_job_that_started_earlier_is_dated_on_its_start(
+        self, client_for, jobcoach_a, trajectory
+    ):
+        to_search(trajectory, jobcoach_a, days_ago(5))
+        client_for(jobcoach_a).post(
+            reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
+            placement_data(start_date=days_ago(2).isoformat()),
+        )
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.GEPLAATST
+        assert trajectory.phases.get(to_phase=Phase.GEPLAATST).changed_on == days_ago(2)
+
     def test_placement_before_search_is_refused(self, client_for, jobcoach_a, trajectory):
         response = client_for(jobcoach_a).post(
             reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
