@@ -11,6 +11,7 @@ from .constants import (
     MAX_HOURS_PER_WEEK,
     CloseReason,
     Phase,
+    ReviewKind,
 )
 from .models import (
     Beroepsprofiel,
@@ -274,6 +275,12 @@ class ReviewForm(forms.ModelForm):
         fields = ["kind", "review_date", "reviewers"]
         widgets = {"review_date": DateInput(), "kind": forms.RadioSelect}
         help_texts = {"reviewers": _("Namen van wie de meting deden, gescheiden door komma's.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the real kinds, none chosen beforehand: the model field's blank "---------"
+        # would be a radio button of its own, and the checked one.
+        self.fields["kind"].choices = ReviewKind.choices
 
     def clean_review_date(self):
         return happened(self.cleaned_data["review_date"])

@@ -89,6 +89,20 @@ class TestReviewPages:
         assert review.organisation == jobcoach_a.organisation
         assert review.scores.count() == 25
 
+    def test_the_kind_offers_only_the_real_choices_none_chosen(self, client_for, jobcoach_a):
+        c = client_for(jobcoach_a)
+        html = c.get(reverse("ips:fidelity_list")).content.decode()
+        kinds = html.split('name="kind"')
+        assert len(kinds) == 3  # two radio buttons: zelf and extern
+        assert "---------" not in html
+        assert not any(" checked" in kind.split(">", 1)[0] for kind in kinds[1:])
+        response = c.post(
+            reverse("ips:fidelity_list"),
+            {"review_date": timezone.localdate().isoformat(), "reviewers": "X"},
+        )
+        assert response.context["form"].errors["kind"] == ["Dit veld is verplicht."]
+        assert not FidelityReview.objects.exists()
+
     def test_score_outside_1_to_5_is_refused_and_nothing_saved(
         self, client_for, jobcoach_a, review
     ):
