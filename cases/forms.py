@@ -1,5 +1,6 @@
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -280,6 +281,11 @@ class DriegesprekPlanForm(forms.ModelForm):
 
     def clean_planned_at(self):
         value = self.cleaned_data["planned_at"]
+        # The current minute still counts: the field has no seconds.
+        if value < timezone.now().replace(second=0, microsecond=0):
+            raise forms.ValidationError(
+                _("Dit tijdstip ligt in het verleden. Kies een moment dat nog komt.")
+            )
         planned(timezone.localtime(value).date())
         return value
 
@@ -294,8 +300,9 @@ class DriegesprekRecordForm(forms.Form):
 
     AGREEMENT_ROWS = 3
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, meeting, **kwargs):
         super().__init__(*args, **kwargs)
+        self.meeting = meeting
         for i in range(1, self.AGREEMENT_ROWS + 1):
             self.fields[f"what_{i}"] = forms.CharField(
                 label=_("Afspraak %(n)s: wat") % {"n": i}, required=False, max_length=300
@@ -312,7 +319,15 @@ class DriegesprekRecordForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         self.agreements = clean_agreement_rows(self, cleaned, self.AGREEMENT_ROWS)
+        if not self.meeting.has_started:
+            raise forms.ValidationError(not_started_message(self.meeting))
         return cleaned
+
+
+def not_started_message(meeting):
+    return _(
+        "Dit driegesprek begint pas op %(when)s. Leg het verslag vast als het gesprek is gehouden."
+    ) % {"when": date_format(timezone.localtime(meeting.planned_at), "j F Y H:i")}
 
 
 class GoalStatusForm(forms.Form):

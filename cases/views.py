@@ -39,6 +39,7 @@ from .forms import (
     WorkDiscussedForm,
     WorklistFilterForm,
     WorkSituationForm,
+    not_started_message,
 )
 from .models import Agreement, Case, Client, Invitation, TimelineEntry, WorkSituation
 from .panels import case_panels
@@ -854,7 +855,9 @@ def driegesprek_record(request, pk, meeting_pk):
             request, _("Dit driegesprek is al vastgelegd; het verslag wijzigt niet meer.")
         )
         return redirect("cases:detail", case.pk)
-    form = DriegesprekRecordForm(request.POST or None, initial={"version": meeting.version})
+    form = DriegesprekRecordForm(
+        request.POST or None, meeting=meeting, initial={"version": meeting.version}
+    )
     if request.method == "POST" and form.is_valid():
         meeting.summary = form.cleaned_data["summary"]
         meeting.status = MeetingStatus.GEHOUDEN
@@ -892,6 +895,8 @@ def driegesprek_record(request, pk, meeting_pk):
         "where": meeting.location,
         "who": meeting.participants,
     }
+    if not meeting.has_started:
+        intro += " " + not_started_message(meeting)
     return case_form_page(request, case, form, _("Verslag van het driegesprek"), intro=intro)
 
 

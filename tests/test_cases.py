@@ -2,6 +2,7 @@
 agreements, the worklist, and query counts (issue 3)."""
 
 import datetime
+import zoneinfo
 
 import pytest
 import time_machine
@@ -542,6 +543,17 @@ class TestQueryCounts:
             c.get(timeline)
 
 
+AMSTERDAM = zoneinfo.ZoneInfo("Europe/Amsterdam")
+
+
+def plan_data(when):
+    return {
+        "planned_at": when.strftime("%Y-%m-%dT%H:%M"),
+        "location": "Stadskantoor",
+        "participants": "cliënt, behandelaar, klantmanager",
+    }
+
+
 class TestDriegesprek:
     def test_klantmanager_plans_and_records_with_agreements(
         self, client_for, behandelaar_a, klantmanager_g, case_a
@@ -551,55 +563,101 @@ class TestDriegesprek:
         in_two_months = timezone.localdate() + datetime.timedelta(days=60)
         c.post(
             reverse("cases:driegesprek_plan", args=[case_a.pk]),
-            {
-                "planned_at": f"{in_two_months.isoformat()}T10:00",
-                "location": "Stadskantoor",
-                "participants": "cliënt, behandelaar, klantmanager",
-            },
+            plan_data(datetime.datetime.combine(in_two_months, datetime.time(10, 0))),
         )
         meeting = case_a.meetings.get()
         url = reverse("cases:driegesprek_record", args=[case_a.pk, meeting.pk])
-        due = (timezone.localdate() + datetime.timedelta(days=7)).isoformat()
-        past = (timezone.localdate() - datetime.timedelta(days=7)).isoformat()
-        response = c.post(
-            url,
-            {
-                "version": meeting.version,
-                "summary": "Goed gesprek",
-                "what_1": "Proefplaatsing",
-                "owner_1": "Klantmanager",
-                "due_1": past,
-            },
-        )
-        assert "verleden" in response.content.decode()
-        assert not Agreement.objects.exists()
+        with time_machine.travel(meeting.planned_at + datetime.timedelta(hours=1), tick=False):
+            c.force_login(klantmanager_g, backend="portal.backends.UserBackend")
+            due = (timezone.localdate() + datetime.timedelta(days=7)).isoformat()
+            past = (timezone.localdate() - datetime.timedelta(days=7)).isoformat()
+            response = c.post(
+                url,
+                {
+                    "version": meeting.version,
+                    "summary": "Goed gesprek",
+                    "what_1": "Proefplaatsing",
+                    "owner_1": "Klantmanager",
+                    "due_1": past,
+                },
+            )
+            assert "verleden" in response.content.decode()
+            assert not Agreement.objects.exists()
+            c.post(
+                url,
+                {
+                    "version": meeting.version,
+                    "summary": "Goed gesprek",
+                    "what_1": "Proefplaatsing",
+                    "owner_1": "Klantmanager",
+                    "due_1": due,
+                    "what_2": "CV sturen",
+                    "owner_2": "Cliënt",
+                    "due_2": due,
+                },
+            )
+            meeting.refresh_from_db()
+            assert meeting.status == "gehouden"
+            agreements = set(case_a.agreements.values_list("what", "organisation"))
+            assert agreements == {
+                ("Proefplaatsing", klantmanager_g.organisation_id),
+                ("CV sturen", klantmanager_g.organisation_id),
+            }
+            # Recording again is refused; the report stays as it was.
+            c.post(url, {"version": meeting.version, "summary": "Anders"})
+            meeting.refresh_from_db()
+            assert meeting.summary == "Goed gesprek"
+            # The behandelaar sees the klantmanager's agreements only with consent; own org's
+            # agreements are always visible to the klantmanager.
+            detail = c.get(reverse("cases:detail", args=[case_a.pk]))
+            assert "Proefplaatsing" in detail.content.decode()
+
+    def test_planning_refuses_a_time_that_has_passed(self, client_for, behandelaar_a, case_a):
+        tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+        now = datetime.datetime.combine(tomorrow, datetime.time(14, 0), tzinfo=AMSTERDAM)
+        earlier_today, yesterday = now.replace(hour=9), now - datetime.timedelta(hours=23)
+        with time_machine.travel(now, tick=False):
+            c = client_for(behandelaar_a)
+            url = reverse("cases:driegesprek_plan", args=[case_a.pk])
+            for when in (earlier_today, yesterday):
+                response = c.post(url, plan_data(when))
+                assert response.status_code == 200
+                html = response.content.decode()
+                assert "Dit tijdstip ligt in het verleden" in html
+                assert f'value="{when:%Y-%m-%dT%H:%M}"' in html
+            assert not case_a.meetings.exists()
+            # Later today, and the current minute itself, are fine.
+            for when in (now.replace(hour=16), now):
+                assert c.post(url, plan_data(when)).status_code == 302
+        assert case_a.meetings.count() == 2
+
+    def test_no_report_before_the_meeting_has_started(self, client_for, behandelaar_a, case_a):
+        c = client_for(behandelaar_a)
+        starts = timezone.now() + datetime.timedelta(days=3)
         c.post(
-            url,
-            {
-                "version": meeting.version,
-                "summary": "Goed gesprek",
-                "what_1": "Proefplaatsing",
-                "owner_1": "Klantmanager",
-                "due_1": due,
-                "what_2": "CV sturen",
-                "owner_2": "Cliënt",
-                "due_2": due,
-            },
+            reverse("cases:driegesprek_plan", args=[case_a.pk]),
+            plan_data(timezone.localtime(starts)),
         )
+        meeting = case_a.meetings.get()
+        url = reverse("cases:driegesprek_record", args=[case_a.pk, meeting.pk])
+        response = c.post(url, {"version": meeting.version, "summary": "Goed gesprek"})
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Dit driegesprek begint pas op" in html
+        assert "Goed gesprek" in html  # what was typed is kept
+        meeting.refresh_from_db()
+        assert (meeting.status, meeting.summary) == ("gepland", "")
+        assert not TimelineEntry.objects.filter(case=case_a, title="Driegesprek gehouden").exists()
+        assert "begint pas op" in c.get(url).content.decode()
+        detail = c.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
+        assert f'href="{url}"' not in detail
+        with time_machine.travel(meeting.planned_at, tick=False):
+            c.force_login(behandelaar_a, backend="portal.backends.UserBackend")
+            detail = c.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
+            assert f'href="{url}"' in detail
+            c.post(url, {"version": meeting.version, "summary": "Goed gesprek"})
         meeting.refresh_from_db()
         assert meeting.status == "gehouden"
-        agreements = set(case_a.agreements.values_list("what", "organisation"))
-        assert agreements == {
-            ("Proefplaatsing", klantmanager_g.organisation_id),
-            ("CV sturen", klantmanager_g.organisation_id),
-        }
-        # Recording again is refused; the report stays as it was.
-        c.post(url, {"version": meeting.version, "summary": "Anders"})
-        meeting.refresh_from_db()
-        assert meeting.summary == "Goed gesprek"
-        # The behandelaar sees the klantmanager's agreements only with consent; own org's
-        # agreements are always visible to the klantmanager.
-        assert "Proefplaatsing" in c.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
 
 
 def test_search_never_reveals_a_name_consented_for_another_purpose(

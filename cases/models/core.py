@@ -436,3 +436,8 @@ class Driegesprek(Versioned):
 
     def __str__(self):
         return _("Driegesprek op %(date)s") % {"date": f"{self.planned_at:%d-%m-%Y}"}
+
+    @property
+    def has_started(self):
+        """A report is written once the meeting has begun, never before."""
+        return self.planned_at <= timezone.now()
