@@ -264,6 +264,16 @@ def _consent_form(request, client, decision, case, back):
                 % {"pk": record.pk, "date": record.valid_from.strftime("%d-%m-%Y")},
             )
             return redirect("consent:detail", record.pk)
+    # A browser does not send a chosen file again: say so next to the field.
+    if (
+        request.method == "POST"
+        and request.FILES.get("signed_form")
+        and "signed_form" not in form.errors
+    ):
+        form.add_error(
+            "signed_form",
+            _("Kies het ondertekende formulier opnieuw: het is nog niet opgeslagen."),
+        )
     if request.method == "GET":
         _log(request, decision, Action.READ, client, case, object_type="toestemmingsformulier")
     return render(
@@ -282,13 +292,44 @@ def _consent_form(request, client, decision, case, back):
 def _record_consent(request, form, client, case, decision):
     """Store the consent, supersede the old one, note it on the case and log it: all or
     nothing. A lost race (the old consent was withdrawn or superseded meanwhile) raises a
-    ValidationError and stores nothing."""
+    ValidationError and stores nothing, and so does a second consent next to one that still
+    holds for the same recipient and purpose in the same period (renewing replaces it):
+    withdrawing one of two would leave the other sharing."""
     user = request.user
     data = form.cleaned_data
     record = None
     try:
         with transaction.atomic():
+            # One client's consents are recorded one at a time (a double click included).
+            Client.objects.select_for_update().only("pk").get(pk=client.pk)
             old = data["supersedes"]
+            overlapping = (
+                replaceable_consents(client, user.organisation)
+                .filter(
+                    recipient=data["recipient"],
+                    purpose=data["purpose"],
+                    valid_from__lte=data["valid_until"],
+                    valid_until__gte=data["valid_from"],
+                )
+                .exclude(pk=old.pk if old is not None else None)
+                .first()
+            )
+            if overlapping is not None:
+                raise ValidationError(
+                    _(
+                        "Er is al een toestemming om gegevens te delen met %(recipient)s voor "
+                        "%(purpose)s in deze periode: nr. %(pk)s, van %(start)s tot en met "
+                        "%(end)s. Kies die bij ‘Vervangt een eerdere toestemming’ om haar te "
+                        "verlengen of te wijzigen."
+                    )
+                    % {
+                        "recipient": overlapping.recipient,
+                        "purpose": overlapping.get_purpose_display(),
+                        "pk": overlapping.pk,
+                        "start": overlapping.valid_from.strftime("%d-%m-%Y"),
+                        "end": overlapping.valid_until.strftime("%d-%m-%Y"),
+                    }
+                )
             if old is not None:
                 old = Consent.objects.select_for_update().get(pk=old.pk)
                 if (
@@ -440,14 +481,7 @@ def withdraw(request, pk):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(
-                request,
-                _(
-                    "De toestemming is ingetrokken. Vanaf nu ziet %(recipient)s deze gegevens "
-                    "niet meer."
-                )
-                % {"recipient": consent.recipient},
-            )
+            messages.success(request, _withdrawn_message(consent))
             return redirect("consent:detail", consent.pk)
     refused = withdrawal_refused(consent) if request.method == "GET" else None
     return render(
@@ -455,6 +489,30 @@ def withdraw(request, pk):
         "consent/withdraw.html",
         {"consent": consent, "form": form, "case": case, "refused": refused},
     )
+
+
+def _withdrawn_message(consent):
+    """What the withdrawal means for the recipient: nothing more from this consent, but what
+    another consent of the client from the same provider to the same recipient (for another
+    purpose) still allows goes on."""
+    others = list(
+        Consent.objects.active()
+        .filter(
+            client_id=consent.client_id,
+            provider_id=consent.provider_id,
+            recipient_id=consent.recipient_id,
+        )
+        .values_list("pk", flat=True)
+        .order_by("pk")
+    )
+    if not others:
+        return _(
+            "De toestemming is ingetrokken. Vanaf nu ziet %(recipient)s deze gegevens niet meer."
+        ) % {"recipient": consent.recipient}
+    return _(
+        "De toestemming is ingetrokken. %(recipient)s ziet nu alleen nog wat een andere "
+        "toestemming van deze cliënt toestaat: nr. %(others)s."
+    ) % {"recipient": consent.recipient, "others": ", ".join(str(pk) for pk in others)}
 
 
 def _record_withdrawal(request, consent, data, decision, case):

@@ -712,3 +712,131 @@ class TestNavigation:
         html = client_for(user).get(reverse("consent:help")).content.decode()
         assert f'href="{reverse("consent:overview")}"' not in html
         assert f'href="{reverse("consent:access_log")}"' not in html
+
+
+# --- One consent per recipient, purpose and period -------------------------------------------
+
+
+class TestOneConsentAtATime:
+    """Two consents side by side for the same recipient and purpose would make a withdrawal
+    of one say "sharing stopped" while the other still shares."""
+
+    def post(self, c, case, recipient, **changes):
+        today = timezone.localdate()
+        data = {
+            "recipient": recipient.pk,
+            "purpose": Purpose.REINTEGRATIE,
+            "categories": [Category.WERKSITUATIE],
+            "valid_from": today.isoformat(),
+            "valid_until": (today + datetime.timedelta(days=30)).isoformat(),
+            "method": ConsentMethod.MONDELING,
+            "purpose_explained": "on",
+            **changes,
+        }
+        return c.post(reverse("consent:create_for_case", args=[case.pk]), data)
+
+    def test_the_same_consent_sent_twice_is_stored_once(
+        self, client_for, case_a, gemeente_g, behandelaar_a
+    ):
+        c = client_for(behandelaar_a)
+        assert self.post(c, case_a, gemeente_g).status_code == 302
+        first = Consent.objects.get()
+        response = self.post(c, case_a, gemeente_g)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert f"Er is al een toestemming om gegevens te delen met {gemeente_g}" in html
+        assert f"nr. {first.pk}" in html
+        assert "Vervangt een eerdere toestemming" in html
+        assert Consent.objects.count() == 1
+
+    def test_an_overlapping_period_is_refused_a_later_one_is_not(
+        self, client_for, record, case_a, gemeente_g, behandelaar_a
+    ):
+        # record: today - 10 up to today + 60.
+        c = client_for(behandelaar_a)
+        today = timezone.localdate()
+        later = {
+            "valid_from": (today + datetime.timedelta(days=60)).isoformat(),
+            "valid_until": (today + datetime.timedelta(days=90)).isoformat(),
+        }
+        assert self.post(c, case_a, gemeente_g, **later).status_code == 200
+        after = {
+            "valid_from": (today + datetime.timedelta(days=61)).isoformat(),
+            "valid_until": (today + datetime.timedelta(days=90)).isoformat(),
+        }
+        assert self.post(c, case_a, gemeente_g, **after).status_code == 302
+        assert Consent.objects.count() == 2
+
+    def test_renewing_replaces_and_another_purpose_or_recipient_is_its_own_consent(
+        self, client_for, record, case_a, gemeente_g, uwv_u, behandelaar_a
+    ):
+        c = client_for(behandelaar_a)
+        assert self.post(c, case_a, gemeente_g, supersedes=record.pk).status_code == 302
+        assert self.post(c, case_a, gemeente_g, purpose=Purpose.DRIEGESPREK).status_code == 302
+        assert self.post(c, case_a, uwv_u).status_code == 302
+        assert Consent.objects.count() == 4
+        assert Consent.objects.active().count() == 3
+
+    def test_a_withdrawal_says_what_another_consent_still_shares(
+        self, client_for, record, case_a, gemeente_g, behandelaar_a
+    ):
+        other = make_consent(case_a.client, gemeente_g, purpose=Purpose.DRIEGESPREK)
+        c = client_for(behandelaar_a)
+        withdraw = {"method": ConsentMethod.SCHRIFTELIJK, "withdrawn_on": timezone.localdate()}
+        html = c.post(
+            reverse("consent:withdraw", args=[record.pk]), withdraw, follow=True
+        ).content.decode()
+        assert (
+            f"alleen nog wat een andere toestemming van deze cliënt toestaat: nr. {other.pk}"
+            in html
+        )
+        assert "ziet deze gegevens niet meer" not in html
+        html = c.post(
+            reverse("consent:withdraw", args=[other.pk]), withdraw, follow=True
+        ).content.decode()
+        assert f"Vanaf nu ziet {gemeente_g} deze gegevens niet meer." in html
+
+    def test_a_chosen_file_must_be_chosen_again_after_an_error(
+        self, client_for, case_a, gemeente_g, behandelaar_a
+    ):
+        c = client_for(behandelaar_a)
+        today = timezone.localdate()
+        wrong_end = (today - datetime.timedelta(days=1)).isoformat()
+        scan = SimpleUploadedFile("scan.png", PNG, "image/png")
+        html = self.post(c, case_a, gemeente_g, valid_until=wrong_end, signed_form=scan)
+        html = html.content.decode()
+        assert "De einddatum ligt vóór de begindatum." in html
+        assert "Kies het ondertekende formulier opnieuw" in html
+        # Without a file, or with a file that is itself refused, no such line.
+        html = self.post(c, case_a, gemeente_g, valid_until=wrong_end).content.decode()
+        assert "Kies het ondertekende formulier opnieuw" not in html
+        text = SimpleUploadedFile("scan.png", b"geen plaatje", "image/png")
+        html = self.post(c, case_a, gemeente_g, signed_form=text).content.decode()
+        assert "Dit bestand is geen PDF, JPEG of PNG." in html
+        assert "Kies het ondertekende formulier opnieuw" not in html
+        assert not Consent.objects.exists()
+
+    def test_a_double_click_stores_one_consent(
+        self, transactional_db, case_a, gemeente_g, behandelaar_a
+    ):
+        import threading
+
+        from django.test import Client
+
+        start = threading.Barrier(2)
+        statuses = []
+
+        def click():
+            browser = Client()
+            browser.force_login(behandelaar_a, backend="portal.backends.UserBackend")
+            start.wait()
+            statuses.append(self.post(browser, case_a, gemeente_g).status_code)
+            connection.close()
+
+        threads = [threading.Thread(target=click) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(statuses) == [200, 302]
+        assert Consent.objects.count() == 1
