@@ -151,9 +151,11 @@ def previous_review(review):
 
 
 def comparison(current, previous):
-    """Change in total against the previous summary (None if none); each section of
-    ``current`` gets its own ``change``."""
-    if previous is None:
+    """Change in total against the previous summary; each section of ``current`` gets its
+    own ``change``. None without a previous review, and while ``current`` is not complete:
+    like the band, a difference means nothing until every item is scored (a draft with
+    four items scored would be 'Totaal -104')."""
+    if previous is None or not current["complete"]:
         return None
     for now, before in zip(current["sections"], previous["sections"], strict=True):
         now["change"] = now["score"] - before["score"]

@@ -225,6 +225,31 @@ class TestReviewPages:
         assert "+3" in html and "+8" in html and "+14" in html  # per section
         assert "Redelijk (74–99)" in html  # the previous band
 
+    def test_a_draft_is_not_compared_until_every_item_is_scored(self, jobcoach_a, client_for):
+        earlier = fidelity.create_review(
+            jobcoach_a,
+            jobcoach_a.ips_team_member.team,
+            kind="extern",
+            review_date=timezone.localdate() - datetime.timedelta(days=700),
+            reviewers="Audit",
+        )
+        fidelity.save_scores(earlier, dict.fromkeys(FIDELITY_ITEM_CODES, (5, "")), earlier.version)
+        fidelity.finish_review(earlier, jobcoach_a, earlier.version)
+        draft = fidelity.create_review(
+            jobcoach_a,
+            jobcoach_a.ips_team_member.team,
+            kind="zelf",
+            review_date=timezone.localdate(),
+            reviewers="Wij",
+        )
+        fidelity.save_scores(draft, {"p1": (4, ""), "p2": (5, "")}, draft.version)
+        response = client_for(jobcoach_a).get(reverse("ips:fidelity_detail", args=[draft.pk]))
+        html = response.content.decode()
+        assert response.context["change"] is None
+        assert "Verschil met vorige meting" not in html
+        assert "-116" not in html  # 9 against 125
+        assert "Het verschil volgt als alle items een score hebben." in html
+
     def test_other_teams_review_is_not_reachable(self, client_for, review, ggz_b, behandelaar_a):
         other = UserFactory(organisation=ggz_b, role=Role.TRAJECTBEGELEIDER)
         for user in [other, behandelaar_a]:
