@@ -284,6 +284,18 @@ def client_create(request):
         duplicate_case = (
             consent.cases_for(user).filter(client=form.duplicate, status=CaseStatus.OPEN).first()
         )
+        # The page names the organisation's own client it found: a read of identification.
+        consent.log(
+            request,
+            user,
+            decision=consent.Decision(True, Basis.EIGEN_ORGANISATIE),
+            action=Action.READ,
+            object_type="cliënt",
+            object_id=form.duplicate.pk,
+            category=Category.IDENTIFICATIE,
+            client=form.duplicate,
+            case=duplicate_case,
+        )
     return render(
         request,
         "cases/client_form.html",
@@ -897,6 +909,13 @@ def driegesprek_record(request, pk, meeting_pk):
     }
     if not meeting.has_started:
         intro += " " + not_started_message(meeting)
+    consent.log_case_reads(
+        request,
+        access,
+        {(meeting.organisation_id, Category.AFSPRAKEN)},
+        object_type="driegesprek",
+        object_id=meeting.pk,
+    )
     return case_form_page(request, case, form, _("Verslag van het driegesprek"), intro=intro)
 
 

@@ -122,6 +122,19 @@ class TestRegisterClient:
         assert reverse("cases:detail", args=[case_a.pk]) in html
         assert Client.objects.count() == 1
 
+    def test_naming_the_existing_client_is_a_logged_read(self, client_for, behandelaar_a, case_a):
+        response = client_for(behandelaar_a).post(self.url, client_data(first_name="Andere"))
+        assert "Deze cliënt is al geregistreerd: Eva Jansen" in response.content.decode()
+        read = AccessLogEntry.objects.get(action="read", client=case_a.client)
+        assert (read.user, read.category, read.object_type, read.outcome, read.basis) == (
+            behandelaar_a,
+            "identificatie",
+            "cliënt",
+            "toegestaan",
+            "eigen_organisatie",
+        )
+        assert read.request_id == response["X-Request-ID"]
+
     def test_same_bsn_at_another_organisation_is_a_separate_client(
         self, client_for, klantmanager_g, case_a
     ):
@@ -648,7 +661,17 @@ class TestDriegesprek:
         meeting.refresh_from_db()
         assert (meeting.status, meeting.summary) == ("gepland", "")
         assert not TimelineEntry.objects.filter(case=case_a, title="Driegesprek gehouden").exists()
-        assert "begint pas op" in c.get(url).content.decode()
+        shown = c.get(url)
+        assert "begint pas op" in shown.content.decode()
+        # The page shows where and with whom: a logged read of the meeting.
+        read = AccessLogEntry.objects.get(request_id=shown["X-Request-ID"])
+        assert (read.action, read.object_type, read.object_id, read.category, read.outcome) == (
+            "read",
+            "driegesprek",
+            str(meeting.pk),
+            "afspraken",
+            "toegestaan",
+        )
         detail = c.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
         assert f'href="{url}"' not in detail
         with time_machine.travel(meeting.planned_at, tick=False):
