@@ -483,7 +483,11 @@ def withdraw(request, pk):
         else:
             messages.success(request, _withdrawn_message(consent))
             return redirect("consent:detail", consent.pk)
-    refused = withdrawal_refused(consent) if request.method == "GET" else None
+    refused = None
+    if request.method == "GET":
+        # The page shows the client's name, the recipient and the purpose: a read.
+        _log(request, decision, Action.READ, consent, case)
+        refused = withdrawal_refused(consent)
     return render(
         request,
         "consent/withdraw.html",

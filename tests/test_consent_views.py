@@ -473,6 +473,19 @@ class TestWithdrawSteps:
         assert "al ingetrokken" in response.content.decode()
         assert '<form method="post"' not in response.content.decode().split("<main")[1]
 
+    @pytest.mark.parametrize("who", ["behandelaar_a", "beheerder_a"])
+    def test_opening_the_withdrawal_page_is_a_logged_read(self, client_for, record, who, request):
+        user = request.getfixturevalue(who)
+        html = client_for(user).get(reverse("consent:withdraw", args=[record.pk])).content.decode()
+        assert "Eva Jansen" in html
+        entry = AccessLogEntry.objects.get(user=user, object_type="toestemming")
+        assert (entry.action, entry.outcome, entry.object_id) == (
+            Action.READ,
+            "toegestaan",
+            str(record.pk),
+        )
+        assert entry.client_id == record.client_id
+
     def test_beheerder_of_provider_may_withdraw(self, client_for, record, beheerder_a):
         response = client_for(beheerder_a).post(
             reverse("consent:withdraw", args=[record.pk]),
