@@ -105,6 +105,24 @@ def _not_found(request, case, object_type, object_id, category, action=Action.UP
     raise Http404
 
 
+def _conflict_message(conflict, subject):
+    """A save that lost the race: what the other person changed, when it differs from what
+    this user wanted (both may have made the same change: then there is nothing to list)."""
+    if not conflict.changes:
+        return _(
+            "Niet opgeslagen: iemand anders heeft %(subject)s intussen gewijzigd. "
+            "Bekijk de nieuwe stand en probeer het opnieuw."
+        ) % {"subject": subject}
+    what = ", ".join(
+        f"{label}: {(_('ja') if value else _('nee')) if isinstance(value, bool) else value}"
+        for label, value in conflict.changes
+    )
+    return _(
+        "Niet opgeslagen: iemand anders heeft %(subject)s intussen gewijzigd (%(what)s). "
+        "Bekijk de nieuwe stand en probeer het opnieuw."
+    ) % {"subject": subject, "what": what}
+
+
 def case_form_page(request, case, form, title, submit=None, intro=""):
     """A form about one case on a page of its own: after a refused submission the page shows
     the form again with the typed values and the errors next to their fields."""
@@ -671,14 +689,7 @@ def agreement_done(request, pk, agreement_pk):
             _log_change(request, case, "afspraak", agreement.pk, Category.AFSPRAKEN, Action.UPDATE)
             messages.success(request, _("Afspraak bijgewerkt."))
         except services.ConflictError as conflict:
-            messages.error(
-                request,
-                _(
-                    "Niet opgeslagen: iemand anders heeft deze afspraak intussen gewijzigd "
-                    "(%(what)s). Bekijk de nieuwe stand en probeer het opnieuw."
-                )
-                % {"what": ", ".join(f"{label}: {value}" for label, value in conflict.changes)},
-            )
+            messages.error(request, _conflict_message(conflict, _("deze afspraak")))
     else:
         messages.error(request, NOT_SAVED_RELOAD)
     return redirect(reverse("cases:detail", args=[case.pk]) + "#afspraken")
@@ -946,14 +957,7 @@ def goal_status(request, pk, goal_pk):
         try:
             services.save_versioned(goal, form, request.user, case)
         except services.ConflictError as conflict:
-            messages.error(
-                request,
-                _(
-                    "Niet opgeslagen: iemand anders heeft dit doel intussen gewijzigd "
-                    "(%(what)s). Bekijk de nieuwe stand en probeer het opnieuw."
-                )
-                % {"what": ", ".join(f"{label}: {value}" for label, value in conflict.changes)},
-            )
+            messages.error(request, _conflict_message(conflict, _("dit doel")))
         else:
             _log_change(request, case, "doel", goal.pk, Category.AFSPRAKEN, Action.UPDATE)
             messages.success(request, _("Status van het doel bijgewerkt."))

@@ -480,6 +480,34 @@ class TestWorkAndAgreements:
         change = ChangeRecord.objects.get()
         assert (change.field, change.changed_by) == ("done", behandelaar_a)
 
+    @pytest.mark.parametrize(
+        "second,expected",
+        [
+            ("on", "deze afspraak intussen gewijzigd. Bekijk"),  # both marked it done
+            ("", "deze afspraak intussen gewijzigd (gedaan: ja). Bekijk"),
+        ],
+    )
+    def test_a_stale_mark_as_done_says_what_happened(
+        self, client_for, behandelaar_a, behandelaar_a2, case_a, second, expected
+    ):
+        consent.add_member(case_a, behandelaar_a2, CaseRole.BEHANDELAAR)
+        agreement = Agreement.objects.create(
+            case=case_a,
+            organisation=behandelaar_a.organisation,
+            created_by=behandelaar_a,
+            what="Bellen",
+            owner="Cliënt",
+            due_date=timezone.localdate(),
+        )
+        url = reverse("cases:agreement_done", args=[case_a.pk, agreement.pk])
+        client_for(behandelaar_a).post(url, {"version": 1, "done": "on"})
+        response = client_for(behandelaar_a2).post(url, {"version": 1, "done": second}, follow=True)
+        html = response.content.decode()
+        assert expected in html
+        assert "()" not in html
+        agreement.refresh_from_db()
+        assert (agreement.done, agreement.version) == (True, 2)
+
 
 class TestWorklist:
     def test_filters_and_search(self, client_for, behandelaar_a, case_a):
