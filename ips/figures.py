@@ -173,11 +173,15 @@ def _load(team, span_start, span_end):
         .values("pk", "coach_id", "phase", "referred_on", "closed_on", "first_contact_on")
         .order_by()
     )
+    # The jobs of exactly those trajectories: a job of a trajectory closed before the span
+    # would count for the team but for none of its coaches.
     placements = list(
         Placement.objects.filter(
             trajectory__organisation_id=team.organisation_id,
             trajectory__coach_id__in=coach_ids,
+            trajectory__referred_at__lt=after_span,
         )
+        .filter(Q(trajectory__closed_on__isnull=True) | Q(trajectory__closed_on__gte=span_start))
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=span_start), start_date__lte=span_end)
         .annotate(competitive=ExpressionWrapper(COMPETITIVE, output_field=BooleanField()))
         .values("trajectory_id", "start_date", "end_date", "competitive")
@@ -223,8 +227,11 @@ def quarter_figures(quarter, trajectories, placements, contact_count, today):
       on the referral day: see counted_contact_day);
     - caseload: open at the quarter's end (or today, for the running quarter);
     - contacts_per_week: face-to-face employer contacts in the quarter per week elapsed;
-    - median_tenure_weeks: placements running in the quarter, from start to their end or to
-      the quarter's end (or today), median in weeks.
+    - median_tenure_weeks: placements of active trajectories running in the quarter, from
+      start to their end or to the quarter's end (or today), median in weeks.
+
+    Placements count only for the active trajectories, so the team's figures and those of
+    its coaches cover the same trajectories.
     """
     start, end = quarter.start, quarter.end
     until = min(end, today)
@@ -237,9 +244,11 @@ def quarter_figures(quarter, trajectories, placements, contact_count, today):
     running = [
         p
         for p in placements
-        if p["start_date"] <= until and (p["end_date"] is None or p["end_date"] >= start)
+        if p["trajectory_id"] in active_ids
+        and p["start_date"] <= until
+        and (p["end_date"] is None or p["end_date"] >= start)
     ]
-    working = {p["trajectory_id"] for p in running if p["competitive"]} & active_ids
+    working = {p["trajectory_id"] for p in running if p["competitive"]}
     contact_days = [
         (t["referred_on"], counted_contact_day(t["first_contact_on"], t["referred_on"]))
         for t in trajectories

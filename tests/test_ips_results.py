@@ -266,6 +266,23 @@ def test_team_quarter_known_answers(ggz_a, jobcoach_a, coach_b, quarter_world):
     assert q4["median_days_first_contact"] == 4
 
 
+def test_team_and_coaches_count_the_jobs_of_the_same_trajectories(behandelaar_a, jobcoach_a):
+    """A job still open in a trajectory closed earlier counts for neither: not for the
+    coach (the trajectory is not theirs that quarter) and so not for the team either."""
+    t1 = trajectory(behandelaar_a, 1, jobcoach_a, D(2024, 12, 1))
+    job(t1, D(2025, 2, 1))  # 59 days in Q1 2025
+    before_span = trajectory(behandelaar_a, 2, jobcoach_a, D(2023, 6, 1), closed=D(2024, 1, 15))
+    job(before_span, D(2023, 12, 1))
+    in_span = trajectory(behandelaar_a, 3, jobcoach_a, D(2024, 3, 1), closed=D(2024, 6, 30))
+    job(in_span, D(2024, 5, 1))
+    data = figures.team_results(team_of(jobcoach_a), Quarter(2025, 1), today=D(2025, 6, 1))
+    mine = data["coaches"][0]
+    assert data["team"]["median_tenure_weeks"] == mine["median_tenure_weeks"] == 8.4
+    assert data["team"]["with_work"] == mine["with_work"] == 1
+    q2 = {row["quarter"]: row for row in data["trend"]}[Quarter(2024, 2)]
+    assert q2["median_tenure_weeks"] == 8.7  # 61 days: the trajectory was active then
+
+
 def test_a_job_that_ended_before_the_quarter_does_not_count(behandelaar_a, jobcoach_a, ggz_a):
     t = trajectory(behandelaar_a, 1, jobcoach_a, D(2024, 11, 1))
     job(t, D(2024, 11, 15), end=D(2024, 12, 31))
