@@ -71,6 +71,14 @@ class WorkSituationForm(forms.ModelForm):
         widgets = {"kind": forms.RadioSelect, "wish_to_work": forms.RadioSelect}
         help_texts = {"hours_per_week": _("Alleen invullen bij werk, opleiding of dagbesteding.")}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Required radio groups: only the real answers, none chosen until the user picks one
+        # (a ModelForm adds an empty "---------" choice, which a radio group shows selected).
+        for name in ("kind", "wish_to_work"):
+            field = self.fields[name]
+            field.choices = [(value, label) for value, label in field.choices if value != ""]
+
     def clean(self):
         cleaned = super().clean()
         hours = cleaned.get("hours_per_week")

@@ -322,6 +322,22 @@ class TestWorkAndAgreements:
         assert "Vrijwilligerswerk" in html
         assert case_a.work_situations.count() == 2
 
+    def test_work_situation_radio_groups_offer_only_real_answers(
+        self, client_for, behandelaar_a, case_a
+    ):
+        c = client_for(behandelaar_a)
+        url = reverse("cases:work_situation", args=[case_a.pk])
+        html = c.get(url).content.decode()
+        for name in ("kind", "wish_to_work"):
+            assert f'name="{name}" value=""' not in html
+            assert f'name="{name}" value="' in html
+        assert "checked" not in html
+        assert "---------" not in html.split('name="benefit"')[0]
+        refused = c.post(url, {"benefit": "ww", "kind": "betaald"}).content.decode()
+        assert "Dit veld is verplicht" in refused
+        assert 'name="kind" value="betaald" required id="id_kind_0" checked' in refused
+        assert not case_a.work_situations.exists()
+
     @pytest.mark.parametrize(
         "data,message",
         [
