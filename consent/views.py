@@ -836,30 +836,33 @@ def case_panel_context(request, case, access):
         }
         for c in consents
     ]
+    # The log of the file is the client's organisation's to review: others see only the
+    # reads of their own organisation, not when and how often the care provider looked.
+    holder = case.client.organisation_id == organisation_id
     return {
         "template": "consent/_case_panel.html",
         "log": [],
         "consent_rows": rows,
-        "can_record": case.client.organisation_id == organisation_id
-        and access.can_write(Category.IDENTIFICATIE),
-        "visits": recent_visits(case.client_id),
+        "can_record": holder and access.can_write(Category.IDENTIFICATIE),
+        "visits": recent_visits(case.client_id, None if holder else organisation_id),
+        "own_visits_only": not holder,
     }
 
 
-def recent_visits(client_id):
+def recent_visits(client_id, organisation_id=None):
     """The last reads of this client's file, one row per page view: who, organisation,
-    when, and on which basis. One query, plain values, as this runs on every case page.
+    when, and on which basis (with ``organisation_id``: only reads by that organisation's
+    users). One query, plain values, as this runs on every case page.
 
     The client's newest PANEL_READ_WINDOW entries are picked first, in a subquery of their
     own, as ids only: an index-only scan backwards on accesslog_client_idx (client, -id)
     that stops after the window, however long the client's log is. Asked in one go with the
     filters, PostgreSQL estimated a client's log at the average (≈ 20 entries) and read all
     of a much-visited client's entries to sort them (3.5 ms at 1 500 entries, growing)."""
-    window = (
-        AccessLogEntry.objects.filter(client_id=client_id)
-        .order_by("-pk")
-        .values("pk")[:PANEL_READ_WINDOW]
-    )
+    window = AccessLogEntry.objects.filter(client_id=client_id)
+    if organisation_id is not None:
+        window = window.filter(organisation_id=organisation_id)
+    window = window.order_by("-pk").values("pk")[:PANEL_READ_WINDOW]
     entries = (
         AccessLogEntry.objects.filter(pk__in=window, action=Action.READ, outcome=Outcome.TOEGESTAAN)
         .order_by("-pk")

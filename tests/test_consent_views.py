@@ -601,6 +601,11 @@ class TestCasePanel:
         # The recipient sees the consent but no link into the provider's record.
         assert reverse("consent:detail", args=[to_g.pk]) not in html
         assert reverse("consent:create_for_case", args=[case_a.pk]) not in html
+        # Of the file's log, only the reads by its own organisation: not when (or how often)
+        # the care provider looked.
+        assert [v["who"] for v in panel["visits"]] == [klantmanager_g.get_full_name()]
+        assert "Alleen wie van uw eigen organisatie" in html
+        assert behandelaar_a.get_full_name() not in html.split('id="ingezien"')[1]
 
     def test_one_visit_per_page_view(self, client_for, case_a, behandelaar_a):
         cases.add_timeline(case_a, behandelaar_a, "notitie", Category.MEDISCH, "Notitie")
