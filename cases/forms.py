@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -6,12 +8,22 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.constants import Category
 from portal.constants import OrganisationType
-from portal.forms import DateInput, happened, planned
+from portal.forms import DateInput, add_months, happened, planned
 from portal.models import Organisation, User
 
 from .constants import CaseRole, CaseStatus, GoalStatus, WorkSituationKind
 from .models import Agreement, Client, Driegesprek, Goal, WorkSituation
 from .validators import validate_bsn
+
+# The portal's clients are adults of working age: the EPA group in care is counted from 18
+# (BRIEF §9, 001 l.8719); younger people are in youth care. A date of birth outside this
+# range is a typing error or the wrong client.
+MIN_CLIENT_AGE = 18
+MAX_CLIENT_AGE = 120
+# A phone number as people type it: digits, spaces, a leading +, hyphens and parentheses;
+# between 8 digits and the 15 of an international number (E.164).
+PHONE_CHARACTERS = re.compile(r"\+?[0-9 ()\-]+")
+PHONE_DIGITS = range(8, 16)
 
 
 class ClientForm(forms.ModelForm):
@@ -22,7 +34,10 @@ class ClientForm(forms.ModelForm):
         model = Client
         fields = ["first_name", "last_name", "date_of_birth", "bsn", "email", "phone", "address"]
         widgets = {"date_of_birth": DateInput()}
-        help_texts = {"bsn": _("Negen cijfers, zonder spaties of punten.")}
+        help_texts = {
+            "bsn": _("Negen cijfers, zonder spaties of punten."),
+            "phone": _("Bijvoorbeeld 06 12345678 of +31 20 1234567."),
+        }
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,8 +54,32 @@ class ClientForm(forms.ModelForm):
         today = timezone.localdate()
         if value > today:
             raise forms.ValidationError(_("De geboortedatum ligt in de toekomst."))
-        if value < today.replace(year=today.year - 120):
-            raise forms.ValidationError(_("De geboortedatum ligt meer dan 120 jaar terug."))
+        if value > add_months(today, -12 * MIN_CLIENT_AGE):
+            raise forms.ValidationError(
+                _(
+                    "Met deze geboortedatum is de cliënt jonger dan %(age)s jaar. Werkpad is "
+                    "voor volwassenen; klopt de datum?"
+                )
+                % {"age": MIN_CLIENT_AGE}
+            )
+        if value < add_months(today, -12 * MAX_CLIENT_AGE):
+            raise forms.ValidationError(
+                _("De geboortedatum ligt meer dan %(age)s jaar terug.") % {"age": MAX_CLIENT_AGE}
+            )
+        return value
+
+    def clean_phone(self):
+        value = self.cleaned_data["phone"].strip()
+        if not value:
+            return value
+        digits = sum(ch in "0123456789" for ch in value)
+        if not PHONE_CHARACTERS.fullmatch(value) or digits not in PHONE_DIGITS:
+            raise forms.ValidationError(
+                _(
+                    "Vul een telefoonnummer in met 8 tot 15 cijfers. Alleen spaties, een + aan "
+                    "het begin, streepjes en haakjes mogen ertussen."
+                )
+            )
         return value
 
     def clean(self):

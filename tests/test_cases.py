@@ -22,6 +22,7 @@ from consent.constants import Category
 from consent.models import AccessLogEntry
 
 VALID_BSN = "111222333"
+LAST_YEAR = (datetime.date.today() - datetime.timedelta(days=365)).isoformat()
 
 
 def client_data(**overrides):
@@ -106,7 +107,12 @@ class TestRegisterClient:
             ({"bsn": "12345"}, "negen cijfers"),
             ({"date_of_birth": "2999-01-01"}, "toekomst"),
             ({"date_of_birth": "1850-01-01"}, "120 jaar"),
+            ({"date_of_birth": LAST_YEAR}, "jonger dan 18 jaar"),
             ({"first_name": ""}, "verplicht"),
+            ({"phone": "abc"}, "Vul een telefoonnummer in"),
+            ({"phone": "06 1234"}, "Vul een telefoonnummer in"),
+            ({"phone": "06-1234+5678"}, "Vul een telefoonnummer in"),
+            ({"phone": "0612345678 (werk: 020)"}, "Vul een telefoonnummer in"),
         ],
     )
     def test_bad_input_is_refused_in_dutch(self, client_for, behandelaar_a, overrides, message):
@@ -114,6 +120,25 @@ class TestRegisterClient:
         assert response.status_code == 200
         assert message in response.content.decode()
         assert not Client.objects.exists()
+
+    @pytest.mark.parametrize("phone", ["06-12345678", "+31 (0)20 123 4567", " 0612345678 "])
+    def test_phone_numbers_as_people_type_them(self, client_for, behandelaar_a, phone):
+        response = client_for(behandelaar_a).post(self.url, client_data(phone=phone))
+        assert response.status_code == 302
+        assert Client.objects.get().phone == phone.strip()
+
+    def test_the_youngest_client_is_eighteen_today(self, client_for, behandelaar_a):
+        from cases.forms import MIN_CLIENT_AGE
+        from portal.forms import add_months
+
+        eighteen_today = add_months(timezone.localdate(), -12 * MIN_CLIENT_AGE)
+        c = client_for(behandelaar_a)
+        too_young = eighteen_today + datetime.timedelta(days=1)
+        response = c.post(self.url, client_data(date_of_birth=too_young.isoformat()))
+        assert "jonger dan 18 jaar" in response.content.decode()
+        assert f'value="{too_young.isoformat()}"' in response.content.decode()
+        response = c.post(self.url, client_data(date_of_birth=eighteen_today.isoformat()))
+        assert response.status_code == 302
 
     def test_duplicate_bsn_offers_the_existing_client(self, client_for, behandelaar_a, case_a):
         response = client_for(behandelaar_a).post(self.url, client_data(first_name="Andere"))
