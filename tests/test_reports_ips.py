@@ -126,6 +126,65 @@ class TestFidelityContent:
         assert "geen eerdere afgeronde meting" in text
 
 
+def rows_per_page(html):
+    """The table rows (their elements) laid out on each page of the PDF WeasyPrint makes."""
+    from weasyprint import HTML
+
+    pages = []
+    for page in HTML(string=html).render().pages:
+        rows, todo = set(), [page._page_box]
+        while todo:
+            box = todo.pop()
+            tag = getattr(box, "element_tag", None)
+            if tag == "thead":  # repeated on every page, as it should be
+                continue
+            if tag == "tr":
+                rows.add(id(box.element))
+            todo.extend(getattr(box, "children", ()))
+        pages.append(rows)
+    return pages
+
+
+def test_a_row_of_the_review_is_not_split_over_two_pages(jobcoach_a):
+    """Long notes make tall rows: each stays on one page (break-inside: avoid)."""
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from ips import reports as ips_reports
+
+    review = fidelity.create_review(
+        jobcoach_a,
+        jobcoach_a.ips_team_member.team,
+        kind="zelf",
+        review_date=D(2026, 3, 1),
+        reviewers="Team",
+    )
+    note = "Toelichting die een paar regels beslaat, zoals een beoordelaar die schrijft. " * 6
+    fidelity.save_scores(review, dict.fromkeys(FIDELITY_ITEM_CODES, (4, note)), review.version)
+    fidelity.finish_review(review, jobcoach_a, review.version)
+    report = Report.objects.create(
+        type=ReportType.IPS_MODELGETROUWHEID,
+        title="IPS-25",
+        requested_by=jobcoach_a,
+        organisation=jobcoach_a.organisation,
+        params={"review": review.pk, "team": review.team_id},
+    )
+    built = ips_reports.build(report)
+    html = render_to_string(
+        built.template,
+        {**built.context, "report": report, "generated_at": timezone.now(), "confidential": False},
+    )
+    pages = rows_per_page(html)
+    assert len(pages) > 2
+    split = [
+        line
+        for i, rows in enumerate(pages)
+        for line in rows
+        if any(line in later for later in pages[i + 1 :])
+    ]
+    assert split == []
+
+
 class TestFidelityDownload:
     def test_leaving_the_ips_team_blocks_the_copy(self, client_for, jobcoach_a, reviews):
         c = client_for(jobcoach_a)
