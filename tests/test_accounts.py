@@ -54,6 +54,16 @@ def test_every_role_signs_in_and_sees_name_organisation_and_role(client, request
     assert user.get_role_display() in html
 
 
+def test_sign_in_and_out_messages_say_u(client, behandelaar_a):
+    html = client.post(
+        LOGIN, {"login": behandelaar_a.email, "password": PASSWORD}, follow=True
+    ).content.decode()
+    assert f"U bent ingelogd als {escape(behandelaar_a.get_full_name())}." in html
+    html = client.post(reverse("account_logout"), follow=True).content.decode()
+    assert "U bent uitgelogd." in html
+    assert "Je bent" not in html
+
+
 @pytest.mark.parametrize("backend", [None, "portal.backends.AccountBackend"])
 def test_the_header_organisation_comes_with_the_user(client, behandelaar_a, backend):
     """The session's user is read together with their organisation: no page asks for the
