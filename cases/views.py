@@ -808,21 +808,32 @@ def leave(request, pk):
     return redirect("cases:detail", case.pk)
 
 
-@require_POST
 @login_required
 def close(request, pk):
+    """Closing asks first: GET shows what closing means and the button; POST closes."""
     case, access = get_case(request, pk)
-    if not services.can_lead(access) or case.status != CaseStatus.OPEN:
+    if not services.can_lead(access):
         raise Http404
-    Case.objects.filter(pk=case.pk).update(
-        status=CaseStatus.GESLOTEN, closed_at=timezone.now(), version=case.version + 1
+    if refused := _refuse_closed(request, case):
+        return refused
+    if request.method == "POST":
+        closed = Case.objects.filter(pk=case.pk, status=CaseStatus.OPEN).update(
+            status=CaseStatus.GESLOTEN, closed_at=timezone.now(), version=F("version") + 1
+        )
+        if closed:  # not when a parallel request closed it first
+            services.add_timeline(
+                case, request.user, TimelineKind.STATUS, Category.IDENTIFICATIE, _("Casus gesloten")
+            )
+            _log_change(request, case, "casus", case.pk, Category.IDENTIFICATIE, Action.UPDATE)
+        messages.success(request, _("De casus is gesloten. Hij blijft leesbaar voor het team."))
+        return redirect("cases:detail", case.pk)
+    holder = case.client.organisation_id
+    client_visible = access.can_read(Category.IDENTIFICATIE, holder)
+    if client_visible:
+        consent.log_case_reads(request, access, {(holder, Category.IDENTIFICATIE)})
+    return render(
+        request, "cases/case_close.html", {"case": case, "client_visible": client_visible}
     )
-    services.add_timeline(
-        case, request.user, TimelineKind.STATUS, Category.IDENTIFICATIE, _("Casus gesloten")
-    )
-    _log_change(request, case, "casus", case.pk, Category.IDENTIFICATIE, Action.UPDATE)
-    messages.success(request, _("De casus is gesloten. Hij blijft leesbaar voor het team."))
-    return redirect("cases:detail", case.pk)
 
 
 # --- Driegesprek ---------------------------------------------------------------------------

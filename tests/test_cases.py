@@ -188,6 +188,48 @@ def test_closed_case_stays_readable_and_a_new_one_can_open(behandelaar_a, case_a
     assert Case.objects.filter(client=case_a.client, status=CaseStatus.OPEN).count() == 1
 
 
+class TestClose:
+    def test_closing_asks_first_and_works_without_javascript(
+        self, client_for, behandelaar_a, case_a
+    ):
+        c = client_for(behandelaar_a)
+        url = reverse("cases:close", args=[case_a.pk])
+        detail = c.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
+        assert f'<a href="{url}"' in detail
+        assert f'action="{url}"' not in detail  # no button that closes at once
+        confirm = c.get(url)
+        html = confirm.content.decode()
+        assert confirm.status_code == 200
+        assert "Weet u het zeker?" in html
+        assert '<form method="post">' in html
+        assert "Ja, casus sluiten" in html
+        case_a.refresh_from_db()
+        assert case_a.status == CaseStatus.OPEN
+        # The page names the client: a logged read.
+        read = AccessLogEntry.objects.get(request_id=confirm["X-Request-ID"])
+        assert (read.action, read.category, read.outcome) == ("read", "identificatie", "toegestaan")
+        response = c.post(url, follow=True)
+        assert "De casus is gesloten. Hij blijft leesbaar voor het team." in (
+            response.content.decode()
+        )
+        case_a.refresh_from_db()
+        assert case_a.status == CaseStatus.GESLOTEN
+        # Once closed, there is nothing to confirm or to close again.
+        again = c.post(url, follow=True)
+        assert "De casus is gesloten. Hij blijft leesbaar, maar" in again.content.decode()
+        assert c.get(url)["Location"] == reverse("cases:detail", args=[case_a.pk])
+        assert TimelineEntry.objects.filter(case=case_a, title="Casus gesloten").count() == 1
+
+    def test_only_the_lead_closes(self, client_for, klantmanager_g, case_a):
+        consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
+        c = client_for(klantmanager_g)
+        url = reverse("cases:close", args=[case_a.pk])
+        assert c.get(url).status_code == 404
+        assert c.post(url).status_code == 404
+        case_a.refresh_from_db()
+        assert case_a.status == CaseStatus.OPEN
+
+
 class TestTeam:
     def test_invite_accept_gives_access_leave_ends_it(
         self, client_for, behandelaar_a, behandelaar_a2, case_a
