@@ -336,15 +336,8 @@ def profile_edit(request, pk, trajectory_pk):
         is_new = profile.pk is None
         try:
             services.save_profile(trajectory, form.instance, form, request.user)
-        except services.ConflictError as conflict:
-            form.add_error(
-                None,
-                _(
-                    "Niet opgeslagen: iemand anders heeft het beroepsprofiel intussen gewijzigd "
-                    "(%(what)s). Bekijk de nieuwe stand en probeer het opnieuw."
-                )
-                % {"what": ", ".join(f"{label}: {value}" for label, value in conflict.changes)},
-            )
+        except services.ConflictError:
+            form = _profile_conflict(form, profile.pk)
         else:
             _log_write(
                 request,
@@ -364,6 +357,41 @@ def profile_edit(request, pk, trajectory_pk):
     return render(
         request, "ips/profile_form.html", {"case": case, "trajectory": trajectory, "form": form}
     )
+
+
+def _profile_conflict(form, pk):
+    """Someone else saved the profile since this user opened it: their form again, with
+    what they typed, now on the stored version (so saving again is a deliberate choice
+    to overwrite), and a message that says who changed it when (local time), and which
+    fields now hold something other than what this user typed."""
+    current = Beroepsprofiel.objects.select_related("updated_by").get(pk=pk)
+    data = form.data.copy()
+    data["version"] = str(current.version)
+    typed = form.cleaned_data
+    differs = [
+        str(form.fields[name].label)
+        for name in form._meta.fields
+        if getattr(current, name) != typed.get(name)
+    ]
+    form = ProfileForm(data, instance=current)
+    form.is_valid()
+    message = _(
+        "Niet opgeslagen: iemand anders (%(who)s) heeft het beroepsprofiel intussen gewijzigd, "
+        "op %(when)s."
+    ) % {
+        "who": current.updated_by.get_full_name() or current.updated_by.email,
+        "when": date_format(timezone.localtime(current.updated_at), "j F Y \\o\\m H:i"),
+    }
+    if differs:
+        message += " " + _("Nu anders dan wat u invulde: %(fields)s.") % {
+            "fields": ", ".join(differs)
+        }
+    message += " " + _(
+        "Hieronder staat wat u invulde. Sla opnieuw op om dat te bewaren, of ga terug naar "
+        "het traject om de nieuwe stand te bekijken."
+    )
+    form.add_error(None, message)
+    return form
 
 
 @login_required

@@ -483,6 +483,40 @@ class TestRecording:
         profile = Beroepsprofiel.objects.get()
         assert (profile.preferred_sectors, profile.disclosure) == ("Groen", Disclosure.VERTELLEN)
 
+    def test_profile_conflict_says_who_when_in_local_time_and_may_be_saved_again(
+        self, client_for, jobcoach_a, ggz_a, trajectory
+    ):
+        from django.utils.formats import date_format
+
+        url = reverse("ips:profile_edit", args=[trajectory.case_id, trajectory.pk])
+        c = client_for(jobcoach_a)
+        c.post(url, {"disclosure": Disclosure.NOG_NIET, "preferred_sectors": "Zorg"})
+        stale = Beroepsprofiel.objects.get().version
+        colleague = UserFactory(
+            organisation=ggz_a, role=Role.TRAJECTBEGELEIDER, first_name="Ank", last_name="Smit"
+        )
+        consent.add_member(trajectory.case, colleague, CaseRole.TRAJECTBEGELEIDER)
+        client_for(colleague).post(
+            url,
+            {"version": stale, "disclosure": Disclosure.NOG_NIET, "preferred_sectors": "Groen"},
+        )
+        saved = Beroepsprofiel.objects.get()
+        assert (saved.preferred_sectors, saved.updated_by) == ("Groen", colleague)
+        mine = {"version": stale, "disclosure": Disclosure.NOG_NIET, "preferred_sectors": "Bouw"}
+        response = c.post(url, mine)
+        [message] = response.context["form"].non_field_errors()
+        when = date_format(timezone.localtime(saved.updated_at), "j F Y \\o\\m H:i")
+        assert "iemand anders (Ank Smit)" in message
+        assert f"op {when}." in message
+        assert "Nu anders dan wat u invulde: Gewenste sector en functie." in message
+        assert "UTC" not in message and "+00:00" not in message
+        assert "bijgewerkt" not in message.lower()
+        assert "Bouw" in response.content.decode()
+        again = response.context["form"]["version"].value()
+        assert again == str(saved.version)
+        c.post(url, {**mine, "version": again})
+        assert Beroepsprofiel.objects.get().preferred_sectors == "Bouw"
+
     def test_profile_hours_over_60(self, client_for, jobcoach_a, trajectory):
         response = client_for(jobcoach_a).post(
             reverse("ips:profile_edit", args=[trajectory.case_id, trajectory.pk]),
