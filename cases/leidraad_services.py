@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from consent.constants import Category
 from portal.constants import Role
@@ -460,7 +460,10 @@ def finish(session, form, user):
                     "wat werk nu doet voor het herstel."
                 )
             )
-        if not session.referrals.exists():
+        # A client who already has IPS (a coach on the team, an open referral, a trajectory)
+        # needs no new referral: that is the next step, recorded as such.
+        running = None if session.referrals.exists() else open_ips_for(case)
+        if running is None and not session.referrals.exists():
             problems.append(
                 _(
                     "Kies in stap 3 of u verwijst. Is er geen verwijzing nodig? "
@@ -469,6 +472,14 @@ def finish(session, form, user):
             )
         if problems:
             raise ValidationError(problems)
+        if running is not None:
+            LeidraadReferral.objects.create(
+                session=session,
+                organisation=user.organisation,
+                kind=ReferralKind.GEEN,
+                reason=_("Er loopt al een IPS-traject. %(what)s") % {"what": running},
+                created_by=user,
+            )
         now = timezone.now()
         session.status = LeidraadStatus.AFGEROND
         session.finished_at, session.finished_by = now, user
@@ -483,7 +494,11 @@ def finish(session, form, user):
             user,
             TimelineKind.LEIDRAAD,
             Category.LEIDRAAD,
-            _("Gesprek over werk gevoerd met de gespreksleidraad (%(n)s thema's besproken)")
+            ngettext(
+                "Gesprek over werk gevoerd met de gespreksleidraad (%(n)s thema besproken)",
+                "Gesprek over werk gevoerd met de gespreksleidraad (%(n)s thema's besproken)",
+                len(discussed),
+            )
             % {"n": len(discussed)},
             body="\n".join(
                 f"{session.guide.theme_title(n.theme)}: {n.get_judgement_display()}"

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from consent import services as consent
@@ -339,7 +340,12 @@ def _step_next(request, case, access, session):
             _log_write(request, access, session, Action.CREATE, Category.AFSPRAKEN)
             messages.success(
                 request,
-                _("%(n)s afspraak/afspraken toegevoegd aan de casus.") % {"n": len(created)},
+                ngettext(
+                    "%(n)s afspraak toegevoegd aan de casus.",
+                    "%(n)s afspraken toegevoegd aan de casus.",
+                    len(created),
+                )
+                % {"n": len(created)},
             )
             return redirect(_step_url(case, session, LeidraadStep.VOLGENDE_STAPPEN))
     elif action == "verwijzen":

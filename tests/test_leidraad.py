@@ -479,6 +479,43 @@ class TestRules:
         assert "Deze cliënt heeft al een IPS-traject" in response.content.decode()
         assert not Invitation.objects.filter(case=case_a, is_referral=True).exists()
 
+    def test_with_ips_running_finishing_needs_no_referral_and_says_so(
+        self, client_for, behandelaar_a, jobcoach_a, case_a
+    ):
+        """A client already in IPS: the running trajectory is the next step. Finishing
+        records it (no forced 'geen verwijzing nodig' with a made-up reason)."""
+        consent.add_member(case_a, jobcoach_a, CaseRole.TRAJECTBEGELEIDER)
+        c = client_for(behandelaar_a)
+        session = start(c, case_a)
+        c.post(step_url(case_a, session, 1), {"version": 1, "themes": ["grip"]})
+        session.refresh_from_db()
+        data = {"version": session.version, "verder": "1", "judgement_grip": "helpt"}
+        c.post(step_url(case_a, session, 2), data)
+        response = c.post(
+            step_url(case_a, session, 3),
+            {
+                "action": "afspraken",
+                "what_1": "CV maken",
+                "owner_1": "Cliënt",
+                "due_1": in_future(),
+            },
+            follow=True,
+        )
+        assert "1 afspraak toegevoegd aan de casus." in response.content.decode()
+        session.refresh_from_db()
+        c.post(step_url(case_a, session, 3), {"action": "afronden", "version": session.version})
+        session.refresh_from_db()
+        assert session.status == LeidraadStatus.AFGEROND
+        (referral,) = session.referrals.all()
+        assert referral.kind == "geen"
+        assert referral.reason.startswith("Er loopt al een IPS-traject.")
+        assert jobcoach_a.get_full_name() in referral.reason
+        summary = c.get(reverse("cases:leidraad_summary", args=[case_a.pk, session.pk]))
+        assert "Er loopt al een IPS-traject." in summary.content.decode()
+        assert TimelineEntry.objects.filter(
+            case=case_a, title__endswith="(1 thema besproken)"
+        ).exists()
+
     def test_ips_referral_when_a_referral_is_open(self, client_for, behandelaar_a, case_a):
         c = client_for(behandelaar_a)
         session = start(c, case_a)
