@@ -824,6 +824,15 @@ class TestMitiTrend:
         assert table.count("<tr>") == 4  # header + three assessments
         assert "5,0" in html  # relational of the latest: (5 + 5) / 2
 
+    def test_a_score_that_cannot_be_computed_says_so_once(self, client_for, behandelaar_a, case_a):
+        no_reflections = {**MITI, "simple_reflections": 0, "complex_reflections": 0}
+        log_direct(case_a, behandelaar_a, held_on=days_ago(3), miti=no_reflections)
+        html = client_for(behandelaar_a).get(self.url()).content.decode()
+        table = html.split("Alle zelfbeoordelingen", 1)[1]
+        assert "niet te berekenen (geen reflecties)" in table
+        assert "(niet te berekenen)" not in table
+        assert "(onder de drempel)" in table or "(redelijk)" in table or "(goed)" in table
+
     def test_aggregate_needs_three_professionals_and_stays_in_the_organisation(
         self, client_for, behandelaar_a, behandelaar_a2, jobcoach_a, outsider, case_a
     ):
