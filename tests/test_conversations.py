@@ -426,6 +426,25 @@ class TestLogging:
         assert not Conversation.objects.exists()
         assert not Agreement.objects.exists()
 
+    def test_a_late_error_is_summed_up_at_the_top_with_a_link_to_its_field(
+        self, client_for, behandelaar_a, case_a
+    ):
+        response = client_for(behandelaar_a).post(
+            create_url(case_a), form_data(next_due="2000-01-01", stage=None)
+        )
+        html = response.content.decode()
+        form = html.split("<main", 1)[1].split('<form method="post"', 1)[1]
+        summary = form.split("</div>", 1)[0]
+        assert "Niet opgeslagen. Verbeter wat hieronder staat:" in summary
+        assert (
+            '<a href="#id_next_due">Uiterlijk op</a>: Deze datum ligt in het verleden.' in summary
+        )
+        assert 'href="#id_stage_0"' in summary
+        for target in ("id_next_due", "id_stage_0"):
+            assert f'id="{target}"' in html
+        # The summary comes before the fields.
+        assert form.index("Niet opgeslagen") < form.index('id="id_held_on"')
+
     def test_the_database_holds_the_rules_too(self, behandelaar_a, case_a):
         good = {
             "case": case_a,
