@@ -403,6 +403,9 @@ class TestFlow:
         c = client_for(behandelaar_a)
         blank = c.get(reverse("cases:leidraad_preparation_blank")).content.decode()
         assert "Voorbereiding op ons gesprek over werk" in blank and "Mijn eigen vragen" in blank
+        # Each reference on a line of its own (they end in a full stop: no '.;' run-ons).
+        assert ".; " not in blank
+        assert blank.count("<li>Janlert, U. (1997).") >= 1
         session = start(c, case_a)
         c.post(
             step_url(case_a, session, 1),
