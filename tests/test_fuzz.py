@@ -603,7 +603,7 @@ FORMS = {
         "behandelaar_a",
         lambda w: {"action": "afronden", "version": str(w.session.version)},
         session_kwargs("session", step=3),
-        saves=False,  # no referral decision yet: refused with a message
+        # The world's client already has IPS: finishing records that as the next step.
         statuses=frozenset({200, 302, 404}),
     ),
     "cases:leidraad_correction": Form(

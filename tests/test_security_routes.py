@@ -240,7 +240,7 @@ def build_world():
     w.meeting = Driegesprek.objects.create(
         case=w.case,
         organisation=w.ggz_a,
-        planned_at=timezone.now() + datetime.timedelta(days=7),
+        planned_at=timezone.now() - datetime.timedelta(hours=1),  # held: a report can follow
         location="Kantoor GGZ A",
         participants="Cliënt, behandelaar",
         created_by=w.behandelaar_a,
