@@ -80,7 +80,12 @@ def test_log_a_conversation_and_see_progress(
     page.get_by_label("Voorbereiding").check()
     page.get_by_label("Belang (0–10)").fill("12")
     page.get_by_role("button", name="Opslaan").click()
-    expect(page.get_by_text("Vul een getal van 0 tot en met 10 in.")).to_be_visible()
+    # Summed up at the top, linked to the field, and said next to the field.
+    summary = page.get_by_role("alert")
+    expect(summary.get_by_role("link", name="Belang (0–10)")).to_be_visible()
+    message = "Vul een getal van 0 tot en met 10 in."
+    expect(summary).to_contain_text(message)
+    expect(page.locator("#id_importance_error")).to_have_text(message)
     assert_accessible(page)
     page.get_by_label("Belang (0–10)").fill("8")
     page.get_by_label("Vertrouwen (0–10)").fill("6")

@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
@@ -751,23 +752,27 @@ def test_journey_3_klantmanager(
     page.get_by_role("link", name="Driegesprek plannen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Driegesprek plannen")
     assert_accessible(page)
-    planned = in_days(7)
-    page.get_by_label("Datum en tijd").fill(f"{planned.isoformat()}T10:30")
+    planned = timezone.localtime() + datetime.timedelta(minutes=3)
+    page.get_by_label("Datum en tijd").fill(f"{planned:%Y-%m-%dT%H:%M}")
     page.get_by_label("Plaats").fill("Stadskantoor")
     page.get_by_label("Deelnemers").fill("Sem Bos, behandelaar, klantmanager")
     page.get_by_role("button", name="Opslaan").click()
     meetings = page.get_by_role("region", name="Driegesprekken")
     expect(meetings).to_contain_text("Stadskantoor")
     assert_accessible(page)
-    meetings.get_by_role("link", name="Verslag vastleggen").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Verslag van het driegesprek")
-    assert_accessible(page)
-    page.get_by_label("Verslag").fill("Sem wil 16 uur per week werken naast de dagbesteding.")
-    page.get_by_label("Afspraak 1: wat").fill("Proefplaatsing bij de gemeentelijke groendienst")
-    page.get_by_label("Afspraak 1: wie").fill("Klantmanager")
-    page.get_by_label("Afspraak 1: uiterlijk op").fill(in_days(21).isoformat())
-    page.get_by_role("button", name="Opslaan").click()
-    expect(page.get_by_role("status")).to_contain_text("Verslag van het driegesprek vastgelegd")
+    # A report only once the meeting has started.
+    expect(meetings.get_by_role("link", name="Verslag vastleggen")).to_have_count(0)
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=10), tick=True):
+        page.reload()
+        meetings.get_by_role("link", name="Verslag vastleggen").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Verslag van het driegesprek")
+        assert_accessible(page)
+        page.get_by_label("Verslag").fill("Sem wil 16 uur per week werken naast de dagbesteding.")
+        page.get_by_label("Afspraak 1: wat").fill("Proefplaatsing bij de gemeentelijke groendienst")
+        page.get_by_label("Afspraak 1: wie").fill("Klantmanager")
+        page.get_by_label("Afspraak 1: uiterlijk op").fill(in_days(21).isoformat())
+        page.get_by_role("button", name="Opslaan").click()
+        expect(page.get_by_role("status")).to_contain_text("Verslag van het driegesprek vastgelegd")
     expect(page.get_by_role("region", name="Driegesprekken")).to_contain_text("16 uur per week")
     expect(page.get_by_role("region", name="Afspraken", exact=True)).to_contain_text(
         "Proefplaatsing bij de gemeentelijke groendienst"
