@@ -272,14 +272,17 @@ def save_versioned(instance, form, user, case):
     the user started from."""
     model = type(instance)
     names = [f.name for f in model._meta.concrete_fields if f.name not in ("id", "version")]
-    expected = int(form.cleaned_data.get("version") or instance.version)
+    # Required: an edit without the version it started from is never saved unchecked.
+    expected = int(form.cleaned_data["version"])
     with transaction.atomic():
         current = model.objects.select_for_update().get(pk=instance.pk)
         if current.version != expected:
+            # What the user can compare: the fields of their form (not bookkeeping such as
+            # updated_at), where the stored value differs from what they typed.
             changes = [
                 (model._meta.get_field(name).verbose_name, _display(current, name))
                 for name in names
-                if getattr(current, name) != getattr(instance, name)
+                if name in form.fields and getattr(current, name) != getattr(instance, name)
             ]
             raise ConflictError(changes)
         records = [

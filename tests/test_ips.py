@@ -483,6 +483,17 @@ class TestRecording:
         profile = Beroepsprofiel.objects.get()
         assert (profile.preferred_sectors, profile.disclosure) == ("Groen", Disclosure.VERTELLEN)
 
+    def test_an_edit_without_its_version_is_not_saved_unchecked(
+        self, client_for, jobcoach_a, trajectory
+    ):
+        c = client_for(jobcoach_a)
+        url = reverse("ips:profile_edit", args=[trajectory.case_id, trajectory.pk])
+        c.post(url, {"disclosure": Disclosure.NOG_NIET, "preferred_sectors": "Zorg"})
+        response = c.post(url, {"disclosure": Disclosure.VERTELLEN, "preferred_sectors": "Bouw"})
+        assert response.status_code == 200
+        profile = Beroepsprofiel.objects.get()
+        assert (profile.preferred_sectors, profile.version) == ("Zorg", 1)
+
     def test_profile_conflict_says_who_when_in_local_time_and_may_be_saved_again(
         self, client_for, jobcoach_a, ggz_a, trajectory
     ):
