@@ -43,7 +43,7 @@ def new_report(user, case):
 
 def html_of(report):
     """The HTML portal.reports.render hands to WeasyPrint, made the same way."""
-    build, _may_download = reports.builder_for(report.type)
+    build, _decisions = reports.builder_for(report.type)
     built = build(report)
     context = {"report": report, "generated_at": timezone.now(), "confidential": True}
     return render_to_string(built.template, {**built.context, **context})

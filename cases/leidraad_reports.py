@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy
 
 from consent import services as consent
 from consent.constants import Action, Category
-from portal.reports import Built, exportable_filter, may_download_case_contents
+from portal.reports import Built, case_download_decisions, exportable_filter
 
 from . import leidraad_services as leidraad
 from .constants import Judgement
@@ -69,4 +69,4 @@ def build(report):
     )
 
 
-may_download = may_download_case_contents
+download_decisions = case_download_decisions

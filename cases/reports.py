@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from consent import services as consent
 from consent.constants import Action, Category
-from portal.reports import Built, exportable_filter, may_download_case_contents
+from portal.reports import Built, case_download_decisions, exportable_filter
 
 from . import conversation_services as conversation_data
 from .models import TimelineEntry, WorkSituation
@@ -83,4 +83,4 @@ def build(report):
     )
 
 
-may_download = may_download_case_contents
+download_decisions = case_download_decisions

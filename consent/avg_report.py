@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.constants import Role
-from portal.reports import Built
+from portal.reports import Built, all_allowed
 
 from . import services
 from .constants import Action, Category, label_of
@@ -317,10 +317,13 @@ def build(report):
     )
 
 
-def may_download(user, report):
+def download_decisions(user, report):
     if user.organisation_id != report.organisation_id or user.role != Role.BEHEERDER:
-        return False
-    return all(
-        services.beheer_decision(user, report.client, category, Action.EXPORT).allowed
-        for _holder, category in report.contents
+        return None
+    client = report.client
+    return all_allowed(
+        [
+            (holder, category, services.beheer_decision(user, client, category, Action.EXPORT))
+            for holder, category in report.contents
+        ]
     )

@@ -6,7 +6,7 @@ consent.services), for the requester when the PDF is made and again at every dow
 from django.utils import timezone
 
 from portal.models import ReportType
-from portal.reports import Built
+from portal.reports import Built, all_allowed
 
 from .constants import Action, Category
 from .models import Consent
@@ -72,8 +72,12 @@ def _build_overview(report):
     )
 
 
-def may_download(user, report):
+def download_decisions(user, report):
     if report.type == ReportType.TOESTEMMINGSVERKLARING:
         consent = _the_consent(report)
-        return consent is not None and record_decision(user, consent, Action.EXPORT)[0].allowed
-    return client_consents_decision(user, report.client)[0].allowed
+        if consent is None:
+            return None
+        decision = record_decision(user, consent, Action.EXPORT)[0]
+    else:
+        decision = client_consents_decision(user, report.client)[0]
+    return all_allowed([(holder, category, decision) for holder, category in report.contents])

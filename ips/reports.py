@@ -126,10 +126,14 @@ def _build_results(report, team):
     )
 
 
-def may_download(user, report):
+def download_decisions(user, report):
+    """Team figures hold no client data: nothing to decide per category."""
     team = report_team(user, report)
     if team is None:
-        return False
-    if report.type == ReportType.IPS_MODELGETROUWHEID:
-        return finished_review(team.pk, report.params.get("review")) is not None
-    return True
+        return None
+    if (
+        report.type == ReportType.IPS_MODELGETROUWHEID
+        and finished_review(team.pk, report.params.get("review")) is None
+    ):
+        return None
+    return []

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from consent import services as consent
-from consent.constants import Action
+from consent.constants import Action, Basis
 
 from .models import Report, ReportStatus
 from .reports import builder_for
@@ -37,18 +37,23 @@ def report_detail(request, pk):
     ready = report.status == ReportStatus.KLAAR
     # The same check as the download: a finished report the user may no longer have (consent
     # withdrawn, left the team) says so instead of offering a link that fails.
-    available = ready and builder_for(report.type)[1](request.user, report)
+    available = ready and builder_for(report.type)[1](request.user, report) is not None
     return render(request, template, {"report": report, "ready": ready, "available": available})
 
 
 @login_required
 def report_download(request, pk):
     """Re-checks the access policy now: a report made before consent was withdrawn (or the
-    user left the team) can no longer be downloaded. Every download is logged (export)."""
+    user left the team) can no longer be downloaded. Every download is logged (export): one
+    entry per kind of client data in the PDF, on the basis it is exported on (own
+    organisation, consent with its number, beheer)."""
     report = get_report(request, pk)
-    _build, may_download = builder_for(report.type)
+    _build, download_decisions = builder_for(report.type)
     client_id = report.client_id or (report.case.client_id if report.case else None)
-    if report.status != ReportStatus.KLAAR or not may_download(request.user, report):
+    decisions = (
+        download_decisions(request.user, report) if report.status == ReportStatus.KLAAR else None
+    )
+    if decisions is None:
         consent.log_denied(
             request,
             request.user,
@@ -59,15 +64,21 @@ def report_download(request, pk):
             action=Action.EXPORT,
         )
         raise Http404
-    consent.log(
-        request,
-        request.user,
-        decision=consent.Decision(True, "eigen_organisatie"),
-        action=Action.EXPORT,
-        object_type="rapport",
-        object_id=report.pk,
-        client=client_id,
-        case=report.case_id,
+    # A report without client data (IPS team figures) is the user's own organisation's.
+    parts = decisions or [(None, "", consent.Decision(True, Basis.EIGEN_ORGANISATIE))]
+    consent.write_log(
+        consent.entry(
+            request,
+            request.user,
+            decision=decision,
+            action=Action.EXPORT,
+            object_type="rapport",
+            object_id=report.pk,
+            category=category,
+            client=client_id,
+            case=report.case_id,
+        )
+        for _holder, category, decision in sorted(parts, key=lambda part: str(part[1]))
     )
     response = FileResponse(
         report.file.open("rb"),

@@ -3,7 +3,10 @@
 Each domain provides a *builder* for its report types, registered in ``BUILDERS`` by
 dotted path. A builder is a function ``build(report) -> Built`` that gathers the data
 through consent.services for ``report.requested_by`` at render time, and a function
-``may_download(user, report) -> bool`` re-checks the access policy at every download.
+``download_decisions(user, report)`` re-checks the access policy at every download: None
+when the user may not (or no longer) have the PDF, else one ``(holder, category, Decision)``
+per kind of client data it holds (empty for a report without client data), which the
+download writes to the access log with the basis each part is exported on.
 """
 
 import datetime
@@ -25,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 
-# report type -> module with build(report) and may_download(user, report)
+# report type -> module with build(report) and download_decisions(user, report)
 BUILDERS = {
     "voortgang": "cases.reports",
     "leidraad": "cases.leidraad_reports",
@@ -49,7 +52,7 @@ class Built:
 
 def builder_for(report_type):
     return import_string(BUILDERS[report_type] + ".build"), import_string(
-        BUILDERS[report_type] + ".may_download"
+        BUILDERS[report_type] + ".download_decisions"
     )
 
 
@@ -66,18 +69,26 @@ def exportable_filter(access, category):
     return Q(organisation_id__in=sorted(holders))
 
 
-def may_download_case_contents(user, report):
+def all_allowed(decisions):
+    """``decisions`` if every one allows, else None (the download is refused)."""
+    return decisions if all(decision.allowed for _h, _c, decision in decisions) else None
+
+
+def case_download_decisions(user, report):
     """For reports about a case: the user is still on the team and may still export every
-    (holder, category) the PDF holds. Re-checked at every download."""
+    (holder, category) the PDF holds, each on its own basis (own organisation, consent).
+    Re-checked at every download."""
     from consent import services as consent
     from consent.constants import Action
 
     access = consent.case_access(user, report.case)
     if not access.is_member:
-        return False
-    return all(
-        access.decide(category, holder, Action.EXPORT).allowed
-        for holder, category in report.contents
+        return None
+    return all_allowed(
+        [
+            (holder, category, access.decide(category, holder, Action.EXPORT))
+            for holder, category in report.contents
+        ]
     )
 
 

@@ -172,9 +172,22 @@ class TestDownload:
         assert response.status_code == 200
         assert response["Content-Type"] == "application/pdf"
         assert b"".join(response.streaming_content).startswith(b"%PDF-")
-        assert AccessLogEntry.objects.filter(
+        # One entry per kind of data in the PDF, each on the basis it is exported on: the
+        # klantmanager has GGZ A's data through the client's consent (with its number).
+        entries = AccessLogEntry.objects.filter(
             action="export", object_type="rapport", user=klantmanager_g, outcome="toegestaan"
-        ).exists()
+        )
+        report.refresh_from_db()
+        assert sorted(entries.values_list("category", flat=True)) == sorted(
+            category for _holder, category in report.contents
+        )
+        ggz_a = shared_case.client.organisation_id
+        shared = sum(1 for holder, _category in report.contents if holder == ggz_a)
+        assert shared > 0
+        assert entries.filter(basis="toestemming", consent__isnull=False).count() == shared
+        assert entries.exclude(basis="toestemming").filter(consent__isnull=True).count() == (
+            len(report.contents) - shared
+        )
 
     @pytest.mark.parametrize("fixture", ["behandelaar_a", "outsider", "beheerder_g"])
     def test_nobody_else_gets_it(self, shared_case, klantmanager_g, client_for, request, fixture):

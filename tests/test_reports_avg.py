@@ -249,9 +249,12 @@ class TestDownload:
         reports.render(report.pk)
         url = reverse("portal:report_download", args=[report.pk])
         assert c.get(url).status_code == 200
-        assert AccessLogEntry.objects.filter(
+        report.refresh_from_db()
+        entries = AccessLogEntry.objects.filter(
             user=beheerder_a, object_type="rapport", action="export", outcome="toegestaan"
-        ).exists()
+        )
+        assert entries.count() == len(report.contents) > 0
+        assert set(entries.values_list("basis", flat=True)) == {"beheer"}
         beheerder_a.role = "behandelaar"
         beheerder_a.save(update_fields=["role"])
         assert c.get(url).status_code == 404

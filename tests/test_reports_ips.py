@@ -9,6 +9,7 @@ import subprocess
 import pytest
 from django.urls import reverse
 
+from consent.models import AccessLogEntry
 from ips import fidelity
 from ips.constants import FIDELITY_ITEM_CODES
 from ips.figures import Quarter
@@ -193,6 +194,9 @@ class TestFidelityDownload:
         reports.render(report.pk)
         url = reverse("portal:report_download", args=[report.pk])
         assert c.get(url).status_code == 200
+        # Team figures hold no client data: one export entry, no category, no client.
+        (entry,) = AccessLogEntry.objects.filter(object_type="rapport", action="export")
+        assert (entry.basis, entry.category, entry.client_id) == ("eigen_organisatie", "", None)
         jobcoach_a.role = Role.BEHANDELAAR
         jobcoach_a.save(update_fields=["role"])
         assert c.get(url).status_code == 404
