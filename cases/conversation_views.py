@@ -16,7 +16,6 @@ from portal.constants import Role
 
 from . import conversation_services as conversations
 from . import services
-from .constants import CaseStatus
 from .conversation_forms import ConversationLogForm
 from .views import _refuse_write, get_case
 
@@ -69,7 +68,7 @@ def _readable_or_404(request, case, access, cid):
 
 
 def _can_log(access, case):
-    return services.write_allowed(access, CATEGORY) and case.status == CaseStatus.OPEN
+    return services.write_allowed(access, CATEGORY) and case.is_open
 
 
 # --- The case panel and the list ---------------------------------------------------------
@@ -124,8 +123,8 @@ def conversation_list(request, pk):
 def conversation_create(request, pk):
     case, access = get_case(request, pk)
     _refuse_write(request, access, CATEGORY, case)
-    if case.status != CaseStatus.OPEN:
-        messages.error(request, _("De casus is gesloten. Leg geen nieuw gesprek vast."))
+    if not case.is_open:
+        messages.error(request, services.CASE_CLOSED_MESSAGE)
         return redirect("cases:detail", case.pk)
     readable = list(conversations.conversations_for(access, case))
     own = [

@@ -18,7 +18,6 @@ from . import leidraad_content as content
 from . import services
 from .constants import (
     CaseRole,
-    CaseStatus,
     ExternalDestination,
     InvitationStatus,
     Judgement,
@@ -277,8 +276,7 @@ def open_session(case):
 def start(access):
     """Start a session with the current version, or return the one that is still open."""
     case = access.case
-    if case.status != CaseStatus.OPEN:
-        raise ValidationError(_("De casus is gesloten. Start geen nieuw gesprek."))
+    services.ensure_open(case)
     existing = open_session(case)
     if existing is not None:
         return existing, False

@@ -22,7 +22,7 @@ from portal.reports import request_report
 
 from . import leidraad_services as leidraad
 from . import services
-from .constants import CaseStatus, LeidraadStatus, LeidraadStep, ReferralKind
+from .constants import LeidraadStatus, LeidraadStep, ReferralKind
 from .leidraad_forms import (
     AgreementRowsForm,
     CorrectionForm,
@@ -133,7 +133,7 @@ def case_panel(request, case, access):
         "sessions": sessions[:PANEL_SESSIONS],
         "more": len(sessions) > PANEL_SESSIONS,
         "trend": leidraad.trend(sessions),
-        "can_start": can_start and case.status == CaseStatus.OPEN,
+        "can_start": can_start and case.is_open,
         "open_session": open_session
         if open_session and open_session.organisation_id == access.organisation_id
         else None,
@@ -159,7 +159,7 @@ def session_list(request, pk):
             "case": case,
             "sessions": sessions,
             "trend": leidraad.trend(sessions),
-            "can_start": can_start and case.status == CaseStatus.OPEN,
+            "can_start": can_start and case.is_open,
         },
     )
 

@@ -227,3 +227,22 @@ def test_the_services_refuse_too(behandelaar_a, behandelaar_a2, ggz_a, open_case
     with pytest.raises(ValidationError, match="De casus is gesloten"):
         services.invite(access, behandelaar_a2, CaseRole.BEHANDELAAR)
     assert not Invitation.objects.exists()
+
+
+def test_motivational_logs_and_the_gespreksleidraad_give_the_same_answer(
+    client_for, behandelaar_a, open_case
+):
+    """One rule, one message, also for the MI log and a new gespreksleidraad session."""
+    from cases import leidraad_services as leidraad
+    from cases.models import Conversation, LeidraadSession
+
+    close(open_case)
+    c = client_for(behandelaar_a)
+    response = c.get(reverse("cases:conversation_create", args=[open_case.pk]), follow=True)
+    assert CLOSED in response.content.decode()
+    response = c.post(reverse("cases:leidraad_start", args=[open_case.pk]), follow=True)
+    assert CLOSED in response.content.decode()
+    with pytest.raises(ValidationError, match=CLOSED):
+        leidraad.start(consent.case_access(behandelaar_a, open_case))
+    assert not Conversation.objects.exists()
+    assert not LeidraadSession.objects.exists()
