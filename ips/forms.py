@@ -110,8 +110,6 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version
-        # An edit says which version it started from (a new profile has none yet).
-        self.fields["version"].required = self.instance.pk is not None
 
 
 def _not_before_referral(value, trajectory, message):

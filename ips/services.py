@@ -303,8 +303,17 @@ def save_profile(trajectory, profile, form, user):
     if profile.pk is None:
         profile.trajectory = trajectory
         profile.organisation = user.organisation
-        profile.save()
+        try:
+            with transaction.atomic():
+                profile.save()
+        except IntegrityError as exc:
+            # Made at the same moment in another tab or by a colleague: theirs is stored.
+            profile.pk = None
+            raise ConflictError([]) from exc
         return profile
+    if form.cleaned_data.get("version") is None:
+        # Opened before anyone had made the profile: someone has since.
+        raise ConflictError([])
     return cases.save_versioned(profile, form, user, trajectory.case)
 
 

@@ -337,7 +337,7 @@ def profile_edit(request, pk, trajectory_pk):
         try:
             services.save_profile(trajectory, form.instance, form, request.user)
         except services.ConflictError:
-            form = _profile_conflict(form, profile.pk)
+            form = _profile_conflict(form, trajectory)
         else:
             _log_write(
                 request,
@@ -359,12 +359,12 @@ def profile_edit(request, pk, trajectory_pk):
     )
 
 
-def _profile_conflict(form, pk):
+def _profile_conflict(form, trajectory):
     """Someone else saved the profile since this user opened it: their form again, with
     what they typed, now on the stored version (so saving again is a deliberate choice
     to overwrite), and a message that says who changed it when (local time), and which
     fields now hold something other than what this user typed."""
-    current = Beroepsprofiel.objects.select_related("updated_by").get(pk=pk)
+    current = Beroepsprofiel.objects.select_related("updated_by").get(trajectory=trajectory)
     data = form.data.copy()
     data["version"] = str(current.version)
     typed = form.cleaned_data

@@ -483,16 +483,31 @@ class TestRecording:
         profile = Beroepsprofiel.objects.get()
         assert (profile.preferred_sectors, profile.disclosure) == ("Groen", Disclosure.VERTELLEN)
 
-    def test_an_edit_without_its_version_is_not_saved_unchecked(
+    def test_a_profile_made_meanwhile_in_another_tab_is_not_overwritten(
         self, client_for, jobcoach_a, trajectory
     ):
+        """Both tabs opened the empty form (no version); the second save is a conflict."""
         c = client_for(jobcoach_a)
         url = reverse("ips:profile_edit", args=[trajectory.case_id, trajectory.pk])
         c.post(url, {"disclosure": Disclosure.NOG_NIET, "preferred_sectors": "Zorg"})
         response = c.post(url, {"disclosure": Disclosure.VERTELLEN, "preferred_sectors": "Bouw"})
         assert response.status_code == 200
+        assert "iemand anders" in response.content.decode()
         profile = Beroepsprofiel.objects.get()
         assert (profile.preferred_sectors, profile.version) == ("Zorg", 1)
+
+    def test_two_profiles_made_at_the_same_moment_give_a_conflict_not_an_error(
+        self, jobcoach_a, trajectory
+    ):
+        from ips.forms import ProfileForm
+
+        data = {"disclosure": Disclosure.NOG_NIET, "preferred_sectors": "Zorg"}
+        first, second = ProfileForm(data), ProfileForm(data)
+        assert first.is_valid() and second.is_valid()
+        services.save_profile(trajectory, first.instance, first, jobcoach_a)
+        with pytest.raises(services.ConflictError):
+            services.save_profile(trajectory, second.instance, second, jobcoach_a)
+        assert Beroepsprofiel.objects.count() == 1
 
     def test_profile_conflict_says_who_when_in_local_time_and_may_be_saved_again(
         self, client_for, jobcoach_a, ggz_a, trajectory
