@@ -538,9 +538,9 @@ class TestWorkAndAgreements:
         )
         assert "CV opstellen" in c.get("/").content.decode()
 
-    def test_concurrent_edit_is_refused_and_history_kept(
-        self, client_for, behandelaar_a, behandelaar_a2, case_a
-    ):
+    @pytest.fixture
+    def shared_agreement(self, behandelaar_a, behandelaar_a2, case_a):
+        """An agreement two behandelaren of the team may mark as done: (agreement, url)."""
         consent.add_member(case_a, behandelaar_a2, CaseRole.BEHANDELAAR)
         agreement = Agreement.objects.create(
             case=case_a,
@@ -550,7 +550,12 @@ class TestWorkAndAgreements:
             owner="Cliënt",
             due_date=timezone.localdate(),
         )
-        url = reverse("cases:agreement_done", args=[case_a.pk, agreement.pk])
+        return agreement, reverse("cases:agreement_done", args=[case_a.pk, agreement.pk])
+
+    def test_concurrent_edit_is_refused_and_history_kept(
+        self, client_for, behandelaar_a, behandelaar_a2, shared_agreement
+    ):
+        agreement, url = shared_agreement
         stale_version = agreement.version
         client_for(behandelaar_a).post(url, {"version": stale_version, "done": "on"})
         response = client_for(behandelaar_a2).post(
@@ -571,18 +576,9 @@ class TestWorkAndAgreements:
         ],
     )
     def test_a_stale_mark_as_done_says_what_happened(
-        self, client_for, behandelaar_a, behandelaar_a2, case_a, second, expected
+        self, client_for, behandelaar_a, behandelaar_a2, shared_agreement, second, expected
     ):
-        consent.add_member(case_a, behandelaar_a2, CaseRole.BEHANDELAAR)
-        agreement = Agreement.objects.create(
-            case=case_a,
-            organisation=behandelaar_a.organisation,
-            created_by=behandelaar_a,
-            what="Bellen",
-            owner="Cliënt",
-            due_date=timezone.localdate(),
-        )
-        url = reverse("cases:agreement_done", args=[case_a.pk, agreement.pk])
+        agreement, url = shared_agreement
         client_for(behandelaar_a).post(url, {"version": 1, "done": "on"})
         response = client_for(behandelaar_a2).post(url, {"version": 1, "done": second}, follow=True)
         html = response.content.decode()

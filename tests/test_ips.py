@@ -109,6 +109,16 @@ def trajectory(behandelaar_a, jobcoach_a, case_a):
     return start_trajectory(behandelaar_a, jobcoach_a, case_a, referred_days_ago=10)
 
 
+def post_phase(c, trajectory, to_phase, *, follow=False, **fields):
+    """Post the phase form of ``trajectory`` (today, at its current version unless given)."""
+    data = {"version": trajectory.version, "to_phase": to_phase, "changed_on": TODAY().isoformat()}
+    return c.post(
+        reverse("ips:phase_change", args=[trajectory.case_id, trajectory.pk]),
+        {**data, **fields},
+        follow=follow,
+    )
+
+
 def placement_data(**overrides):
     data = {
         "employer": "Bakkerij De Korenschoof",
@@ -332,15 +342,7 @@ class TestPhaseMachine:
         assert trajectory.phase == Phase.INTAKE
 
     def test_view_refuses_skipping_intake_in_dutch(self, client_for, jobcoach_a, trajectory):
-        response = client_for(jobcoach_a).post(
-            reverse("ips:phase_change", args=[trajectory.case_id, trajectory.pk]),
-            {
-                "version": trajectory.version,
-                "to_phase": "zoeken",
-                "changed_on": TODAY().isoformat(),
-            },
-            follow=True,
-        )
+        response = post_phase(client_for(jobcoach_a), trajectory, "zoeken", follow=True)
         assert "eerst naar de intake" in response.content.decode()
         trajectory.refresh_from_db()
         assert trajectory.phase == Phase.AANGEMELD
@@ -362,16 +364,8 @@ class TestPhaseMachine:
     def test_refused_phase_change_keeps_the_input_and_shows_the_error_at_the_field(
         self, client_for, jobcoach_a, trajectory, data, field, message
     ):
-        response = client_for(jobcoach_a).post(
-            reverse("ips:phase_change", args=[trajectory.case_id, trajectory.pk]),
-            {
-                "version": trajectory.version,
-                "to_phase": "intake",
-                "changed_on": TODAY().isoformat(),
-                "note": "Kennismaking bij de cliënt thuis",
-                **data,
-            },
-        )
+        data = {"to_phase": "intake", "note": "Kennismaking bij de cliënt thuis", **data}
+        response = post_phase(client_for(jobcoach_a), trajectory, **data)
         assert response.status_code == 200
         form = response.context["phase_form"]
         assert form.errors[field][0].startswith(message)
@@ -385,14 +379,8 @@ class TestPhaseMachine:
         self, client_for, jobcoach_a, trajectory
     ):
         services.change_phase(trajectory, jobcoach_a, Phase.INTAKE)
-        response = client_for(jobcoach_a).post(
-            reverse("ips:phase_change", args=[trajectory.case_id, trajectory.pk]),
-            {
-                "version": trajectory.version,
-                "to_phase": "afgesloten",
-                "changed_on": TODAY().isoformat(),
-                "close_note": "Verhuist naar Groningen",
-            },
+        response = post_phase(
+            client_for(jobcoach_a), trajectory, "afgesloten", close_note="Verhuist naar Groningen"
         )
         form = response.context["phase_form"]
         assert form.errors["close_reason"] == ["Kies een reden om het traject af te sluiten."]
@@ -423,14 +411,7 @@ class TestPhaseMachine:
         assert trajectory.phase == Phase.AFGESLOTEN
 
     def test_view_moves_phase_and_logs(self, client_for, jobcoach_a, trajectory):
-        client_for(jobcoach_a).post(
-            reverse("ips:phase_change", args=[trajectory.case_id, trajectory.pk]),
-            {
-                "version": trajectory.version,
-                "to_phase": "intake",
-                "changed_on": TODAY().isoformat(),
-            },
-        )
+        post_phase(client_for(jobcoach_a), trajectory, "intake")
         trajectory.refresh_from_db()
         assert trajectory.phase == Phase.INTAKE
         assert AccessLogEntry.objects.filter(
@@ -964,15 +945,7 @@ class TestWhoMaySeeWhat:
         assert AccessLogEntry.objects.filter(
             user=behandelaar_a, object_type="ips-traject", category="ips", outcome="toegestaan"
         ).exists()
-        response = c.post(
-            reverse("ips:phase_change", args=[busy_trajectory.case_id, busy_trajectory.pk]),
-            {
-                "version": busy_trajectory.version,
-                "to_phase": "afgesloten",
-                "changed_on": TODAY().isoformat(),
-                "close_reason": "anders",
-            },
-        )
+        response = post_phase(c, busy_trajectory, "afgesloten", close_reason="anders")
         assert response.status_code == 404
         assert AccessLogEntry.objects.filter(
             user=behandelaar_a, outcome="geweigerd", action="update", category="ips"
