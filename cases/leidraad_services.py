@@ -295,10 +295,13 @@ def start(access):
 
 
 def _locked(session):
-    """Lock the session row for this transaction; refuse when it is finished."""
+    """Lock the session row for this transaction; refuse when it is finished, or when its
+    case has been closed meanwhile (a closed case takes nothing new, also from a session
+    that was running)."""
     current = LeidraadSession.objects.select_for_update().get(pk=session.pk)
     if current.status != LeidraadStatus.BEZIG:
         raise ValidationError(FINISHED_MESSAGE)
+    services.ensure_open(Case.objects.only("status").get(pk=current.case_id))
     return current
 
 
@@ -475,7 +478,9 @@ def finish(session, form, user):
                 session=session,
                 organisation=user.organisation,
                 kind=ReferralKind.GEEN,
-                reason=_("Er loopt al een IPS-traject. %(what)s") % {"what": running},
+                # Fixed words: the trajectory's holder, coach and phase are IPS data, not
+                # the session's.
+                reason=_("Er loopt al een IPS-traject of een aanmelding daarvoor."),
                 created_by=user,
             )
         now = timezone.now()

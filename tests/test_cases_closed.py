@@ -246,3 +246,59 @@ def test_motivational_logs_and_the_gespreksleidraad_give_the_same_answer(
         leidraad.start(consent.case_access(behandelaar_a, open_case))
     assert not Conversation.objects.exists()
     assert not LeidraadSession.objects.exists()
+
+
+@pytest.mark.parametrize("step", ["1", "2", "3-afspraken", "3-geen", "3-afronden"])
+def test_a_session_running_when_the_case_closes_takes_nothing_more(
+    client_for, behandelaar_a, open_case, step
+):
+    from cases.constants import LeidraadStatus
+    from cases.models import LeidraadSession
+
+    c = client_for(behandelaar_a)
+    c.post(reverse("cases:leidraad_start", args=[open_case.pk]))
+    session = LeidraadSession.objects.get()
+    url = reverse("cases:leidraad_step", args=[open_case.pk, session.pk, 1])
+    c.post(url, {"version": 1, "themes": ["grip"]})
+    session.refresh_from_db()
+    url2 = reverse("cases:leidraad_step", args=[open_case.pk, session.pk, 2])
+    c.post(url2, {"version": session.version, "judgement_grip": "helpt"})
+    session.refresh_from_db()
+    close(open_case)
+    before = (
+        TimelineEntry.objects.count(),
+        Agreement.objects.count(),
+        session.referrals.count(),
+        session.version,
+    )
+    url3 = reverse("cases:leidraad_step", args=[open_case.pk, session.pk, 3])
+    posts = {
+        "1": (url, {"version": session.version, "themes": ["grip", "krachten"]}),
+        "2": (url2, {"version": session.version, "judgement_grip": "belemmert"}),
+        "3-afspraken": (
+            url3,
+            {
+                "action": "afspraken",
+                "what_1": "CV maken",
+                "owner_1": "Cliënt",
+                "due_1": (timezone.localdate() + datetime.timedelta(days=7)).isoformat(),
+            },
+        ),
+        "3-geen": (
+            url3,
+            {"action": "verwijzen", "kind": "geen", "verwijzing-geen-reason": "Werkt al."},
+        ),
+        "3-afronden": (url3, {"action": "afronden", "version": session.version}),
+    }
+    target, data = posts[step]
+    response = c.post(target, data, follow=True)
+    assert response.status_code == 200
+    assert CLOSED in response.content.decode()
+    session.refresh_from_db()
+    assert session.status == LeidraadStatus.BEZIG
+    assert (
+        TimelineEntry.objects.count(),
+        Agreement.objects.count(),
+        session.referrals.count(),
+        session.version,
+    ) == before

@@ -511,10 +511,12 @@ class TestRules:
         assert session.status == LeidraadStatus.AFGEROND
         (referral,) = session.referrals.all()
         assert referral.kind == "geen"
-        assert referral.reason.startswith("Er loopt al een IPS-traject.")
-        assert jobcoach_a.get_full_name() in referral.reason
+        # Fixed words: who coaches, where and in which phase is IPS data, not the session's.
+        assert referral.reason == "Er loopt al een IPS-traject of een aanmelding daarvoor."
         summary = c.get(reverse("cases:leidraad_summary", args=[case_a.pk, session.pk]))
-        assert "Er loopt al een IPS-traject." in summary.content.decode()
+        assert "Er loopt al een IPS-traject of een aanmelding daarvoor." in (
+            summary.content.decode()
+        )
         assert TimelineEntry.objects.filter(
             case=case_a, title__endswith="(1 thema besproken)"
         ).exists()
