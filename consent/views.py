@@ -483,11 +483,10 @@ def withdraw(request, pk):
         else:
             messages.success(request, _withdrawn_message(consent))
             return redirect("consent:detail", consent.pk)
-    refused = None
-    if request.method == "GET":
-        # The page shows the client's name, the recipient and the purpose: a read.
-        _log(request, decision, Action.READ, consent, case)
-        refused = withdrawal_refused(consent)
+    # The page shows the client's name, the recipient and the purpose: a read, also when a
+    # refused withdrawal shows it again.
+    _log(request, decision, Action.READ, consent, case)
+    refused = withdrawal_refused(consent) if request.method == "GET" else None
     return render(
         request,
         "consent/withdraw.html",

@@ -304,14 +304,15 @@ def phase_change(request, pk, trajectory_pk):
             post["version"] = str(trajectory.version)
             form = PhaseForm(post, trajectory=trajectory, placements=placements)
             form.is_valid()
-            form.add_error(
-                None,
-                _(
-                    "Niet opgeslagen: iemand anders heeft de fase intussen gewijzigd (nu: "
-                    "%(phase)s). Kijk opnieuw en sla zo nodig nogmaals op."
-                )
-                % {"phase": trajectory.get_phase_display()},
-            )
+            lost = _(
+                "Niet opgeslagen: iemand anders heeft de fase intussen gewijzigd (nu: "
+                "%(phase)s). Kijk opnieuw en sla zo nodig nogmaals op."
+            ) % {"phase": trajectory.get_phase_display()}
+            if trajectory.is_open:
+                form.add_error(None, lost)
+            else:
+                # Closed meanwhile: the page offers no phase form to show it in.
+                messages.error(request, lost)
         except ValidationError as exc:
             for error in exc.error_list:
                 form.add_error(error.code if error.code in form.fields else None, error)
@@ -337,7 +338,7 @@ def profile_edit(request, pk, trajectory_pk):
         try:
             services.save_profile(trajectory, form.instance, form, request.user)
         except services.ConflictError:
-            form = _profile_conflict(form, trajectory)
+            form = _profile_conflict(form, trajectory, request.user)
         else:
             _log_write(
                 request,
@@ -359,7 +360,7 @@ def profile_edit(request, pk, trajectory_pk):
     )
 
 
-def _profile_conflict(form, trajectory):
+def _profile_conflict(form, trajectory, user):
     """Someone else saved the profile since this user opened it: their form again, with
     what they typed, now on the stored version (so saving again is a deliberate choice
     to overwrite), and a message that says who changed it when (local time), and which
@@ -375,13 +376,17 @@ def _profile_conflict(form, trajectory):
     ]
     form = ProfileForm(data, instance=current)
     form.is_valid()
-    message = _(
-        "Niet opgeslagen: iemand anders (%(who)s) heeft het beroepsprofiel intussen gewijzigd, "
-        "op %(when)s."
-    ) % {
-        "who": current.updated_by.get_full_name() or current.updated_by.email,
-        "when": date_format(timezone.localtime(current.updated_at), "j F Y \\o\\m H:i"),
-    }
+    when = date_format(timezone.localtime(current.updated_at), "j F Y \\o\\m H:i")
+    if current.updated_by_id == user.pk:
+        message = _(
+            "Niet opgeslagen: u heeft het beroepsprofiel intussen zelf gewijzigd (in een ander "
+            "venster), op %(when)s."
+        ) % {"when": when}
+    else:
+        message = _(
+            "Niet opgeslagen: iemand anders (%(who)s) heeft het beroepsprofiel intussen "
+            "gewijzigd, op %(when)s."
+        ) % {"who": current.updated_by.get_full_name() or current.updated_by.email, "when": when}
     if differs:
         message += " " + _("Nu anders dan wat u invulde: %(fields)s.") % {
             "fields": ", ".join(differs)

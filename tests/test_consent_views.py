@@ -486,6 +486,17 @@ class TestWithdrawSteps:
         )
         assert entry.client_id == record.client_id
 
+    def test_a_refused_withdrawal_shown_again_is_a_logged_read(
+        self, client_for, record, behandelaar_a
+    ):
+        response = client_for(behandelaar_a).post(
+            reverse("consent:withdraw", args=[record.pk]), {"method": "", "withdrawn_on": ""}
+        )
+        assert "Eva Jansen" in response.content.decode()
+        entry = AccessLogEntry.objects.get(user=behandelaar_a, object_type="toestemming")
+        assert (entry.action, entry.outcome) == (Action.READ, "toegestaan")
+        assert not ConsentWithdrawal.objects.exists()
+
     def test_beheerder_of_provider_may_withdraw(self, client_for, record, beheerder_a):
         response = client_for(beheerder_a).post(
             reverse("consent:withdraw", args=[record.pk]),

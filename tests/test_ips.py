@@ -387,6 +387,26 @@ class TestPhaseMachine:
         assert form["to_phase"].value() == "afgesloten"
         assert "Verhuist naar Groningen</textarea>" in response.content.decode()
 
+    def test_a_lost_race_with_a_close_is_still_told(
+        self, client_for, jobcoach_a, trajectory, monkeypatch
+    ):
+        """The other change closed the trajectory: no phase form to show the error in, so the
+        page says it at the top."""
+        real_change = services.change_phase
+        real_change(trajectory, jobcoach_a, Phase.INTAKE)
+
+        def closed_meanwhile(current, *args, **kwargs):
+            # A colleague closes the trajectory between the page's checks and this save.
+            other = Trajectory.objects.get(pk=current.pk)
+            real_change(other, jobcoach_a, Phase.AFGESLOTEN, close_reason="verhuisd")
+            return real_change(current, *args, **kwargs)
+
+        monkeypatch.setattr(services, "change_phase", closed_meanwhile)
+        response = post_phase(client_for(jobcoach_a), trajectory, "zoeken")
+        assert "iemand anders heeft de fase intussen gewijzigd (nu: Afgesloten)" in (
+            response.content.decode()
+        )
+
     def test_after_a_conflict_the_kept_input_can_be_saved_deliberately(
         self, client_for, jobcoach_a, trajectory
     ):
@@ -460,7 +480,8 @@ class TestRecording:
             url,
             {"version": stale, "disclosure": Disclosure.VERZWIJGEN, "preferred_sectors": "Bouw"},
         )
-        assert "iemand anders" in response.content.decode()
+        # The same user, in another tab: said so, not "iemand anders".
+        assert "u heeft het beroepsprofiel intussen zelf gewijzigd" in response.content.decode()
         profile = Beroepsprofiel.objects.get()
         assert (profile.preferred_sectors, profile.disclosure) == ("Groen", Disclosure.VERTELLEN)
 
@@ -473,7 +494,7 @@ class TestRecording:
         c.post(url, {"disclosure": Disclosure.NOG_NIET, "preferred_sectors": "Zorg"})
         response = c.post(url, {"disclosure": Disclosure.VERTELLEN, "preferred_sectors": "Bouw"})
         assert response.status_code == 200
-        assert "iemand anders" in response.content.decode()
+        assert "u heeft het beroepsprofiel intussen zelf gewijzigd" in response.content.decode()
         profile = Beroepsprofiel.objects.get()
         assert (profile.preferred_sectors, profile.version) == ("Zorg", 1)
 
@@ -510,6 +531,7 @@ class TestRecording:
         saved = Beroepsprofiel.objects.get()
         assert (saved.preferred_sectors, saved.updated_by) == ("Groen", colleague)
         mine = {"version": stale, "disclosure": Disclosure.NOG_NIET, "preferred_sectors": "Bouw"}
+        c = client_for(jobcoach_a)  # client_for signs the one test client in as someone else
         response = c.post(url, mine)
         [message] = response.context["form"].non_field_errors()
         when = date_format(timezone.localtime(saved.updated_at), "j F Y \\o\\m H:i")
