@@ -119,6 +119,14 @@ def post_phase(c, trajectory, to_phase, *, follow=False, **fields):
     )
 
 
+def end_job(c, placement, end_date, reason):
+    """Post the end of ``placement`` (at its current version)."""
+    trajectory = placement.trajectory
+    url = reverse("ips:placement_end", args=[trajectory.case_id, trajectory.pk, placement.pk])
+    data = {"version": placement.version, "end_date": end_date.isoformat(), "end_reason": reason}
+    return c.post(url, data)
+
+
 def placement_data(**overrides):
     data = {
         "employer": "Bakkerij De Korenschoof",
@@ -748,26 +756,11 @@ class TestRecording:
             placement_data(start_date=days_ago(3).isoformat()),
         )
         placement = Placement.objects.get()
-        url = reverse("ips:placement_end", args=[trajectory.case_id, trajectory.pk, placement.pk])
-        response = c.post(
-            url,
-            {
-                "version": placement.version,
-                "end_date": days_ago(4).isoformat(),
-                "end_reason": "anders",
-            },
-        )
+        response = end_job(c, placement, days_ago(4), "anders")
         assert "vóór de begindatum" in response.content.decode()
         placement.refresh_from_db()
         assert placement.end_date is None
-        c.post(
-            url,
-            {
-                "version": placement.version,
-                "end_date": TODAY().isoformat(),
-                "end_reason": "zelf_gestopt",
-            },
-        )
+        end_job(c, placement, TODAY(), "zelf_gestopt")
         placement.refresh_from_db()
         assert placement.end_date == TODAY()
         assert placement.end_reason == "zelf_gestopt"
@@ -786,10 +779,7 @@ class TestRecording:
         placement = Placement.objects.get()
         url = reverse("ips:placement_end", args=[trajectory.case_id, trajectory.pk, placement.pk])
         ahead = TODAY() + datetime.timedelta(days=30)
-        c.post(
-            url,
-            {"version": placement.version, "end_date": ahead.isoformat(), "end_reason": "anders"},
-        )
+        end_job(c, placement, ahead, "anders")
         placement.refresh_from_db()
         assert placement.end_date == ahead
         panel = c.get(reverse("cases:detail", args=[trajectory.case_id])).content.decode()
@@ -797,14 +787,7 @@ class TestRecording:
         page = c.get(reverse("ips:trajectory", args=[trajectory.case_id])).content.decode()
         assert "Einde wijzigen" in page
         assert c.get(url).status_code == 200
-        c.post(
-            url,
-            {
-                "version": placement.version,
-                "end_date": TODAY().isoformat(),
-                "end_reason": "zelf_gestopt",
-            },
-        )
+        end_job(c, placement, TODAY(), "zelf_gestopt")
         placement.refresh_from_db()
         assert (placement.end_date, placement.end_reason) == (TODAY(), "zelf_gestopt")
         Placement.objects.filter(pk=placement.pk).update(end_date=days_ago(1))
