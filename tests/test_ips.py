@@ -748,14 +748,19 @@ class TestRecording:
         trajectory.refresh_from_db()
         assert trajectory.phase == Phase.ZOEKEN
 
-    def test_placement_end_before_start_is_refused(self, client_for, jobcoach_a, trajectory):
+    @pytest.fixture
+    def started_job(self, client_for, jobcoach_a, trajectory):
+        """A job recorded through the page, started three days ago: (client, placement)."""
         to_search(trajectory, jobcoach_a, days_ago(5))
         c = client_for(jobcoach_a)
         c.post(
             reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
             placement_data(start_date=days_ago(3).isoformat()),
         )
-        placement = Placement.objects.get()
+        return c, Placement.objects.get()
+
+    def test_placement_end_before_start_is_refused(self, started_job):
+        c, placement = started_job
         response = end_job(c, placement, days_ago(4), "anders")
         assert "vóór de begindatum" in response.content.decode()
         placement.refresh_from_db()
@@ -765,18 +770,10 @@ class TestRecording:
         assert placement.end_date == TODAY()
         assert placement.end_reason == "zelf_gestopt"
 
-    def test_a_job_with_its_end_ahead_is_current_until_then(
-        self, client_for, jobcoach_a, trajectory
-    ):
+    def test_a_job_with_its_end_ahead_is_current_until_then(self, trajectory, started_job):
         """As on the dashboard: the job counts to its end date, and that end may still be
         changed (the contract is extended, or ends sooner); once past, it may not."""
-        to_search(trajectory, jobcoach_a, days_ago(5))
-        c = client_for(jobcoach_a)
-        c.post(
-            reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
-            placement_data(start_date=days_ago(3).isoformat()),
-        )
-        placement = Placement.objects.get()
+        c, placement = started_job
         url = reverse("ips:placement_end", args=[trajectory.case_id, trajectory.pk, placement.pk])
         ahead = TODAY() + datetime.timedelta(days=30)
         end_job(c, placement, ahead, "anders")
