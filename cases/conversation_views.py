@@ -17,7 +17,7 @@ from portal.constants import Role
 from . import conversation_services as conversations
 from . import services
 from .conversation_forms import ConversationLogForm
-from .views import _refuse_write, get_case
+from .views import _refuse_closed, _refuse_write, get_case
 
 OBJECT_TYPE = "motiverend-gesprek"
 CATEGORY = Category.GESPREKSVERSLAGEN
@@ -123,9 +123,8 @@ def conversation_list(request, pk):
 def conversation_create(request, pk):
     case, access = get_case(request, pk)
     _refuse_write(request, access, CATEGORY, case)
-    if not case.is_open:
-        messages.error(request, services.CASE_CLOSED_MESSAGE)
-        return redirect("cases:detail", case.pk)
+    if refused := _refuse_closed(request, case):
+        return refused
     readable = list(conversations.conversations_for(access, case))
     own = [
         c for c in conversations.current(readable) if c.organisation_id == access.organisation_id
