@@ -1,8 +1,16 @@
+import time
 import uuid
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from .models import Submission
 
 # Paths a professional without a second factor may still open: sign-out, the MFA
 # set-up itself, static files and the monitoring endpoint.
@@ -43,3 +51,72 @@ class RequireMFAMiddleware:
         if request.path.startswith(MFA_EXEMPT_PREFIXES):
             return False
         return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+# The hidden field of {% submit_once %} (portal.templatetags.werkpad).
+SUBMISSION_FIELD = "submission"
+# How long a repeated POST waits for the first to finish, and how often it looks.
+REPEAT_WAIT_SECONDS = 5.0
+REPEAT_POLL_SECONDS = 0.1
+
+
+class SubmitOnceMiddleware:
+    """A form with a one-time token ({% submit_once %}) is handled once.
+
+    The first POST of the token claims it: a row with the token as primary key, committed at
+    once, so a repeat of the same form (a double click, the form sent again after Back) finds
+    it whatever the timing. The repeat waits for the first to finish and is sent where the
+    first went, with a message; nothing is added twice. When the first did not end in a
+    redirect (an error in the form, a refusal, a fault), the claim is dropped, so the form
+    can be corrected and sent again. Runs after the CSRF check (process_view)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        token = getattr(request, "submission_token", None)
+        if token is not None:
+            claim = Submission.objects.filter(token=token)
+            if 300 <= response.status_code < 400 and response.has_header("Location"):
+                claim.update(redirect_to=response["Location"])
+            else:
+                claim.delete()
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.method != "POST" or not request.user.is_authenticated:
+            return None
+        try:
+            token = uuid.UUID(request.POST.get(SUBMISSION_FIELD) or "")
+        except ValueError:
+            return None
+        deadline = time.monotonic() + REPEAT_WAIT_SECONDS
+        while True:
+            try:
+                with transaction.atomic():
+                    Submission.objects.create(token=token, user=request.user)
+            except IntegrityError:
+                first = Submission.objects.filter(token=token).first()
+            else:
+                request.submission_token = token
+                return None
+            if first is None:
+                continue  # the first ended without effect meanwhile: this one counts
+            if first.user_id != request.user.pk:
+                raise PermissionDenied
+            if first.redirect_to:
+                messages.info(
+                    request, _("Dit formulier was al verzonden. Het is één keer verwerkt.")
+                )
+                return HttpResponseRedirect(first.redirect_to)
+            if time.monotonic() >= deadline:
+                messages.warning(
+                    request,
+                    _(
+                        "Dit formulier is al verzonden en wordt nog verwerkt. Kijk zo of het "
+                        "is vastgelegd voordat u het opnieuw invult."
+                    ),
+                )
+                return HttpResponseRedirect(request.get_full_path())
+            time.sleep(REPEAT_POLL_SECONDS)

@@ -218,3 +218,22 @@ class Report(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class Submission(models.Model):
+    """One rendered form, sent once (portal.middleware.SubmitOnceMiddleware). The first POST
+    that carries the form's token claims it; a repeat of that POST (a double click, the form
+    sent again after Back) is sent to where the first went instead of saving twice."""
+
+    token = models.UUIDField(primary_key=True)
+    user = models.ForeignKey("portal.User", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Where the first POST sent the user; empty while it is being handled.
+    redirect_to = models.CharField(max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = _("verzonden formulier")
+        verbose_name_plural = _("verzonden formulieren")
+
+    def __str__(self):
+        return str(self.token)

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.RequireMFAMiddleware",
+    "portal.middleware.SubmitOnceMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -260,6 +261,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] = 2
 CELERY_BEAT_SCHEDULE = {
     "rapporten-opnieuw-versturen": {"task": "portal.tasks.requeue_stuck_reports", "schedule": 60.0},
     "rapporten-opruimen": {"task": "portal.tasks.purge_expired_reports", "schedule": 3600.0},
+    "formulieren-opruimen": {"task": "portal.tasks.purge_submissions", "schedule": 3600.0},
     "toestemmingen-verlopen": {
         "task": "consent.tasks.warn_expiring_consents",
         "schedule": crontab(hour=6, minute=0),

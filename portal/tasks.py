@@ -39,3 +39,18 @@ def purge_expired_reports():
     from .reports import purge_expired
 
     return purge_expired()
+
+
+@shared_task(acks_late=True)
+def purge_submissions():
+    """Forget form tokens after a day: a form is not sent again that late."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import Submission
+
+    deleted, _ = Submission.objects.filter(
+        created_at__lt=timezone.now() - timedelta(days=1)
+    ).delete()
+    return deleted

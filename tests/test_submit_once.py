@@ -1,0 +1,237 @@
+"""A form that adds something is handled once: a double click or the same form sent again
+(after Back) adds nothing twice (portal.middleware.SubmitOnceMiddleware)."""
+
+import re
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.constants import TimelineKind
+from cases.models import TimelineEntry, WorkSituation
+from ips.models import EmployerContact
+from portal import middleware
+from portal.models import Submission
+from portal.tasks import purge_submissions
+
+from .test_ips import new_case
+
+TOKEN = re.compile(r'name="submission" value="([0-9a-f-]{36})"')
+
+
+def token_of(response):
+    tokens = TOKEN.findall(response.content.decode())
+    assert len(tokens) == 1
+    return tokens[0]
+
+
+def contact(token, **overrides):
+    return {
+        "contacted_on": timezone.localdate().isoformat(),
+        "employer": "Drukkerij Rivier",
+        "type": "eerste_contact",
+        "submission": token,
+        **overrides,
+    }
+
+
+def signed_in(user):
+    browser = Client()
+    browser.force_login(user, backend="portal.backends.UserBackend")
+    return browser
+
+
+@pytest.mark.parametrize(
+    "name, stored, data",
+    [
+        (
+            "cases:note_create",
+            lambda case: TimelineEntry.objects.filter(case=case, kind=TimelineKind.NOTITIE),
+            {"title": "Gesprek", "body": "Over werk", "category": "medisch"},
+        ),
+        (
+            "cases:work_situation",
+            lambda case: WorkSituation.objects.filter(case=case),
+            {"kind": "geen", "benefit": "geen", "wish_to_work": "ja"},
+        ),
+    ],
+)
+def test_a_case_form_sent_twice_adds_one_record(client_for, behandelaar_a, name, stored, data):
+    case = new_case(behandelaar_a)
+    c = client_for(behandelaar_a)
+    url = reverse(name, args=[case.pk])
+    token = token_of(c.get(url))
+    first = c.post(url, {**data, "submission": token})
+    assert first.status_code == 302, first.content.decode()[:2000]
+    again = c.post(url, {**data, "submission": token})
+    assert again.status_code == 302
+    assert again["Location"] == first["Location"]
+    assert stored(case).count() == 1
+    assert "Dit formulier was al verzonden. Het is één keer verwerkt." in [
+        str(m) for m in get_messages(again.wsgi_request)
+    ]
+
+
+def test_every_rendering_has_a_token_of_its_own(client_for, behandelaar_a, jobcoach_a):
+    case = new_case(behandelaar_a)
+    c = client_for(behandelaar_a)
+    pages = [
+        reverse("cases:client_create"),
+        reverse("cases:note_create", args=[case.pk]),
+        reverse("cases:goal_create", args=[case.pk]),
+        reverse("cases:agreement_create", args=[case.pk]),
+        reverse("cases:driegesprek_plan", args=[case.pk]),
+        reverse("cases:work_situation", args=[case.pk]),
+        reverse("cases:conversation_create", args=[case.pk]),
+        reverse("consent:create_for_case", args=[case.pk]),
+    ]
+    seen = set()
+    for url in pages + pages:
+        seen.add(token_of(c.get(url)))
+    assert len(seen) == 2 * len(pages)
+    assert token_of(client_for(jobcoach_a).get(reverse("ips:contacts")))
+
+
+class TestEmployerContact:
+    url = staticmethod(lambda: reverse("ips:contacts"))
+
+    def test_sent_twice_adds_one_contact(self, client_for, jobcoach_a):
+        c = client_for(jobcoach_a)
+        token = token_of(c.get(self.url()))
+        first = c.post(self.url(), contact(token))
+        again = c.post(self.url(), contact(token))
+        assert (first.status_code, again.status_code) == (302, 302)
+        assert again["Location"] == first["Location"]
+        assert EmployerContact.objects.count() == 1
+        assert not Submission.objects.filter(redirect_to="").exists()
+
+    def test_a_form_with_errors_may_be_corrected_and_sent_with_its_token(
+        self, client_for, jobcoach_a
+    ):
+        c = client_for(jobcoach_a)
+        token = token_of(c.get(self.url()))
+        tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+        refused = c.post(self.url(), contact(token, contacted_on=tomorrow))
+        assert refused.status_code == 200
+        assert not Submission.objects.exists()
+        assert c.post(self.url(), contact(token)).status_code == 302
+        assert EmployerContact.objects.count() == 1
+
+    def test_without_a_token_the_form_works_as_before(self, client_for, jobcoach_a):
+        c = client_for(jobcoach_a)
+        c.post(self.url(), contact(""))
+        c.post(self.url(), contact("geen-token"))
+        assert EmployerContact.objects.count() == 2
+        assert not Submission.objects.exists()
+
+    def test_someone_elses_token_is_refused(self, client_for, jobcoach_a, behandelaar_a):
+        token = "6f1c2a34-9b7e-4d2a-8c11-0a2b3c4d5e6f"
+        Submission.objects.create(token=token, user=behandelaar_a, redirect_to="/elders/")
+        response = client_for(jobcoach_a).post(self.url(), contact(token))
+        assert response.status_code == 403
+        assert not EmployerContact.objects.exists()
+
+    def test_a_repeat_of_a_form_still_being_handled_is_told_so(
+        self, client_for, jobcoach_a, monkeypatch
+    ):
+        monkeypatch.setattr(middleware, "REPEAT_WAIT_SECONDS", 0.3)
+        token = "0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a"
+        Submission.objects.create(token=token, user=jobcoach_a)
+        response = client_for(jobcoach_a).post(self.url(), contact(token))
+        assert (response.status_code, response["Location"]) == (302, self.url())
+        assert [str(m) for m in get_messages(response.wsgi_request)] == [
+            "Dit formulier is al verzonden en wordt nog verwerkt. Kijk zo of het is vastgelegd "
+            "voordat u het opnieuw invult."
+        ]
+        assert not EmployerContact.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+class TestAtTheSameTime:
+    """Real concurrency: separate connections to PostgreSQL, as two requests of one browser."""
+
+    def test_a_double_click_adds_one_contact(self, jobcoach_a):
+        token = token_of(signed_in(jobcoach_a).get(reverse("ips:contacts")))
+        start = threading.Barrier(2)
+        responses = []
+
+        def click():
+            browser = signed_in(jobcoach_a)
+            start.wait()
+            responses.append(browser.post(reverse("ips:contacts"), contact(token)))
+            connection.close()
+
+        threads = [threading.Thread(target=click) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert [r.status_code for r in responses] == [302, 302]
+        assert responses[0]["Location"] == responses[1]["Location"]
+        assert EmployerContact.objects.count() == 1
+
+    def test_a_repeat_waits_for_the_first_and_goes_where_it_went(self, behandelaar_a):
+        case = new_case(behandelaar_a)
+        token = "3a4b5c6d-7e8f-4a0b-9c1d-2e3f4a5b6c7d"
+        Submission.objects.create(token=token, user=behandelaar_a)  # the first, still busy
+        url = reverse("cases:note_create", args=[case.pk])
+
+        def first_finishes():
+            time.sleep(0.4)
+            Submission.objects.filter(token=token).update(redirect_to="/casussen/1/#notities")
+            connection.close()
+
+        finisher = threading.Thread(target=first_finishes)
+        began = time.monotonic()
+        finisher.start()
+        response = signed_in(behandelaar_a).post(
+            url, {"title": "Dubbel", "body": "x", "category": "medisch", "submission": token}
+        )
+        finisher.join(10)
+        assert time.monotonic() - began >= 0.4
+        assert (response.status_code, response["Location"]) == (302, "/casussen/1/#notities")
+        assert not TimelineEntry.objects.filter(kind=TimelineKind.NOTITIE).exists()
+
+    def test_a_repeat_of_a_first_that_failed_meanwhile_is_handled(self, jobcoach_a):
+        token = "9f8e7d6c-5b4a-4f3e-8d2c-1b0a9f8e7d6c"
+        Submission.objects.create(token=token, user=jobcoach_a)
+
+        def first_fails():
+            time.sleep(0.3)
+            Submission.objects.filter(token=token).delete()
+            connection.close()
+
+        failer = threading.Thread(target=first_fails)
+        failer.start()
+        response = signed_in(jobcoach_a).post(reverse("ips:contacts"), contact(token))
+        failer.join(10)
+        assert response.status_code == 302
+        assert EmployerContact.objects.count() == 1
+
+
+def test_tokens_are_forgotten_after_a_day(behandelaar_a):
+    old = Submission.objects.create(
+        token="11111111-2222-4333-8444-555555555555",
+        user=behandelaar_a,
+        created_at=timezone.now() - timedelta(days=1, minutes=1),
+    )
+    recent = Submission.objects.create(
+        token="66666666-7777-4888-8999-000000000000", user=behandelaar_a
+    )
+    assert purge_submissions() == 1
+    assert [str(s.token) for s in Submission.objects.all()] == [recent.token]
+    assert not Submission.objects.filter(pk=old.pk).exists()
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_anonymous_requests_claim_nothing(db, client, method):
+    getattr(client, method)(
+        reverse("ips:contacts"), contact("a3b2c1d0-e9f8-4a7b-8c6d-5e4f3a2b1c0d")
+    )
+    assert not Submission.objects.exists()
