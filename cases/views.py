@@ -150,8 +150,8 @@ def _refuse_write(request, access, category, case):
 
 
 def _refuse_closed(request, case):
-    """A closed case takes no new entries (services.ensure_open, the rule the
-    gespreksleidraad and the conversation logs follow): back to the case page with the
+    """A closed case takes no new entries and no changes (services.ensure_open, the rule
+    the gespreksleidraad and the conversation logs follow): back to the case page with the
     reason. Returns that redirect, or None on an open case."""
     try:
         services.ensure_open(case)
@@ -679,6 +679,8 @@ def agreement_done(request, pk, agreement_pk):
     )
     if agreement is None or not services.write_allowed(access, Category.AFSPRAKEN):
         _not_found(request, case, "afspraak", agreement_pk, Category.AFSPRAKEN)
+    if refused := _refuse_closed(request, case):
+        return refused
     form = AgreementDoneForm(
         request.POST, initial={"version": agreement.version, "done": agreement.done}
     )
@@ -962,6 +964,8 @@ def goal_status(request, pk, goal_pk):
     goal = case.goals.filter(pk=goal_pk).filter(access.readable_filter(Category.AFSPRAKEN)).first()
     if goal is None or not services.write_allowed(access, Category.AFSPRAKEN):
         _not_found(request, case, "doel", goal_pk, Category.AFSPRAKEN)
+    if refused := _refuse_closed(request, case):
+        return refused
     form = GoalStatusForm(request.POST)
     if form.is_valid():
         goal.status = form.cleaned_data["status"]

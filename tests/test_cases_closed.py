@@ -302,3 +302,35 @@ def test_a_session_running_when_the_case_closes_takes_nothing_more(
         session.referrals.count(),
         session.version,
     ) == before
+
+
+@pytest.mark.parametrize("closed", [False, True])
+def test_goals_and_agreements_keep_their_state_once_closed(
+    client_for, behandelaar_a, open_case, closed
+):
+    """Marking a goal reached or an agreement done is a change like any other: it works on an
+    open case, and a closed case refuses it with the one message and offers no button."""
+    c = client_for(behandelaar_a)
+    c.post(
+        reverse("cases:goal_create", args=[open_case.pk]),
+        {"domain": "maatschappelijk", "description": "Vrijwilligerswerk"},
+    )
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    c.post(
+        reverse("cases:agreement_create", args=[open_case.pk]),
+        {"what": "CV opstellen", "owner": "Cliënt", "due_date": tomorrow.isoformat()},
+    )
+    goal, agreement = Goal.objects.get(), Agreement.objects.get()
+    if closed:
+        close(open_case)
+    html = c.get(reverse("cases:detail", args=[open_case.pk])).content.decode()
+    status_url = reverse("cases:goal_status", args=[open_case.pk, goal.pk])
+    done_url = reverse("cases:agreement_done", args=[open_case.pk, agreement.pk])
+    assert (f'"{status_url}"' in html, f'"{done_url}"' in html) == (not closed, not closed)
+    goal_page = c.post(status_url, {"version": goal.version, "status": "bereikt"}, follow=True)
+    done_page = c.post(done_url, {"version": agreement.version, "done": "on"}, follow=True)
+    goal.refresh_from_db()
+    agreement.refresh_from_db()
+    assert (goal.status == "bereikt", agreement.done) == (not closed, not closed)
+    for page in (goal_page, done_page):
+        assert (CLOSED in page.content.decode()) == closed
