@@ -215,11 +215,10 @@ def _change(values):
 
 
 def open_ips_for(case):
-    """What shows that the client already has an IPS trajectory, or None.
-
-    An IPS-trajectbegeleider on the case team, an open referral to an IPS team, or an open
-    IPS trajectory of the client (also one started from another case).
-    """
+    """What shows that the client already has IPS, or None: an IPS-trajectbegeleider on the
+    case team (their CaseMember), an open referral to an IPS team (the Invitation), or an
+    open IPS trajectory of the client, also one started from another case (the Trajectory).
+    describe_open_ips says it in words."""
     member = (
         CaseMember.objects.filter(
             content_object=case, permission__codename=CaseRole.TRAJECTBEGELEIDER
@@ -228,10 +227,7 @@ def open_ips_for(case):
         .first()
     )
     if member is not None:
-        return _("%(name)s (%(org)s) is al IPS-trajectbegeleider in deze casus.") % {
-            "name": member.user.get_full_name(),
-            "org": member.user.organisation,
-        }
+        return member
     referral = (
         Invitation.objects.filter(
             case=case,
@@ -243,26 +239,46 @@ def open_ips_for(case):
         .first()
     )
     if referral is not None:
-        return _(
-            "Er staat al een verwijzing open naar het IPS-team van %(org)s (sinds %(date)s)."
-        ) % {
-            "org": referral.organisation,
-            "date": timezone.localtime(referral.created_at).strftime("%d-%m-%Y"),
-        }
+        return referral
     from ips.models import Trajectory  # ips builds on cases: import at call time
 
-    trajectory = (
+    return (
         Trajectory.objects.open()
         .filter(client_id=case.client_id)
         .select_related("organisation")
         .first()
     )
-    if trajectory is not None:
-        return _("Er loopt al een IPS-traject bij %(org)s (fase: %(phase)s).") % {
-            "org": trajectory.organisation,
-            "phase": trajectory.get_phase_display(),
+
+
+def describe_open_ips(access, running):
+    """``running`` (from open_ips_for) in words for this user: (text or None, shown),
+    ``shown`` the (holder, category) pairs of client data the text holds, for the access
+    log. The team and its referrals are the case's own; a trajectory's organisation and
+    phase are IPS data of the organisation that runs it, named only when the policy lets
+    the user read them."""
+    if running is None:
+        return None, set()
+    if isinstance(running, CaseMember):
+        text = _("%(name)s (%(org)s) is al IPS-trajectbegeleider in deze casus.") % {
+            "name": running.user.get_full_name(),
+            "org": running.user.organisation,
         }
-    return None
+        return text, set()
+    if isinstance(running, Invitation):
+        text = _(
+            "Er staat al een verwijzing open naar het IPS-team van %(org)s (sinds %(date)s)."
+        ) % {
+            "org": running.organisation,
+            "date": timezone.localtime(running.created_at).strftime("%d-%m-%Y"),
+        }
+        return text, set()
+    if not access.can_read(Category.IPS, running.organisation_id):
+        return _("Er loopt al een IPS-traject voor deze cliënt."), set()
+    text = _("Er loopt al een IPS-traject bij %(org)s (fase: %(phase)s).") % {
+        "org": running.organisation,
+        "phase": running.get_phase_display(),
+    }
+    return text, {(running.organisation_id, Category.IPS)}
 
 
 # --- Running a session -----------------------------------------------------------------------
@@ -406,10 +422,9 @@ def refer(access, session, kind, reason="", organisation=None, destination=""):
         reason = reason or default_reason(session)
         invitation, target = None, None
         if kind == ReferralKind.IPS:
-            already = open_ips_for(case)
-            if already:
+            if open_ips_for(case) is not None:
                 raise ValidationError(
-                    _("Deze cliënt heeft al een IPS-traject: %(what)s") % {"what": already}
+                    _("Deze cliënt heeft al een IPS-traject of een aanmelding daarvoor.")
                 )
             target = user.organisation
             invitation = services.refer(access, target, CaseRole.TRAJECTBEGELEIDER, reason)

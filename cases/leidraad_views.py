@@ -76,8 +76,10 @@ def _writable_session(request, case, access, sid):
     return session
 
 
-def _log_read(request, access, session, agreements=()):
-    shown = {(session.organisation_id, Category.LEIDRAAD)}
+def _log_read(request, access, session, agreements=(), also=frozenset()):
+    """One read entry per kind of data the page shows: the session, its agreements and
+    ``also`` ((holder, category) pairs)."""
+    shown = {(session.organisation_id, Category.LEIDRAAD), *also}
     shown |= {(a.organisation_id, Category.AFSPRAKEN) for a in agreements}
     consent.log_case_reads(request, access, shown, object_type=OBJECT_TYPE, object_id=session.pk)
 
@@ -393,7 +395,8 @@ def _step_next(request, case, access, session):
     elif action is not None:
         raise Http404
     agreements = leidraad.readable_agreements(access, session)
-    _log_read(request, access, session, agreements)
+    ips_open, ips_shown = leidraad.describe_open_ips(access, leidraad.open_ips_for(case))
+    _log_read(request, access, session, agreements, also=ips_shown)
     referrals = list(session.referrals.all())
     return _render_step(
         request,
@@ -405,7 +408,7 @@ def _step_next(request, case, access, session):
             "referral_forms": referral_forms,
             "agreements": agreements,
             "referrals": referrals,
-            "ips_open": leidraad.open_ips_for(case),
+            "ips_open": ips_open,
             "themes": leidraad.themes_of(session),
             "finish_form": VersionForm(initial={"version": session.version}),
             "can_write_agreements": services.write_allowed(access, Category.AFSPRAKEN),

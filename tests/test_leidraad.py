@@ -521,6 +521,34 @@ class TestRules:
             case=case_a, title__endswith="(1 thema besproken)"
         ).exists()
 
+    @pytest.mark.parametrize("holder_name, named", [("ggz_a", True), ("ggz_b", False)])
+    def test_a_running_trajectory_is_named_only_to_who_may_read_it(
+        self, request, client_for, behandelaar_a, case_a, holder_name, named
+    ):
+        """Where a trajectory runs and its phase are IPS data of its organisation: GGZ A's
+        own trajectory is named (and the read logged); GGZ B's, without consent, is only
+        said to exist, so that the referral is not made twice."""
+        from ips.models import Trajectory
+
+        holder = request.getfixturevalue(holder_name)
+        Trajectory.objects.create(case=case_a, client=case_a.client, organisation=holder)
+        c = client_for(behandelaar_a)
+        session = start(c, case_a)
+        page = c.get(step_url(case_a, session, 3)).content.decode()
+        named_text = f"Er loopt al een IPS-traject bij {holder.name} (fase: Aangemeld)."
+        assert (named_text in page) == named
+        assert ("Er loopt al een IPS-traject voor deze cliënt." in page) == (not named)
+        assert "Verwijzen naar het IPS-team" not in page
+        reads = AccessLogEntry.objects.filter(case=case_a, category=Category.IPS)
+        assert [(e.organisation_id, e.action, e.basis) for e in reads] == (
+            [(behandelaar_a.organisation_id, "read", "eigen_organisatie")] if named else []
+        )
+        response = c.post(step_url(case_a, session, 3), {"action": "verwijzen", "kind": "ips"})
+        html = response.content.decode()
+        assert "Deze cliënt heeft al een IPS-traject of een aanmelding daarvoor." in html
+        assert ("GGZ B" in html) == (holder_name == "ggz_b" and named)
+        assert not Invitation.objects.filter(case=case_a, is_referral=True).exists()
+
     def test_ips_referral_when_a_referral_is_open(self, client_for, behandelaar_a, case_a):
         c = client_for(behandelaar_a)
         session = start(c, case_a)
