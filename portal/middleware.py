@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from .models import Submission
@@ -27,6 +28,22 @@ class RequestIdMiddleware:
         request.request_id = uuid.uuid4().hex
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
+        return response
+
+
+class PrivatePagesMiddleware:
+    """What a signed-in user is shown is stored by no browser or proxy cache: Back after
+    signing out on a shared computer fetches the page again (and meets the sign-in page)
+    instead of showing client data from the cache. A response with a Cache-Control of its
+    own (a download) keeps it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
         return response
 
 

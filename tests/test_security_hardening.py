@@ -128,6 +128,13 @@ def test_session_cookie_is_httponly_samesite_and_ends_with_the_browser(client, b
     assert not cookie["max-age"] and not cookie["expires"]  # a browser-session cookie
 
 
+def test_pages_of_a_signed_in_user_are_stored_by_no_cache(client_for, behandelaar_a):
+    c = client_for(behandelaar_a)
+    for url in ["/", reverse("consent:help")]:
+        cache_control = c.get(url)["Cache-Control"]
+        assert {"no-store", "private"} <= {part.strip() for part in cache_control.split(",")}
+
+
 # --- Sign-in ---------------------------------------------------------------------------------
 
 
