@@ -84,7 +84,7 @@ class SubmitOnceMiddleware:
     once, so a repeat of the same form (a double click, the form sent again after Back) finds
     it whatever the timing. The repeat waits for the first to finish and is sent where the
     first went, with a message; nothing is added twice. When the first did not end in a
-    redirect (an error in the form, a refusal, a fault), the claim is dropped, so the form
+    redirect (errors in the form, an error page, a fault), the claim is dropped, so the form
     can be corrected and sent again. Runs after the CSRF check (process_view)."""
 
     def __init__(self, get_response):
