@@ -24,6 +24,7 @@ from consent.constants import Action, Basis, Category, ConsentMethod, Purpose
 from consent.models import AccessLogEntry, Consent, ConsentWithdrawal
 from portal.constants import Role
 
+from .concurrency import at_the_same_time
 from .factories import UserFactory
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -848,24 +849,9 @@ class TestOneConsentAtATime:
     def test_a_double_click_stores_one_consent(
         self, transactional_db, case_a, gemeente_g, behandelaar_a
     ):
-        import threading
-
-        from django.test import Client
-
-        start = threading.Barrier(2)
-        statuses = []
-
-        def click():
-            browser = Client()
-            browser.force_login(behandelaar_a, backend="portal.backends.UserBackend")
-            start.wait()
-            statuses.append(self.post(browser, case_a, gemeente_g).status_code)
-            connection.close()
-
-        threads = [threading.Thread(target=click) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        responses = at_the_same_time(
+            behandelaar_a, lambda browser: self.post(browser, case_a, gemeente_g)
+        )
+        statuses = [response.status_code for response in responses]
         assert sorted(statuses) == [200, 302]
         assert Consent.objects.count() == 1

@@ -20,6 +20,7 @@ from portal import middleware
 from portal.models import Submission
 from portal.tasks import purge_submissions
 
+from .concurrency import at_the_same_time
 from .test_ips import new_case
 
 TOKEN = re.compile(r'name="submission" value="([0-9a-f-]{36})"')
@@ -158,20 +159,9 @@ class TestAtTheSameTime:
 
     def test_a_double_click_adds_one_contact(self, jobcoach_a):
         token = token_of(signed_in(jobcoach_a).get(reverse("ips:contacts")))
-        start = threading.Barrier(2)
-        responses = []
-
-        def click():
-            browser = signed_in(jobcoach_a)
-            start.wait()
-            responses.append(browser.post(reverse("ips:contacts"), contact(token)))
-            connection.close()
-
-        threads = [threading.Thread(target=click) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        responses = at_the_same_time(
+            jobcoach_a, lambda browser: browser.post(reverse("ips:contacts"), contact(token))
+        )
         assert [r.status_code for r in responses] == [302, 302]
         assert responses[0]["Location"] == responses[1]["Location"]
         assert EmployerContact.objects.count() == 1
