@@ -1,5 +1,6 @@
 import time
 import uuid
+from datetime import timedelta
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -8,7 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from .models import Submission
@@ -73,19 +76,23 @@ class RequireMFAMiddleware:
 # The hidden field of {% submit_once %} (portal.templatetags.werkpad).
 SUBMISSION_FIELD = "submission"
 # How long a repeated POST waits for the first to finish, and how often it looks.
-REPEAT_WAIT_SECONDS = 5.0
+REPEAT_WAIT_SECONDS = 3.0
 REPEAT_POLL_SECONDS = 0.1
+# A first POST still unfinished after this never finishes (its worker was stopped: the
+# gunicorn timeout is far shorter): a repeat takes its place.
+ABANDONED_AFTER = timedelta(minutes=2)
 
 
 class SubmitOnceMiddleware:
     """A form with a one-time token ({% submit_once %}) is handled once.
 
     The first POST of the token claims it: a row with the token as primary key, committed at
-    once, so a repeat of the same form (a double click, the form sent again after Back) finds
-    it whatever the timing. The repeat waits for the first to finish and is sent where the
-    first went, with a message; nothing is added twice. When the first did not end in a
-    redirect (errors in the form, an error page, a fault), the claim is dropped, so the form
-    can be corrected and sent again. Runs after the CSRF check (process_view)."""
+    once, so a repeat of that POST (a double click, a slow answer clicked again, the answer
+    reloaded) finds it whatever the timing. The repeat waits for the first to finish and is
+    sent where the first went, with a message; nothing is added twice. When the first did
+    not end in a redirect (errors in the form, an error page, a fault), the claim is
+    dropped, so the form can be corrected and sent again. Runs after the CSRF check
+    (process_view)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -124,9 +131,16 @@ class SubmitOnceMiddleware:
                 raise PermissionDenied
             if first.redirect_to:
                 messages.info(
-                    request, _("Dit formulier was al verzonden. Het is één keer verwerkt.")
+                    request,
+                    _(
+                        "Dit formulier was al verzonden. U ziet wat de eerste keer opleverde; "
+                        "er is niets dubbel vastgelegd."
+                    ),
                 )
                 return HttpResponseRedirect(first.redirect_to)
+            if first.created_at < timezone.now() - ABANDONED_AFTER:
+                Submission.objects.filter(pk=first.pk, redirect_to="").delete()
+                continue
             if time.monotonic() >= deadline:
                 messages.warning(
                     request,
@@ -135,5 +149,16 @@ class SubmitOnceMiddleware:
                         "is vastgelegd voordat u het opnieuw invult."
                     ),
                 )
-                return HttpResponseRedirect(request.get_full_path())
+                return HttpResponseRedirect(_page_before(request))
             time.sleep(REPEAT_POLL_SECONDS)
+
+
+def _page_before(request):
+    """The page the form was on (the Referer, when it is one of ours), else the start page:
+    the URL a form posts to may answer POST only."""
+    referer = request.headers.get("Referer", "")
+    if url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return "/"

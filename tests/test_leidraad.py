@@ -521,32 +521,49 @@ class TestRules:
             case=case_a, title__endswith="(1 thema besproken)"
         ).exists()
 
-    @pytest.mark.parametrize("holder_name, named", [("ggz_a", True), ("ggz_b", False)])
+    @pytest.mark.parametrize(
+        "holder_name, consented, basis",
+        [
+            ("ggz_a", False, "eigen_organisatie"),
+            ("ggz_b", True, "toestemming"),
+            ("ggz_b", False, None),
+        ],
+    )
     def test_a_running_trajectory_is_named_only_to_who_may_read_it(
-        self, request, client_for, behandelaar_a, case_a, holder_name, named
+        self, request, client_for, behandelaar_a, case_a, holder_name, consented, basis
     ):
-        """Where a trajectory runs and its phase are IPS data of its organisation: GGZ A's
-        own trajectory is named (and the read logged); GGZ B's, without consent, is only
-        said to exist, so that the referral is not made twice."""
+        """Where a trajectory runs and its phase are IPS data of its organisation: named to
+        GGZ A for its own trajectory or with the client's consent (the read logged on that
+        basis); GGZ B's without consent is only said to exist, so that the referral is not
+        made twice, on the page and in the refusal."""
         from ips.models import Trajectory
 
         holder = request.getfixturevalue(holder_name)
+        if consented:
+            make_consent(
+                case_a.client,
+                holder,
+                behandelaar_a.organisation,
+                Purpose.AFSTEMMING,
+                [Category.IPS],
+            )
         Trajectory.objects.create(case=case_a, client=case_a.client, organisation=holder)
         c = client_for(behandelaar_a)
         session = start(c, case_a)
         page = c.get(step_url(case_a, session, 3)).content.decode()
-        named_text = f"Er loopt al een IPS-traject bij {holder.name} (fase: Aangemeld)."
-        assert (named_text in page) == named
+        named = basis is not None
+        assert (
+            f"Er loopt al een IPS-traject bij {holder.name} (fase: Aangemeld)." in page
+        ) == named
         assert ("Er loopt al een IPS-traject voor deze cliënt." in page) == (not named)
         assert "Verwijzen naar het IPS-team" not in page
         reads = AccessLogEntry.objects.filter(case=case_a, category=Category.IPS)
-        assert [(e.organisation_id, e.action, e.basis) for e in reads] == (
-            [(behandelaar_a.organisation_id, "read", "eigen_organisatie")] if named else []
-        )
+        assert [(e.action, e.basis) for e in reads] == ([("read", basis)] if named else [])
         response = c.post(step_url(case_a, session, 3), {"action": "verwijzen", "kind": "ips"})
         html = response.content.decode()
         assert "Deze cliënt heeft al een IPS-traject of een aanmelding daarvoor." in html
-        assert ("GGZ B" in html) == (holder_name == "ggz_b" and named)
+        if not named:
+            assert not any(word in page + html for word in ("GGZ B", "Aangemeld"))
         assert not Invitation.objects.filter(case=case_a, is_referral=True).exists()
 
     def test_ips_referral_when_a_referral_is_open(self, client_for, behandelaar_a, case_a):

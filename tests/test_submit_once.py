@@ -21,8 +21,16 @@ from portal.models import Submission
 from portal.tasks import purge_submissions
 
 from .concurrency import at_the_same_time
-from .test_ips import new_case
+from .test_ips import new_case, post_phase, start_trajectory
 
+REPEATED = (
+    "Dit formulier was al verzonden. U ziet wat de eerste keer opleverde; er is niets dubbel "
+    "vastgelegd."
+)
+STILL_BUSY = (
+    "Dit formulier is al verzonden en wordt nog verwerkt. Kijk zo of het is vastgelegd "
+    "voordat u het opnieuw invult."
+)
 TOKEN = re.compile(r'name="submission" value="([0-9a-f-]{36})"')
 
 
@@ -74,9 +82,7 @@ def test_a_case_form_sent_twice_adds_one_record(client_for, behandelaar_a, name,
     assert again.status_code == 302
     assert again["Location"] == first["Location"]
     assert stored(case).count() == 1
-    assert "Dit formulier was al verzonden. Het is één keer verwerkt." in [
-        str(m) for m in get_messages(again.wsgi_request)
-    ]
+    assert REPEATED in [str(m) for m in get_messages(again.wsgi_request)]
 
 
 def test_every_rendering_has_a_token_of_its_own(client_for, behandelaar_a, jobcoach_a):
@@ -97,6 +103,22 @@ def test_every_rendering_has_a_token_of_its_own(client_for, behandelaar_a, jobco
         seen.add(token_of(c.get(url)))
     assert len(seen) == 2 * len(pages)
     assert token_of(client_for(jobcoach_a).get(reverse("ips:contacts")))
+
+
+def test_a_phase_change_sent_twice_is_no_conflict(client_for, behandelaar_a, jobcoach_a):
+    """The phase form is checked against its version: without the token the repeat was told
+    that the phase had been changed meanwhile (by the user themself)."""
+    from ips.models import PhaseChange
+
+    trajectory = start_trajectory(behandelaar_a, jobcoach_a, new_case(behandelaar_a))
+    c = client_for(jobcoach_a)
+    token = token_of(c.get(reverse("ips:trajectory", args=[trajectory.case_id])))
+    first = post_phase(c, trajectory, "intake", submission=token)
+    again = post_phase(c, trajectory, "intake", submission=token)
+    assert (first.status_code, again.status_code) == (302, 302)
+    assert again["Location"] == first["Location"]
+    assert [str(m) for m in get_messages(again.wsgi_request)][-1] == REPEATED
+    assert PhaseChange.objects.filter(trajectory=trajectory, to_phase="intake").count() == 1
 
 
 class TestEmployerContact:
@@ -138,19 +160,41 @@ class TestEmployerContact:
         assert response.status_code == 403
         assert not EmployerContact.objects.exists()
 
+    @pytest.mark.parametrize(
+        "referer, back_to",
+        [
+            (
+                "http://testserver/ips/werkgeverscontacten/",
+                "http://testserver/ips/werkgeverscontacten/",
+            ),
+            ("https://elders.example/", "/"),
+            (None, "/"),
+        ],
+    )
     def test_a_repeat_of_a_form_still_being_handled_is_told_so(
-        self, client_for, jobcoach_a, monkeypatch
+        self, client_for, jobcoach_a, monkeypatch, referer, back_to
     ):
+        """Sent back to the page the form was on (one of ours): the URL the form posts to
+        may answer POST only."""
         monkeypatch.setattr(middleware, "REPEAT_WAIT_SECONDS", 0.3)
         token = "0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a"
         Submission.objects.create(token=token, user=jobcoach_a)
-        response = client_for(jobcoach_a).post(self.url(), contact(token))
-        assert (response.status_code, response["Location"]) == (302, self.url())
-        assert [str(m) for m in get_messages(response.wsgi_request)] == [
-            "Dit formulier is al verzonden en wordt nog verwerkt. Kijk zo of het is vastgelegd "
-            "voordat u het opnieuw invult."
-        ]
+        headers = {"Referer": referer} if referer else {}
+        response = client_for(jobcoach_a).post(self.url(), contact(token), headers=headers)
+        assert (response.status_code, response["Location"]) == (302, back_to)
+        assert [str(m) for m in get_messages(response.wsgi_request)] == [STILL_BUSY]
         assert not EmployerContact.objects.exists()
+
+    def test_a_first_that_never_finished_is_taken_over(self, client_for, jobcoach_a):
+        """Its worker was stopped: after two minutes the form can be sent again."""
+        token = "5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c"
+        Submission.objects.create(
+            token=token, user=jobcoach_a, created_at=timezone.now() - timedelta(minutes=3)
+        )
+        response = client_for(jobcoach_a).post(self.url(), contact(token))
+        assert response.status_code == 302
+        assert EmployerContact.objects.count() == 1
+        assert Submission.objects.get().redirect_to == response["Location"]
 
 
 @pytest.mark.django_db(transaction=True)
