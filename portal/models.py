@@ -222,8 +222,8 @@ class Report(models.Model):
 
 class Submission(models.Model):
     """One rendered form, sent once (portal.middleware.SubmitOnceMiddleware). The first POST
-    that carries the form's token claims it; a repeat of that POST (a double click, the form
-    sent again after Back) is sent to where the first went instead of saving twice."""
+    that carries the form's token claims it; a repeat of that POST (a double click, a slow
+    answer clicked again) is sent to where the first went instead of saving twice."""
 
     token = models.UUIDField(primary_key=True)
     user = models.ForeignKey("portal.User", on_delete=models.CASCADE, related_name="+")

@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
 
 @shared_task(acks_late=True)
@@ -44,10 +47,6 @@ def purge_expired_reports():
 @shared_task(acks_late=True)
 def purge_submissions():
     """Forget form tokens after a day: a form is not sent again that late."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from .models import Submission
 
     deleted, _ = Submission.objects.filter(
