@@ -6,6 +6,7 @@ and denials are logged through consent.services."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -33,16 +34,24 @@ def _log_reads(request, access, rows, object_id=None, extra=()):
 
 
 def _log_write(request, access, conversation, action):
-    consent.log(
-        request,
-        request.user,
-        decision=access.decide(CATEGORY, access.organisation_id, Action.CREATE),
-        action=action,
-        object_type=OBJECT_TYPE,
-        object_id=conversation.pk,
-        category=CATEGORY,
-        client=access.case.client_id,
-        case=access.case,
+    """The change to the conversation, and the afspraak its next step became (a record of
+    its own, in another category)."""
+    written = [(OBJECT_TYPE, conversation.pk, CATEGORY)]
+    if action == Action.CREATE and conversation.next_step_id:
+        written.append(("afspraak", conversation.next_step_id, Category.AFSPRAKEN))
+    consent.write_log(
+        consent.entry(
+            request,
+            request.user,
+            decision=access.decide(category, access.organisation_id, Action.CREATE),
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            category=category,
+            client=access.case.client_id,
+            case=access.case,
+        )
+        for object_type, object_id, category in written
     )
 
 
@@ -140,17 +149,18 @@ def conversation_create(request, pk):
             form.fields.pop(name)
     if request.method == "POST" and form.is_valid():
         try:
-            conversation = conversations.log_conversation(
-                access,
-                form.data_fields(),
-                form.change_talk(),
-                miti=form.miti(),
-                next_step=form.next_step() if "next_what" in form.fields else None,
-            )
+            with transaction.atomic():
+                conversation = conversations.log_conversation(
+                    access,
+                    form.data_fields(),
+                    form.change_talk(),
+                    miti=form.miti(),
+                    next_step=form.next_step() if "next_what" in form.fields else None,
+                )
+                _log_write(request, access, conversation, Action.CREATE)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            _log_write(request, access, conversation, Action.CREATE)
             messages.success(request, _("Gesprek vastgelegd."))
             return redirect("cases:detail", case.pk)
     _log_reads(request, access, readable)  # the counter and defaults come from these logs
@@ -228,14 +238,16 @@ def conversation_edit(request, pk, cid):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            conversations.edit_conversation(
-                access,
-                conversation,
-                form,
-                form.data_fields(),
-                form.change_talk(),
-                miti=form.miti(),
-            )
+            with transaction.atomic():
+                conversations.edit_conversation(
+                    access,
+                    conversation,
+                    form,
+                    form.data_fields(),
+                    form.change_talk(),
+                    miti=form.miti(),
+                )
+                _log_write(request, access, conversation, Action.UPDATE)
         except services.ConflictError:
             messages.error(
                 request,
@@ -248,7 +260,6 @@ def conversation_edit(request, pk, cid):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            _log_write(request, access, conversation, Action.UPDATE)
             messages.success(request, _("Gesprek bijgewerkt."))
             return redirect("cases:conversation_detail", case.pk, conversation.pk)
     _log_reads(request, access, [conversation], object_id=conversation.pk)
@@ -273,17 +284,18 @@ def conversation_correct(request, pk, cid):
     form = ConversationLogForm(request.POST or None, initial=initial, mode="correct")
     if request.method == "POST" and form.is_valid():
         try:
-            correction = conversations.correct_conversation(
-                access,
-                original,
-                form.data_fields(),
-                form.change_talk(),
-                form.cleaned_data["correction_reason"],
-            )
+            with transaction.atomic():
+                correction = conversations.correct_conversation(
+                    access,
+                    original,
+                    form.data_fields(),
+                    form.change_talk(),
+                    form.cleaned_data["correction_reason"],
+                )
+                _log_write(request, access, correction, Action.CREATE)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            _log_write(request, access, correction, Action.CREATE)
             messages.success(
                 request, _("Correctie vastgelegd. Het oorspronkelijke verslag blijft bewaard.")
             )

@@ -5,6 +5,7 @@ and the beheer page that publishes a new content version."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -172,12 +173,14 @@ def session_start(request, pk):
     case, access = get_case(request, pk)
     _refuse_write(request, access, Category.LEIDRAAD, case)
     try:
-        session, created = leidraad.start(access)
+        with transaction.atomic():
+            session, created = leidraad.start(access)
+            if created:
+                _log_write(request, access, session, Action.CREATE)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("cases:detail", case.pk)
     if created:
-        _log_write(request, access, session, Action.CREATE)
         messages.success(request, _("Gesprek gestart. Kies samen met de cliënt de thema's."))
         return redirect(_step_url(case, session, LeidraadStep.VOORBEREIDING))
     messages.info(request, _("Er loopt al een gesprek in deze casus. U gaat daarmee verder."))
@@ -269,20 +272,21 @@ def _step_selection(request, case, access, session):
     form = SelectionForm(request.POST or None, session=session, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            leidraad.save_selection(
-                session,
-                form,
-                request.user,
-                form.cleaned_data["themes"],
-                form.cleaned_data["client_questions"],
-            )
+            with transaction.atomic():
+                leidraad.save_selection(
+                    session,
+                    form,
+                    request.user,
+                    form.cleaned_data["themes"],
+                    form.cleaned_data["client_questions"],
+                )
+                _log_write(request, access, session)
         except services.ConflictError:
             _conflict_message(request)
             return redirect(_step_url(case, session, LeidraadStep.VOORBEREIDING))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            _log_write(request, access, session)
             messages.success(request, _("Thema's en vragen opgeslagen."))
             return redirect(_step_url(case, session, LeidraadStep.IN_GESPREK))
     _log_read(request, access, session)
@@ -303,14 +307,15 @@ def _step_notes(request, case, access, session):
     form = NotesForm(request.POST or None, themes=themes, initial={"version": session.version})
     if request.method == "POST" and form.is_valid():
         try:
-            leidraad.save_notes(session, form, request.user, form.values())
+            with transaction.atomic():
+                leidraad.save_notes(session, form, request.user, form.values())
+                _log_write(request, access, session)
         except services.ConflictError:
             _conflict_message(request)
             return redirect(_step_url(case, session, LeidraadStep.IN_GESPREK))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            _log_write(request, access, session)
             messages.success(request, _("Aantekeningen opgeslagen."))
             if "verder" in request.POST:
                 return redirect(_step_url(case, session, LeidraadStep.VOLGENDE_STAPPEN))
@@ -335,11 +340,12 @@ def _step_next(request, case, access, session):
         _refuse_write(request, access, Category.AFSPRAKEN, case)
         if agreement_form.is_valid():
             try:
-                created = leidraad.add_agreements(access, session, agreement_form.agreements)
+                with transaction.atomic():
+                    created = leidraad.add_agreements(access, session, agreement_form.agreements)
+                    _log_write(request, access, session, Action.CREATE, Category.AFSPRAKEN)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
                 return redirect("cases:leidraad_detail", case.pk, session.pk)
-            _log_write(request, access, session, Action.CREATE, Category.AFSPRAKEN)
             messages.success(
                 request,
                 ngettext(
@@ -357,32 +363,34 @@ def _step_next(request, case, access, session):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                referral = leidraad.refer(
-                    access,
-                    session,
-                    posted_kind,
-                    reason=data.get("reason", ""),
-                    organisation=data.get("organisation"),
-                    destination=data.get("destination", ""),
-                )
+                with transaction.atomic():
+                    referral = leidraad.refer(
+                        access,
+                        session,
+                        posted_kind,
+                        reason=data.get("reason", ""),
+                        organisation=data.get("organisation"),
+                        destination=data.get("destination", ""),
+                    )
+                    _log_write(request, access, session)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                _log_write(request, access, session)
                 messages.success(request, _("Vastgelegd: %(what)s.") % {"what": referral.label})
                 return redirect(_step_url(case, session, LeidraadStep.VOLGENDE_STAPPEN))
     elif action == "afronden":
         finish_form = VersionForm(request.POST)
         if finish_form.is_valid():
             try:
-                leidraad.finish(session, finish_form, request.user)
+                with transaction.atomic():
+                    leidraad.finish(session, finish_form, request.user)
+                    _log_write(request, access, session)
             except services.ConflictError:
                 _conflict_message(request)
             except ValidationError as exc:
                 for message in exc.messages:
                     messages.error(request, message)
             else:
-                _log_write(request, access, session)
                 messages.success(
                     request,
                     _(
@@ -424,18 +432,19 @@ def session_correction(request, pk, sid):
         return redirect(_step_url(case, session, _resume_step(session)))
     form = CorrectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        correction = leidraad.add_correction(access, session, form.cleaned_data["body"])
-        consent.log(
-            request,
-            request.user,
-            decision=access.decide(Category.LEIDRAAD, access.organisation_id, Action.CREATE),
-            action=Action.CREATE,
-            object_type="leidraadcorrectie",
-            object_id=correction.pk,
-            category=Category.LEIDRAAD,
-            client=case.client_id,
-            case=case,
-        )
+        with transaction.atomic():
+            correction = leidraad.add_correction(access, session, form.cleaned_data["body"])
+            consent.log(
+                request,
+                request.user,
+                decision=access.decide(Category.LEIDRAAD, access.organisation_id, Action.CREATE),
+                action=Action.CREATE,
+                object_type="leidraadcorrectie",
+                object_id=correction.pk,
+                category=Category.LEIDRAAD,
+                client=case.client_id,
+                case=case,
+            )
         messages.success(request, _("Correctie toegevoegd. Het gesprek zelf is niet gewijzigd."))
         return redirect("cases:leidraad_detail", case.pk, session.pk)
     _log_read(request, access, session)

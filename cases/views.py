@@ -89,6 +89,18 @@ def _log_change(request, case, object_type, object_id, category, action=Action.C
     )
 
 
+def _add_to_case(request, case, record, object_type, category, kind, title):
+    """Store a new ``record`` of the user's organisation on ``case`` with its timeline entry
+    and its access-log entry: all three, or none (a fault in between would leave a half record
+    that a retry adds again, or a change missing from the log)."""
+    record.case, record.organisation = case, request.user.organisation
+    with transaction.atomic():
+        record.save()
+        services.add_timeline(case, request.user, kind, category, title)
+        _log_change(request, case, object_type, record.pk, category)
+    return record
+
+
 def _not_found(request, case, object_type, object_id, category, action=Action.UPDATE):
     """An object of the case this user may not reach (or that is not on this case): logged
     as a denied attempt, then 404 like any outsider gets."""
@@ -290,9 +302,10 @@ def client_create(request):
         raise Http404
     form = ClientForm(request.POST or None, organisation=user.organisation)
     if request.method == "POST" and form.is_valid():
-        client = services.register_client(user, **form.cleaned_data)
-        case = services.open_case(user, client)
-        _log_change(request, case, "cliënt", client.pk, Category.IDENTIFICATIE)
+        with transaction.atomic():
+            client = services.register_client(user, **form.cleaned_data)
+            case = services.open_case(user, client)
+            _log_change(request, case, "cliënt", client.pk, Category.IDENTIFICATIE)
         messages.success(
             request, _("%(name)s is geregistreerd en de casus is geopend.") % {"name": client}
         )
@@ -345,11 +358,12 @@ def case_open(request, client_pk):
         )
         raise Http404
     try:
-        case = services.open_case(user, client)
+        with transaction.atomic():
+            case = services.open_case(user, client)
+            _log_change(request, case, "casus", case.pk, Category.IDENTIFICATIE)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("portal:home")
-    _log_change(request, case, "casus", case.pk, Category.IDENTIFICATIE)
     messages.success(request, _("Nieuwe casus geopend."))
     return redirect("cases:detail", case.pk)
 
@@ -462,31 +476,15 @@ def work_situation(request, pk):
         form = WorkSituationForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             situation = form.save(commit=False)
-            situation.case, situation.organisation, situation.recorded_by = (
-                case,
-                request.user.organisation,
-                request.user,
-            )
-            situation.save()
-            services.add_timeline(
-                case,
-                request.user,
-                TimelineKind.WERKSITUATIE,
-                Category.WERKSITUATIE,
-                _("Werksituatie: %(kind)s") % {"kind": situation.get_kind_display()},
-            )
-            consent.log(
+            situation.recorded_by = request.user
+            _add_to_case(
                 request,
-                request.user,
-                decision=access.decide(
-                    Category.WERKSITUATIE, access.organisation_id, Action.CREATE
-                ),
-                action=Action.CREATE,
-                object_type="werksituatie",
-                object_id=situation.pk,
-                category=Category.WERKSITUATIE,
-                client=case.client_id,
-                case=case,
+                case,
+                situation,
+                "werksituatie",
+                Category.WERKSITUATIE,
+                TimelineKind.WERKSITUATIE,
+                _("Werksituatie: %(kind)s") % {"kind": situation.get_kind_display()},
             )
             messages.success(request, _("Werksituatie vastgelegd."))
             return redirect("cases:detail", case.pk)
@@ -532,29 +530,30 @@ def work_discussed(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         discussed_on = data["discussed_on"]
-        # The case keeps the most recent date: a conversation recorded late (backdated) goes
-        # on the timeline but does not move "werk laatst besproken" back.
-        Case.objects.filter(pk=case.pk).update(
-            work_discussed_on=Greatest(
-                Coalesce("work_discussed_on", Value(discussed_on)), Value(discussed_on)
-            ),
-            work_is_goal=data["work_is_goal"],
-            version=F("version") + 1,
-        )
         title = _("Werk besproken")
         if discussed_on != timezone.localdate():
             title += " " + _("op %(date)s") % {"date": date_format(discussed_on, "j F Y")}
         if data["work_is_goal"]:
             title += " — " + _("werk is een behandeldoel")
-        services.add_timeline(
-            case,
-            request.user,
-            TimelineKind.WERK_BESPROKEN,
-            Category.AFSPRAKEN,
-            title,
-            body=data["note"],
-        )
-        _log_change(request, case, "casus", case.pk, Category.AFSPRAKEN, Action.UPDATE)
+        with transaction.atomic():
+            # The case keeps the most recent date: a conversation recorded late (backdated)
+            # goes on the timeline but does not move "werk laatst besproken" back.
+            Case.objects.filter(pk=case.pk).update(
+                work_discussed_on=Greatest(
+                    Coalesce("work_discussed_on", Value(discussed_on)), Value(discussed_on)
+                ),
+                work_is_goal=data["work_is_goal"],
+                version=F("version") + 1,
+            )
+            services.add_timeline(
+                case,
+                request.user,
+                TimelineKind.WERK_BESPROKEN,
+                Category.AFSPRAKEN,
+                title,
+                body=data["note"],
+            )
+            _log_change(request, case, "casus", case.pk, Category.AFSPRAKEN, Action.UPDATE)
         messages.success(request, _("Vastgelegd dat werk is besproken."))
         if case.work_discussed_on and case.work_discussed_on > discussed_on:
             messages.info(
@@ -582,25 +581,16 @@ def note_create(request, pk):
     form = NoteForm(request.POST or None, categories=categories, default=default)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        entry = services.add_timeline(
-            case,
-            request.user,
-            TimelineKind.NOTITIE,
-            data["category"],
-            data["title"],
-            body=data["body"],
-        )
-        consent.log(
-            request,
-            request.user,
-            decision=access.decide(data["category"], access.organisation_id, Action.CREATE),
-            action=Action.CREATE,
-            object_type="notitie",
-            object_id=entry.pk,
-            category=data["category"],
-            client=case.client_id,
-            case=case,
-        )
+        with transaction.atomic():
+            entry = services.add_timeline(
+                case,
+                request.user,
+                TimelineKind.NOTITIE,
+                data["category"],
+                data["title"],
+                body=data["body"],
+            )
+            _log_change(request, case, "notitie", entry.pk, data["category"])
         messages.success(request, _("Notitie toegevoegd."))
         return redirect("cases:detail", case.pk)
     return case_form_page(request, case, form, _("Notitie toevoegen"))
@@ -615,21 +605,17 @@ def goal_create(request, pk):
     form = GoalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         goal = form.save(commit=False)
-        goal.case, goal.organisation, goal.created_by = (
+        goal.created_by = request.user
+        _add_to_case(
+            request,
             case,
-            request.user.organisation,
-            request.user,
-        )
-        goal.save()
-        services.add_timeline(
-            case,
-            request.user,
-            TimelineKind.DOEL,
+            goal,
+            "doel",
             Category.AFSPRAKEN,
+            TimelineKind.DOEL,
             _("Doel (%(domain)s): %(text)s")
             % {"domain": goal.get_domain_display(), "text": goal.description},
         )
-        _log_change(request, case, "doel", goal.pk, Category.AFSPRAKEN)
         messages.success(request, _("Doel toegevoegd."))
         return redirect(reverse("cases:detail", args=[case.pk]) + "#doelen")
     return case_form_page(request, case, form, _("Doel toevoegen"))
@@ -644,17 +630,14 @@ def agreement_create(request, pk):
     form = AgreementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         agreement = form.save(commit=False)
-        agreement.case, agreement.organisation, agreement.created_by = (
+        agreement.created_by = request.user
+        _add_to_case(
+            request,
             case,
-            request.user.organisation,
-            request.user,
-        )
-        agreement.save()
-        services.add_timeline(
-            case,
-            request.user,
-            TimelineKind.AFSPRAAK,
+            agreement,
+            "afspraak",
             Category.AFSPRAKEN,
+            TimelineKind.AFSPRAAK,
             _("Afspraak: %(what)s (%(who)s, uiterlijk %(date)s)")
             % {
                 "what": agreement.what,
@@ -662,7 +645,6 @@ def agreement_create(request, pk):
                 "date": agreement.due_date.strftime("%d-%m-%Y"),
             },
         )
-        _log_change(request, case, "afspraak", agreement.pk, Category.AFSPRAKEN)
         messages.success(request, _("Afspraak toegevoegd."))
         return redirect(reverse("cases:detail", args=[case.pk]) + "#afspraken")
     return case_form_page(request, case, form, _("Afspraak toevoegen"))
@@ -687,8 +669,11 @@ def agreement_done(request, pk, agreement_pk):
     if form.is_valid():
         agreement.done = form.cleaned_data["done"]
         try:
-            services.save_versioned(agreement, form, request.user, case)
-            _log_change(request, case, "afspraak", agreement.pk, Category.AFSPRAKEN, Action.UPDATE)
+            with transaction.atomic():
+                services.save_versioned(agreement, form, request.user, case)
+                _log_change(
+                    request, case, "afspraak", agreement.pk, Category.AFSPRAKEN, Action.UPDATE
+                )
             messages.success(request, _("Afspraak bijgewerkt."))
         except services.ConflictError as conflict:
             messages.error(request, _conflict_message(conflict, _("deze afspraak")))
@@ -710,13 +695,17 @@ def invite(request, pk):
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation = services.invite(
-                access, form.invitee, form.cleaned_data["case_role"], form.cleaned_data["reason"]
-            )
+            with transaction.atomic():
+                invitation = services.invite(
+                    access,
+                    form.invitee,
+                    form.cleaned_data["case_role"],
+                    form.cleaned_data["reason"],
+                )
+                _log_change(request, case, "uitnodiging", invitation.pk, Category.IDENTIFICATIE)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            _log_change(request, case, "uitnodiging", invitation.pk, Category.IDENTIFICATIE)
             messages.success(request, _("%(name)s is uitgenodigd.") % {"name": form.invitee})
             return redirect("cases:detail", case.pk)
     return case_form_page(request, case, form, _("Professional uitnodigen"), submit=_("Uitnodigen"))
@@ -730,16 +719,17 @@ def refer(request, pk):
     form = ReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            referral = services.refer(
-                access,
-                form.cleaned_data["organisation"],
-                form.case_role,
-                form.cleaned_data["reason"],
-            )
+            with transaction.atomic():
+                referral = services.refer(
+                    access,
+                    form.cleaned_data["organisation"],
+                    form.case_role,
+                    form.cleaned_data["reason"],
+                )
+                _log_change(request, case, "verwijzing", referral.pk, Category.IDENTIFICATIE)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            _log_change(request, case, "verwijzing", referral.pk, Category.IDENTIFICATIE)
             messages.success(
                 request,
                 _("Verwijzing verstuurd naar %(org)s.")
@@ -769,14 +759,21 @@ def respond(request, invitation_pk):
         messages.error(request, _("Kies accepteren of afwijzen."))
         return redirect("portal:home")
     try:
-        services.respond(
-            invitation, request.user, form.cleaned_data["accept"], form.cleaned_data["reason"]
-        )
+        with transaction.atomic():
+            services.respond(
+                invitation, request.user, form.cleaned_data["accept"], form.cleaned_data["reason"]
+            )
+            _log_change(
+                request,
+                invitation.case,
+                "uitnodiging",
+                invitation.pk,
+                Category.IDENTIFICATIE,
+                Action.UPDATE,
+            )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("portal:home")
-    case = invitation.case
-    _log_change(request, case, "uitnodiging", invitation.pk, Category.IDENTIFICATIE, Action.UPDATE)
     if form.cleaned_data["accept"]:
         messages.success(request, _("U zit nu in het team van deze casus."))
         return redirect("cases:detail", invitation.case_id)
@@ -796,13 +793,14 @@ def leave(request, pk):
         )
         if member is None:
             raise Http404
+    gone = member or request.user
     try:
-        services.leave(access, member)
+        with transaction.atomic():
+            services.leave(access, member)
+            _log_change(request, case, "teamlid", gone.pk, Category.IDENTIFICATIE, Action.UPDATE)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("cases:detail", case.pk)
-    gone = member or request.user
-    _log_change(request, case, "teamlid", gone.pk, Category.IDENTIFICATIE, Action.UPDATE)
     if member is None or member == request.user:
         messages.success(request, _("U heeft het team verlaten."))
         return redirect("portal:home")
@@ -819,14 +817,19 @@ def close(request, pk):
     if refused := _refuse_closed(request, case):
         return refused
     if request.method == "POST":
-        closed = Case.objects.filter(pk=case.pk, status=CaseStatus.OPEN).update(
-            status=CaseStatus.GESLOTEN, closed_at=timezone.now(), version=F("version") + 1
-        )
-        if closed:  # not when a parallel request closed it first
-            services.add_timeline(
-                case, request.user, TimelineKind.STATUS, Category.IDENTIFICATIE, _("Casus gesloten")
+        with transaction.atomic():
+            closed = Case.objects.filter(pk=case.pk, status=CaseStatus.OPEN).update(
+                status=CaseStatus.GESLOTEN, closed_at=timezone.now(), version=F("version") + 1
             )
-            _log_change(request, case, "casus", case.pk, Category.IDENTIFICATIE, Action.UPDATE)
+            if closed:  # not when a parallel request closed it first
+                services.add_timeline(
+                    case,
+                    request.user,
+                    TimelineKind.STATUS,
+                    Category.IDENTIFICATIE,
+                    _("Casus gesloten"),
+                )
+                _log_change(request, case, "casus", case.pk, Category.IDENTIFICATIE, Action.UPDATE)
         messages.success(request, _("De casus is gesloten. Hij blijft leesbaar voor het team."))
         return redirect("cases:detail", case.pk)
     holder = case.client.organisation_id
@@ -850,24 +853,20 @@ def driegesprek_plan(request, pk):
     form = DriegesprekPlanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         meeting = form.save(commit=False)
-        meeting.case, meeting.organisation, meeting.created_by = (
+        meeting.created_by = request.user
+        _add_to_case(
+            request,
             case,
-            request.user.organisation,
-            request.user,
-        )
-        meeting.save()
-        services.add_timeline(
-            case,
-            request.user,
-            TimelineKind.DRIEGESPREK,
+            meeting,
+            "driegesprek",
             Category.AFSPRAKEN,
+            TimelineKind.DRIEGESPREK,
             _("Driegesprek gepland op %(when)s in %(where)s")
             % {
                 "when": timezone.localtime(meeting.planned_at).strftime("%d-%m-%Y %H:%M"),
                 "where": meeting.location,
             },
         )
-        _log_change(request, case, "driegesprek", meeting.pk, Category.AFSPRAKEN)
         messages.success(request, _("Driegesprek gepland."))
         return redirect(reverse("cases:detail", args=[case.pk]) + "#driegesprekken")
     return case_form_page(request, case, form, _("Driegesprek plannen"))
@@ -917,13 +916,15 @@ def driegesprek_record(request, pk, meeting_pk):
                     _("Driegesprek gehouden"),
                     body=meeting.summary,
                 )
+                _log_change(
+                    request, case, "driegesprek", meeting.pk, Category.AFSPRAKEN, Action.UPDATE
+                )
         except services.ConflictError:
             messages.error(
                 request,
                 _("Niet opgeslagen: iemand anders heeft dit driegesprek intussen vastgelegd."),
             )
             return redirect("cases:detail", case.pk)
-        _log_change(request, case, "driegesprek", meeting.pk, Category.AFSPRAKEN, Action.UPDATE)
         messages.success(request, _("Verslag van het driegesprek vastgelegd."))
         return redirect(reverse("cases:detail", args=[case.pk]) + "#driegesprekken")
     intro = _("Gepland op %(when)s in %(where)s, met %(who)s.") % {
@@ -970,11 +971,12 @@ def goal_status(request, pk, goal_pk):
     if form.is_valid():
         goal.status = form.cleaned_data["status"]
         try:
-            services.save_versioned(goal, form, request.user, case)
+            with transaction.atomic():
+                services.save_versioned(goal, form, request.user, case)
+                _log_change(request, case, "doel", goal.pk, Category.AFSPRAKEN, Action.UPDATE)
         except services.ConflictError as conflict:
             messages.error(request, _conflict_message(conflict, _("dit doel")))
         else:
-            _log_change(request, case, "doel", goal.pk, Category.AFSPRAKEN, Action.UPDATE)
             messages.success(request, _("Status van het doel bijgewerkt."))
     else:
         messages.error(request, NOT_SAVED_RELOAD)

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Case, Count, Q, When
 from django.db.models.functions import TruncWeek
 from django.http import Http404
@@ -285,17 +286,19 @@ def phase_change(request, pk, trajectory_pk):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            change = services.change_phase(
-                trajectory,
-                request.user,
-                data["to_phase"],
-                data["changed_on"],
-                note=data["note"],
-                close_reason=data.get("close_reason", ""),
-                close_note=data.get("close_note", ""),
-                wants_paid_work=data.get("wants_paid_work"),
-                expected_version=data["version"],
-            )
+            with transaction.atomic():
+                change = services.change_phase(
+                    trajectory,
+                    request.user,
+                    data["to_phase"],
+                    data["changed_on"],
+                    note=data["note"],
+                    close_reason=data.get("close_reason", ""),
+                    close_note=data.get("close_note", ""),
+                    wants_paid_work=data.get("wants_paid_work"),
+                    expected_version=data["version"],
+                )
+                _log_write(request, access, change, "ips-fase")
         except services.ConflictError:
             # Shown with the new state; what was typed stays, and the form now carries
             # the current version, so saving it again is a deliberate choice.
@@ -317,7 +320,6 @@ def phase_change(request, pk, trajectory_pk):
             for error in exc.error_list:
                 form.add_error(error.code if error.code in form.fields else None, error)
         else:
-            _log_write(request, access, change, "ips-fase")
             messages.success(
                 request,
                 _("Fase gewijzigd naar ‘%(phase)s’.") % {"phase": trajectory.get_phase_display()},
@@ -336,17 +338,18 @@ def profile_edit(request, pk, trajectory_pk):
     if request.method == "POST" and form.is_valid():
         is_new = profile.pk is None
         try:
-            services.save_profile(trajectory, form.instance, form, request.user)
+            with transaction.atomic():
+                services.save_profile(trajectory, form.instance, form, request.user)
+                _log_write(
+                    request,
+                    access,
+                    form.instance,
+                    "beroepsprofiel",
+                    Action.CREATE if is_new else Action.UPDATE,
+                )
         except services.ConflictError:
             form = _profile_conflict(form, trajectory, request.user)
         else:
-            _log_write(
-                request,
-                access,
-                form.instance,
-                "beroepsprofiel",
-                Action.CREATE if is_new else Action.UPDATE,
-            )
             messages.success(request, _("Beroepsprofiel opgeslagen."))
             return redirect(_trajectory_url(case) + "#beroepsprofiel")
     consent.log_case_reads(
@@ -406,8 +409,9 @@ def contact_create(request, pk, trajectory_pk):
         return refusal
     form = EmployerContactForm(request.POST or None, trajectory=trajectory)
     if request.method == "POST" and form.is_valid():
-        contact = services.record_employer_contact(form.instance, request.user, trajectory)
-        _log_write(request, access, contact, "werkgeverscontact")
+        with transaction.atomic():
+            contact = services.record_employer_contact(form.instance, request.user, trajectory)
+            _log_write(request, access, contact, "werkgeverscontact")
         messages.success(request, _("Werkgeverscontact vastgelegd."))
         return redirect(_trajectory_url(case) + "#werkgeverscontacten")
     profile = _profile_of(trajectory, access)
@@ -426,11 +430,12 @@ def placement_create(request, pk, trajectory_pk):
     form = PlacementForm(request.POST or None, trajectory=trajectory)
     if request.method == "POST" and form.is_valid():
         try:
-            placement = services.record_placement(trajectory, form.instance, request.user)
+            with transaction.atomic():
+                placement = services.record_placement(trajectory, form.instance, request.user)
+                _log_write(request, access, placement, "plaatsing")
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            _log_write(request, access, placement, "plaatsing")
             if placement.start_date > timezone.localdate():
                 messages.success(
                     request,
@@ -473,13 +478,14 @@ def placement_end(request, pk, trajectory_pk, placement_pk):
     form = PlacementEndForm(request.POST or None, instance=placement)
     if request.method == "POST" and form.is_valid():
         try:
-            services.end_placement(form.instance, form, request.user)
+            with transaction.atomic():
+                services.end_placement(form.instance, form, request.user)
+                _log_write(request, access, placement, "plaatsing", Action.UPDATE)
         except services.ConflictError:
             form.add_error(
                 None, _("Niet opgeslagen: iemand anders heeft deze baan intussen gewijzigd.")
             )
         else:
-            _log_write(request, access, placement, "plaatsing", Action.UPDATE)
             messages.success(request, _("Einde van de baan vastgelegd."))
             return redirect(_trajectory_url(case) + "#banen")
     return render(
@@ -497,8 +503,9 @@ def follow_along_create(request, pk, trajectory_pk):
     placements = Placement.objects.filter(trajectory=trajectory).filter(access.readable_filter(IPS))
     form = FollowAlongForm(request.POST or None, trajectory=trajectory, placements=placements)
     if request.method == "POST" and form.is_valid():
-        contact = services.record_follow_along(trajectory, form.instance, request.user)
-        _log_write(request, access, contact, "nazorgcontact")
+        with transaction.atomic():
+            contact = services.record_follow_along(trajectory, form.instance, request.user)
+            _log_write(request, access, contact, "nazorgcontact")
         messages.success(request, _("Nazorgcontact vastgelegd."))
         return redirect(_trajectory_url(case) + "#nazorg")
     return render(

@@ -370,13 +370,13 @@ class TestLogging:
             (TimelineKind.AFSPRAAK, Category.AFSPRAKEN),
         }
         assert not any("reflecti" in e.title + e.body for e in entries)  # no MITI there
-        assert AccessLogEntry.objects.filter(
-            user=behandelaar_a,
-            action="create",
-            object_type="motiverend-gesprek",
-            category=Category.GESPREKSVERSLAGEN,
-            outcome="toegestaan",
-        ).exists()
+        created = AccessLogEntry.objects.filter(
+            user=behandelaar_a, action="create", outcome="toegestaan"
+        ).values_list("object_type", "object_id", "category")
+        assert set(created) == {
+            ("motiverend-gesprek", str(conversation.pk), Category.GESPREKSVERSLAGEN),
+            ("afspraak", str(agreement.pk), Category.AFSPRAKEN),
+        }
 
     def test_minimal_log_without_next_step_or_miti(self, client_for, behandelaar_a, case_a):
         empty = dict.fromkeys(

@@ -2,11 +2,12 @@
 placements and follow-along, bad input, and who may see what."""
 
 import datetime
+import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -395,6 +396,7 @@ class TestPhaseMachine:
         assert form["to_phase"].value() == "afgesloten"
         assert "Verhuist naar Groningen</textarea>" in response.content.decode()
 
+    @pytest.mark.django_db(transaction=True)
     def test_a_lost_race_with_a_close_is_still_told(
         self, client_for, jobcoach_a, trajectory, monkeypatch
     ):
@@ -403,10 +405,19 @@ class TestPhaseMachine:
         real_change = services.change_phase
         real_change(trajectory, jobcoach_a, Phase.INTAKE)
 
+        def colleague_closes():
+            try:
+                other = Trajectory.objects.get(pk=trajectory.pk)
+                real_change(other, jobcoach_a, Phase.AFGESLOTEN, close_reason="verhuisd")
+            finally:
+                connection.close()
+
         def closed_meanwhile(current, *args, **kwargs):
-            # A colleague closes the trajectory between the page's checks and this save.
-            other = Trajectory.objects.get(pk=current.pk)
-            real_change(other, jobcoach_a, Phase.AFGESLOTEN, close_reason="verhuisd")
+            # A colleague closes the trajectory between the page's checks and this save, in a
+            # transaction (and on a connection) of their own.
+            colleague = threading.Thread(target=colleague_closes)
+            colleague.start()
+            colleague.join(30)
             return real_change(current, *args, **kwargs)
 
         monkeypatch.setattr(services, "change_phase", closed_meanwhile)
