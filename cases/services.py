@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from consent import services as consent
 from consent.constants import Action, Category
-from consent.policy import CASE_ROLES_BY_ROLE
+from consent.policy import CASE_ROLES_BY_ROLE, fitting_case_roles
 from portal.constants import Role
 
 from .constants import CaseRole, CaseStatus, InvitationStatus, TimelineKind
@@ -118,7 +118,9 @@ def invite(access, invitee, case_role, reason=""):
                 "case_role": CaseRole(case_role).label,
             }
         )
-    if consent.case_roles_of(invitee, case):
+    # A place in an old role (before a role change) gives no access: the invitation in the
+    # new role replaces it when accepted.
+    if fitting_case_roles(invitee.role, consent.case_roles_of(invitee, case)):
         raise ValidationError(_("%(name)s zit al in het team.") % {"name": invitee})
     if Invitation.objects.filter(case=case, invitee=invitee, status=InvitationStatus.OPEN).exists():
         raise ValidationError(_("%(name)s is al uitgenodigd.") % {"name": invitee})
@@ -141,7 +143,6 @@ def invite(access, invitee, case_role, reason=""):
     return invitation
 
 
-@transaction.atomic
 @transaction.atomic
 def refer(access, organisation, case_role, reason):
     """The one-step referral (warme overdracht): to the IPS team of a GGZ organisation or to

@@ -130,7 +130,9 @@ def case_access(user, case):
         .select_related("user__organisation", "permission")
         .order_by("permission__codename", "user__last_name")
     )
-    roles = frozenset(m.permission.codename for m in members if m.user_id == user.pk)
+    roles = policy.fitting_case_roles(
+        user.role, (m.permission.codename for m in members if m.user_id == user.pk)
+    )
     if not roles:
         return CaseAccess(user, case, frozenset())
     return CaseAccess(
@@ -166,7 +168,21 @@ def cases_for(user):
 
     if not user.is_authenticated or not user.role:
         return Case.objects.none()
-    return Case.objects.for_member(user)
+    return Case.objects.for_member(user, policy.CASE_ROLES_BY_ROLE.get(user.role, ()))
+
+
+def cases_outside_role(user):
+    """How many open cases ``user`` is on the team of only in a case role that does not fit
+    their role (after a role change): cases they can no longer open."""
+    from cases.models import Case
+
+    return (
+        Case.objects.open()
+        .filter(members__user=user)
+        .exclude(pk__in=cases_for(user).values("pk"))
+        .distinct()
+        .count()
+    )
 
 
 def accesses_for(user, cases):
@@ -181,13 +197,17 @@ def accesses_for(user, cases):
         user=user, content_object__in=cases
     ).values_list("content_object_id", "permission__codename"):
         roles_by_case.setdefault(case_id, set()).add(codename)
+    roles_by_case = {
+        case_id: policy.fitting_case_roles(user.role, roles)
+        for case_id, roles in roles_by_case.items()
+    }
     all_roles = set().union(*roles_by_case.values()) if roles_by_case else set()
     grants = _grants(user, {case.client_id for case in cases}, all_roles)
     accesses = {}
-    # A user's case roles all follow from their one organisational role, so they share the
-    # same purposes (policy.CASE_ROLES_BY_ROLE): one grants query serves every row.
+    # The case roles that count all fit the user's one organisational role, so they share
+    # the same purposes (policy.CASE_ROLES_BY_ROLE): one grants query serves every row.
     for case in cases:
-        roles = frozenset(roles_by_case.get(case.pk, ()))
+        roles = roles_by_case.get(case.pk, frozenset())
         accesses[case.pk] = CaseAccess(user, case, roles, grants[case.client_id] if roles else {})
     return accesses
 

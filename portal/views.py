@@ -6,13 +6,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+
+from consent import services as consent
+from ips.models import TeamMember
 
 from .constants import Role
 from .forms import OrganisationUserForm, UserFilterForm
@@ -126,7 +130,13 @@ def user_edit(request, pk):
         if subject == request.user and form.cleaned_data["role"] != Role.BEHEERDER:
             form.add_error("role", _("U kunt uw eigen beheerdersrol niet wijzigen."))
         else:
-            form.save()
+            with transaction.atomic():
+                form.save()
+                # IPS teams are of trajectbegeleiders: another role leaves the team.
+                left_team = (
+                    subject.role != Role.TRAJECTBEGELEIDER
+                    and TeamMember.objects.filter(coach=subject).delete()[0]
+                )
             if form.changed_data:
                 audit_event(
                     request,
@@ -137,8 +147,29 @@ def user_edit(request, pk):
                     role=subject.role,
                 )
             messages.success(request, _("Gegevens van %(name)s opgeslagen.") % {"name": subject})
+            if subject.role != role_before:
+                _tell_what_the_new_role_ends(request, subject, left_team)
             return redirect("portal:user_list")
     return render(request, "portal/user_form.html", {"form": form, "subject": subject})
+
+
+def _tell_what_the_new_role_ends(request, subject, left_team):
+    if left_team:
+        messages.info(request, _("%(name)s is geen lid meer van een IPS-team.") % {"name": subject})
+    if stale := consent.cases_outside_role(subject):
+        messages.warning(
+            request,
+            ngettext(
+                "%(name)s staat in %(n)s open casusteam in een rol die niet bij de nieuwe rol "
+                "past en kan die casus niet meer openen. De regiebehandelaar kan %(name)s "
+                "opnieuw uitnodigen in de nieuwe rol.",
+                "%(name)s staat in %(n)s open casusteams in een rol die niet bij de nieuwe rol "
+                "past en kan die casussen niet meer openen. De regiebehandelaars kunnen "
+                "%(name)s opnieuw uitnodigen in de nieuwe rol.",
+                stale,
+            )
+            % {"name": subject, "n": stale},
+        )
 
 
 @require_POST

@@ -1,0 +1,103 @@
+"""A role change ends what the old role gave on case teams (consent.policy.fitting_case_roles):
+the places on the teams stay, but give no access until an invitation in the new role is
+accepted. A trajectbegeleider who becomes a behandelaar does not write in the treatment file
+of the clients they coached."""
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from cases import services as cases
+from cases.constants import CaseRole, TimelineKind
+from cases.models import TimelineEntry
+from consent import services as consent
+from consent.constants import Category, Outcome
+from consent.models import AccessLogEntry
+from ips.models import TeamMember
+from portal.constants import Role
+
+from .builders import make_case
+
+NOTE = {"category": Category.MEDISCH, "title": "Medicatie", "body": "Dosis verlaagd."}
+
+
+@pytest.fixture
+def coached(behandelaar_a, jobcoach_a):
+    """A case of behandelaar_a with jobcoach_a on the team as trajectbegeleider."""
+    case = make_case(behandelaar_a)
+    consent.add_member(case, jobcoach_a, CaseRole.TRAJECTBEGELEIDER)
+    return case
+
+
+def change_role(client_for, beheerder, user, role):
+    response = client_for(beheerder).post(
+        reverse("portal:user_edit", args=[user.pk]),
+        {"first_name": user.first_name, "last_name": user.last_name, "role": role},
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.role == role
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def case_link(case):
+    return f'href="{reverse("cases:detail", args=[case.pk])}"'
+
+
+def test_in_the_fitting_role_the_team_place_gives_access(client_for, jobcoach_a, coached):
+    c = client_for(jobcoach_a)
+    assert c.get(reverse("cases:detail", args=[coached.pk])).status_code == 200
+    assert case_link(coached) in c.get(reverse("portal:home")).content.decode()
+
+
+def test_after_a_role_change_the_old_place_gives_no_access(
+    client_for, beheerder_a, jobcoach_a, coached
+):
+    change_role(client_for, beheerder_a, jobcoach_a, Role.BEHANDELAAR)
+    c = client_for(jobcoach_a)
+    assert c.get(reverse("cases:detail", args=[coached.pk])).status_code == 404
+    assert case_link(coached) not in c.get(reverse("portal:home")).content.decode()
+    # What the new role would allow (a medical note) is refused on the old place.
+    assert c.post(reverse("cases:note_create", args=[coached.pk]), NOTE).status_code == 404
+    assert not TimelineEntry.objects.filter(case=coached, kind=TimelineKind.NOTITIE).exists()
+    assert AccessLogEntry.objects.filter(
+        user=jobcoach_a, case=coached, outcome=Outcome.GEWEIGERD
+    ).exists()
+    assert not consent.case_access(jobcoach_a, coached).is_member
+    assert consent.accesses_for(jobcoach_a, [coached])[coached.pk].grants == {}
+
+
+def test_an_invitation_in_the_new_role_gives_access_again(
+    client_for, beheerder_a, behandelaar_a, jobcoach_a, coached
+):
+    change_role(client_for, beheerder_a, jobcoach_a, Role.BEHANDELAAR)
+    invitation = cases.invite(
+        consent.case_access(behandelaar_a, coached), jobcoach_a, CaseRole.BEHANDELAAR
+    )
+    cases.respond(invitation, jobcoach_a, accept=True)
+    assert consent.case_roles_of(jobcoach_a, coached) == {CaseRole.BEHANDELAAR}
+    c = client_for(jobcoach_a)
+    assert c.post(reverse("cases:note_create", args=[coached.pk]), NOTE).status_code == 302
+    assert TimelineEntry.objects.filter(case=coached, kind=TimelineKind.NOTITIE).exists()
+
+
+def test_the_beheerder_is_told_what_the_new_role_ends(client_for, beheerder_a, jobcoach_a, coached):
+    assert TeamMember.objects.filter(coach=jobcoach_a).exists()  # the fixture's IPS team
+    told = change_role(client_for, beheerder_a, jobcoach_a, Role.BEHANDELAAR)
+    name = str(jobcoach_a)
+    assert f"{name} is geen lid meer van een IPS-team." in told
+    assert (
+        f"{name} staat in 1 open casusteam in een rol die niet bij de nieuwe rol past en kan "
+        f"die casus niet meer openen. De regiebehandelaar kan {name} opnieuw uitnodigen in "
+        "de nieuwe rol." in told
+    )
+    assert not TeamMember.objects.filter(coach=jobcoach_a).exists()
+
+
+def test_a_change_of_name_only_tells_nothing_more(client_for, beheerder_a, jobcoach_a, coached):
+    response = client_for(beheerder_a).post(
+        reverse("portal:user_edit", args=[jobcoach_a.pk]),
+        {"first_name": "Johanna", "last_name": jobcoach_a.last_name, "role": jobcoach_a.role},
+    )
+    told = [str(m) for m in get_messages(response.wsgi_request)]
+    assert told == [f"Gegevens van Johanna {jobcoach_a.last_name} opgeslagen."]
