@@ -247,6 +247,29 @@ def respond(invitation, user, accept, reason=""):
     return invitation
 
 
+HAND_OVER_FIRST = gettext_lazy(
+    "Een casus houdt een regiebehandelaar. Nodig eerst een collega uit als regiebehandelaar; "
+    "daarna kunt u het team verlaten."
+)
+
+
+def _another_lead(case, member):
+    """Whether someone else leads ``case``: an active behandelaar in the case role
+    regiebehandelaar (the regie handed over: invited, then the first leaves)."""
+    from .models import CaseMember
+
+    return (
+        CaseMember.objects.filter(
+            content_object=case,
+            permission__codename=CaseRole.REGIEBEHANDELAAR,
+            user__is_active=True,
+            user__role=Role.BEHANDELAAR,
+        )
+        .exclude(user=member)
+        .exists()
+    )
+
+
 @transaction.atomic
 def leave(access, member=None):
     """Leave the team (member=None) or remove someone (regiebehandelaar only)."""
@@ -257,8 +280,12 @@ def leave(access, member=None):
     roles = consent.case_roles_of(member, case)
     if not roles:
         raise ValidationError(_("%(name)s zit niet in het team.") % {"name": member})
-    if CaseRole.REGIEBEHANDELAAR in roles and member == access.user:
-        raise ValidationError(_("Draag de regie eerst over voordat u het team verlaat."))
+    if (
+        CaseRole.REGIEBEHANDELAAR in roles
+        and member == access.user
+        and not _another_lead(case, member)
+    ):
+        raise ValidationError(HAND_OVER_FIRST)
     consent.remove_member(case, member)
     if member == access.user:
         title = _("%(name)s heeft het team verlaten") % {"name": member}

@@ -123,12 +123,16 @@ def user_create(request):
 def user_edit(request, pk):
     subject = _get_organisation_user(request, pk)
     role_before = subject.role
+    # Counted before the form sets the new role on the instance.
+    led = consent.open_cases_led_by(subject) if request.method == "POST" else 0
     form = OrganisationUserForm(
         request.POST or None, instance=subject, organisation=request.user.organisation
     )
     if request.method == "POST" and form.is_valid():
         if subject == request.user and form.cleaned_data["role"] != Role.BEHEERDER:
             form.add_error("role", _("U kunt uw eigen beheerdersrol niet wijzigen."))
+        elif led and form.cleaned_data["role"] != role_before:
+            form.add_error("role", _hand_over_first(subject, led))
         else:
             with transaction.atomic():
                 form.save()
@@ -151,6 +155,19 @@ def user_edit(request, pk):
                 _tell_what_the_new_role_ends(request, subject, left_team)
             return redirect("portal:user_list")
     return render(request, "portal/user_form.html", {"form": form, "subject": subject})
+
+
+def _hand_over_first(subject, led):
+    """A case keeps a regiebehandelaar: a role change or deactivation would leave nobody to
+    lead these cases (invite, refer, close)."""
+    return ngettext(
+        "%(name)s is regiebehandelaar van %(n)s open casus. Laat %(name)s eerst de regie "
+        "overdragen: een collega uitnodigen als regiebehandelaar en dan het team verlaten.",
+        "%(name)s is regiebehandelaar van %(n)s open casussen. Laat %(name)s eerst de regie "
+        "overdragen: per casus een collega uitnodigen als regiebehandelaar en dan het team "
+        "verlaten.",
+        led,
+    ) % {"name": subject, "n": led}
 
 
 def _tell_what_the_new_role_ends(request, subject, left_team):
@@ -193,6 +210,14 @@ def user_set_active(request, pk):
                 request,
                 _("%(name)s is gedeactiveerd en kan niet meer inloggen.") % {"name": subject},
             )
+            # Someone who left must be shut out at once; the regie follows.
+            if led := consent.open_cases_led_by(subject):
+                messages.warning(
+                    request,
+                    _hand_over_first(subject, led)
+                    + " "
+                    + _("Activeer het account daarvoor zo nodig even opnieuw."),
+                )
     return redirect("portal:user_list")
 
 

@@ -101,3 +101,54 @@ def test_a_change_of_name_only_tells_nothing_more(client_for, beheerder_a, jobco
     )
     told = [str(m) for m in get_messages(response.wsgi_request)]
     assert told == [f"Gegevens van Johanna {jobcoach_a.last_name} opgeslagen."]
+
+
+# --- The regie: a case keeps a regiebehandelaar ------------------------------------------
+
+
+def test_the_regiebehandelaar_cannot_leave_without_handing_over(client_for, behandelaar_a, coached):
+    response = client_for(behandelaar_a).post(reverse("cases:leave", args=[coached.pk]))
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [str(cases.HAND_OVER_FIRST)]
+    assert consent.case_roles_of(behandelaar_a, coached) == {CaseRole.REGIEBEHANDELAAR}
+
+
+def test_a_role_change_waits_until_the_regie_is_handed_over(
+    client_for, beheerder_a, behandelaar_a, behandelaar_a2, coached
+):
+    edit = reverse("portal:user_edit", args=[behandelaar_a.pk])
+    data = {
+        "first_name": behandelaar_a.first_name,
+        "last_name": behandelaar_a.last_name,
+        "role": Role.TRAJECTBEGELEIDER,
+    }
+    refused = client_for(beheerder_a).post(edit, data)
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["role"] == [
+        f"{behandelaar_a} is regiebehandelaar van 1 open casus. Laat {behandelaar_a} eerst de "
+        "regie overdragen: een collega uitnodigen als regiebehandelaar en dan het team verlaten."
+    ]
+    behandelaar_a.refresh_from_db()
+    assert behandelaar_a.role == Role.BEHANDELAAR
+
+    # The handover: a colleague is invited as regiebehandelaar, then the first leaves.
+    invitation = cases.invite(
+        consent.case_access(behandelaar_a, coached), behandelaar_a2, CaseRole.REGIEBEHANDELAAR
+    )
+    cases.respond(invitation, behandelaar_a2, accept=True)
+    left = client_for(behandelaar_a).post(reverse("cases:leave", args=[coached.pk]))
+    assert left.status_code == 302 and not consent.case_roles_of(behandelaar_a, coached)
+    assert consent.case_access(behandelaar_a2, coached).has_case_role(CaseRole.REGIEBEHANDELAAR)
+
+    change_role(client_for, beheerder_a, behandelaar_a, Role.TRAJECTBEGELEIDER)
+
+
+def test_deactivating_a_regiebehandelaar_warns_about_the_regie(
+    client_for, beheerder_a, behandelaar_a, coached
+):
+    response = client_for(beheerder_a).post(
+        reverse("portal:user_set_active", args=[behandelaar_a.pk]), {"actief": "0"}
+    )
+    told = [str(m) for m in get_messages(response.wsgi_request)]
+    assert told[-1].startswith(f"{behandelaar_a} is regiebehandelaar van 1 open casus.")
+    behandelaar_a.refresh_from_db()
+    assert not behandelaar_a.is_active  # shut out at once all the same
