@@ -33,12 +33,13 @@ def _log_reads(request, access, rows, object_id=None, extra=()):
         consent.log_case_reads(request, access, shown, object_type=OBJECT_TYPE, object_id=object_id)
 
 
-def _log_write(request, access, conversation, action):
-    """The change to the conversation, and the afspraak its next step became (a record of
-    its own, in another category)."""
+def _log_write(request, access, conversation, action, new_agreement=None):
+    """The change to the conversation, and ``new_agreement``: the afspraak its next step
+    became just now (a record of its own, in another category; a correction keeps the
+    original's and creates none)."""
     written = [(OBJECT_TYPE, conversation.pk, CATEGORY)]
-    if action == Action.CREATE and conversation.next_step_id:
-        written.append(("afspraak", conversation.next_step_id, Category.AFSPRAKEN))
+    if new_agreement is not None:
+        written.append(("afspraak", new_agreement.pk, Category.AFSPRAKEN))
     consent.write_log(
         consent.entry(
             request,
@@ -157,7 +158,7 @@ def conversation_create(request, pk):
                     miti=form.miti(),
                     next_step=form.next_step() if "next_what" in form.fields else None,
                 )
-                _log_write(request, access, conversation, Action.CREATE)
+                _log_write(request, access, conversation, Action.CREATE, conversation.next_step)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -85,17 +85,24 @@ def _log_read(request, access, session, agreements=(), also=frozenset()):
     consent.log_case_reads(request, access, shown, object_type=OBJECT_TYPE, object_id=session.pk)
 
 
-def _log_write(request, access, session, action=Action.UPDATE, category=Category.LEIDRAAD):
-    consent.log(
-        request,
-        request.user,
-        decision=access.decide(category, access.organisation_id, Action.CREATE),
-        action=action,
-        object_type=OBJECT_TYPE,
-        object_id=session.pk,
-        category=category,
-        client=access.case.client_id,
-        case=access.case,
+def _log_write(request, access, session, action=Action.UPDATE, agreements=()):
+    """The change to the session (none when ``action`` is None), and each afspraak it
+    created (``agreements``): a record of its own, in its own category."""
+    changes = [(OBJECT_TYPE, session.pk, Category.LEIDRAAD, action)] if action else []
+    changes += [("afspraak", a.pk, Category.AFSPRAKEN, Action.CREATE) for a in agreements]
+    consent.write_log(
+        consent.entry(
+            request,
+            request.user,
+            decision=access.decide(category, access.organisation_id, Action.CREATE),
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            category=category,
+            client=access.case.client_id,
+            case=access.case,
+        )
+        for object_type, object_id, category, action in changes
     )
 
 
@@ -342,7 +349,7 @@ def _step_next(request, case, access, session):
             try:
                 with transaction.atomic():
                     created = leidraad.add_agreements(access, session, agreement_form.agreements)
-                    _log_write(request, access, session, Action.CREATE, Category.AFSPRAKEN)
+                    _log_write(request, access, session, None, agreements=created)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
                 return redirect("cases:leidraad_detail", case.pk, session.pk)

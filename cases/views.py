@@ -73,19 +73,27 @@ def get_case(request, pk):
 NOT_SAVED_RELOAD = gettext_lazy("Niet opgeslagen: vernieuw de pagina en probeer het opnieuw.")
 
 
-def _log_change(request, case, object_type, object_id, category, action=Action.CREATE):
+def _log_change(
+    request, case, object_type, object_id, category, action=Action.CREATE, agreements=()
+):
     """One access-log entry for a change to client data (NEN 7513: every create and update),
-    on the basis the user writes with: their own organisation holds what they record."""
-    consent.log(
-        request,
-        request.user,
-        decision=consent.Decision(True, Basis.EIGEN_ORGANISATIE),
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        category=category,
-        client=case.client_id,
-        case=case,
+    on the basis the user writes with: their own organisation holds what they record; and
+    one for each afspraak the change created (``agreements``), a record of its own."""
+    changes = [(object_type, object_id, category, action)]
+    changes += [("afspraak", a.pk, Category.AFSPRAKEN, Action.CREATE) for a in agreements]
+    consent.write_log(
+        consent.entry(
+            request,
+            request.user,
+            decision=consent.Decision(True, Basis.EIGEN_ORGANISATIE),
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            category=category,
+            client=case.client_id,
+            case=case,
+        )
+        for object_type, object_id, category, action in changes
     )
 
 
@@ -899,7 +907,7 @@ def driegesprek_record(request, pk, meeting_pk):
         try:
             with transaction.atomic():
                 services.save_versioned(meeting, form, request.user, case)
-                for what, owner, due in form.agreements:
+                agreements = [
                     Agreement.objects.create(
                         case=case,
                         organisation=request.user.organisation,
@@ -908,6 +916,8 @@ def driegesprek_record(request, pk, meeting_pk):
                         owner=owner,
                         due_date=due,
                     )
+                    for what, owner, due in form.agreements
+                ]
                 services.add_timeline(
                     case,
                     request.user,
@@ -917,7 +927,13 @@ def driegesprek_record(request, pk, meeting_pk):
                     body=meeting.summary,
                 )
                 _log_change(
-                    request, case, "driegesprek", meeting.pk, Category.AFSPRAKEN, Action.UPDATE
+                    request,
+                    case,
+                    "driegesprek",
+                    meeting.pk,
+                    Category.AFSPRAKEN,
+                    Action.UPDATE,
+                    agreements=agreements,
                 )
         except services.ConflictError:
             messages.error(

@@ -723,6 +723,17 @@ class TestDriegesprek:
                 ("Proefplaatsing", klantmanager_g.organisation_id),
                 ("CV sturen", klantmanager_g.organisation_id),
             }
+            # Each afspraak from the verslag is logged as created, next to the verslag.
+            logged = AccessLogEntry.objects.filter(
+                user=klantmanager_g, action__in=["create", "update"]
+            )
+            assert set(logged.values_list("action", "object_type", "object_id")) >= {
+                ("update", "driegesprek", str(meeting.pk)),
+                *(
+                    ("create", "afspraak", str(pk))
+                    for pk in case_a.agreements.values_list("pk", flat=True)
+                ),
+            }
             # Recording again is refused; the report stays as it was.
             c.post(url, {"version": meeting.version, "summary": "Anders"})
             meeting.refresh_from_db()

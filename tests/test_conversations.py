@@ -620,6 +620,13 @@ class TestEditAndCorrect:
         assert (original.importance, original.version) == (6, 1)
         assert correction.importance == 9 and correction.next_step_id == original.next_step_id
         assert not MitiSelfAssessment.objects.filter(conversation=correction).exists()
+        # The correction keeps the original's afspraak: logged as created once, by the original.
+        assert (
+            AccessLogEntry.objects.filter(
+                action="create", object_type="afspraak", object_id=str(original.next_step_id)
+            ).count()
+            == 1
+        )
         html = c.get(detail_url(case_a, original)).content.decode()
         assert "is gecorrigeerd en telt niet meer mee" in html
         # One correction per log: correcting the original again is refused.

@@ -311,6 +311,10 @@ class TestFlow:
             ("Vacatures in de zorg bekijken", behandelaar_a.organisation_id),
         }
         assert set(session.agreements.all()) == set(agreements)
+        created = AccessLogEntry.objects.filter(action="create", object_type="afspraak")
+        assert sorted(created.values_list("object_id", "category")) == sorted(
+            (str(a.pk), Category.AFSPRAKEN) for a in agreements
+        )
         c.post(step_url(case_a, session, 3), {"action": "verwijzen", "kind": "ips"})
         referral = Invitation.objects.get(case=case_a, is_referral=True)
         assert referral.case_role == CaseRole.TRAJECTBEGELEIDER
