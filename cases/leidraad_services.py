@@ -220,8 +220,12 @@ def open_ips_for(case):
     open IPS trajectory of the client, also one started from another case (the Trajectory).
     describe_open_ips says it in words."""
     member = (
+        # A place that still counts: an active trajectbegeleider (not one whose role changed).
         CaseMember.objects.filter(
-            content_object=case, permission__codename=CaseRole.TRAJECTBEGELEIDER
+            content_object=case,
+            permission__codename=CaseRole.TRAJECTBEGELEIDER,
+            user__is_active=True,
+            user__role=Role.TRAJECTBEGELEIDER,
         )
         .select_related("user__organisation")
         .first()

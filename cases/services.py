@@ -3,6 +3,7 @@ everything that lands on the timeline. Access decisions come from consent.servic
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -118,11 +119,19 @@ def invite(access, invitee, case_role, reason=""):
                 "case_role": CaseRole(case_role).label,
             }
         )
-    # A place in an old role (before a role change) gives no access: the invitation in the
-    # new role replaces it when accepted.
-    if fitting_case_roles(invitee.role, consent.case_roles_of(invitee, case)):
-        raise ValidationError(_("%(name)s zit al in het team.") % {"name": invitee})
-    if Invitation.objects.filter(case=case, invitee=invitee, status=InvitationStatus.OPEN).exists():
+    # Inviting a member into another role (the regie, say) replaces their place when
+    # accepted, and so does an invitation in the new role after a role change.
+    if case_role in fitting_case_roles(invitee.role, consent.case_roles_of(invitee, case)):
+        raise ValidationError(
+            _("%(name)s zit al als %(role)s in het team.")
+            % {"name": invitee, "role": CaseRole(case_role).label}
+        )
+    if Invitation.objects.filter(
+        case=case,
+        invitee=invitee,
+        status=InvitationStatus.OPEN,
+        case_role__in=CASE_ROLES_BY_ROLE.get(invitee.role, ()),
+    ).exists():
         raise ValidationError(_("%(name)s is al uitgenodigd.") % {"name": invitee})
     invitation = Invitation.objects.create(
         case=case,
@@ -195,14 +204,13 @@ def refer(access, organisation, case_role, reason):
 
 
 def open_invitations_for(user):
-    """Invitations to ``user`` and referrals to their organisation in a fitting role."""
-    from django.db.models import Q
-
+    """Invitations to ``user`` and referrals to their organisation in a role that fits
+    theirs (an invitation from before a role change no longer does)."""
     fitting = CASE_ROLES_BY_ROLE.get(user.role, set())
     return (
         Invitation.objects.filter(status=InvitationStatus.OPEN)
         .filter(
-            Q(invitee=user)
+            Q(invitee=user, case_role__in=fitting)
             | Q(is_referral=True, organisation_id=user.organisation_id, case_role__in=fitting)
         )
         .select_related("invited_by__organisation", "case__organisation")
@@ -223,6 +231,8 @@ def respond(invitation, user, accept, reason=""):
         raise ValidationError(_("Deze uitnodiging is al beantwoord."))
     if not accept and not reason.strip():
         raise ValidationError(_("Geef een reden waarom u afwijst."))
+    if accept and invitation.case_role not in CASE_ROLES_BY_ROLE.get(user.role, ()):
+        raise ValidationError(_("Deze uitnodiging past niet bij uw functie."))
     invitation.status = InvitationStatus.GEACCEPTEERD if accept else InvitationStatus.AFGEWEZEN
     invitation.responded_by = user
     invitation.responded_at = timezone.now()
@@ -248,25 +258,57 @@ def respond(invitation, user, accept, reason=""):
 
 
 HAND_OVER_FIRST = gettext_lazy(
-    "Een casus houdt een regiebehandelaar. Nodig eerst een collega uit als regiebehandelaar; "
+    "Een casus heeft altijd iemand nodig die de regie voert. Nodig eerst een collega uit die "
+    "de regie overneemt (als regiebehandelaar, of als klantmanager van uw organisatie); "
     "daarna kunt u het team verlaten."
 )
 
 
-def _another_lead(case, member):
-    """Whether someone else leads ``case``: an active behandelaar in the case role
-    regiebehandelaar (the regie handed over: invited, then the first leaves)."""
+def _leads(case, user, case_roles):
+    """Whether ``user`` with these (fitting) case roles leads ``case``, as can_lead decides."""
+    return CaseRole.REGIEBEHANDELAAR in case_roles or (
+        CaseRole.KLANTMANAGER in case_roles and case.organisation_id == user.organisation_id
+    )
+
+
+def _leads_elsewhere(case, user):
+    """Team places of active users other than ``user`` who lead ``case`` (a case or an
+    OuterRef to one): a regiebehandelaar, or a klantmanager of the organisation that opened it."""
     from .models import CaseMember
 
     return (
-        CaseMember.objects.filter(
-            content_object=case,
-            permission__codename=CaseRole.REGIEBEHANDELAAR,
-            user__is_active=True,
-            user__role=Role.BEHANDELAAR,
+        CaseMember.objects.filter(content_object=case, user__is_active=True)
+        .filter(
+            Q(permission__codename=CaseRole.REGIEBEHANDELAAR, user__role=Role.BEHANDELAAR)
+            | Q(
+                permission__codename=CaseRole.KLANTMANAGER,
+                user__role=Role.KLANTMANAGER,
+                user__organisation_id=case.organisation_id
+                if isinstance(case, Case)
+                else OuterRef("organisation_id"),
+            )
         )
-        .exclude(user=member)
-        .exists()
+        .exclude(user=user)
+    )
+
+
+def cases_led_only_by(user):
+    """How many open cases nobody but ``user`` leads: without them nobody could invite,
+    refer or close there (a role change waits for a handover; a deactivation warns)."""
+    led = (
+        consent.cases_for(user)
+        .open()
+        .filter(
+            Q(members__user=user, members__permission__codename=CaseRole.REGIEBEHANDELAAR)
+            | Q(
+                members__user=user,
+                members__permission__codename=CaseRole.KLANTMANAGER,
+                organisation_id=user.organisation_id,
+            )
+        )
+    )
+    return (
+        led.filter(~Exists(_leads_elsewhere(OuterRef("pk"), user))).values("pk").distinct().count()
     )
 
 
@@ -277,13 +319,15 @@ def leave(access, member=None):
     member = member or access.user
     if member != access.user and not can_lead(access):
         raise ValidationError(_("Alleen de regiebehandelaar haalt iemand uit het team."))
+    Case.objects.select_for_update().filter(pk=case.pk).first()  # one departure at a time
     roles = consent.case_roles_of(member, case)
     if not roles:
         raise ValidationError(_("%(name)s zit niet in het team.") % {"name": member})
+    fitting = fitting_case_roles(member.role, roles)
     if (
-        CaseRole.REGIEBEHANDELAAR in roles
-        and member == access.user
-        and not _another_lead(case, member)
+        member == access.user
+        and _leads(case, member, fitting)
+        and not _leads_elsewhere(case, member).exists()
     ):
         raise ValidationError(HAND_OVER_FIRST)
     consent.remove_member(case, member)

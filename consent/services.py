@@ -185,19 +185,6 @@ def cases_outside_role(user):
     )
 
 
-def open_cases_led_by(user):
-    """How many open cases ``user`` is regiebehandelaar of."""
-    from cases.constants import CaseRole
-
-    return (
-        cases_for(user)
-        .open()
-        .filter(members__user=user, members__permission__codename=CaseRole.REGIEBEHANDELAAR)
-        .distinct()
-        .count()
-    )
-
-
 def accesses_for(user, cases):
     """{case_id: CaseAccess} for a page of cases (werkvoorraad): two queries in all."""
     from cases.models import CaseMember

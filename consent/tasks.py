@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from cases.constants import CaseRole, CaseStatus, TimelineKind
 from cases.models import Case, CaseMember, TimelineEntry
 from cases.services import add_timeline
+from portal.constants import Role
 
 from .constants import Category
 from .models import Consent
@@ -92,9 +93,13 @@ def _notice(consent, expired):
             return 0
         lead = (
             CaseMember.objects.filter(
-                content_object=case, permission__codename=CaseRole.REGIEBEHANDELAAR
+                content_object=case,
+                permission__codename=CaseRole.REGIEBEHANDELAAR,
+                user__is_active=True,
+                user__role=Role.BEHANDELAAR,
             )
             .select_related("user__organisation")
+            .order_by("pk")
             .first()
         )
         lead_user = lead.user if lead is not None else None

@@ -15,8 +15,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from cases import services as cases
 from consent import services as consent
-from ips.models import TeamMember
+from consent.policy import CASE_ROLES_BY_ROLE
+from ips.models import TeamMember, Trajectory
 
 from .constants import Role
 from .forms import OrganisationUserForm, UserFilterForm
@@ -124,7 +126,7 @@ def user_edit(request, pk):
     subject = _get_organisation_user(request, pk)
     role_before = subject.role
     # Counted before the form sets the new role on the instance.
-    led = consent.open_cases_led_by(subject) if request.method == "POST" else 0
+    led = cases.cases_led_only_by(subject) if request.method == "POST" else 0
     form = OrganisationUserForm(
         request.POST or None, instance=subject, organisation=request.user.organisation
     )
@@ -158,35 +160,47 @@ def user_edit(request, pk):
 
 
 def _hand_over_first(subject, led):
-    """A case keeps a regiebehandelaar: a role change or deactivation would leave nobody to
-    lead these cases (invite, refer, close)."""
+    """A case needs someone who leads it (invites, refers, closes): a role change waits
+    until the regie is handed over."""
     return ngettext(
-        "%(name)s is regiebehandelaar van %(n)s open casus. Laat %(name)s eerst de regie "
-        "overdragen: een collega uitnodigen als regiebehandelaar en dan het team verlaten.",
-        "%(name)s is regiebehandelaar van %(n)s open casussen. Laat %(name)s eerst de regie "
-        "overdragen: per casus een collega uitnodigen als regiebehandelaar en dan het team "
+        "%(name)s voert als enige de regie in %(n)s open casus. Laat %(name)s die eerst "
+        "overdragen: een collega uitnodigen die de regie overneemt, en dan het team verlaten.",
+        "%(name)s voert als enige de regie in %(n)s open casussen. Laat %(name)s die eerst "
+        "overdragen: per casus een collega uitnodigen die de regie overneemt, en dan het team "
         "verlaten.",
         led,
     ) % {"name": subject, "n": led}
 
 
 def _tell_what_the_new_role_ends(request, subject, left_team):
+    name = {"name": subject}
     if left_team:
-        messages.info(request, _("%(name)s is geen lid meer van een IPS-team.") % {"name": subject})
-    if stale := consent.cases_outside_role(subject):
+        messages.info(request, _("%(name)s is geen lid meer van een IPS-team.") % name)
+    if subject.role != Role.TRAJECTBEGELEIDER and (
+        coached := Trajectory.objects.open().filter(coach=subject).count()
+    ):
         messages.warning(
             request,
             ngettext(
-                "%(name)s staat in %(n)s open casusteam in een rol die niet bij de nieuwe rol "
-                "past en kan die casus niet meer openen. De regiebehandelaar kan %(name)s "
-                "opnieuw uitnodigen in de nieuwe rol.",
-                "%(name)s staat in %(n)s open casusteams in een rol die niet bij de nieuwe rol "
-                "past en kan die casussen niet meer openen. De regiebehandelaars kunnen "
-                "%(name)s opnieuw uitnodigen in de nieuwe rol.",
-                stale,
+                "%(name)s begeleidde nog %(n)s open IPS-traject; dat heeft nu geen "
+                "trajectbegeleider.",
+                "%(name)s begeleidde nog %(n)s open IPS-trajecten; die hebben nu geen "
+                "trajectbegeleider.",
+                coached,
             )
-            % {"name": subject, "n": stale},
+            % {**name, "n": coached},
         )
+    if stale := consent.cases_outside_role(subject):
+        text = ngettext(
+            "%(name)s staat in %(n)s open casusteam in een rol die niet bij de nieuwe functie "
+            "past en kan die casus niet meer openen.",
+            "%(name)s staat in %(n)s open casusteams in een rol die niet bij de nieuwe functie "
+            "past en kan die casussen niet meer openen.",
+            stale,
+        ) % {**name, "n": stale}
+        if CASE_ROLES_BY_ROLE.get(subject.role):
+            text += " " + _("Wie de regie voert, kan %(name)s opnieuw uitnodigen.") % name
+        messages.warning(request, text)
 
 
 @require_POST
@@ -210,13 +224,18 @@ def user_set_active(request, pk):
                 request,
                 _("%(name)s is gedeactiveerd en kan niet meer inloggen.") % {"name": subject},
             )
-            # Someone who left must be shut out at once; the regie follows.
-            if led := consent.open_cases_led_by(subject):
+            # Someone who left is shut out at once, even when nobody else leads their cases.
+            if led := cases.cases_led_only_by(subject):
                 messages.warning(
                     request,
-                    _hand_over_first(subject, led)
-                    + " "
-                    + _("Activeer het account daarvoor zo nodig even opnieuw."),
+                    ngettext(
+                        "%(name)s voerde als enige de regie in %(n)s open casus: daar kan nu "
+                        "niemand meer uitnodigen, verwijzen of de casus sluiten.",
+                        "%(name)s voerde als enige de regie in %(n)s open casussen: daar kan nu "
+                        "niemand meer uitnodigen, verwijzen of de casus sluiten.",
+                        led,
+                    )
+                    % {"name": subject, "n": led},
                 )
     return redirect("portal:user_list")
 

@@ -3,20 +3,26 @@ the places on the teams stay, but give no access until an invitation in the new 
 accepted. A trajectbegeleider who becomes a behandelaar does not write in the treatment file
 of the clients they coached."""
 
+import datetime
+
 import pytest
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
+from cases import leidraad_services as leidraad
 from cases import services as cases
 from cases.constants import CaseRole, TimelineKind
 from cases.models import TimelineEntry
 from consent import services as consent
-from consent.constants import Category, Outcome
+from consent.constants import Category, Outcome, Purpose
 from consent.models import AccessLogEntry
+from consent.tasks import notify_expiries
 from ips.models import TeamMember
 from portal.constants import Role
 
-from .builders import make_case
+from .builders import make_case, make_consent
 
 NOTE = {"category": Category.MEDISCH, "title": "Medicatie", "body": "Dosis verlaagd."}
 
@@ -64,7 +70,7 @@ def test_after_a_role_change_the_old_place_gives_no_access(
         user=jobcoach_a, case=coached, outcome=Outcome.GEWEIGERD
     ).exists()
     assert not consent.case_access(jobcoach_a, coached).is_member
-    assert consent.accesses_for(jobcoach_a, [coached])[coached.pk].grants == {}
+    assert not consent.accesses_for(jobcoach_a, [coached])[coached.pk].is_member
 
 
 def test_an_invitation_in_the_new_role_gives_access_again(
@@ -87,9 +93,9 @@ def test_the_beheerder_is_told_what_the_new_role_ends(client_for, beheerder_a, j
     name = str(jobcoach_a)
     assert f"{name} is geen lid meer van een IPS-team." in told
     assert (
-        f"{name} staat in 1 open casusteam in een rol die niet bij de nieuwe rol past en kan "
-        f"die casus niet meer openen. De regiebehandelaar kan {name} opnieuw uitnodigen in "
-        "de nieuwe rol." in told
+        f"{name} staat in 1 open casusteam in een rol die niet bij de nieuwe functie past en "
+        f"kan die casus niet meer openen. Wie de regie voert, kan {name} opnieuw uitnodigen."
+        in told
     )
     assert not TeamMember.objects.filter(coach=jobcoach_a).exists()
 
@@ -124,8 +130,9 @@ def test_a_role_change_waits_until_the_regie_is_handed_over(
     refused = client_for(beheerder_a).post(edit, data)
     assert refused.status_code == 200
     assert refused.context["form"].errors["role"] == [
-        f"{behandelaar_a} is regiebehandelaar van 1 open casus. Laat {behandelaar_a} eerst de "
-        "regie overdragen: een collega uitnodigen als regiebehandelaar en dan het team verlaten."
+        f"{behandelaar_a} voert als enige de regie in 1 open casus. Laat {behandelaar_a} die "
+        "eerst overdragen: een collega uitnodigen die de regie overneemt, en dan het team "
+        "verlaten."
     ]
     behandelaar_a.refresh_from_db()
     assert behandelaar_a.role == Role.BEHANDELAAR
@@ -149,6 +156,78 @@ def test_deactivating_a_regiebehandelaar_warns_about_the_regie(
         reverse("portal:user_set_active", args=[behandelaar_a.pk]), {"actief": "0"}
     )
     told = [str(m) for m in get_messages(response.wsgi_request)]
-    assert told[-1].startswith(f"{behandelaar_a} is regiebehandelaar van 1 open casus.")
+    assert told[-1] == (
+        f"{behandelaar_a} voerde als enige de regie in 1 open casus: daar kan nu niemand meer "
+        "uitnodigen, verwijzen of de casus sluiten."
+    )
     behandelaar_a.refresh_from_db()
     assert not behandelaar_a.is_active  # shut out at once all the same
+
+
+def test_a_colleague_on_the_team_takes_over_the_regie(
+    client_for, behandelaar_a, behandelaar_a2, coached
+):
+    consent.add_member(coached, behandelaar_a2, CaseRole.BEHANDELAAR)
+    invitation = cases.invite(
+        consent.case_access(behandelaar_a, coached), behandelaar_a2, CaseRole.REGIEBEHANDELAAR
+    )
+    cases.respond(invitation, behandelaar_a2, accept=True)
+    assert consent.case_roles_of(behandelaar_a2, coached) == {CaseRole.REGIEBEHANDELAAR}
+    left = client_for(behandelaar_a).post(reverse("cases:leave", args=[coached.pk]))
+    assert left.status_code == 302 and not consent.case_roles_of(behandelaar_a, coached)
+    # Inviting a member into the place they have is still refused.
+    with pytest.raises(ValidationError, match="zit al als Regiebehandelaar in het team"):
+        cases.invite(
+            consent.case_access(behandelaar_a2, coached),
+            behandelaar_a2,
+            CaseRole.REGIEBEHANDELAAR,
+        )
+
+
+def test_a_klantmanager_who_leads_a_case_cannot_leave_it_alone(client_for, klantmanager_g):
+    case = make_case(klantmanager_g)
+    response = client_for(klantmanager_g).post(reverse("cases:leave", args=[case.pk]))
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [str(cases.HAND_OVER_FIRST)]
+    assert consent.case_roles_of(klantmanager_g, case) == {CaseRole.KLANTMANAGER}
+
+
+def test_an_invitation_from_before_the_role_change_lapses(
+    client_for, beheerder_a, behandelaar_a, jobcoach_a
+):
+    case = make_case(behandelaar_a)
+    lead = consent.case_access(behandelaar_a, case)
+    old = cases.invite(lead, jobcoach_a, CaseRole.TRAJECTBEGELEIDER)
+    change_role(client_for, beheerder_a, jobcoach_a, Role.BEHANDELAAR)
+    assert old not in cases.open_invitations_for(jobcoach_a)
+    with pytest.raises(ValidationError, match="past niet bij uw functie"):
+        cases.respond(old, jobcoach_a, accept=True)
+    new = cases.invite(lead, jobcoach_a, CaseRole.BEHANDELAAR)  # not 'al uitgenodigd'
+    assert list(cases.open_invitations_for(jobcoach_a)) == [new]
+
+
+def test_an_old_trajectbegeleider_place_is_not_an_ips_trajectory(
+    client_for, beheerder_a, jobcoach_a, coached
+):
+    assert leidraad.open_ips_for(coached) is not None
+    change_role(client_for, beheerder_a, jobcoach_a, Role.BEHANDELAAR)
+    assert leidraad.open_ips_for(coached) is None
+
+
+def test_an_expiry_notice_names_an_active_regiebehandelaar(
+    behandelaar_a, behandelaar_a2, ggz_a, gemeente_g, coached
+):
+    consent.add_member(coached, behandelaar_a2, CaseRole.REGIEBEHANDELAAR)
+    behandelaar_a.is_active = False  # left; behandelaar_a2 leads now
+    behandelaar_a.save(update_fields=["is_active"])
+    make_consent(
+        coached.client,
+        ggz_a,
+        gemeente_g,
+        Purpose.REINTEGRATIE,
+        [Category.WERKSITUATIE],
+        valid_until=timezone.localdate() + datetime.timedelta(days=5),
+    )
+    assert notify_expiries()["gewaarschuwd"] == 1
+    notice = TimelineEntry.objects.get(case=coached, kind=TimelineKind.TOESTEMMING)
+    assert f"Voor de regiebehandelaar, {behandelaar_a2}:" in notice.body
+    assert str(behandelaar_a) not in notice.body
