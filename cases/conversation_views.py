@@ -37,23 +37,10 @@ def _log_write(request, access, conversation, action, new_agreement=None):
     """The change to the conversation, and ``new_agreement``: the afspraak its next step
     became just now (a record of its own, in another category; a correction keeps the
     original's and creates none)."""
-    written = [(OBJECT_TYPE, conversation.pk, CATEGORY)]
+    changes = [(OBJECT_TYPE, conversation.pk, CATEGORY, action)]
     if new_agreement is not None:
-        written.append(("afspraak", new_agreement.pk, Category.AFSPRAKEN))
-    consent.write_log(
-        consent.entry(
-            request,
-            request.user,
-            decision=access.decide(category, access.organisation_id, Action.CREATE),
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            category=category,
-            client=access.case.client_id,
-            case=access.case,
-        )
-        for object_type, object_id, category in written
-    )
+        changes.append(("afspraak", new_agreement.pk, Category.AFSPRAKEN, Action.CREATE))
+    consent.log_changes(request, access.case, changes)
 
 
 def _deny(request, case, cid, action=Action.READ):

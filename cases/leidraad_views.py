@@ -90,20 +90,7 @@ def _log_write(request, access, session, action=Action.UPDATE, agreements=()):
     created (``agreements``): a record of its own, in its own category."""
     changes = [(OBJECT_TYPE, session.pk, Category.LEIDRAAD, action)] if action else []
     changes += [("afspraak", a.pk, Category.AFSPRAKEN, Action.CREATE) for a in agreements]
-    consent.write_log(
-        consent.entry(
-            request,
-            request.user,
-            decision=access.decide(category, access.organisation_id, Action.CREATE),
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            category=category,
-            client=access.case.client_id,
-            case=access.case,
-        )
-        for object_type, object_id, category, action in changes
-    )
+    consent.log_changes(request, access.case, changes)
 
 
 def _step_url(case, session, step):

@@ -81,20 +81,7 @@ def _log_change(
     one for each afspraak the change created (``agreements``), a record of its own."""
     changes = [(object_type, object_id, category, action)]
     changes += [("afspraak", a.pk, Category.AFSPRAKEN, Action.CREATE) for a in agreements]
-    consent.write_log(
-        consent.entry(
-            request,
-            request.user,
-            decision=consent.Decision(True, Basis.EIGEN_ORGANISATIE),
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            category=category,
-            client=case.client_id,
-            case=case,
-        )
-        for object_type, object_id, category, action in changes
-    )
+    consent.log_changes(request, case, changes)
 
 
 def _add_to_case(request, case, record, object_type, category, kind, title):

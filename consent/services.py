@@ -347,6 +347,26 @@ def log(request, user, **kwargs):
     return write_log([entry(request, user, **kwargs)])[0]
 
 
+def log_changes(request, case, changes):
+    """Log changes to client data of ``case`` (NEN 7513: every create and update), on the
+    basis the user writes with: their own organisation holds what they record.
+    ``changes``: (object_type, object_id, category, action) per record."""
+    return write_log(
+        entry(
+            request,
+            request.user,
+            decision=Decision(True, Basis.EIGEN_ORGANISATIE),
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            category=category,
+            client=case.client_id,
+            case=case,
+        )
+        for object_type, object_id, category, action in changes
+    )
+
+
 def case_read_entries(
     request, access, categories, *, object_type="casus", object_id=None, action=Action.READ
 ):
