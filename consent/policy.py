@@ -71,8 +71,8 @@ CASE_ROLES_BY_ROLE = {
 def fitting_case_roles(role, case_roles):
     """The case roles that count for a user: those that fit their role now. A user whose
     role changed keeps their places on case teams, but not what the old role gave: a
-    trajectbegeleider who becomes a behandelaar does not read the medical file of the
-    clients they coached. An invitation in the new role gives access again."""
+    trajectbegeleider who becomes a behandelaar does not write in the treatment file of
+    the clients they coached. An invitation in the new role gives access again."""
     return frozenset(case_roles) & CASE_ROLES_BY_ROLE.get(role, frozenset())
 
 
