@@ -37,10 +37,12 @@ def _log_write(request, access, conversation, action, new_agreement=None):
     """The change to the conversation, and ``new_agreement``: the afspraak its next step
     became just now (a record of its own, in another category; a correction keeps the
     original's and creates none)."""
-    changes = [(OBJECT_TYPE, conversation.pk, CATEGORY, action)]
-    if new_agreement is not None:
-        changes.append(("afspraak", new_agreement.pk, Category.AFSPRAKEN, Action.CREATE))
-    consent.log_changes(request, access.case, changes)
+    consent.log_changes(
+        request,
+        access.case,
+        [(OBJECT_TYPE, conversation.pk, CATEGORY, action)],
+        [new_agreement] if new_agreement is not None else (),
+    )
 
 
 def _deny(request, case, cid, action=Action.READ):

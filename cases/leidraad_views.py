@@ -89,8 +89,7 @@ def _log_write(request, access, session, action=Action.UPDATE, agreements=()):
     """The change to the session (none when ``action`` is None), and each afspraak it
     created (``agreements``): a record of its own, in its own category."""
     changes = [(OBJECT_TYPE, session.pk, Category.LEIDRAAD, action)] if action else []
-    changes += [("afspraak", a.pk, Category.AFSPRAKEN, Action.CREATE) for a in agreements]
-    consent.log_changes(request, access.case, changes)
+    consent.log_changes(request, access.case, changes, agreements)
 
 
 def _step_url(case, session, step):
@@ -428,16 +427,10 @@ def session_correction(request, pk, sid):
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             correction = leidraad.add_correction(access, session, form.cleaned_data["body"])
-            consent.log(
+            consent.log_changes(
                 request,
-                request.user,
-                decision=access.decide(Category.LEIDRAAD, access.organisation_id, Action.CREATE),
-                action=Action.CREATE,
-                object_type="leidraadcorrectie",
-                object_id=correction.pk,
-                category=Category.LEIDRAAD,
-                client=case.client_id,
-                case=case,
+                case,
+                [("leidraadcorrectie", correction.pk, Category.LEIDRAAD, Action.CREATE)],
             )
         messages.success(request, _("Correctie toegevoegd. Het gesprek zelf is niet gewijzigd."))
         return redirect("cases:leidraad_detail", case.pk, session.pk)

@@ -79,9 +79,7 @@ def _log_change(
     """One access-log entry for a change to client data (NEN 7513: every create and update),
     on the basis the user writes with: their own organisation holds what they record; and
     one for each afspraak the change created (``agreements``), a record of its own."""
-    changes = [(object_type, object_id, category, action)]
-    changes += [("afspraak", a.pk, Category.AFSPRAKEN, Action.CREATE) for a in agreements]
-    consent.log_changes(request, case, changes)
+    consent.log_changes(request, case, [(object_type, object_id, category, action)], agreements)
 
 
 def _add_to_case(request, case, record, object_type, category, kind, title):

@@ -347,10 +347,15 @@ def log(request, user, **kwargs):
     return write_log([entry(request, user, **kwargs)])[0]
 
 
-def log_changes(request, case, changes):
+def log_changes(request, case, changes, agreements=()):
     """Log changes to client data of ``case`` (NEN 7513: every create and update), on the
     basis the user writes with: their own organisation holds what they record.
-    ``changes``: (object_type, object_id, category, action) per record."""
+    ``changes``: (object_type, object_id, category, action) per record; ``agreements``: the
+    afspraken the change created, each a record of its own."""
+    changes = [
+        *changes,
+        *(("afspraak", a.pk, Category.AFSPRAKEN, Action.CREATE) for a in agreements),
+    ]
     return write_log(
         entry(
             request,
