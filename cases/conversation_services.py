@@ -22,7 +22,7 @@ from consent.constants import Category
 
 from . import services
 from .constants import ChangeTalkKind, MitiLevel, StageOfChange, TimelineKind
-from .models import Agreement, Case, ChangeRecord, ChangeTalk, Conversation, MitiSelfAssessment
+from .models import Agreement, ChangeRecord, ChangeTalk, Conversation, MitiSelfAssessment
 
 # The Zvw pays about the first eight motivational conversations before IPS (BRIEF §6).
 USUAL_ZVW_CONVERSATIONS = 8
@@ -515,7 +515,6 @@ def correct_conversation(access, original, data, change_talk, reason):
         raise ValidationError(
             _("Dit gesprek is intussen al gecorrigeerd. Corrigeer zo nodig de nieuwste versie.")
         ) from exc
-    Case.objects.filter(pk=case.pk).update(last_activity_at=timezone.now())
     return conversation
 
 

@@ -310,7 +310,6 @@ def start(access):
             )
     except IntegrityError:  # a parallel request started one first
         return open_session(case), False
-    Case.objects.filter(pk=case.pk).update(last_activity_at=session.started_at)
     return session, True
 
 

@@ -48,7 +48,6 @@ def add_timeline(case, user, kind, category, title, body="", organisation=None):
         title=title[:200],
         body=body,
     )
-    Case.objects.filter(pk=case.pk).update(last_activity_at=entry.occurred_at)
     return entry
 
 
@@ -373,7 +372,6 @@ def save_versioned(instance, form, user, case):
         instance.version = current.version + 1
         instance.save()
         ChangeRecord.objects.bulk_create(records)
-        Case.objects.filter(pk=case.pk).update(last_activity_at=timezone.now())
     return instance
 
 

@@ -185,14 +185,15 @@ def worklist(request):
         if data["q"]:
             cases = consent.name_search(user, cases, data["q"])
     cases = (
-        cases.prefetch_related(
+        consent.with_last_seen_activity(user, cases)
+        .prefetch_related(
             Prefetch(
                 "agreements",
                 queryset=Agreement.objects.filter(done=False).order_by("due_date"),
                 to_attr="open_agreements",
             )
         )
-        .order_by("-last_activity_at", "-pk")
+        .order_by("-last_seen_at", "-pk")
         .distinct()
     )
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("pagina"))

@@ -212,27 +212,67 @@ def accesses_for(user, cases):
     return accesses
 
 
+def _consented(user, client, provider, category):
+    """Exists: an active consent lets ``user``'s organisation read ``category`` held by
+    ``provider`` about ``client`` (outer references). CaseAccess.decide's consent basis in
+    SQL, for lists of cases, whose case roles all fit the user's one role and so share
+    their purposes (policy.CASE_ROLES_BY_ROLE)."""
+    from django.db.models import Exists
+
+    purposes = policy.purposes_for(policy.CASE_ROLES_BY_ROLE.get(user.role, ()))
+    return Exists(
+        Consent.objects.active().filter(
+            client=client,
+            recipient_id=user.organisation_id,
+            provider=provider,
+            purpose__in=purposes,
+            categories=category,
+        )
+    )
+
+
 def name_search(user, cases, text):
     """Narrow ``cases`` to those whose client's name matches ``text`` AND that ``user`` may
     see the name of, so a search never reveals a hidden name (not even by a row count)."""
-    from django.db.models import Exists, OuterRef
+    from django.db.models import OuterRef
 
     words = Q()
     for word in text.split():
         words &= Q(client__first_name__icontains=word) | Q(client__last_name__icontains=word)
-    purposes = policy.purposes_for(policy.CASE_ROLES_BY_ROLE.get(user.role, ()))
-    consented = Consent.objects.active().filter(
-        client=OuterRef("client"),
-        recipient_id=user.organisation_id,
-        provider=OuterRef("client__organisation"),
-        purpose__in=purposes,
-        categories=Category.IDENTIFICATIE,
-    )
     if not policy.role_allows(user.role, Category.IDENTIFICATIE, Action.READ):
         return cases.none()
     return cases.filter(words).filter(
-        Q(client__organisation_id=user.organisation_id) | Exists(consented)
+        Q(client__organisation_id=user.organisation_id)
+        | _consented(
+            user, OuterRef("client"), OuterRef("client__organisation"), Category.IDENTIFICATIE
+        )
     )
+
+
+def with_last_seen_activity(user, cases):
+    """``cases`` (from cases_for(user)) annotated with ``last_seen_at``: when the newest
+    timeline entry that ``user`` may read was made, or when the case was opened if there is
+    none. The werkvoorraad shows and sorts by it. The last activity of any kind would tell
+    a klantmanager when treatment took place, and a consent that does not cover a
+    category hides when it was written to as well as what was written."""
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from cases.models import TimelineEntry
+
+    readable = [c for c in Category if policy.role_allows(user.role, c, Action.READ)]
+    newest = (
+        TimelineEntry.objects.filter(case=OuterRef("pk"), category__in=readable)
+        .filter(
+            Q(organisation_id=user.organisation_id)
+            | _consented(
+                user, OuterRef(OuterRef("client")), OuterRef("organisation"), OuterRef("category")
+            )
+        )
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    return cases.annotate(last_seen_at=Coalesce(Subquery(newest), "opened_at"))
 
 
 # --- Team membership (guardian object permissions on Case) -------------------------------

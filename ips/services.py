@@ -326,10 +326,6 @@ def record_employer_contact(contact, user, trajectory=None):
     contact.trajectory = trajectory
     contact.full_clean()
     contact.save()
-    if trajectory is not None:
-        from cases.models import Case
-
-        Case.objects.filter(pk=trajectory.case_id).update(last_activity_at=timezone.now())
     return contact
 
 

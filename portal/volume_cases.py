@@ -165,7 +165,7 @@ TABLES = (
         Case,
         F(
             "id client_id organisation_id status opened_by_id opened_at closed_at "
-            "work_discussed_on work_is_goal last_activity_at"
+            "work_discussed_on work_is_goal"
         ),
         "case",
     ),
@@ -386,7 +386,7 @@ def _client(world, rng, rows, bsn, client_id, case_id, index):
     for user, _org, case_role in team:
         rows.add("member", (world.perms[case_role], user, case_id))
     grants = _consents(world, rng, rows, client_id, owner, opener, team, opened_at)
-    times = _timeline(rng, rows, case_id, team, opened_at, closed_at or now)
+    _timeline(rng, rows, case_id, team, opened_at, closed_at or now)
     _case_data(world, rng, rows, case_id, team, opened_at, closed_at or now)
     discussed = None
     if by_ggz and rng.random() < 0.6:
@@ -395,7 +395,7 @@ def _client(world, rng, rows, bsn, client_id, case_id, index):
     rows.add(
         "case",
         (case_id, client_id, owner, status.value, opener, opened_at, closed_at)
-        + (discussed, discussed is not None and rng.random() < 0.5, times[-1]),
+        + (discussed, discussed is not None and rng.random() < 0.5),
     )
     return opened_at, case_id, client_id, owner, tuple(team), grants
 
@@ -454,7 +454,7 @@ def _consents(world, rng, rows, client_id, owner, recorder, team, opened_at):
 
 
 def _timeline(rng, rows, case_id, team, opened_at, end):
-    """Six to thirteen entries: opening, team changes, notes. Returns their times, sorted."""
+    """Six to thirteen entries: opening, team changes, notes."""
     times = sorted(between(rng, opened_at, end) for _ in range(rng.randrange(6, 14)))
     times[0] = opened_at
     opener, owner, _role = team[0]
@@ -479,7 +479,6 @@ def _timeline(rng, rows, case_id, team, opened_at, end):
             "timeline",
             (case_id, org, user, TimelineKind.NOTITIE.value, category.value, title, body, when),
         )
-    return times
 
 
 def _case_data(world, rng, rows, case_id, team, opened_at, end):

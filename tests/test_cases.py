@@ -612,6 +612,59 @@ class TestWorklist:
         assert c.get("/").content.decode().count('href="/casussen/') == 25
         assert c.get("/", {"pagina": 2}).content.decode().count('href="/casussen/') == 5
 
+    def test_klantmanager_never_learns_when_treatment_took_place(
+        self, client_for, behandelaar_a, klantmanager_g
+    ):
+        """The werkvoorraad shows and sorts by the newest activity the user may read. A
+        medical note on one case moves neither its "laatste activiteit" nor its place for
+        the klantmanager; for the behandelaar it does."""
+        from .builders import make_consent, withdraw
+
+        quiet, busy = make_cases(behandelaar_a, 2)
+        for case in (quiet, busy):
+            consent.add_member(case, klantmanager_g, CaseRole.KLANTMANAGER)
+        shared = make_consent(
+            quiet.client, behandelaar_a.organisation, klantmanager_g.organisation,
+            "reintegratie", [Category.AFSPRAKEN],
+        )  # fmt: skip
+        day = datetime.timedelta(days=1)
+        start = timezone.now() - 10 * day
+
+        def note(case, category, when):
+            entry = services.add_timeline(case, behandelaar_a, "notitie", category, "Notitie")
+            TimelineEntry.objects.filter(pk=entry.pk).update(occurred_at=when)
+
+        TimelineEntry.objects.filter(case__in=[quiet, busy]).update(occurred_at=start)
+        Case.objects.filter(pk__in=[quiet.pk, busy.pk]).update(opened_at=start)
+        note(quiet, Category.AFSPRAKEN, start + 2 * day)
+        note(busy, Category.MEDISCH, start + 5 * day)
+
+        def rows(user):
+            html = client_for(user).get("/").content.decode()
+            order = [c.pk for c in (quiet, busy)]
+            return sorted(order, key=lambda pk: html.index(f'href="/casussen/{pk}/"')), html
+
+        def shown(when):  # as the worklist shows it
+            from django.utils.dateformat import format as date_format
+
+            return date_format(timezone.localtime(when), "j M Y H:i")
+
+        order, html = rows(klantmanager_g)
+        assert order == [quiet.pk, busy.pk]
+        assert html.count(shown(start + 2 * day)) == 1
+        assert html.count(shown(start)) == 1  # the busy case: when it was opened
+        assert shown(start + 5 * day) not in html
+
+        order, html = rows(behandelaar_a)
+        assert order == [busy.pk, quiet.pk]
+        assert shown(start + 5 * day) in html
+
+        # Withdrawn, the consent no longer shows when the afspraken were written either.
+        withdraw(shared, behandelaar_a)
+        order, html = rows(klantmanager_g)
+        assert order == [busy.pk, quiet.pk]  # both at their opening; the newest id first
+        assert shown(start + 2 * day) not in html
+
 
 def count_queries(client, url):
     with CaptureQueriesContext(connection) as captured:

@@ -215,6 +215,29 @@ class TestPolicyMatrix:
         }
         assert readable == want
 
+    @pytest.mark.parametrize(
+        "key,state", [pytest.param(k, s, id=f"{k}-{s}") for k in TEAM for s in STATES]
+    )
+    def test_worklist_activity_agrees_with_the_rules(self, matrix_world, key, state):
+        """The werkvoorraad's "laatste activiteit" (consent.with_last_seen_activity, the rule
+        in SQL for a whole list) is the newest entry the rules let the member read."""
+        built = matrix_world.cases[key, state]
+        user = built.member.user
+        entries = TimelineEntry.objects.filter(case=built.case)
+        readable = [
+            e.occurred_at
+            for e in entries
+            if expected_decision(built.member, e.category, READ, e.organisation_id, built.consents)[
+                0
+            ]
+        ]
+        seen = (
+            consent.with_last_seen_activity(user, consent.cases_for(user))
+            .get(pk=built.case.pk)
+            .last_seen_at
+        )
+        assert seen == max(readable, default=built.case.opened_at)
+
     # --- The same on the real pages ----------------------------------------------------------
 
     @pytest.mark.parametrize(

@@ -106,7 +106,6 @@ class Case(Versioned):
     # Work as a treatment topic (category afspraken & doelen).
     work_discussed_on = models.DateField(_("werk laatst besproken op"), null=True, blank=True)
     work_is_goal = models.BooleanField(_("werk is een behandeldoel"), default=False)
-    last_activity_at = models.DateTimeField(_("laatste activiteit"), default=timezone.now)
 
     objects = CaseQuerySet.as_manager()
 
@@ -127,10 +126,6 @@ class Case(Versioned):
                 name="case_closed_at_matches_status",
                 violation_error_message=_("Een gesloten casus heeft een sluitdatum."),
             ),
-        ]
-        indexes = [
-            # Werkvoorraad ordering: the user's cases, most recently active first.
-            models.Index(fields=["-last_activity_at"], name="case_last_activity_idx"),
         ]
 
     def __str__(self):
