@@ -380,3 +380,16 @@ def not_started_message(meeting):
 class GoalStatusForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     status = forms.ChoiceField(label=_("Status"), choices=GoalStatus.choices)
+
+
+class LeadForm(forms.Form):
+    """The beheerder picks who leads a case without a lead. ``candidates``: the users
+    services.lead_candidates gives, read once for all the cases on the page."""
+
+    lead = forms.TypedChoiceField(label=_("Nieuwe regievoerder"), coerce=int)
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].choices = [("", _("Kies een collega"))] + [
+            (user.pk, f"{user.get_full_name()} ({user.get_role_display()})") for user in candidates
+        ]

@@ -270,25 +270,83 @@ def _leads(case, user, case_roles):
     )
 
 
-def _leads_elsewhere(case, user):
+def _leads_elsewhere(case, user=None):
     """Team places of active users other than ``user`` who lead ``case`` (a case or an
     OuterRef to one): a regiebehandelaar, or a klantmanager of the organisation that opened it."""
     from .models import CaseMember
 
-    return (
-        CaseMember.objects.filter(content_object=case, user__is_active=True)
-        .filter(
-            Q(permission__codename=CaseRole.REGIEBEHANDELAAR, user__role=Role.BEHANDELAAR)
-            | Q(
-                permission__codename=CaseRole.KLANTMANAGER,
-                user__role=Role.KLANTMANAGER,
-                user__organisation_id=case.organisation_id
-                if isinstance(case, Case)
-                else OuterRef("organisation_id"),
-            )
+    places = CaseMember.objects.filter(content_object=case, user__is_active=True).filter(
+        Q(permission__codename=CaseRole.REGIEBEHANDELAAR, user__role=Role.BEHANDELAAR)
+        | Q(
+            permission__codename=CaseRole.KLANTMANAGER,
+            user__role=Role.KLANTMANAGER,
+            user__organisation_id=case.organisation_id
+            if isinstance(case, Case)
+            else OuterRef("organisation_id"),
         )
-        .exclude(user=user)
     )
+    return places if user is None else places.exclude(user=user)
+
+
+# The case role in which a user of each role leads the cases their organisation opened.
+LEAD_ROLE_BY_ROLE = {
+    Role.BEHANDELAAR: CaseRole.REGIEBEHANDELAAR,
+    Role.KLANTMANAGER: CaseRole.KLANTMANAGER,
+}
+
+
+def cases_without_lead(organisation):
+    """Open cases ``organisation`` opened that nobody leads any more: their only lead was
+    deactivated (or left before that was refused). Nobody can invite, refer or close there
+    until the organisation's beheerder appoints a new lead (assign_lead)."""
+    return (
+        Case.objects.open()
+        .filter(organisation=organisation)
+        .filter(~Exists(_leads_elsewhere(OuterRef("pk"))))
+    )
+
+
+def lead_candidates(organisation):
+    """Who can lead the cases ``organisation`` opens: its active users in a role that opens
+    cases (behandelaars at a GGZ provider, klantmanagers at W&I)."""
+    from portal.models import User
+
+    return User.objects.filter(
+        organisation=organisation, is_active=True, role__in=list(LEAD_ROLE_BY_ROLE)
+    ).order_by("last_name", "first_name", "pk")
+
+
+@transaction.atomic
+def assign_lead(beheerder, case, user):
+    """The beheerder of the organisation that opened ``case`` appoints ``user`` (a colleague
+    who can lead, already on the team or not) to lead it, when nobody does any more. Their
+    old place on the team, if any, is replaced."""
+    if beheerder.role != Role.BEHEERDER or case.organisation_id != beheerder.organisation_id:
+        raise ValidationError(_("Alleen de beheerder van de organisatie wijst de regie toe."))
+    case = Case.objects.select_for_update().get(pk=case.pk)  # one appointment at a time
+    ensure_open(case)
+    if _leads_elsewhere(case).exists():
+        raise ValidationError(_("Iemand anders voert de regie in deze casus al."))
+    if not lead_candidates(beheerder.organisation).filter(pk=user.pk).exists():
+        raise ValidationError(
+            _("%(name)s kan de regie niet voeren: kies een actieve collega die casussen opent.")
+            % {"name": user}
+        )
+    case_role = LEAD_ROLE_BY_ROLE[user.role]
+    consent.add_member(case, user, case_role)
+    # Accepting an older invitation into another role would replace the regie again.
+    Invitation.objects.filter(case=case, invitee=user, status=InvitationStatus.OPEN).update(
+        status=InvitationStatus.INGETROKKEN
+    )
+    add_timeline(
+        case,
+        beheerder,
+        TimelineKind.TEAM,
+        Category.IDENTIFICATIE,
+        _("%(name)s voert nu de regie als %(role)s (aangewezen door de beheerder)")
+        % {"name": user, "role": CaseRole(case_role).label},
+    )
+    return case
 
 
 def cases_led_only_by(user):

@@ -32,6 +32,8 @@ urlpatterns = [
     ),
     path("casussen/<int:pk>/voortgangsrapportage/", views.progress_report, name="progress_report"),
     path("uitnodigingen/<int:invitation_pk>/", views.respond, name="respond"),
+    path("beheer/casussen-zonder-regie/", views.without_lead, name="without_lead"),
+    path("beheer/casussen-zonder-regie/<int:pk>/", views.assign_lead, name="assign_lead"),
     path("", include("cases.leidraad_urls")),
     path("", include("cases.conversation_urls")),
 ]

@@ -1,3 +1,4 @@
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,7 +21,7 @@ from consent.models import Consent
 from portal.constants import Role
 from portal.models import ReportType
 from portal.reports import request_report
-from portal.views import query_without
+from portal.views import query_without, role_required
 
 from . import services
 from .constants import CaseStatus, GoalStatus, InvitationStatus, MeetingStatus, TimelineKind
@@ -33,6 +34,7 @@ from .forms import (
     GoalForm,
     GoalStatusForm,
     InviteForm,
+    LeadForm,
     NoteForm,
     ReferralForm,
     RespondForm,
@@ -983,3 +985,87 @@ def goal_status(request, pk, goal_pk):
     else:
         messages.error(request, NOT_SAVED_RELOAD)
     return redirect(reverse("cases:detail", args=[case.pk]) + "#doelen")
+
+
+# --- Beheer: cases that nobody leads --------------------------------------------------------
+
+
+@role_required(Role.BEHEERDER)
+def without_lead(request):
+    """The organisation's open cases that nobody leads any more (their only lead was
+    deactivated), each with a form to appoint a colleague. Every client named is logged as
+    read, on the beheer basis."""
+    user = request.user
+    cases = (
+        services.cases_without_lead(user.organisation)
+        .select_related("client")
+        .order_by("opened_at", "pk")
+    )
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("pagina"))
+    candidates = list(services.lead_candidates(user.organisation))
+    rows = [
+        (case, LeadForm(candidates=candidates, auto_id=f"id_%s_{case.pk}"))
+        for case in page.object_list
+    ]
+    consent.write_log(
+        consent.entry(
+            request,
+            user,
+            decision=consent.beheer_decision(user, case.client, Category.IDENTIFICATIE),
+            action=Action.READ,
+            object_type="casus zonder regie",
+            object_id=case.pk,
+            category=Category.IDENTIFICATIE,
+            client=case.client_id,
+            case=case,
+        )
+        for case, _form in rows
+    )
+    return render(
+        request,
+        "cases/without_lead.html",
+        {"page": page, "rows": rows, "has_candidates": bool(candidates)},
+    )
+
+
+@require_POST
+@role_required(Role.BEHEERDER)
+@reauthentication_required
+def assign_lead(request, pk):
+    user = request.user
+    case = Case.objects.filter(pk=pk, organisation_id=user.organisation_id).first()
+    if case is None:
+        consent.log_denied(
+            request,
+            user,
+            object_type="teamlid",
+            object_id="",
+            case=pk if Case.objects.filter(pk=pk).exists() else None,
+            category=Category.IDENTIFICATIE,
+            action=Action.UPDATE,
+        )
+        raise Http404
+    candidates = list(services.lead_candidates(user.organisation))
+    form = LeadForm(request.POST, candidates=candidates)
+    if not form.is_valid():
+        messages.error(request, _("Kies de collega die de regie gaat voeren."))
+        return redirect("cases:without_lead")
+    lead = next(c for c in candidates if c.pk == form.cleaned_data["lead"])
+    try:
+        with transaction.atomic():
+            services.assign_lead(user, case, lead)
+            consent.log_changes(
+                request,
+                case,
+                [("teamlid", lead.pk, Category.IDENTIFICATIE, Action.UPDATE)],
+                basis=Basis.BEHEER,
+            )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("%(name)s voert nu de regie in casus %(number)s.")
+            % {"name": lead, "number": case.pk},
+        )
+    return redirect("cases:without_lead")

@@ -387,11 +387,12 @@ def log(request, user, **kwargs):
     return write_log([entry(request, user, **kwargs)])[0]
 
 
-def log_changes(request, case, changes, agreements=()):
+def log_changes(request, case, changes, agreements=(), basis=Basis.EIGEN_ORGANISATIE):
     """Log changes to client data of ``case`` (NEN 7513: every create and update), on the
-    basis the user writes with: their own organisation holds what they record.
-    ``changes``: (object_type, object_id, category, action) per record; ``agreements``: the
-    afspraken the change created, each a record of its own."""
+    basis the user writes with: their own organisation holds what they record (a
+    beheerder's team change: beheer). ``changes``: (object_type, object_id, category,
+    action) per record; ``agreements``: the afspraken the change created, each a record of
+    its own."""
     changes = [
         *changes,
         *(("afspraak", a.pk, Category.AFSPRAKEN, Action.CREATE) for a in agreements),
@@ -400,7 +401,7 @@ def log_changes(request, case, changes, agreements=()):
         entry(
             request,
             request.user,
-            decision=Decision(True, Basis.EIGEN_ORGANISATIE),
+            decision=Decision(True, basis),
             action=action,
             object_type=object_type,
             object_id=object_id,

@@ -229,10 +229,11 @@ def user_set_active(request, pk):
                 messages.warning(
                     request,
                     ngettext(
-                        "%(name)s voerde als enige de regie in %(n)s open casus: daar kan nu "
-                        "niemand meer uitnodigen, verwijzen of de casus sluiten.",
-                        "%(name)s voerde als enige de regie in %(n)s open casussen: daar kan nu "
-                        "niemand meer uitnodigen, verwijzen of de casus sluiten.",
+                        "%(name)s voerde als enige de regie in %(n)s open casus. Wijs bij "
+                        "'Casussen zonder regie' een collega aan die de regie overneemt.",
+                        "%(name)s voerde als enige de regie in %(n)s open casussen. Wijs bij "
+                        "'Casussen zonder regie' per casus een collega aan die de regie "
+                        "overneemt.",
                         led,
                     )
                     % {"name": subject, "n": led},

@@ -180,6 +180,12 @@ SWEEP = {
         "behandelaar_a2",
         ("outsider", "behandelaar_a", "klantmanager_g", "jobcoach_a"),
     ),
+    "cases:assign_lead": Sweep(
+        case,
+        "beheerder_a",
+        ("beheerder_g", "behandelaar_a", "outsider"),
+        statuses=frozenset({403, 404}),  # 403: not a beheerder at all
+    ),
     "cases:conversation_list": case_level(),
     "cases:conversation_create": case_level(),
     "cases:conversation_detail": sub_object("cid", "conversation"),

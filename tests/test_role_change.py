@@ -157,8 +157,8 @@ def test_deactivating_a_regiebehandelaar_warns_about_the_regie(
     )
     told = [str(m) for m in get_messages(response.wsgi_request)]
     assert told[-1] == (
-        f"{behandelaar_a} voerde als enige de regie in 1 open casus: daar kan nu niemand meer "
-        "uitnodigen, verwijzen of de casus sluiten."
+        f"{behandelaar_a} voerde als enige de regie in 1 open casus. Wijs bij 'Casussen zonder "
+        "regie' een collega aan die de regie overneemt."
     )
     behandelaar_a.refresh_from_db()
     assert not behandelaar_a.is_active  # shut out at once all the same

@@ -30,6 +30,8 @@ from django.utils.formats import date_format
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from cases.constants import CaseRole
+from consent import services as consent
 from consent.constants import Action, Category, Outcome, Purpose
 from consent.models import AccessLogEntry, ConsentWithdrawal
 from portal.constants import Role
@@ -273,6 +275,32 @@ def test_journey_4_beheerder(
     expect(row.filter(has_text=f"avg-inzage {export.object_id}")).to_contain_text(
         beheerder_a.get_full_name()
     )
+
+
+def test_beheerder_appoints_a_new_lead_for_a_case_left_without_one(
+    page, live_server, beheerder_a, behandelaar_a, behandelaar_a2
+):
+    """The only regiebehandelaar of a case leaves the organisation: the beheerder finds the
+    case under "Casussen zonder regie" and appoints a colleague, confirming the password."""
+    case = make_case(behandelaar_a, first_name="Wees", last_name="Zonderregie")
+    User.objects.filter(pk=behandelaar_a.pk).update(is_active=False)
+    sign_in(page, live_server, beheerder_a.email)
+    main_menu(page, "Gebruikers")
+    page.get_by_role("link", name="Casussen zonder regie").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Casussen zonder regie")
+    expect(page.get_by_role("row").filter(has_text="Wees Zonderregie")).to_have_count(1)
+    assert_accessible(page)
+    page.get_by_label(f"Nieuwe regievoerder in casus {case.pk}").select_option(
+        label=f"{behandelaar_a2.get_full_name()} (Behandelaar)"
+    )
+    page.get_by_role("button", name=f"Toewijzen in casus {case.pk}").click()
+    confirm_password(page)
+    expect(page.get_by_role("status")).to_contain_text(
+        f"{behandelaar_a2.get_full_name()} voert nu de regie in casus {case.pk}."
+    )
+    expect(page.get_by_text("Alle open casussen van uw organisatie hebben iemand")).to_be_visible()
+    assert_accessible(page)
+    assert consent.case_roles_of(behandelaar_a2, case) == {CaseRole.REGIEBEHANDELAAR}
 
 
 # --- Signing in with a second factor ---------------------------------------------------------
