@@ -85,10 +85,15 @@ def _log_read(request, access, session, agreements=(), also=frozenset()):
     consent.log_case_reads(request, access, shown, object_type=OBJECT_TYPE, object_id=session.pk)
 
 
-def _log_write(request, access, session, action=Action.UPDATE, agreements=()):
+def _log_write(request, access, session, action=Action.UPDATE, agreements=(), referral=None):
     """The change to the session (none when ``action`` is None), and each afspraak it
-    created (``agreements``): a record of its own, in its own category."""
+    created (``agreements``): a record of its own, in its own category; a ``referral`` that
+    became an invitation on the case is logged as cases:refer logs one."""
     changes = [(OBJECT_TYPE, session.pk, Category.LEIDRAAD, action)] if action else []
+    if referral is not None and referral.invitation_id is not None:
+        changes.append(
+            ("verwijzing", referral.invitation_id, Category.IDENTIFICATIE, Action.CREATE)
+        )
     consent.log_changes(request, access.case, changes, agreements)
 
 
@@ -365,7 +370,7 @@ def _step_next(request, case, access, session):
                         organisation=data.get("organisation"),
                         destination=data.get("destination", ""),
                     )
-                    _log_write(request, access, session)
+                    _log_write(request, access, session, referral=referral)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:

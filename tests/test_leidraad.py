@@ -315,8 +315,17 @@ class TestFlow:
         assert sorted(created.values_list("object_id", "category")) == sorted(
             (str(a.pk), Category.AFSPRAKEN) for a in agreements
         )
-        c.post(step_url(case_a, session, 3), {"action": "verwijzen", "kind": "ips"})
+        response = c.post(step_url(case_a, session, 3), {"action": "verwijzen", "kind": "ips"})
         referral = Invitation.objects.get(case=case_a, is_referral=True)
+        # Logged as a referral (as cases:refer logs it) and as the change to the session.
+        assert set(
+            AccessLogEntry.objects.filter(request_id=response["X-Request-ID"]).values_list(
+                "object_type", "object_id", "category", "action"
+            )
+        ) == {
+            ("verwijzing", str(referral.pk), Category.IDENTIFICATIE, "create"),
+            ("leidraadsessie", str(session.pk), Category.LEIDRAAD, "update"),
+        }
         assert referral.case_role == CaseRole.TRAJECTBEGELEIDER
         assert referral.organisation == behandelaar_a.organisation
         assert "gespreksleidraad" in referral.reason
