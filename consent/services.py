@@ -364,22 +364,28 @@ def write_log(entries):
             item.hash = item.compute_hash(previous)
             previous = item.hash
         AccessLogEntry.objects.bulk_create(entries)
-    for item in entries:
-        audit.info(
-            "inzagelog",
-            action=item.action,
-            outcome=item.outcome,
-            user_id=item.user_id,
-            role=item.role,
-            client_id=item.client_id,
-            case_id=item.case_id,
-            object_type=item.object_type,
-            object_id=item.object_id,
-            category=item.category,
-            basis=item.basis,
-            consent_id=item.consent_id,
-            request_id=item.request_id,
-        )
+
+    def emit():
+        for item in entries:
+            audit.info(
+                "inzagelog",
+                action=item.action,
+                outcome=item.outcome,
+                user_id=item.user_id,
+                role=item.role,
+                client_id=item.client_id,
+                case_id=item.case_id,
+                object_type=item.object_type,
+                object_id=item.object_id,
+                category=item.category,
+                basis=item.basis,
+                consent_id=item.consent_id,
+                request_id=item.request_id,
+            )
+
+    # The audit stream names only entries that were stored: a change written together with
+    # its entry (one transaction) may still be rolled back after this point.
+    transaction.on_commit(emit)
     return entries
 
 
