@@ -232,12 +232,27 @@ def respond(invitation, user, accept, reason=""):
         raise ValidationError(_("Geef een reden waarom u afwijst."))
     if accept and invitation.case_role not in CASE_ROLES_BY_ROLE.get(user.role, ()):
         raise ValidationError(_("Deze uitnodiging past niet bij uw functie."))
+    case = invitation.case
+    if accept:
+        # The new place replaces the old one: the only lead does not give up the regie so.
+        Case.objects.select_for_update().filter(pk=case.pk).first()
+        now = fitting_case_roles(user.role, consent.case_roles_of(user, case))
+        if (
+            _leads(case, user, now)
+            and not _leads(case, user, {invitation.case_role})
+            and not _leads_elsewhere(case, user).exists()
+        ):
+            raise ValidationError(
+                _(
+                    "U voert als enige de regie in deze casus. Nodig eerst een collega uit die "
+                    "de regie overneemt; daarna kunt u deze uitnodiging accepteren."
+                )
+            )
     invitation.status = InvitationStatus.GEACCEPTEERD if accept else InvitationStatus.AFGEWEZEN
     invitation.responded_by = user
     invitation.responded_at = timezone.now()
     invitation.decline_reason = "" if accept else reason
     invitation.save()
-    case = invitation.case
     if accept:
         consent.add_member(case, user, invitation.case_role)
         if invitation.is_referral:

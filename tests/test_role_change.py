@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from cases import leidraad_services as leidraad
 from cases import services as cases
-from cases.constants import CaseRole, TimelineKind
+from cases.constants import CaseRole, InvitationStatus, TimelineKind
 from cases.models import TimelineEntry
 from consent import services as consent
 from consent.constants import Category, Outcome, Purpose
@@ -23,6 +23,7 @@ from ips.models import TeamMember
 from portal.constants import Role
 
 from .builders import make_case, make_consent
+from .factories import UserFactory
 
 NOTE = {"category": Category.MEDISCH, "title": "Medicatie", "body": "Dosis verlaagd."}
 
@@ -182,6 +183,34 @@ def test_a_colleague_on_the_team_takes_over_the_regie(
             behandelaar_a2,
             CaseRole.REGIEBEHANDELAAR,
         )
+
+
+def test_the_only_lead_does_not_give_up_the_regie_by_accepting_another_place(
+    client_for, behandelaar_a, behandelaar_a2
+):
+    """Two regiebehandelaars; one invites the other to be a plain behandelaar and then
+    leaves. Accepting would leave the case without a lead: refused, with the way out."""
+    case = make_case(behandelaar_a)
+    consent.add_member(case, behandelaar_a2, CaseRole.REGIEBEHANDELAAR)
+    demotion = cases.invite(
+        consent.case_access(behandelaar_a, case), behandelaar_a2, CaseRole.BEHANDELAAR
+    )
+    cases.leave(consent.case_access(behandelaar_a, case))
+    response = client_for(behandelaar_a2).post(
+        reverse("cases:respond", args=[demotion.pk]), {"accept": "1"}
+    )
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "U voert als enige de regie in deze casus. Nodig eerst een collega uit die de regie "
+        "overneemt; daarna kunt u deze uitnodiging accepteren."
+    ]
+    assert consent.case_roles_of(behandelaar_a2, case) == {CaseRole.REGIEBEHANDELAAR}
+    demotion.refresh_from_db()
+    assert demotion.status == InvitationStatus.OPEN
+    # With another lead on the team, the same answer goes through.
+    colleague = UserFactory(organisation=behandelaar_a.organisation, role=Role.BEHANDELAAR)
+    consent.add_member(case, colleague, CaseRole.REGIEBEHANDELAAR)
+    cases.respond(demotion, behandelaar_a2, accept=True)
+    assert consent.case_roles_of(behandelaar_a2, case) == {CaseRole.BEHANDELAAR}
 
 
 def test_a_klantmanager_who_leads_a_case_cannot_leave_it_alone(client_for, klantmanager_g):
