@@ -225,6 +225,9 @@ def get_open_invitation(user, pk):
 def respond(invitation, user, accept, reason=""):
     from ips import services as ips_services  # ips builds on cases: import at call time
 
+    # One team change at a time, and always the case row first (leave, assign_lead): the
+    # same lock order everywhere, so two changes never wait for each other in a circle.
+    case = Case.objects.select_for_update().get(pk=invitation.case_id)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status != InvitationStatus.OPEN:
         raise ValidationError(_("Deze uitnodiging is al beantwoord."))
@@ -232,10 +235,8 @@ def respond(invitation, user, accept, reason=""):
         raise ValidationError(_("Geef een reden waarom u afwijst."))
     if accept and invitation.case_role not in CASE_ROLES_BY_ROLE.get(user.role, ()):
         raise ValidationError(_("Deze uitnodiging past niet bij uw functie."))
-    case = invitation.case
     if accept:
         # The new place replaces the old one: the only lead does not give up the regie so.
-        Case.objects.select_for_update().filter(pk=case.pk).first()
         now = fitting_case_roles(user.role, consent.case_roles_of(user, case))
         if (
             _leads(case, user, now)
