@@ -394,3 +394,36 @@ def test_professional_without_second_factor_sets_one_up_first(
     main_menu(page, "Mijn werkvoorraad")
     expect(page.get_by_role("heading", level=1)).to_have_text("Mijn werkvoorraad")
     expect(page.get_by_role("table")).to_contain_text(CLIENT_NAME)
+
+
+def test_a_recovery_code_signs_in_once_when_the_phone_is_lost(
+    page, live_server, require_mfa, behandelaar_a
+):
+    """The recovery codes shown right after the set-up: one signs the person in without
+    the app, once."""
+    sign_in(page, live_server, behandelaar_a.email)
+    confirm_password(page)
+    secret = page.get_by_label("Geheime sleutel").input_value()
+    page.get_by_label("Code uit de app").fill(current_code(secret))
+    page.get_by_role("button", name="Activeren").click()
+    expect(page).to_have_url(re.compile(re.escape(reverse("mfa_view_recovery_codes"))))
+    assert_accessible(page)
+    codes = page.locator("#recovery_codes").input_value().split()
+    assert len(codes) >= 8
+
+    def sign_in_with(code):
+        page.get_by_role("button", name="Uitloggen").click()
+        sign_in(page, live_server, behandelaar_a.email)
+        expect(page).to_have_url(re.compile(re.escape(reverse("mfa_authenticate"))))
+        page.get_by_label("Code").fill(code)
+        page.get_by_role("button", name="Inloggen").click()
+
+    sign_in_with(codes[0])
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mijn werkvoorraad")
+    sign_in_with(codes[0])  # used up
+    expect(page.get_by_role("alert")).to_contain_text("Deze code is niet juist.")
+    expect(page.get_by_role("navigation", name="Hoofdmenu")).to_have_count(0)
+    assert_accessible(page)
+    page.get_by_label("Code").fill(codes[1])
+    page.get_by_role("button", name="Inloggen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mijn werkvoorraad")
