@@ -452,6 +452,20 @@ FORMS = {
         statuses=frozenset({200, 302, 404}),
         pages=case_pages,
     ),
+    "cases:without_lead": Form(
+        "cases:without_lead",
+        "beheerder_a",
+        lambda w: {"pagina": "1"},
+        method="GET",
+        saves=False,
+    ),
+    "cases:assign_lead": Form(
+        "cases:assign_lead",
+        "beheerder_a",
+        lambda w: {"lead": str(w.behandelaar_a2.pk)},
+        kwargs=lambda w: {"pk": w.orphan_case.pk},
+        pages=lambda w: [reverse("cases:without_lead")],
+    ),
     "cases:close": Form(
         "cases:close", "behandelaar_a", lambda w: {"knop": "1"}, case_kwargs, pages=case_pages
     ),

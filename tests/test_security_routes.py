@@ -221,6 +221,11 @@ def build_world():
     consent.add_member(w.case, w.klantmanager_g, CaseRole.KLANTMANAGER)
     cases.add_timeline(w.case, w.behandelaar_a, "notitie", Category.MEDISCH, "Consult", "Geheim")
     lead = consent.case_access(w.behandelaar_a, w.case)
+    # A case whose only lead has left the organisation: the beheerder appoints a new one.
+    leaver = UserFactory(email="vertrokken@a.test", organisation=w.ggz_a, role=Role.BEHANDELAAR)
+    w.orphan_case = make_case(leaver, first_name="Wees", last_name="Zonderregie")
+    leaver.is_active = False
+    leaver.save(update_fields=["is_active"])
 
     w.goal = Goal.objects.create(
         case=w.case,
