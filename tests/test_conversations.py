@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 
 from cases import conversation_services as conversations
@@ -305,6 +305,29 @@ class TestCharts:
         line = chart["series"][0]
         assert len(line["markers"]) == 3
         assert len(line["segments"]) == 1 and line["segments"][0].count(",") == 2
+
+    def test_the_svg_has_decimal_points_escaped_labels_and_one_mark_per_value(self):
+        from portal.templatetags.werkpad import line_chart as svg_of
+
+        chart = conversations.line_chart(
+            [datetime.date(2025, 1, d) for d in (1, 2, 3)],
+            [("Belang <b>", [5, None, 7]), ("Vertrouwen", [3, 4, 6])],
+            y_min=0,
+            y_max=7,  # thirds: coordinates with decimals
+            y_ticks=[(0, "0"), (7, "<i>7</i>")],
+        )
+        with translation.override("nl"):
+            svg = str(svg_of(chart, "c-1", "Titel & meer"))
+        numbers = re.findall(r' (?:x|y|cx|cy|x1|x2|y1|y2)="([^"]*)"', svg)
+        assert numbers and all(re.fullmatch(r"-?\d+(\.\d+)?", n) for n in numbers), numbers
+        assert any("." in n for n in numbers)  # a decimal point, never a comma
+        assert "<b>" not in svg and "&lt;b&gt;" in svg and "&lt;i&gt;7&lt;/i&gt;" in svg
+        assert '<title id="c-1-title">Titel &amp; meer</title>' in svg
+        assert svg.count("<circle") == 2 + 1  # first series' two values and its legend
+        assert svg.count("<rect") == 3 + 1  # second series: three squares and its legend
+        assert svg.count("<polyline") == 1  # the first series is broken into lone points
+        assert svg.endswith("</svg>") and conversations.SERIES_STYLES[1]["dash"] in svg
+        assert svg_of(None, "c-2", "Leeg") == ""
 
     def test_stage_chart_places_relapse_below_the_ordered_stages(self):
         logs = [
