@@ -196,7 +196,6 @@ def worklist(request):
             )
         )
         .order_by("-last_seen_at", "-pk")
-        .distinct()
     )
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("pagina"))
     rows = _worklist_rows(request, user, list(page.object_list))
