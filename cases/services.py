@@ -227,7 +227,7 @@ def respond(invitation, user, accept, reason=""):
 
     # One team change at a time, and always the case row first (leave, assign_lead): the
     # same lock order everywhere, so two changes never wait for each other in a circle.
-    case = Case.objects.select_for_update().get(pk=invitation.case_id)
+    case = Case.objects.select_for_update(no_key=True).get(pk=invitation.case_id)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status != InvitationStatus.OPEN:
         raise ValidationError(_("Deze uitnodiging is al beantwoord."))
@@ -339,7 +339,7 @@ def assign_lead(beheerder, case, user):
     old place on the team, if any, is replaced."""
     if beheerder.role != Role.BEHEERDER or case.organisation_id != beheerder.organisation_id:
         raise ValidationError(_("Alleen de beheerder van de organisatie wijst de regie toe."))
-    case = Case.objects.select_for_update().get(pk=case.pk)  # one appointment at a time
+    case = Case.objects.select_for_update(no_key=True).get(pk=case.pk)  # one at a time
     ensure_open(case)
     if _leads_elsewhere(case).exists():
         raise ValidationError(_("Iemand anders voert de regie in deze casus al."))
@@ -392,7 +392,7 @@ def leave(access, member=None):
     member = member or access.user
     if member != access.user and not can_lead(access):
         raise ValidationError(_("Alleen de regiebehandelaar haalt iemand uit het team."))
-    Case.objects.select_for_update().filter(pk=case.pk).first()  # one departure at a time
+    Case.objects.select_for_update(no_key=True).filter(pk=case.pk).first()  # one at a time
     roles = consent.case_roles_of(member, case)
     if not roles:
         raise ValidationError(_("%(name)s zit niet in het team.") % {"name": member})

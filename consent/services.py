@@ -347,7 +347,12 @@ def entry(
 
 
 def write_log(entries):
-    """Append entries to the hash-chained access log, in one short critical section."""
+    """Append entries to the hash-chained access log, in one short critical section.
+
+    Writers that lock a row the log points to (a case, client or consent) and then write
+    here lock it FOR NO KEY UPDATE: a FOR UPDATE lock would block the foreign-key check of
+    another request's entry for that row, which holds the chain lock this writer waits for
+    (a deadlock that stalls every log write until PostgreSQL breaks it)."""
     entries = list(entries)
     if not entries:
         return []
@@ -385,7 +390,7 @@ def write_log(entries):
 
     # The audit stream names only entries that were stored: a change written together with
     # its entry (one transaction) may still be rolled back after this point.
-    transaction.on_commit(emit)
+    transaction.on_commit(emit, robust=True)  # a stored change never turns into an error
     return entries
 
 

@@ -83,7 +83,7 @@ def _notice(consent, expired):
     )
     with transaction.atomic():
         # One beat run at a time per case: the check and the insert cannot interleave.
-        Case.objects.select_for_update().filter(pk=case.pk).first()
+        Case.objects.select_for_update(no_key=True).filter(pk=case.pk).first()
         if TimelineEntry.objects.filter(
             case=case,
             kind=TimelineKind.TOESTEMMING,

@@ -301,7 +301,7 @@ def _record_consent(request, form, client, case, decision):
     try:
         with transaction.atomic():
             # One client's consents are recorded one at a time (a double click included).
-            Client.objects.select_for_update().only("pk").get(pk=client.pk)
+            Client.objects.select_for_update(no_key=True).only("pk").get(pk=client.pk)
             old = data["supersedes"]
             overlapping = (
                 replaceable_consents(client, user.organisation)
@@ -331,7 +331,7 @@ def _record_consent(request, form, client, case, decision):
                     }
                 )
             if old is not None:
-                old = Consent.objects.select_for_update().get(pk=old.pk)
+                old = Consent.objects.select_for_update(no_key=True).get(pk=old.pk)
                 if (
                     ConsentWithdrawal.objects.filter(consent=old).exists()
                     or Consent.objects.filter(supersedes=old).exists()
@@ -522,7 +522,7 @@ def _record_withdrawal(request, consent, data, decision, case):
     user = request.user
     try:
         with transaction.atomic():
-            locked = Consent.objects.select_for_update().get(pk=consent.pk)
+            locked = Consent.objects.select_for_update(no_key=True).get(pk=consent.pk)
             if ConsentWithdrawal.objects.filter(consent=locked).exists():
                 raise ValidationError(_("Deze toestemming is intussen al ingetrokken."))
             if Consent.objects.filter(supersedes=locked).exists():
