@@ -25,6 +25,12 @@ class ConflictError(Exception):
         self.changes = changes
 
 
+# The case role in which a user of each role opens and leads their organisation's cases.
+LEAD_ROLE_BY_ROLE = {
+    Role.BEHANDELAAR: CaseRole.REGIEBEHANDELAAR,
+    Role.KLANTMANAGER: CaseRole.KLANTMANAGER,
+}
+
 # The one answer to a write on a closed case, wherever it comes from.
 CASE_CLOSED_MESSAGE = gettext_lazy(
     "De casus is gesloten. Hij blijft leesbaar, maar er komt niets meer bij."
@@ -71,11 +77,8 @@ def open_case(user, client):
         raise ValidationError(
             _("U kunt alleen een casus openen voor een cliënt van uw eigen organisatie.")
         )
-    if user.role == Role.BEHANDELAAR:
-        case_role = CaseRole.REGIEBEHANDELAAR
-    elif user.role == Role.KLANTMANAGER:
-        case_role = CaseRole.KLANTMANAGER
-    else:
+    case_role = LEAD_ROLE_BY_ROLE.get(user.role)
+    if case_role is None:
         raise ValidationError(_("Alleen een behandelaar of klantmanager opent een casus."))
     if Case.objects.filter(client=client, status=CaseStatus.OPEN).exists():
         raise ValidationError(_("Deze cliënt heeft al een open casus."))
@@ -207,7 +210,7 @@ def open_invitations_for(user):
     theirs (an invitation from before a role change no longer does)."""
     fitting = CASE_ROLES_BY_ROLE.get(user.role, set())
     return (
-        Invitation.objects.filter(status=InvitationStatus.OPEN)
+        Invitation.objects.filter(status=InvitationStatus.OPEN, case__status=CaseStatus.OPEN)
         .filter(
             Q(invitee=user, case_role__in=fitting)
             | Q(is_referral=True, organisation_id=user.organisation_id, case_role__in=fitting)
@@ -236,13 +239,9 @@ def respond(invitation, user, accept, reason=""):
     if accept and invitation.case_role not in CASE_ROLES_BY_ROLE.get(user.role, ()):
         raise ValidationError(_("Deze uitnodiging past niet bij uw functie."))
     if accept:
+        ensure_open(case)
         # The new place replaces the old one: the only lead does not give up the regie so.
-        now = fitting_case_roles(user.role, consent.case_roles_of(user, case))
-        if (
-            _leads(case, user, now)
-            and not _leads(case, user, {invitation.case_role})
-            and not _leads_elsewhere(case, user).exists()
-        ):
+        if _only_lead_gives_up(case, user, {invitation.case_role}):
             raise ValidationError(
                 _(
                     "U voert als enige de regie in deze casus. Nodig eerst een collega uit die "
@@ -286,6 +285,17 @@ def _leads(case, user, case_roles):
     )
 
 
+def _only_lead_gives_up(case, user, case_roles_after):
+    """Whether ``user`` leads ``case`` now, would not with ``case_roles_after`` (leaving:
+    none; accepting an invitation: its role), and no other active user leads it."""
+    now = fitting_case_roles(user.role, consent.case_roles_of(user, case))
+    return (
+        _leads(case, user, now)
+        and not _leads(case, user, case_roles_after)
+        and not _leads_elsewhere(case, user).exists()
+    )
+
+
 def _leads_elsewhere(case, user=None):
     """Team places of active users other than ``user`` who lead ``case`` (a case or an
     OuterRef to one): a regiebehandelaar, or a klantmanager of the organisation that opened it."""
@@ -302,13 +312,6 @@ def _leads_elsewhere(case, user=None):
         )
     )
     return places if user is None else places.exclude(user=user)
-
-
-# The case role in which a user of each role leads the cases their organisation opened.
-LEAD_ROLE_BY_ROLE = {
-    Role.BEHANDELAAR: CaseRole.REGIEBEHANDELAAR,
-    Role.KLANTMANAGER: CaseRole.KLANTMANAGER,
-}
 
 
 def cases_without_lead(organisation):
@@ -336,7 +339,8 @@ def lead_candidates(organisation):
 def assign_lead(beheerder, case, user):
     """The beheerder of the organisation that opened ``case`` appoints ``user`` (a colleague
     who can lead, already on the team or not) to lead it, when nobody does any more. Their
-    old place on the team, if any, is replaced."""
+    old place on the team, if any, is replaced. Returns the ids of their open invitations to
+    the case, which lapse."""
     if beheerder.role != Role.BEHEERDER or case.organisation_id != beheerder.organisation_id:
         raise ValidationError(_("Alleen de beheerder van de organisatie wijst de regie toe."))
     case = Case.objects.select_for_update(no_key=True).get(pk=case.pk)  # one at a time
@@ -351,9 +355,9 @@ def assign_lead(beheerder, case, user):
     case_role = LEAD_ROLE_BY_ROLE[user.role]
     consent.add_member(case, user, case_role)
     # Accepting an older invitation into another role would replace the regie again.
-    Invitation.objects.filter(case=case, invitee=user, status=InvitationStatus.OPEN).update(
-        status=InvitationStatus.INGETROKKEN
-    )
+    lapsed = Invitation.objects.filter(case=case, invitee=user, status=InvitationStatus.OPEN)
+    withdrawn = list(lapsed.values_list("pk", flat=True))
+    lapsed.update(status=InvitationStatus.INGETROKKEN)
     add_timeline(
         case,
         beheerder,
@@ -362,7 +366,7 @@ def assign_lead(beheerder, case, user):
         _("%(name)s voert nu de regie als %(role)s (aangewezen door de beheerder)")
         % {"name": user, "role": CaseRole(case_role).label},
     )
-    return case
+    return withdrawn
 
 
 def cases_led_only_by(user):
@@ -396,12 +400,7 @@ def leave(access, member=None):
     roles = consent.case_roles_of(member, case)
     if not roles:
         raise ValidationError(_("%(name)s zit niet in het team.") % {"name": member})
-    fitting = fitting_case_roles(member.role, roles)
-    if (
-        member == access.user
-        and _leads(case, member, fitting)
-        and not _leads_elsewhere(case, member).exists()
-    ):
+    if member == access.user and _only_lead_gives_up(case, member, frozenset()):
         raise ValidationError(HAND_OVER_FIRST)
     consent.remove_member(case, member)
     if member == access.user:

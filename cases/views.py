@@ -1052,11 +1052,12 @@ def assign_lead(request, pk):
     lead = next(c for c in candidates if c.pk == form.cleaned_data["lead"])
     try:
         with transaction.atomic():
-            services.assign_lead(user, case, lead)
+            withdrawn = services.assign_lead(user, case, lead)
             consent.log_changes(
                 request,
                 case,
-                [("teamlid", lead.pk, Category.IDENTIFICATIE, Action.UPDATE)],
+                [("teamlid", lead.pk, Category.IDENTIFICATIE, Action.UPDATE)]
+                + [("uitnodiging", pk, Category.IDENTIFICATIE, Action.UPDATE) for pk in withdrawn],
                 basis=Basis.BEHEER,
             )
     except ValidationError as exc:

@@ -213,6 +213,28 @@ def test_the_only_lead_does_not_give_up_the_regie_by_accepting_another_place(
     assert consent.case_roles_of(behandelaar_a2, case) == {CaseRole.BEHANDELAAR}
 
 
+def test_an_invitation_to_a_case_closed_since_is_neither_listed_nor_accepted(
+    client_for, behandelaar_a, behandelaar_a2
+):
+    from .test_cases_closed import close
+
+    case = make_case(behandelaar_a)
+    invitation = cases.invite(
+        consent.case_access(behandelaar_a, case), behandelaar_a2, CaseRole.BEHANDELAAR
+    )
+    assert list(cases.open_invitations_for(behandelaar_a2)) == [invitation]
+    close(case)
+    assert list(cases.open_invitations_for(behandelaar_a2)) == []
+    with pytest.raises(ValidationError, match="De casus is gesloten"):
+        cases.respond(invitation, behandelaar_a2, accept=True)
+    assert not consent.case_roles_of(behandelaar_a2, case)
+    response = client_for(behandelaar_a2).post(
+        reverse("cases:respond", args=[invitation.pk]), {"accept": "1"}
+    )
+    assert response.status_code in (302, 404)
+    assert not consent.case_roles_of(behandelaar_a2, case)
+
+
 def test_a_klantmanager_who_leads_a_case_cannot_leave_it_alone(client_for, klantmanager_g):
     case = make_case(klantmanager_g)
     response = client_for(klantmanager_g).post(reverse("cases:leave", args=[case.pk]))

@@ -133,10 +133,15 @@ class TestAssign:
             organisation=ggz_a,
             invited_by=orphaned.opened_by,
         )
-        client_for(beheerder_a).post(assign_url(orphaned), {"lead": behandelaar_a2.pk})
+        response = client_for(beheerder_a).post(assign_url(orphaned), {"lead": behandelaar_a2.pk})
         assert consent.case_roles_of(behandelaar_a2, orphaned) == {CaseRole.REGIEBEHANDELAAR}
         invitation.refresh_from_db()
         assert invitation.status == InvitationStatus.INGETROKKEN
+        logged = AccessLogEntry.objects.filter(request_id=response["X-Request-ID"])
+        assert set(logged.values_list("object_type", "object_id", "action", "basis")) == {
+            ("teamlid", str(behandelaar_a2.pk), Action.UPDATE, Basis.BEHEER),
+            ("uitnodiging", str(invitation.pk), Action.UPDATE, Basis.BEHEER),
+        }
 
     def test_a_case_that_has_a_lead_is_not_taken_over(
         self, client_for, behandelaar_a, behandelaar_a2, beheerder_a
