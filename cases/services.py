@@ -369,9 +369,11 @@ def assign_lead(beheerder, case, user):
     return withdrawn
 
 
-def cases_led_only_by(user):
+def cases_led_only_by(user, opened_by_own_organisation=None):
     """How many open cases nobody but ``user`` leads: without them nobody could invite,
-    refer or close there (a role change waits for a handover; a deactivation warns)."""
+    refer or close there (a role change waits for a handover; a deactivation warns). With
+    ``opened_by_own_organisation`` True or False: only the cases their own organisation
+    opened (its beheerder appoints a new lead), or only the others'."""
     led = (
         consent.cases_for(user)
         .open()
@@ -384,6 +386,9 @@ def cases_led_only_by(user):
             )
         )
     )
+    if opened_by_own_organisation is not None:
+        own = Q(organisation_id=user.organisation_id)
+        led = led.filter(own if opened_by_own_organisation else ~own)
     return (
         led.filter(~Exists(_leads_elsewhere(OuterRef("pk"), user))).values("pk").distinct().count()
     )

@@ -225,20 +225,41 @@ def user_set_active(request, pk):
                 _("%(name)s is gedeactiveerd en kan niet meer inloggen.") % {"name": subject},
             )
             # Someone who left is shut out at once, even when nobody else leads their cases.
-            if led := cases.cases_led_only_by(subject):
-                messages.warning(
-                    request,
-                    ngettext(
-                        "%(name)s voerde als enige de regie in %(n)s open casus. Wijs bij "
-                        "'Casussen zonder regie' een collega aan die de regie overneemt.",
-                        "%(name)s voerde als enige de regie in %(n)s open casussen. Wijs bij "
-                        "'Casussen zonder regie' per casus een collega aan die de regie "
-                        "overneemt.",
-                        led,
-                    )
-                    % {"name": subject, "n": led},
-                )
+            _tell_who_appoints_new_leads(request, subject)
     return redirect("portal:user_list")
+
+
+def _tell_who_appoints_new_leads(request, subject):
+    """After a deactivation: the open cases ``subject`` alone led. This beheerder appoints
+    new leads for those the organisation opened; another organisation's beheerder for the
+    rest."""
+    name = {"name": subject}
+    if own := cases.cases_led_only_by(subject, opened_by_own_organisation=True):
+        messages.warning(
+            request,
+            ngettext(
+                "%(name)s voerde als enige de regie in %(n)s open casus. Wijs bij "
+                "'Casussen zonder regie' een collega aan die de regie overneemt.",
+                "%(name)s voerde als enige de regie in %(n)s open casussen. Wijs bij "
+                "'Casussen zonder regie' per casus een collega aan die de regie overneemt.",
+                own,
+            )
+            % {**name, "n": own},
+        )
+    if elsewhere := cases.cases_led_only_by(subject, opened_by_own_organisation=False):
+        messages.warning(
+            request,
+            ngettext(
+                "%(name)s voerde ook als enige de regie in %(n)s open casus van een andere "
+                "organisatie. Daar wijst de beheerder van die organisatie een nieuwe "
+                "regievoerder aan.",
+                "%(name)s voerde ook als enige de regie in %(n)s open casussen van andere "
+                "organisaties. Daar wijst de beheerder van die organisatie een nieuwe "
+                "regievoerder aan.",
+                elsewhere,
+            )
+            % {**name, "n": elsewhere},
+        )
 
 
 @require_POST

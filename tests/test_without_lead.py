@@ -252,3 +252,31 @@ def test_two_beheerders_at_once_appoint_one_lead(ggz_a, behandelaar_a, behandela
     assert sorted(outcomes) == ["Iemand anders voert de regie in deze casus al.", "ok"]
     leads = [u for u in (behandelaar_a2, third) if consent.case_roles_of(u, case)]
     assert len(leads) == 1
+
+
+def test_the_deactivation_tells_which_beheerder_appoints_the_new_lead(
+    client_for, behandelaar_a, beheerder_a, beheerder_g, klantmanager_g
+):
+    """behandelaar_a alone leads a case of GGZ A and, after the gemeente's klantmanager
+    handed it over and left, a case the gemeente opened: GGZ A's beheerder appoints for the
+    first, the gemeente's beheerder for the second."""
+    own = make_case(behandelaar_a, first_name="Eigen", last_name="Casus")
+    theirs = make_case(klantmanager_g, first_name="Gemeente", last_name="Casus")
+    handover = cases.invite(
+        consent.case_access(klantmanager_g, theirs), behandelaar_a, CaseRole.REGIEBEHANDELAAR
+    )
+    cases.respond(handover, behandelaar_a, accept=True)
+    cases.leave(consent.case_access(klantmanager_g, theirs))
+    response = client_for(beheerder_a).post(
+        reverse("portal:user_set_active", args=[behandelaar_a.pk]), {"actief": "0"}
+    )
+    assert messages_of(response)[1:] == [
+        f"{behandelaar_a} voerde als enige de regie in 1 open casus. Wijs bij 'Casussen zonder "
+        "regie' een collega aan die de regie overneemt.",
+        f"{behandelaar_a} voerde ook als enige de regie in 1 open casus van een andere "
+        "organisatie. Daar wijst de beheerder van die organisatie een nieuwe regievoerder aan.",
+    ]
+    assert "Eigen Casus" in client_for(beheerder_a).get(LIST).content.decode()
+    html = client_for(beheerder_g).get(LIST).content.decode()
+    assert "Gemeente Casus" in html and "Eigen Casus" not in html
+    assert own.pk != theirs.pk
