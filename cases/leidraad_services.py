@@ -506,7 +506,9 @@ def finish(session, form, user):
         session.finished_at, session.finished_by = now, user
         services.save_versioned(session, form, user, case)
         today = timezone.localdate()
-        Case.objects.filter(pk=case.pk).filter(
+        # The case's "werk besproken" is its organisation's data: another organisation's
+        # session stays on its own timeline and does not change it.
+        Case.objects.filter(pk=case.pk, organisation_id=user.organisation_id).filter(
             Q(work_discussed_on__isnull=True) | Q(work_discussed_on__lt=today)
         ).update(work_discussed_on=today, version=F("version") + 1)
         discussed = [n for n in notes if n.judgement]

@@ -398,8 +398,11 @@ def case_detail(request, pk):
     # Whether (and when) work was discussed as a treatment topic is the case organisation's
     # afspraken & doelen: shown, and prompted, only when the policy lets this user read it.
     work_status_visible = visible(Category.AFSPRAKEN, case.organisation_id)
+    # Recording it changes that data: for behandelaars of that organisation only.
     work_prompt = (
-        work_status_visible and access.user.role == Role.BEHANDELAAR and case.work_needs_attention()
+        access.user.role == Role.BEHANDELAAR
+        and case.organisation_id == access.organisation_id
+        and case.work_needs_attention()
     )
     panels = case_panels(request, case, access)
     consent.write_log(
@@ -503,8 +506,11 @@ def work_situation(request, pk):
 
 @login_required
 def work_discussed(request, pk):
+    """A behandelaar of the organisation that opened the case records that work was
+    discussed: the case's own afspraken & doelen (another organisation's behandelaar on the
+    team neither reads nor changes them here)."""
     case, access = get_case(request, pk)
-    if request.user.role != Role.BEHANDELAAR:
+    if request.user.role != Role.BEHANDELAAR or case.organisation_id != access.organisation_id:
         consent.log_denied(
             request,
             request.user,

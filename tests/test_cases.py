@@ -469,6 +469,40 @@ class TestWorkAndAgreements:
         case_a.refresh_from_db()
         assert case_a.work_discussed_on == today
 
+    def test_another_organisations_behandelaar_neither_reads_nor_changes_work_discussed(
+        self, client_for, behandelaar_a, outsider, case_a
+    ):
+        """The case's "werk besproken" and "werk is een behandeldoel" are the opening
+        organisation's afspraken & doelen: a behandelaar of GGZ B on the team, even with a
+        consent for afspraken, gets no prompt, no pre-filled form and no write."""
+        from .builders import make_consent
+
+        long_ago = timezone.localdate() - datetime.timedelta(days=200)  # prompts its own
+        Case.objects.filter(pk=case_a.pk).update(work_is_goal=True, work_discussed_on=long_ago)
+        consent.add_member(case_a, outsider, CaseRole.BEHANDELAAR)
+        make_consent(
+            case_a.client, behandelaar_a.organisation, outsider.organisation, "afstemming",
+            [Category.AFSPRAKEN],
+        )  # fmt: skip
+        c = client_for(outsider)
+        detail = c.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
+        assert "werk is een behandeldoel" in detail  # readable with the consent
+        assert reverse("cases:work_discussed", args=[case_a.pk]) not in detail
+        url = reverse("cases:work_discussed", args=[case_a.pk])
+        assert c.get(url).status_code == 404
+        response = c.post(url, {"discussed_on": timezone.localdate().isoformat()})
+        assert response.status_code == 404
+        case_a.refresh_from_db()
+        assert (case_a.work_discussed_on, case_a.work_is_goal) == (long_ago, True)
+        own = client_for(behandelaar_a).get(reverse("cases:detail", args=[case_a.pk]))
+        assert url in own.content.decode()
+        assert (
+            AccessLogEntry.objects.filter(
+                user=outsider, outcome="geweigerd", action="update", category=Category.AFSPRAKEN
+            ).count()
+            == 2
+        )
+
     def test_work_discussed_says_who_reads_the_note(self, client_for, behandelaar_a, case_a):
         response = client_for(behandelaar_a).get(reverse("cases:work_discussed", args=[case_a.pk]))
         html = response.content.decode()

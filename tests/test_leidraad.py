@@ -809,3 +809,21 @@ def test_session_list_and_case_page_query_counts(
     assert response.content.decode().count("leidraad/") >= 30
     with django_assert_num_queries(expected_case):
         c.get(case_url)
+
+
+def test_another_organisations_session_does_not_change_the_cases_work_discussed(
+    client_for, behandelaar_a, outsider, case_a
+):
+    """A behandelaar of GGZ B on the team runs the gespreksleidraad: the session is theirs,
+    on their own timeline; the case's "werk besproken" (GGZ A's data) stays as it was."""
+    consent.add_member(case_a, outsider, CaseRole.BEHANDELAAR)
+    session = run_session(client_for(outsider), case_a, {"financien": "helpt"})
+    assert (
+        session.status == LeidraadStatus.AFGEROND and session.organisation == outsider.organisation
+    )
+    case_a.refresh_from_db()
+    assert case_a.work_discussed_on is None
+    own = run_session(client_for(behandelaar_a), case_a, {"financien": "helpt"})
+    assert own.status == LeidraadStatus.AFGEROND
+    case_a.refresh_from_db()
+    assert case_a.work_discussed_on == timezone.localdate()
