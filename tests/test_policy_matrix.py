@@ -467,3 +467,42 @@ def test_worklist_accesses_query_count_does_not_grow_with_consents(
         _more_consents(case, behandelaar_a, klantmanager_g, 49)
     with django_assert_num_queries(expected):
         run()
+
+
+def test_worklist_activity_follows_the_holder_of_each_entry(
+    behandelaar_a, outsider, klantmanager_g, ggz_a, ggz_b, gemeente_g
+):
+    """Entries held by several organisations on one case: for a behandelaar of GGZ B with
+    a consent for GGZ A's afspraken only, each new entry moves "laatste activiteit" exactly
+    when the rules let them read it: by its holder and category, not the case's."""
+    case = make_case(behandelaar_a)
+    consent.add_member(case, outsider, CaseRole.BEHANDELAAR)
+    consent.add_member(case, klantmanager_g, CaseRole.KLANTMANAGER)
+    make_consent(case.client, ggz_a, ggz_b, Purpose.AFSTEMMING, ["afspraken"])
+    start = timezone.now() - datetime.timedelta(days=30)
+    TimelineEntry.objects.filter(case=case).update(occurred_at=start)
+    Case.objects.filter(pk=case.pk).update(opened_at=start)
+
+    def seen():
+        return (
+            consent.with_last_seen_activity(outsider, consent.cases_for(outsider))
+            .get(pk=case.pk)
+            .last_seen_at
+        )
+
+    expected = start
+    steps = [
+        (behandelaar_a, "afspraken", True),  # GGZ A, consented
+        (behandelaar_a, "medisch", False),  # GGZ A, not consented
+        (klantmanager_g, "afspraken", False),  # the gemeente's: no consent from it
+        (outsider, "medisch", True),  # their own
+        (klantmanager_g, "werksituatie", False),
+        (behandelaar_a, "werksituatie", False),
+    ]
+    for day, (author, category, readable) in enumerate(steps, start=1):
+        entry = services.add_timeline(case, author, "notitie", category, "Notitie")
+        when = start + datetime.timedelta(days=day)
+        TimelineEntry.objects.filter(pk=entry.pk).update(occurred_at=when)
+        if readable:
+            expected = when
+        assert seen() == expected, (author, category)
