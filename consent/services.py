@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import structlog
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from guardian.shortcuts import assign_perm, remove_perm
 
 from portal.constants import Role
@@ -217,8 +218,6 @@ def _consented(user, client, provider, category):
     ``provider`` about ``client`` (outer references). CaseAccess.decide's consent basis in
     SQL, for lists of cases, whose case roles all fit the user's one role and so share
     their purposes (policy.CASE_ROLES_BY_ROLE)."""
-    from django.db.models import Exists
-
     purposes = policy.purposes_for(policy.CASE_ROLES_BY_ROLE.get(user.role, ()))
     return Exists(
         Consent.objects.active().filter(
@@ -234,8 +233,6 @@ def _consented(user, client, provider, category):
 def name_search(user, cases, text):
     """Narrow ``cases`` to those whose client's name matches ``text`` AND that ``user`` may
     see the name of, so a search never reveals a hidden name (not even by a row count)."""
-    from django.db.models import OuterRef
-
     words = Q()
     for word in text.split():
         words &= Q(client__first_name__icontains=word) | Q(client__last_name__icontains=word)
@@ -255,9 +252,6 @@ def with_last_seen_activity(user, cases):
     none. The werkvoorraad shows and sorts by it. The last activity of any kind would tell
     a klantmanager when treatment took place, and a consent that does not cover a
     category hides when it was written to as well as what was written."""
-    from django.db.models import OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
     from cases.models import TimelineEntry
 
     readable = [c for c in Category if policy.role_allows(user.role, c, Action.READ)]
