@@ -398,11 +398,17 @@ def log_changes(request, case, changes, agreements=(), basis=Basis.EIGEN_ORGANIS
     beheerder's team change: beheer). ``changes``: (object_type, object_id, category,
     action) per record; ``agreements``: the afspraken the change created, each a record of
     its own."""
+    return write_log(change_entries(request, case, changes, agreements, basis))
+
+
+def change_entries(request, case, changes, agreements=(), basis=Basis.EIGEN_ORGANISATIE):
+    """The entries (not saved) log_changes writes: for a change to several cases, written
+    at once after every row lock is taken (write_log's rule)."""
     changes = [
         *changes,
         *(("afspraak", a.pk, Category.AFSPRAKEN, Action.CREATE) for a in agreements),
     ]
-    return write_log(
+    return [
         entry(
             request,
             request.user,
@@ -415,7 +421,7 @@ def log_changes(request, case, changes, agreements=(), basis=Basis.EIGEN_ORGANIS
             case=case,
         )
         for object_type, object_id, category, action in changes
-    )
+    ]
 
 
 def case_read_entries(

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from portal.forms import DateInput, happened, planned
 
@@ -388,3 +389,30 @@ class TeamMemberForm(forms.Form):
     def clean_team(self):
         pk = self.cleaned_data["team"]
         return None if pk is None else self.teams[pk]
+
+
+class TransferForm(forms.Form):
+    """The beheerder picks who takes over the open trajectories of a coach who left.
+    ``candidates``: services.coach_candidates, read once for the whole page; each choice
+    shows the caseload the trajectbegeleider already has."""
+
+    coach = forms.TypedChoiceField(label=_("Nieuwe trajectbegeleider"), coerce=int)
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates = {coach.pk: coach for coach in candidates}
+        self.fields["coach"].choices = [("", _("Kies een trajectbegeleider"))] + [
+            (
+                coach.pk,
+                ngettext(
+                    "%(name)s (%(n)s lopend traject)",
+                    "%(name)s (%(n)s lopende trajecten)",
+                    coach.caseload,
+                )
+                % {"name": coach.get_full_name() or coach.email, "n": coach.caseload},
+            )
+            for coach in candidates
+        ]
+
+    def clean_coach(self):
+        return self.candidates[self.cleaned_data["coach"]]

@@ -4,13 +4,17 @@ CaseAccess the caller holds); figures live in ips.figures, fidelity in ips.fidel
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import services as cases
-from cases.constants import CaseRole, TimelineKind
+from cases.constants import CaseRole, CaseStatus, InvitationStatus, TimelineKind
+from cases.models import Case, Invitation
+from consent import services as consent
 from consent.constants import Action, Category
+from portal.constants import Role
+from portal.models import User
 
 from .constants import AFTER_INTAKE, PLACEMENT_PHASES, TRANSITIONS, CloseReason, Phase
 from .models import (
@@ -401,3 +405,113 @@ def record_follow_along(trajectory, contact, user):
     contact.full_clean()
     contact.save()
     return contact
+
+
+# --- Handing over the open trajectories of a coach who left (beheer) ----------------------
+
+
+def _transferable(organisation, prefix=""):
+    """Open trajectories of ``organisation``'s IPS teams on open cases: those a new coach
+    can take over (an open trajectory on a closed case takes nothing more)."""
+    return Q(
+        **{
+            f"{prefix}organisation": organisation,
+            f"{prefix}case__status": CaseStatus.OPEN,
+        }
+    ) & ~Q(**{f"{prefix}phase": Phase.AFGESLOTEN})
+
+
+def former_coaches(organisation):
+    """Users who still coach open trajectories of ``organisation`` but can no longer do so:
+    deactivated, or no longer a trajectbegeleider. Nobody works on those trajectories until
+    the beheerder hands them over (transfer_trajectories). Each with ``open_trajectories``;
+    one query. A beheerder sees names and numbers only, no client data."""
+    return (
+        User.objects.filter(organisation=organisation)
+        .filter(Q(is_active=False) | ~Q(role=Role.TRAJECTBEGELEIDER))
+        .annotate(
+            open_trajectories=Count(
+                "ips_trajectories", filter=_transferable(organisation, "ips_trajectories__")
+            )
+        )
+        .filter(open_trajectories__gt=0)
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def coach_candidates(organisation):
+    """Who can take trajectories over: the active trajectbegeleiders of ``organisation``,
+    each with ``caseload`` (their open trajectories), so the beheerder can keep to the IPS
+    model's caseload. One query."""
+    return (
+        User.objects.filter(organisation=organisation, is_active=True, role=Role.TRAJECTBEGELEIDER)
+        .annotate(
+            caseload=Count("ips_trajectories", filter=~Q(ips_trajectories__phase=Phase.AFGESLOTEN))
+        )
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+@transaction.atomic
+def transfer_trajectories(beheerder, former, coach):
+    """The beheerder hands the open trajectories of ``former`` (see former_coaches) over to
+    ``coach``, an active trajectbegeleider of the same organisation. Per case: ``coach``
+    becomes the trajectory's coach and takes a place on the team as trajectbegeleider;
+    ``former``'s place as trajectbegeleider goes; ``coach``'s open invitations to the case
+    lapse (accepting one would replace the new place); a timeline entry says so.
+
+    Every case row is locked first, in one go and in id order (team changes lock the case,
+    then the trajectory): the caller writes the access log only after this returns, as
+    write_log asks. Returns one (case, trajectory id, former's place removed, lapsed
+    invitation ids) per trajectory handed over."""
+    organisation = beheerder.organisation
+    if beheerder.role != Role.BEHEERDER or former.organisation_id != organisation.pk:
+        raise ValidationError(_("Alleen de beheerder van de organisatie draagt trajecten over."))
+    if not coach_candidates(organisation).filter(pk=coach.pk).exists():
+        raise ValidationError(
+            _("%(name)s kan geen trajecten overnemen: kies een actieve trajectbegeleider.")
+            % {"name": coach}
+        )
+    if not former_coaches(organisation).filter(pk=former.pk).exists():
+        raise ValidationError(
+            _(
+                "%(name)s heeft geen open trajecten meer die een nieuwe trajectbegeleider "
+                "nodig hebben."
+            )
+            % {"name": former}
+        )
+    transferable = Trajectory.objects.filter(_transferable(organisation), coach=former)
+    cases_by_pk = {
+        case.pk: case
+        for case in Case.objects.select_for_update(no_key=True)
+        .filter(pk__in=transferable.values("case_id"))
+        .select_related("client")
+        .order_by("pk")
+    }
+    trajectories = list(
+        Trajectory.objects.select_for_update()
+        .filter(_transferable(organisation), coach=former, case_id__in=list(cases_by_pk))
+        .order_by("case_id", "pk")
+    )
+    handed_over = []
+    for trajectory in trajectories:
+        case = cases_by_pk[trajectory.case_id]
+        Trajectory.objects.filter(pk=trajectory.pk).update(coach=coach, version=F("version") + 1)
+        consent.add_member(case, coach, CaseRole.TRAJECTBEGELEIDER)
+        # Only their place as coach: someone invited back in a role of their new function keeps it.
+        removed = consent.case_roles_of(former, case) == {CaseRole.TRAJECTBEGELEIDER}
+        if removed:
+            consent.remove_member(case, former)
+        lapsed = Invitation.objects.filter(case=case, invitee=coach, status=InvitationStatus.OPEN)
+        lapsed_ids = list(lapsed.values_list("pk", flat=True))
+        lapsed.update(status=InvitationStatus.INGETROKKEN)
+        cases.add_timeline(
+            case,
+            beheerder,
+            TimelineKind.TEAM,
+            Category.IPS,
+            _("IPS-traject overgedragen van %(former)s aan %(coach)s (door de beheerder)")
+            % {"former": former, "coach": coach},
+        )
+        handed_over.append((case, trajectory.pk, removed, lapsed_ids))
+    return handed_over

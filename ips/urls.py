@@ -27,6 +27,7 @@ urlpatterns = [
     path("beheer/ips-teams/<int:pk>/", views.team_edit, name="team_edit"),
     path("beheer/ips-teams/<int:pk>/verwijderen/", views.team_delete, name="team_delete"),
     path("beheer/ips-teams/trajectbegeleider/<int:pk>/", views.team_member, name="team_member"),
+    path("beheer/ips-teams/overdragen/<int:pk>/", views.transfer, name="transfer"),
     path("ips/modelgetrouwheid/", views.fidelity_list, name="fidelity_list"),
     path("ips/modelgetrouwheid/<int:pk>/", views.fidelity_detail, name="fidelity_detail"),
     path("ips/modelgetrouwheid/<int:pk>/afronden/", views.fidelity_finish, name="fidelity_finish"),

@@ -19,11 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from cases.views import get_case
 from consent import services as consent
-from consent.constants import Action, Category
+from consent.constants import Action, Basis, Category
 from portal.constants import Role
 from portal.models import ReportType, User
 from portal.reports import request_report
@@ -50,6 +51,7 @@ from .forms import (
     ScoresForm,
     TeamForm,
     TeamMemberForm,
+    TransferForm,
 )
 from .models import (
     Beroepsprofiel,
@@ -729,6 +731,7 @@ def teams(request):
                 ),
             }
         )
+    candidates = list(services.coach_candidates(organisation))
     return render(
         request,
         "ips/teams.html",
@@ -736,6 +739,11 @@ def teams(request):
             "form": form,
             "teams": [{"team": team, "members": members[team.pk]} for team in team_list],
             "rows": rows,
+            "former": [
+                (former, TransferForm(candidates=candidates, prefix=f"former-{former.pk}"))
+                for former in services.former_coaches(organisation)
+            ],
+            "has_candidates": bool(candidates),
         },
     )
 
@@ -821,6 +829,85 @@ def team_member(request, pk):
             request, _("%(coach)s hoort nu bij %(team)s.") % {"coach": coach, "team": team}
         )
     return redirect("ips:teams")
+
+
+@require_POST
+@role_required(Role.BEHEERDER)
+@reauthentication_required
+def transfer(request, pk):
+    """Hand the open trajectories of ``pk``, a coach who left (services.former_coaches), over
+    to an active trajectbegeleider of the beheerder's organisation. The beheerder sees no
+    client data; every change is logged per case on the beheer basis."""
+    organisation = request.user.organisation
+    former = get_object_or_404(User, pk=pk, organisation=organisation)
+    form = TransferForm(
+        request.POST,
+        candidates=list(services.coach_candidates(organisation)),
+        prefix=f"former-{former.pk}",
+    )
+    back = redirect(reverse("ips:teams") + "#overdragen")
+    if not form.is_valid():
+        messages.error(
+            request, _("Niet overgedragen: kies de trajectbegeleider die de trajecten overneemt.")
+        )
+        return back
+    coach = form.cleaned_data["coach"]
+    try:
+        with transaction.atomic():
+            handed_over = services.transfer_trajectories(request.user, former, coach)
+            consent.write_log(
+                entry
+                for case, trajectory_pk, removed, lapsed in handed_over
+                for entry in consent.change_entries(
+                    request,
+                    case,
+                    [
+                        ("ips-traject", trajectory_pk, IPS, Action.UPDATE),
+                        ("teamlid", coach.pk, Category.IDENTIFICATIE, Action.UPDATE),
+                        *(
+                            [("teamlid", former.pk, Category.IDENTIFICATIE, Action.UPDATE)]
+                            if removed
+                            else []
+                        ),
+                        *(
+                            ("uitnodiging", invitation, Category.IDENTIFICATIE, Action.UPDATE)
+                            for invitation in lapsed
+                        ),
+                    ],
+                    basis=Basis.BEHEER,
+                )
+            )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return back
+    audit_event(
+        request,
+        "ips_trajectories_transferred",
+        former_id=former.pk,
+        coach_id=coach.pk,
+        trajectories=len(handed_over),
+    )
+    names = {"former": former, "coach": coach, "n": len(handed_over)}
+    messages.success(
+        request,
+        ngettext(
+            "%(n)s open traject van %(former)s is overgedragen aan %(coach)s.",
+            "%(n)s open trajecten van %(former)s zijn overgedragen aan %(coach)s.",
+            len(handed_over),
+        )
+        % names,
+    )
+    caseload = Trajectory.objects.open().filter(coach=coach).count()
+    if figures.caseload_flagged(caseload):
+        messages.warning(
+            request,
+            _(
+                "%(coach)s begeleidt nu %(caseload)s trajecten, meer dan de %(max)s die het "
+                "IPS-model per trajectbegeleider aanhoudt."
+            )
+            % {"coach": coach, "caseload": caseload, "max": CASELOAD_MAX},
+        )
+    return back
 
 
 # --- Fidelity reviews -------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 from cases import services as cases
 from consent import services as consent
 from consent.policy import CASE_ROLES_BY_ROLE
-from ips.models import TeamMember, Trajectory
+from ips import services as ips
+from ips.models import TeamMember
 
 from .constants import Role
 from .forms import OrganisationUserForm, UserFilterForm
@@ -176,20 +177,7 @@ def _tell_what_the_new_role_ends(request, subject, left_team):
     name = {"name": subject}
     if left_team:
         messages.info(request, _("%(name)s is geen lid meer van een IPS-team.") % name)
-    if subject.role != Role.TRAJECTBEGELEIDER and (
-        coached := Trajectory.objects.open().filter(coach=subject).count()
-    ):
-        messages.warning(
-            request,
-            ngettext(
-                "%(name)s begeleidde nog %(n)s open IPS-traject; dat heeft nu geen "
-                "trajectbegeleider.",
-                "%(name)s begeleidde nog %(n)s open IPS-trajecten; die hebben nu geen "
-                "trajectbegeleider.",
-                coached,
-            )
-            % {**name, "n": coached},
-        )
+    _tell_who_takes_over_trajectories(request, subject)
     if stale := consent.cases_outside_role(subject):
         text = ngettext(
             "%(name)s staat in %(n)s open casusteam in een rol die niet bij de nieuwe functie "
@@ -226,7 +214,27 @@ def user_set_active(request, pk):
             )
             # Someone who left is shut out at once, even when nobody else leads their cases.
             _tell_who_appoints_new_leads(request, subject)
+            _tell_who_takes_over_trajectories(request, subject)
     return redirect("portal:user_list")
+
+
+def _tell_who_takes_over_trajectories(request, subject):
+    """After a deactivation or a role change: the open IPS trajectories ``subject`` coached
+    wait until this beheerder hands them over (ips.services.former_coaches)."""
+    former = ips.former_coaches(subject.organisation).filter(pk=subject.pk).first()
+    if former is None:
+        return
+    messages.warning(
+        request,
+        ngettext(
+            "%(name)s begeleidde nog %(n)s open IPS-traject. Draag het bij 'IPS-teams "
+            "indelen' over aan een andere trajectbegeleider.",
+            "%(name)s begeleidde nog %(n)s open IPS-trajecten. Draag ze bij 'IPS-teams "
+            "indelen' over aan een andere trajectbegeleider.",
+            former.open_trajectories,
+        )
+        % {"name": subject, "n": former.open_trajectories},
+    )
 
 
 def _tell_who_appoints_new_leads(request, subject):

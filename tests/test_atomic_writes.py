@@ -30,8 +30,11 @@ from consent.constants import Action
 from ips import services as ips
 from ips.constants import ContractType, Disclosure, Phase
 from ips.models import Placement
+from portal.constants import Role
+from portal.models import User
 
 from .builders import make_case, next_bsn
+from .factories import UserFactory
 from .test_conversations import form_data as conversation_data
 from .test_conversations import log_direct
 from .test_ips import placement_data, start_trajectory, to_search
@@ -518,6 +521,27 @@ def follow_along_create(w):
         "note": "Gaat goed",
     }
     return w.jobcoach_a, on_trajectory("ips:follow_along_create", trajectory), data
+
+
+@write("ips:transfer")
+def transfer(w):
+    """The beheerder hands the trajectory of a coach who left to a colleague."""
+    trajectory_of(w, make_case(w.behandelaar_a))
+    successor = UserFactory(organisation=w.ggz_a, role=Role.TRAJECTBEGELEIDER)
+    User.objects.filter(pk=w.jobcoach_a.pk).update(is_active=False)
+    beheerder = UserFactory(organisation=w.ggz_a, role=Role.BEHEERDER)
+    data = {f"former-{w.jobcoach_a.pk}-coach": successor.pk}
+    return beheerder, reverse("ips:transfer", args=[w.jobcoach_a.pk]), data
+
+
+@write("cases:assign_lead")
+def assign_lead(w):
+    """The beheerder appoints a lead for a case whose only lead left."""
+    case = make_case(w.behandelaar_a)
+    User.objects.filter(pk=w.behandelaar_a.pk).update(is_active=False)
+    beheerder = UserFactory(organisation=w.ggz_a, role=Role.BEHEERDER)
+    data = {"lead": w.behandelaar_a2.pk}
+    return beheerder, reverse("cases:assign_lead", args=[case.pk]), data
 
 
 # --- The tests ---------------------------------------------------------------------------

@@ -868,6 +868,13 @@ FORMS = {
         kwargs=lambda w: {"pk": w.jobcoach_a.pk},
         pages=lambda w: [reverse("ips:teams")],
     ),
+    "ips:transfer": Form(
+        "ips:transfer",
+        "beheerder_a",
+        lambda w: {f"former-{w.jobcoach_a.pk}-coach": str(w.jobcoach_a.pk)},
+        kwargs=lambda w: {"pk": w.jobcoach_a.pk},
+        saves=False,  # jobcoach_a is active and coaches on: nothing to hand over, a message
+    ),
     "ips:fidelity_list": Form(
         "ips:fidelity_list",
         "jobcoach_a",

@@ -147,6 +147,13 @@ SWEEP = {
         logged=NOT_CLIENT_DATA,
         statuses=frozenset({403, 404}),
     ),
+    "ips:transfer": Sweep(
+        lambda w: {"pk": w.jobcoach_a.pk},
+        "beheerder_a",
+        ("beheerder_g", "behandelaar_a", "jobcoach_a"),
+        logged=NOT_CLIENT_DATA,
+        statuses=frozenset({403, 404}),
+    ),
     "portal:report_detail": Sweep(
         lambda w: {"pk": w.report.pk}, "behandelaar_a", (*NO_CONSENT, "jobcoach_a")
     ),

@@ -39,6 +39,8 @@ from portal.models import User
 
 from ..builders import make_case, make_consent
 from ..conftest import PASSWORD
+from ..factories import UserFactory
+from ..test_ips import new_case, start_trajectory
 from ..worker import celery_worker  # noqa: F401
 from .conftest import assert_accessible, sign_in
 
@@ -301,6 +303,46 @@ def test_beheerder_appoints_a_new_lead_for_a_case_left_without_one(
     expect(page.get_by_text("Alle open casussen van uw organisatie hebben iemand")).to_be_visible()
     assert_accessible(page)
     assert consent.case_roles_of(behandelaar_a2, case) == {CaseRole.REGIEBEHANDELAAR}
+
+
+def test_beheerder_hands_over_the_trajectories_of_a_coach_who_left(
+    page, live_server, beheerder_a, behandelaar_a, jobcoach_a, ggz_a
+):
+    """A trajectbegeleider left the organisation with an open IPS trajectory: the beheerder
+    finds them on the IPS-teams page and hands the trajectory to a colleague, confirming the
+    password; no client data is shown."""
+    trajectory = start_trajectory(behandelaar_a, jobcoach_a, new_case(behandelaar_a))
+    successor = UserFactory(
+        email="opvolger@a.test",
+        organisation=ggz_a,
+        role=Role.TRAJECTBEGELEIDER,
+        first_name="Olga",
+        last_name="Opvolger",
+    )
+    User.objects.filter(pk=jobcoach_a.pk).update(is_active=False)
+    former = jobcoach_a.get_full_name()
+    sign_in(page, live_server, beheerder_a.email)
+    main_menu(page, "Gebruikers")
+    page.get_by_role("link", name="IPS-teams indelen").click()
+    section = page.get_by_role("region", name="Trajecten zonder actieve trajectbegeleider")
+    expect(section.get_by_role("row").filter(has_text=former)).to_contain_text("Gedeactiveerd")
+    expect(section).not_to_contain_text(trajectory.case.client.last_name)
+    assert_accessible(page)
+    page.get_by_label(f"Nieuwe trajectbegeleider voor de trajecten van {former}").select_option(
+        label="Olga Opvolger (0 lopende trajecten)"
+    )
+    page.get_by_role("button", name=f"Overdragen {former}").click()
+    confirm_password(page)
+    expect(page.get_by_role("status")).to_contain_text(
+        f"1 open traject van {former} is overgedragen aan Olga Opvolger."
+    )
+    expect(
+        page.get_by_role("region", name="Trajecten zonder actieve trajectbegeleider")
+    ).to_have_count(0)
+    assert_accessible(page)
+    trajectory.refresh_from_db()
+    assert trajectory.coach == successor
+    assert consent.case_roles_of(successor, trajectory.case) == {CaseRole.TRAJECTBEGELEIDER}
 
 
 # --- Signing in with a second factor ---------------------------------------------------------
