@@ -3,7 +3,7 @@ everything that lands on the timeline. Access decisions come from consent.servic
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -42,6 +42,60 @@ def ensure_open(case):
     ValidationError with CASE_CLOSED_MESSAGE."""
     if not case.is_open:
         raise ValidationError(CASE_CLOSED_MESSAGE)
+
+
+# Closing waits while IPS runs: a closed case takes nothing more, and the trajectory would
+# stand still (and keep the client from a new referral) with nobody able to end it.
+IPS_RUNNING_MESSAGE = gettext_lazy(
+    "Er loopt nog een IPS-traject in deze casus. Sluit de casus als de trajectbegeleider dat "
+    "traject heeft afgesloten; overleg zo nodig met de trajectbegeleider."
+)
+
+
+def ips_running(case):
+    """Whether an IPS trajectory that a trajectbegeleider took on is still open on ``case``.
+    (A referral nobody accepted yet lapses when the case closes.)"""
+    from ips.models import Trajectory  # ips builds on cases: import at call time
+
+    return Trajectory.objects.open().filter(case=case, coach__isnull=False).exists()
+
+
+@transaction.atomic
+def close_case(user, case):
+    """Close ``case`` for good (the caller checked that ``user`` leads it). Refused with
+    IPS_RUNNING_MESSAGE while an IPS trajectory runs. Open invitations and referrals lapse;
+    a referral to IPS that nobody accepted closes its trajectory, so that the client can be
+    referred again from a new case.
+
+    The case row is locked by the update first (respond locks it before the invitation and
+    the trajectory, so an invitation accepted meanwhile is seen here). Returns the ids of
+    the lapsed invitations and of the trajectories closed with them, or None when a parallel
+    request closed the case first."""
+    from ips import services as ips_services  # ips builds on cases: import at call time
+
+    closed = Case.objects.filter(pk=case.pk, status=CaseStatus.OPEN).update(
+        status=CaseStatus.GESLOTEN, closed_at=timezone.now(), version=F("version") + 1
+    )
+    if not closed:
+        return None
+    if ips_running(case):
+        raise ValidationError(IPS_RUNNING_MESSAGE)
+    lapsing = list(
+        Invitation.objects.select_for_update()
+        .filter(case=case, status=InvitationStatus.OPEN)
+        .order_by("pk")
+    )
+    trajectories = []
+    for invitation in lapsing:
+        if invitation.is_referral:
+            trajectory = ips_services.on_referral_declined(invitation, user, _("Casus gesloten."))
+            if trajectory is not None and not trajectory.is_open:
+                trajectories.append(trajectory.pk)
+    Invitation.objects.filter(pk__in=[i.pk for i in lapsing]).update(
+        status=InvitationStatus.INGETROKKEN
+    )
+    add_timeline(case, user, TimelineKind.STATUS, Category.IDENTIFICATIE, _("Casus gesloten"))
+    return [i.pk for i in lapsing], trajectories
 
 
 def add_timeline(case, user, kind, category, title, body="", organisation=None):

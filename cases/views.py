@@ -818,19 +818,29 @@ def close(request, pk):
     if refused := _refuse_closed(request, case):
         return refused
     if request.method == "POST":
-        with transaction.atomic():
-            closed = Case.objects.filter(pk=case.pk, status=CaseStatus.OPEN).update(
-                status=CaseStatus.GESLOTEN, closed_at=timezone.now(), version=F("version") + 1
-            )
-            if closed:  # not when a parallel request closed it first
-                services.add_timeline(
-                    case,
-                    request.user,
-                    TimelineKind.STATUS,
-                    Category.IDENTIFICATIE,
-                    _("Casus gesloten"),
-                )
-                _log_change(request, case, "casus", case.pk, Category.IDENTIFICATIE, Action.UPDATE)
+        try:
+            with transaction.atomic():
+                closed = services.close_case(request.user, case)
+                if closed is not None:  # not when a parallel request closed it first
+                    lapsed, trajectories = closed
+                    consent.log_changes(
+                        request,
+                        case,
+                        [
+                            ("casus", case.pk, Category.IDENTIFICATIE, Action.UPDATE),
+                            *(
+                                ("uitnodiging", pk, Category.IDENTIFICATIE, Action.UPDATE)
+                                for pk in lapsed
+                            ),
+                            *(
+                                ("ips-traject", pk, Category.IPS, Action.UPDATE)
+                                for pk in trajectories
+                            ),
+                        ],
+                    )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("cases:close", case.pk)
         messages.success(request, _("De casus is gesloten. Hij blijft leesbaar voor het team."))
         return redirect("cases:detail", case.pk)
     holder = case.client.organisation_id
@@ -838,7 +848,14 @@ def close(request, pk):
     if client_visible:
         consent.log_case_reads(request, access, {(holder, Category.IDENTIFICATIE)})
     return render(
-        request, "cases/case_close.html", {"case": case, "client_visible": client_visible}
+        request,
+        "cases/case_close.html",
+        {
+            "case": case,
+            "client_visible": client_visible,
+            "ips_running": services.ips_running(case),
+            "ips_running_message": services.IPS_RUNNING_MESSAGE,
+        },
     )
 
 

@@ -467,7 +467,12 @@ FORMS = {
         pages=lambda w: [reverse("cases:without_lead")],
     ),
     "cases:close": Form(
-        "cases:close", "behandelaar_a", lambda w: {"knop": "1"}, case_kwargs, pages=case_pages
+        "cases:close",
+        "behandelaar_a2",
+        lambda w: {"knop": "1"},
+        # w.case has a running IPS trajectory, which keeps a case open.
+        lambda w: {"pk": w.other_case.pk},
+        pages=lambda w: [reverse("cases:detail", args=[w.other_case.pk])],
     ),
     "cases:driegesprek_plan": Form(
         "cases:driegesprek_plan",
