@@ -87,3 +87,19 @@ def test_dockerfile_bakes_no_secret_into_the_image():
     [line] = [line for line in dockerfile.splitlines() if "SECRET_KEY=" in line]
     assert line.startswith("RUN SECRET_KEY=") and "collectstatic --no-input" in line
     assert re.search(r"^USER\s+\w+", dockerfile, re.MULTILINE), "runs as root"
+
+
+def test_a_web_process_is_warmed_before_it_serves():
+    """gunicorn workers import portal.wsgi before their first request: warm_up leaves every
+    project template compiled in the cached template loader, so no visitor waits for that."""
+    from django.template import engines
+
+    from portal import wsgi
+
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    loader = engines["django"].engine.template_loaders[0]
+    loader.reset()
+    wsgi.warm_up()
+    names = {path.relative_to(templates).as_posix() for path in templates.rglob("*.html")}
+    assert len(names) > 50
+    assert names <= set(loader.get_template_cache)
