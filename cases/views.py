@@ -215,26 +215,20 @@ def worklist(request):
 
 
 def _worklist_rows(request, user, cases):
+    """The werkvoorraad's rows, and one access-log entry per kind of data each row shows:
+    the client's name, the next afspraak, the 'werk niet besproken' flag (the case
+    organisation's afspraken) and, through its time, the newest timeline entry the user
+    may read."""
     accesses = consent.accesses_for(user, cases)
     expiring = _expiring_consent_case_ids(user, cases)
-    rows, shown = [], []
+    newest = _newest_seen(cases, accesses)
+    rows, entries = [], []
     for case in cases:
         access = accesses[case.pk]
+        shown = set(newest.get(case.pk, ()))
         name_visible = access.can_read(Category.IDENTIFICATIE, case.client.organisation_id)
         if name_visible:
-            shown.append(
-                consent.entry(
-                    request,
-                    user,
-                    decision=access.decide(Category.IDENTIFICATIE, case.client.organisation_id),
-                    action=Action.READ,
-                    object_type="werkvoorraad",
-                    object_id=case.pk,
-                    category=Category.IDENTIFICATIE,
-                    client=case.client_id,
-                    case=case,
-                )
-            )
+            shown.add((case.client.organisation_id, Category.IDENTIFICATIE))
         next_action = next(
             (
                 a
@@ -243,6 +237,8 @@ def _worklist_rows(request, user, cases):
             ),
             None,
         )
+        if next_action is not None:
+            shown.add((next_action.organisation_id, Category.AFSPRAKEN))
         flags = []
         if (
             user.role in (Role.BEHANDELAAR, Role.TRAJECTBEGELEIDER)
@@ -254,6 +250,7 @@ def _worklist_rows(request, user, cases):
                 if case.work_discussed_on is None
                 else _("Werk lang niet besproken")
             )
+            shown.add((case.organisation_id, Category.AFSPRAKEN))
         if case.pk in expiring:
             flags.append(_("Toestemming verloopt binnen 30 dagen"))
         rows.append(
@@ -265,8 +262,30 @@ def _worklist_rows(request, user, cases):
                 "flags": flags,
             }
         )
-    consent.write_log(shown)
+        entries += consent.case_read_entries(
+            request, access, shown, object_type="werkvoorraad", object_id=case.pk
+        )
+    consent.write_log(entries)
     return rows
+
+
+def _newest_seen(cases, accesses):
+    """Per case, the (holder, category) of the newest timeline entry the user may read: the
+    entry whose time the werkvoorraad shows as 'laatste activiteit' (``last_seen_at``, from
+    consent.with_last_seen_activity). One query for the whole page, on
+    timeline_case_time_idx; entries made at the very same moment all count."""
+    if not cases:
+        return {}
+    at = Q()
+    for case in cases:
+        at |= Q(case_id=case.pk, occurred_at=case.last_seen_at)
+    newest = {}
+    for case_id, holder, category in TimelineEntry.objects.filter(at).values_list(
+        "case_id", "organisation_id", "category"
+    ):
+        if accesses[case_id].can_read(category, holder):
+            newest.setdefault(case_id, set()).add((holder, category))
+    return newest
 
 
 def _expiring_consent_case_ids(user, cases):

@@ -699,6 +699,55 @@ class TestWorklist:
         assert order == [busy.pk, quiet.pk]  # both at their opening; the newest id first
         assert shown(start + 2 * day) not in html
 
+    def test_every_kind_of_data_a_row_shows_is_logged(
+        self, client_for, behandelaar_a, klantmanager_g
+    ):
+        """NEN 7513: the werkvoorraad logs, per case, each (holder, category) its row shows:
+        the name, the next afspraak, the 'werk niet besproken' flag and the entry whose time
+        is the 'laatste activiteit' - each on its own basis, and nothing a row hides."""
+        from consent.constants import Action, Basis
+
+        from .builders import make_consent, withdraw
+
+        (case,) = make_cases(behandelaar_a, 1)
+        consent.add_member(case, klantmanager_g, CaseRole.KLANTMANAGER)
+        shared = make_consent(
+            case.client, behandelaar_a.organisation, klantmanager_g.organisation,
+            "reintegratie", [Category.IDENTIFICATIE, Category.AFSPRAKEN],
+        )  # fmt: skip
+        Agreement.objects.create(
+            case=case,
+            organisation=behandelaar_a.organisation,
+            what="Gesprek met werkgever",
+            owner="Cliënt",
+            due_date=timezone.localdate() + datetime.timedelta(days=7),
+            created_by=behandelaar_a,
+        )
+        services.add_timeline(case, behandelaar_a, "notitie", Category.MEDISCH, "Slaapt slecht")
+        ggz, gemeente = behandelaar_a.organisation_id, klantmanager_g.organisation_id
+
+        def logged(user):
+            response = client_for(user).get("/")
+            rows = AccessLogEntry.objects.filter(request_id=response["X-Request-ID"])
+            assert set(rows.values_list("object_type", "object_id", "action")) <= {
+                ("werkvoorraad", str(case.pk), Action.READ)
+            }
+            return set(rows.values_list("organisation_id", "category", "basis"))
+
+        assert logged(behandelaar_a) == {
+            (ggz, Category.IDENTIFICATIE, Basis.EIGEN_ORGANISATIE),
+            (ggz, Category.AFSPRAKEN, Basis.EIGEN_ORGANISATIE),  # next afspraak, work flag
+            (ggz, Category.MEDISCH, Basis.EIGEN_ORGANISATIE),  # the newest entry's time
+        }
+        # The klantmanager's row, on the consent: the name and the afspraak; the medical note
+        # moves nothing (the newest entry they may read is the opening, identificatie).
+        assert logged(klantmanager_g) == {
+            (gemeente, Category.IDENTIFICATIE, Basis.TOESTEMMING),
+            (gemeente, Category.AFSPRAKEN, Basis.TOESTEMMING),
+        }
+        withdraw(shared, behandelaar_a)
+        assert logged(klantmanager_g) == set()
+
 
 def count_queries(client, url):
     with CaptureQueriesContext(connection) as captured:
