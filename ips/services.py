@@ -485,11 +485,11 @@ def transfer_trajectories(beheerder, former, coach):
         case.pk: case
         for case in Case.objects.select_for_update(no_key=True)
         .filter(pk__in=transferable.values("case_id"))
-        .select_related("client")
         .order_by("pk")
     }
     trajectories = list(
-        Trajectory.objects.select_for_update()
+        # Only the trajectory rows: the join to the case must not lock it FOR UPDATE too.
+        Trajectory.objects.select_for_update(of=("self",))
         .filter(_transferable(organisation), coach=former, case_id__in=list(cases_by_pk))
         .order_by("case_id", "pk")
     )

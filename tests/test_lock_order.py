@@ -116,3 +116,62 @@ def test_accepting_an_invitation_while_a_colleague_reads_the_case(behandelaar_a,
     )
     assert errors == []
     assert set(AccessLogEntry.objects.values_list("request_id", flat=True)) == {"respond", "read"}
+
+
+def test_handing_over_trajectories_while_a_colleague_reads_the_case(
+    behandelaar_a, jobcoach_a, beheerder_a, ggz_a
+):
+    """The hand-over locks the case rows, then the trajectories (which it finds through a
+    join to the case: that join must not lock the case FOR UPDATE as well)."""
+    from ips import services as ips
+    from portal.constants import Role
+    from portal.models import User
+
+    from .factories import UserFactory
+    from .test_ips import new_case, start_trajectory
+
+    trajectory = start_trajectory(behandelaar_a, jobcoach_a, new_case(behandelaar_a))
+    case = trajectory.case
+    successor = UserFactory(organisation=ggz_a, role=Role.TRAJECTBEGELEIDER)
+    User.objects.filter(pk=jobcoach_a.pk).update(is_active=False)
+    jobcoach_a.refresh_from_db()
+
+    def change():
+        ips.transfer_trajectories(beheerder_a, jobcoach_a, successor)
+
+    change.log = lambda: consent.log_changes(
+        request_of(beheerder_a, "transfer"),
+        case,
+        [("ips-traject", trajectory.pk, Category.IPS, Action.UPDATE)],
+        basis=Basis.BEHEER,
+    )
+    errors = run_together(
+        change, lambda: consent.write_log([read_entry(behandelaar_a, case, "read")])
+    )
+    assert errors == []
+    assert set(AccessLogEntry.objects.values_list("request_id", flat=True)) >= {
+        "transfer",
+        "read",
+    }
+
+
+def test_closing_while_a_colleague_reads_the_case(behandelaar_a, ggz_a):
+    """Closing updates the case row and locks its open invitations, then writes the log."""
+    from .test_ips import refer_to_ips
+
+    case = make_case(behandelaar_a)
+    refer_to_ips(behandelaar_a, case, ggz_a)
+
+    def change():
+        cases.close_case(behandelaar_a, case)
+
+    change.log = lambda: consent.log_changes(
+        request_of(behandelaar_a, "close"),
+        case,
+        [("casus", case.pk, Category.IDENTIFICATIE, Action.UPDATE)],
+    )
+    errors = run_together(
+        change, lambda: consent.write_log([read_entry(behandelaar_a, case, "read")])
+    )
+    assert errors == []
+    assert set(AccessLogEntry.objects.values_list("request_id", flat=True)) >= {"close", "read"}
