@@ -18,7 +18,7 @@ from portal.constants import Role
 from . import conversation_services as conversations
 from . import services
 from .conversation_forms import ConversationLogForm
-from .views import _refuse_closed, _refuse_write, get_case
+from .views import _refuse_closed, _refuse_write, case_page, get_case
 
 OBJECT_TYPE = "motiverend-gesprek"
 CATEGORY = Category.GESPREKSVERSLAGEN
@@ -101,8 +101,9 @@ def conversation_list(request, pk):
     case, access = get_case(request, pk)
     rows = list(conversations.conversations_for(access, case))
     _log_reads(request, access, rows)
-    return render(
+    return case_page(
         request,
+        access,
         "cases/conversations/list.html",
         {
             "case": case,
@@ -154,8 +155,9 @@ def conversation_create(request, pk):
             messages.success(request, _("Gesprek vastgelegd."))
             return redirect("cases:detail", case.pk)
     _log_reads(request, access, readable)  # the counter and defaults come from these logs
-    return render(
+    return case_page(
         request,
+        access,
         "cases/conversations/form.html",
         {
             "case": case,
@@ -183,8 +185,9 @@ def conversation_detail(request, pk, cid):
         object_id=conversation.pk,
         extra={(next_step.organisation_id, Category.AFSPRAKEN)} if next_step else (),
     )
-    return render(
+    return case_page(
         request,
+        access,
         "cases/conversations/detail.html",
         {
             "case": case,
@@ -253,8 +256,9 @@ def conversation_edit(request, pk, cid):
             messages.success(request, _("Gesprek bijgewerkt."))
             return redirect("cases:conversation_detail", case.pk, conversation.pk)
     _log_reads(request, access, [conversation], object_id=conversation.pk)
-    return render(
+    return case_page(
         request,
+        access,
         "cases/conversations/form.html",
         {"case": case, "form": form, "mode": "edit", "conversation": conversation},
     )
@@ -291,8 +295,9 @@ def conversation_correct(request, pk, cid):
             )
             return redirect("cases:conversation_detail", case.pk, correction.pk)
     _log_reads(request, access, [original], object_id=original.pk)
-    return render(
+    return case_page(
         request,
+        access,
         "cases/conversations/form.html",
         {"case": case, "form": form, "mode": "correct", "conversation": original},
     )

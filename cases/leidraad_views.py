@@ -35,7 +35,7 @@ from .leidraad_forms import (
 )
 from .leidraad_reports import client_summary
 from .models import LeidraadVersion
-from .views import _refuse_write, get_case
+from .views import _refuse_write, case_page, get_case
 
 OBJECT_TYPE = "leidraadsessie"
 PANEL_SESSIONS = 5
@@ -153,8 +153,9 @@ def session_list(request, pk):
             object_type=OBJECT_TYPE,
         )
     can_start = services.write_allowed(access, Category.LEIDRAAD)
-    return render(
+    return case_page(
         request,
+        access,
         "cases/leidraad/session_list.html",
         {
             "case": case,
@@ -199,8 +200,9 @@ def session_detail(request, pk, sid):
         services.write_allowed(access, Category.LEIDRAAD)
         and session.organisation_id == access.organisation_id
     )
-    return render(
+    return case_page(
         request,
+        access,
         "cases/leidraad/session_detail.html",
         {
             "case": case,
@@ -241,12 +243,12 @@ def session_step(request, pk, sid, step):
     return handler(request, case, access, session)
 
 
-def _render_step(request, case, session, step, context):
-    return render(
+def _render_step(request, access, session, step, context):
+    return case_page(
         request,
+        access,
         f"cases/leidraad/step_{step}.html",
         {
-            "case": case,
             "session": session,
             "step": step,
             "steps": [
@@ -293,7 +295,7 @@ def _step_selection(request, case, access, session):
         for theme, key in ((t, t["key"]) for t in session.guide.themes)
     ]
     return _render_step(
-        request, case, session, LeidraadStep.VOORBEREIDING, {"form": form, "themes": themes}
+        request, access, session, LeidraadStep.VOORBEREIDING, {"form": form, "themes": themes}
     )
 
 
@@ -319,7 +321,7 @@ def _step_notes(request, case, access, session):
                 return redirect(_step_url(case, session, LeidraadStep.VOLGENDE_STAPPEN))
             return redirect(_step_url(case, session, LeidraadStep.IN_GESPREK))
     _log_read(request, access, session)
-    return _render_step(request, case, session, LeidraadStep.IN_GESPREK, {"form": form})
+    return _render_step(request, access, session, LeidraadStep.IN_GESPREK, {"form": form})
 
 
 def _step_next(request, case, access, session):
@@ -406,7 +408,7 @@ def _step_next(request, case, access, session):
     referrals = list(session.referrals.all())
     return _render_step(
         request,
-        case,
+        access,
         session,
         LeidraadStep.VOLGENDE_STAPPEN,
         {
@@ -440,8 +442,9 @@ def session_correction(request, pk, sid):
         messages.success(request, _("Correctie toegevoegd. Het gesprek zelf is niet gewijzigd."))
         return redirect("cases:leidraad_detail", case.pk, session.pk)
     _log_read(request, access, session)
-    return render(
+    return case_page(
         request,
+        access,
         "cases/leidraad/correction_form.html",
         {"case": case, "session": session, "form": form},
     )

@@ -130,13 +130,32 @@ def _conflict_message(conflict, subject):
     ) % {"subject": subject, "what": what}
 
 
-def case_form_page(request, case, form, title, submit=None, intro=""):
-    """A form about one case on a page of its own: after a refused submission the page shows
-    the form again with the typed values and the errors next to their fields."""
+def case_page(request, access, template, context):
+    """Render a page about one case other than the case page itself. Its banner names the
+    client when this user may read the identification (logged as a read, on its basis),
+    so that nobody reads or writes in a file without seeing whose it is; otherwise it gives
+    the case number only."""
+    case = access.case
+    holder = case.client.organisation_id
+    name = None
+    if access.can_read(Category.IDENTIFICATIE, holder):
+        consent.log_case_reads(request, access, {(holder, Category.IDENTIFICATIE)})
+        name = case.client.full_name
     return render(
         request,
+        template,
+        {"case": case, **context, "case_banner": {"name": name, "number": case.pk}},
+    )
+
+
+def case_form_page(request, access, form, title, submit=None, intro=""):
+    """A form about one case on a page of its own: after a refused submission the page shows
+    the form again with the typed values and the errors next to their fields."""
+    return case_page(
+        request,
+        access,
         "cases/case_form.html",
-        {"case": case, "form": form, "title": title, "submit": submit, "intro": intro},
+        {"form": form, "title": title, "submit": submit, "intro": intro},
     )
 
 
@@ -469,7 +488,7 @@ def timeline(request, pk):
         {(e.organisation_id, e.category) for e in page.object_list},
         object_type="tijdlijn",
     )
-    return render(request, "cases/timeline.html", {"case": case, "access": access, "page": page})
+    return case_page(request, access, "cases/timeline.html", {"access": access, "page": page})
 
 
 @login_required
@@ -511,8 +530,9 @@ def work_situation(request, pk):
         {(w.organisation_id, Category.WERKSITUATIE) for w in history},
         object_type="werksituatie",
     )
-    return render(
+    return case_page(
         request,
+        access,
         "cases/work_situation.html",
         {
             "case": case,
@@ -583,7 +603,7 @@ def work_discussed(request, pk):
             )
         return redirect("cases:detail", case.pk)
     return case_form_page(
-        request, case, form, _("Werk besproken vastleggen"), submit=_("Vastleggen")
+        request, access, form, _("Werk besproken vastleggen"), submit=_("Vastleggen")
     )
 
 
@@ -613,7 +633,7 @@ def note_create(request, pk):
             _log_change(request, case, "notitie", entry.pk, data["category"])
         messages.success(request, _("Notitie toegevoegd."))
         return redirect("cases:detail", case.pk)
-    return case_form_page(request, case, form, _("Notitie toevoegen"))
+    return case_form_page(request, access, form, _("Notitie toevoegen"))
 
 
 @login_required
@@ -638,7 +658,7 @@ def goal_create(request, pk):
         )
         messages.success(request, _("Doel toegevoegd."))
         return redirect(reverse("cases:detail", args=[case.pk]) + "#doelen")
-    return case_form_page(request, case, form, _("Doel toevoegen"))
+    return case_form_page(request, access, form, _("Doel toevoegen"))
 
 
 @login_required
@@ -667,7 +687,7 @@ def agreement_create(request, pk):
         )
         messages.success(request, _("Afspraak toegevoegd."))
         return redirect(reverse("cases:detail", args=[case.pk]) + "#afspraken")
-    return case_form_page(request, case, form, _("Afspraak toevoegen"))
+    return case_form_page(request, access, form, _("Afspraak toevoegen"))
 
 
 @require_POST
@@ -728,7 +748,9 @@ def invite(request, pk):
         else:
             messages.success(request, _("%(name)s is uitgenodigd.") % {"name": form.invitee})
             return redirect("cases:detail", case.pk)
-    return case_form_page(request, case, form, _("Professional uitnodigen"), submit=_("Uitnodigen"))
+    return case_form_page(
+        request, access, form, _("Professional uitnodigen"), submit=_("Uitnodigen")
+    )
 
 
 @login_required
@@ -756,7 +778,7 @@ def refer(request, pk):
                 % {"org": form.cleaned_data["organisation"]},
             )
             return redirect("cases:detail", case.pk)
-    return case_form_page(request, case, form, _("Verwijzen"), submit=_("Verwijzing versturen"))
+    return case_form_page(request, access, form, _("Verwijzen"), submit=_("Verwijzing versturen"))
 
 
 @require_POST
@@ -906,7 +928,7 @@ def driegesprek_plan(request, pk):
         )
         messages.success(request, _("Driegesprek gepland."))
         return redirect(reverse("cases:detail", args=[case.pk]) + "#driegesprekken")
-    return case_form_page(request, case, form, _("Driegesprek plannen"))
+    return case_form_page(request, access, form, _("Driegesprek plannen"))
 
 
 @login_required
@@ -986,7 +1008,7 @@ def driegesprek_record(request, pk, meeting_pk):
         object_type="driegesprek",
         object_id=meeting.pk,
     )
-    return case_form_page(request, case, form, _("Verslag van het driegesprek"), intro=intro)
+    return case_form_page(request, access, form, _("Verslag van het driegesprek"), intro=intro)
 
 
 @require_POST

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from cases.views import get_case
+from cases.views import case_page, get_case
 from consent import services as consent
 from consent.constants import Action, Basis, Category
 from portal.constants import Role
@@ -271,7 +271,7 @@ def _trajectory_page(request, case, access, phase_form=None):
             }
         )
     consent.log_case_reads(request, access, shown, object_type="ips-traject")
-    return render(request, "ips/trajectory.html", context)
+    return case_page(request, access, "ips/trajectory.html", context)
 
 
 @require_POST
@@ -360,8 +360,11 @@ def profile_edit(request, pk, trajectory_pk):
         {(profile.organisation_id, IPS)} if profile.pk else set(),
         object_type="beroepsprofiel",
     )
-    return render(
-        request, "ips/profile_form.html", {"case": case, "trajectory": trajectory, "form": form}
+    return case_page(
+        request,
+        access,
+        "ips/profile_form.html",
+        {"case": case, "trajectory": trajectory, "form": form},
     )
 
 
@@ -417,8 +420,9 @@ def contact_create(request, pk, trajectory_pk):
         messages.success(request, _("Werkgeverscontact vastgelegd."))
         return redirect(_trajectory_url(case) + "#werkgeverscontacten")
     profile = _profile_of(trajectory, access)
-    return render(
+    return case_page(
         request,
+        access,
         "ips/contact_form.html",
         {"case": case, "trajectory": trajectory, "profile": profile, "form": form},
     )
@@ -450,8 +454,9 @@ def placement_create(request, pk, trajectory_pk):
             else:
                 messages.success(request, _("Baan vastgelegd."))
             return redirect(_trajectory_url(case) + "#banen")
-    return render(
+    return case_page(
         request,
+        access,
         "ips/placement_form.html",
         {
             "case": case,
@@ -490,8 +495,9 @@ def placement_end(request, pk, trajectory_pk, placement_pk):
         else:
             messages.success(request, _("Einde van de baan vastgelegd."))
             return redirect(_trajectory_url(case) + "#banen")
-    return render(
+    return case_page(
         request,
+        access,
         "ips/placement_end_form.html",
         {"case": case, "trajectory": trajectory, "placement": placement, "form": form},
     )
@@ -510,8 +516,9 @@ def follow_along_create(request, pk, trajectory_pk):
             _log_write(request, access, contact, "nazorgcontact")
         messages.success(request, _("Nazorgcontact vastgelegd."))
         return redirect(_trajectory_url(case) + "#nazorg")
-    return render(
+    return case_page(
         request,
+        access,
         "ips/follow_along_form.html",
         {"case": case, "trajectory": trajectory, "form": form},
     )

@@ -918,7 +918,9 @@ class TestDriegesprek:
         shown = c.get(url)
         assert "begint pas op" in shown.content.decode()
         # The page shows where and with whom: a logged read of the meeting.
-        read = AccessLogEntry.objects.get(request_id=shown["X-Request-ID"])
+        read = AccessLogEntry.objects.get(
+            request_id=shown["X-Request-ID"], object_type="driegesprek"
+        )
         assert (read.action, read.object_type, read.object_id, read.category, read.outcome) == (
             "read",
             "driegesprek",
