@@ -6,7 +6,6 @@ trajectory, so that a new case can refer the client again."""
 import threading
 
 import pytest
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.urls import reverse
 
@@ -21,16 +20,13 @@ from ips.constants import CloseReason, Phase
 from ips.models import Trajectory
 
 from .test_ips import new_case, refer_to_ips, start_trajectory
+from .test_without_lead import messages_of
 
 RUNNING = "Er loopt nog een IPS-traject in deze casus."
 
 
 def close_url(case):
     return reverse("cases:close", args=[case.pk])
-
-
-def messages_of(response):
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 class TestIpsKeepsTheCaseOpen:
