@@ -48,29 +48,44 @@ def ensure_open(case):
 # stand still (and keep the client from a new referral) with nobody able to end it.
 IPS_RUNNING_MESSAGE = gettext_lazy(
     "Er loopt nog een IPS-traject in deze casus. Sluit de casus als de trajectbegeleider dat "
-    "traject heeft afgesloten; overleg zo nodig met de trajectbegeleider."
+    "traject heeft afgesloten; overleg zo nodig met de trajectbegeleider (is die uit dienst, "
+    "dan draagt de beheerder het traject over aan een collega)."
+)
+# The same refusal for a lead who may not read IPS data: whether IPS runs is not theirs.
+TEAM_WORK_RUNNING_MESSAGE = gettext_lazy(
+    "Deze casus kan nog niet worden gesloten: een teamlid heeft er nog een lopend traject. "
+    "Overleg met het team."
 )
 
 
-def ips_running(case):
-    """Whether an IPS trajectory that a trajectbegeleider took on is still open on ``case``.
-    (A referral nobody accepted yet lapses when the case closes.)"""
+class IpsRunning(ValidationError):
+    """close_case found a running IPS trajectory (running_ips) and closed nothing."""
+
+    def __init__(self):
+        super().__init__(TEAM_WORK_RUNNING_MESSAGE)
+
+
+def running_ips(case):
+    """The IPS trajectory a trajectbegeleider took on that is still open on ``case``, or
+    None. (A referral nobody accepted yet lapses when the case closes.) Whether it runs is
+    IPS data: show it only to who may read it."""
     from ips.models import Trajectory  # ips builds on cases: import at call time
 
-    return Trajectory.objects.open().filter(case=case, coach__isnull=False).exists()
+    return Trajectory.objects.open().filter(case=case, coach__isnull=False).first()
 
 
 @transaction.atomic
 def close_case(user, case):
-    """Close ``case`` for good (the caller checked that ``user`` leads it). Refused with
-    IPS_RUNNING_MESSAGE while an IPS trajectory runs. Open invitations and referrals lapse;
-    a referral to IPS that nobody accepted closes its trajectory, so that the client can be
+    """Close ``case`` for good (the caller checked that ``user`` leads it). Refused
+    (IpsRunning) while an IPS trajectory runs. Open invitations and referrals lapse; a
+    referral to IPS that nobody accepted closes its trajectory, so that the client can be
     referred again from a new case.
 
     The case row is locked by the update first (respond locks it before the invitation and
-    the trajectory, so an invitation accepted meanwhile is seen here). Returns the ids of
-    the lapsed invitations and of the trajectories closed with them, or None when a parallel
-    request closed the case first."""
+    the trajectory, so an invitation accepted meanwhile is seen here); after the lapsed
+    referrals' trajectories are updated (which waits for a coach taking one on), IPS is
+    asked again. Returns the ids of the lapsed invitations, or None when a parallel request
+    closed the case first."""
     from ips import services as ips_services  # ips builds on cases: import at call time
 
     closed = Case.objects.filter(pk=case.pk, status=CaseStatus.OPEN).update(
@@ -78,24 +93,25 @@ def close_case(user, case):
     )
     if not closed:
         return None
-    if ips_running(case):
-        raise ValidationError(IPS_RUNNING_MESSAGE)
+    if running_ips(case) is not None:
+        raise IpsRunning
     lapsing = list(
         Invitation.objects.select_for_update()
         .filter(case=case, status=InvitationStatus.OPEN)
         .order_by("pk")
     )
-    trajectories = []
     for invitation in lapsing:
         if invitation.is_referral:
-            trajectory = ips_services.on_referral_declined(invitation, user, _("Casus gesloten."))
-            if trajectory is not None and not trajectory.is_open:
-                trajectories.append(trajectory.pk)
+            ips_services.on_referral_declined(
+                invitation, user, _("casus gesloten."), withdrawn=True
+            )
+    if running_ips(case) is not None:
+        raise IpsRunning
     Invitation.objects.filter(pk__in=[i.pk for i in lapsing]).update(
         status=InvitationStatus.INGETROKKEN
     )
     add_timeline(case, user, TimelineKind.STATUS, Category.IDENTIFICATIE, _("Casus gesloten"))
-    return [i.pk for i in lapsing], trajectories
+    return [i.pk for i in lapsing]
 
 
 def add_timeline(case, user, kind, category, title, body="", organisation=None):

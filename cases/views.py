@@ -234,10 +234,11 @@ def worklist(request):
 
 
 def _worklist_rows(request, user, cases):
-    """The werkvoorraad's rows, and one access-log entry per kind of data each row shows:
-    the client's name, the next afspraak, the 'werk niet besproken' flag (the case
+    """The werkvoorraad's rows, and one access-log entry per kind of client data each row
+    shows: the client's name, the next afspraak, the 'werk niet besproken' flag (the case
     organisation's afspraken) and, through its time, the newest timeline entry the user
-    may read."""
+    may read. (The 'toestemming verloopt' flag comes from the consent records, which the
+    log does not cover: they are not a category of client data.)"""
     accesses = consent.accesses_for(user, cases)
     expiring = _expiring_consent_case_ids(user, cases)
     newest = _newest_seen(cases, accesses)
@@ -852,7 +853,8 @@ def leave(request, pk):
 
 @login_required
 def close(request, pk):
-    """Closing asks first: GET shows what closing means and the button; POST closes."""
+    """Closing asks first: GET shows what closing means and the button; POST closes. While
+    IPS runs the page says why it cannot close (services.close_case refuses)."""
     case, access = get_case(request, pk)
     if not services.can_lead(access):
         raise Http404
@@ -861,9 +863,10 @@ def close(request, pk):
     if request.method == "POST":
         try:
             with transaction.atomic():
-                closed = services.close_case(request.user, case)
-                if closed is not None:  # not when a parallel request closed it first
-                    lapsed, trajectories = closed
+                lapsed = services.close_case(request.user, case)
+                if lapsed is not None:  # not when a parallel request closed it first
+                    # A lapsed referral to IPS also closes the trajectory that never began:
+                    # part of withdrawing the referral, as declining it is.
                     consent.log_changes(
                         request,
                         case,
@@ -873,30 +876,28 @@ def close(request, pk):
                                 ("uitnodiging", pk, Category.IDENTIFICATIE, Action.UPDATE)
                                 for pk in lapsed
                             ),
-                            *(
-                                ("ips-traject", pk, Category.IPS, Action.UPDATE)
-                                for pk in trajectories
-                            ),
                         ],
                     )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return redirect("cases:close", case.pk)
+        except services.IpsRunning:
+            return redirect("cases:close", case.pk)  # the page says why
         messages.success(request, _("De casus is gesloten. Hij blijft leesbaar voor het team."))
         return redirect("cases:detail", case.pk)
     holder = case.client.organisation_id
     client_visible = access.can_read(Category.IDENTIFICATIE, holder)
-    if client_visible:
-        consent.log_case_reads(request, access, {(holder, Category.IDENTIFICATIE)})
+    shown = {(holder, Category.IDENTIFICATIE)} if client_visible else set()
+    running = services.running_ips(case)
+    not_yet = None
+    if running is not None:
+        if access.can_read(Category.IPS, running.organisation_id):
+            shown.add((running.organisation_id, Category.IPS))
+            not_yet = services.IPS_RUNNING_MESSAGE
+        else:
+            not_yet = services.TEAM_WORK_RUNNING_MESSAGE
+    consent.log_case_reads(request, access, shown)
     return render(
         request,
         "cases/case_close.html",
-        {
-            "case": case,
-            "client_visible": client_visible,
-            "ips_running": services.ips_running(case),
-            "ips_running_message": services.IPS_RUNNING_MESSAGE,
-        },
+        {"case": case, "client_visible": client_visible, "not_yet": not_yet},
     )
 
 

@@ -118,29 +118,39 @@ def on_referral_accepted(referral, user):
     return trajectory
 
 
-def on_referral_declined(referral, user, reason=""):
-    """The referral was declined (or withdrawn) before anyone started: the trajectory that
-    never began is closed, so that a new referral can be made."""
+def on_referral_declined(referral, user, reason="", *, withdrawn=False):
+    """The referral was declined (or, ``withdrawn``, lapsed with its case) before anyone
+    started: the trajectory that never began is closed, so that a new referral can be made.
+    Only while it is still waiting: a trajectbegeleider who took it on in the meantime keeps
+    it (the update is conditional, so it never overwrites their intake)."""
     trajectory = Trajectory.objects.filter(referral=referral).first()
     if trajectory is None or trajectory.phase != Phase.AANGEMELD:
         return trajectory
     today = timezone.localdate()
-    PhaseChange.objects.create(
-        trajectory=trajectory,
-        organisation_id=trajectory.organisation_id,
-        from_phase=trajectory.phase,
-        to_phase=Phase.AFGESLOTEN,
-        changed_on=today,
-        note=reason,
-        recorded_by=user,
-    )
-    Trajectory.objects.filter(pk=trajectory.pk).update(
+    note = (
+        _("Verwijzing ingetrokken: %(reason)s")
+        if withdrawn
+        else _("Verwijzing niet aangenomen. %(reason)s")
+    ) % {"reason": reason}
+    closed = Trajectory.objects.filter(
+        pk=trajectory.pk, phase=Phase.AANGEMELD, coach__isnull=True
+    ).update(
         phase=Phase.AFGESLOTEN,
         closed_on=today,
         close_reason=CloseReason.ANDERS,
-        close_note=_("Verwijzing niet aangenomen. %(reason)s") % {"reason": reason},
+        close_note=note,
         version=F("version") + 1,
     )
+    if closed:
+        PhaseChange.objects.create(
+            trajectory=trajectory,
+            organisation_id=trajectory.organisation_id,
+            from_phase=Phase.AANGEMELD,
+            to_phase=Phase.AFGESLOTEN,
+            changed_on=today,
+            note=reason,
+            recorded_by=user,
+        )
     trajectory.refresh_from_db()
     return trajectory
 
@@ -514,4 +524,9 @@ def transfer_trajectories(beheerder, former, coach):
             % {"former": former, "coach": coach},
         )
         handed_over.append((case, trajectory.pk, removed, lapsed_ids))
+    if not handed_over:  # a parallel hand-over took them first
+        raise ValidationError(
+            _("%(name)s heeft geen open trajecten meer die overgedragen moeten worden.")
+            % {"name": former}
+        )
     return handed_over
