@@ -106,7 +106,6 @@ def conversation_list(request, pk):
         access,
         "cases/conversations/list.html",
         {
-            "case": case,
             "conversations": rows,
             "funding": conversations.funding(rows),
             "progress": conversations.progress(rows),
@@ -160,7 +159,6 @@ def conversation_create(request, pk):
         access,
         "cases/conversations/form.html",
         {
-            "case": case,
             "form": form,
             "mode": "new",
             "funding": conversations.funding(readable),
@@ -190,7 +188,6 @@ def conversation_detail(request, pk, cid):
         access,
         "cases/conversations/detail.html",
         {
-            "case": case,
             "conversation": conversation,
             "talk": sorted(conversation.change_talk.all(), key=lambda t: t.order),
             "next_step": next_step,
@@ -260,7 +257,7 @@ def conversation_edit(request, pk, cid):
         request,
         access,
         "cases/conversations/form.html",
-        {"case": case, "form": form, "mode": "edit", "conversation": conversation},
+        {"form": form, "mode": "edit", "conversation": conversation},
     )
 
 
@@ -299,7 +296,7 @@ def conversation_correct(request, pk, cid):
         request,
         access,
         "cases/conversations/form.html",
-        {"case": case, "form": form, "mode": "correct", "conversation": original},
+        {"form": form, "mode": "correct", "conversation": original},
     )
 
 

@@ -158,7 +158,6 @@ def session_list(request, pk):
         access,
         "cases/leidraad/session_list.html",
         {
-            "case": case,
             "sessions": sessions,
             "trend": leidraad.trend(sessions),
             "can_start": can_start and case.is_open,
@@ -205,7 +204,6 @@ def session_detail(request, pk, sid):
         access,
         "cases/leidraad/session_detail.html",
         {
-            "case": case,
             "session": session,
             "themes": leidraad.themes_of(session),
             "agreements": agreements,
@@ -446,7 +444,7 @@ def session_correction(request, pk, sid):
         request,
         access,
         "cases/leidraad/correction_form.html",
-        {"case": case, "session": session, "form": form},
+        {"session": session, "form": form},
     )
 
 

@@ -536,7 +536,6 @@ def work_situation(request, pk):
         access,
         "cases/work_situation.html",
         {
-            "case": case,
             "access": access,
             "history": history,
             "form": form,

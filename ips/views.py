@@ -364,7 +364,7 @@ def profile_edit(request, pk, trajectory_pk):
         request,
         access,
         "ips/profile_form.html",
-        {"case": case, "trajectory": trajectory, "form": form},
+        {"trajectory": trajectory, "form": form},
     )
 
 
@@ -424,7 +424,7 @@ def contact_create(request, pk, trajectory_pk):
         request,
         access,
         "ips/contact_form.html",
-        {"case": case, "trajectory": trajectory, "profile": profile, "form": form},
+        {"trajectory": trajectory, "profile": profile, "form": form},
     )
 
 
@@ -459,7 +459,6 @@ def placement_create(request, pk, trajectory_pk):
         access,
         "ips/placement_form.html",
         {
-            "case": case,
             "trajectory": trajectory,
             "profile": _profile_of(trajectory, access),
             "form": form,
@@ -499,7 +498,7 @@ def placement_end(request, pk, trajectory_pk, placement_pk):
         request,
         access,
         "ips/placement_end_form.html",
-        {"case": case, "trajectory": trajectory, "placement": placement, "form": form},
+        {"trajectory": trajectory, "placement": placement, "form": form},
     )
 
 
@@ -520,7 +519,7 @@ def follow_along_create(request, pk, trajectory_pk):
         request,
         access,
         "ips/follow_along_form.html",
-        {"case": case, "trajectory": trajectory, "form": form},
+        {"trajectory": trajectory, "form": form},
     )
 
 
