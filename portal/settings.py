@@ -275,7 +275,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint logs each of its steps at INFO: eight lines per PDF in the worker's log.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
 
 # Audit events (access log, security events) as structured JSON lines via structlog, next

@@ -142,6 +142,41 @@ def test_rendering_is_idempotent(shared_case, behandelaar_a):
     assert (report.status, report.attempts, report.file.name) == ("klaar", 1, first_name)
 
 
+def test_rendering_takes_the_same_queries_for_a_short_and_a_long_file(
+    shared_case, klantmanager_g, behandelaar_a, django_assert_num_queries
+):
+    """The task's reads do not grow with the file: the requester, case and client come
+    with the report, and each kind of data is one query."""
+    from cases.models import Agreement, Goal
+
+    def rendered():
+        report = request_progress(behandelaar_a, shared_case)
+        with django_assert_num_queries(17):
+            reports.render(report.pk)
+        return pdf_text(report)
+
+    assert "Vrijwilligerswerk" in rendered()
+    for n in range(12):
+        services.add_timeline(shared_case, behandelaar_a, "notitie", Category.AFSPRAKEN, f"N{n}")
+        Goal.objects.create(
+            case=shared_case,
+            organisation=behandelaar_a.organisation,
+            domain="functioneel",
+            description=f"Doel {n}",
+            created_by=behandelaar_a,
+        )
+        Agreement.objects.create(
+            case=shared_case,
+            organisation=behandelaar_a.organisation,
+            what=f"Afspraak {n}",
+            owner="Cliënt",
+            due_date=timezone.localdate(),
+            created_by=behandelaar_a,
+        )
+    text = rendered()
+    assert "Doel 11" in text and "Afspraak 11" in text
+
+
 def test_failing_render_ends_mislukt_without_a_file(shared_case, behandelaar_a, monkeypatch):
     report = request_progress(behandelaar_a, shared_case)
 
