@@ -213,7 +213,7 @@ class AccessLogEntry(ChoiceLabels, models.Model):
     request_id = models.CharField(_("verzoek-id"), max_length=32, blank=True)
     access_point = models.CharField(_("toegangspunt"), max_length=200, blank=True)
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
 
     objects = AccessLogQuerySet.as_manager()
 
@@ -232,6 +232,12 @@ class AccessLogEntry(ChoiceLabels, models.Model):
             models.Index(fields=["user", "-timestamp"], name="accesslog_user_time_idx"),
             # Beheerder's log view: entries about the organisation's clients, filtered by time.
             models.Index(fields=["-timestamp"], name="accesslog_time_idx"),
+        ]
+        constraints = [
+            # Guards the chain: no two entries with one hash. A constraint, not unique=True
+            # on the field, which on PostgreSQL adds a second (LIKE) index on the hash that
+            # no query uses and every log insert would update.
+            models.UniqueConstraint(fields=["hash"], name="accesslog_hash_unique"),
         ]
 
     HASHED_FIELDS = (

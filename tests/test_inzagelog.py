@@ -7,7 +7,7 @@ import itertools
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, ManagementUtility, call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -163,6 +163,25 @@ class TestAppendOnly:
             ):
                 cursor.execute(sql, [logged[0].pk])
         assert consent.verify_chain() == (len(logged), None)
+
+    def test_a_hash_is_taken_once_and_indexed_once(self, logged):
+        """The chain's hashes are unique in the database; that one index is the only one
+        on the column (each index on this table is written by every page view)."""
+        copy = AccessLogEntry(
+            **{f: getattr(logged[0], f) for f in AccessLogEntry.HASHED_FIELDS},
+            prev_hash=logged[-1].hash,
+            hash=logged[0].hash,
+        )
+        with pytest.raises(IntegrityError), transaction.atomic():
+            AccessLogEntry.objects.bulk_create([copy])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
+                ["consent_accesslogentry", "%(hash%"],
+            )
+            assert [row[0].split(" ON ")[0] for row in cursor.fetchall()] == [
+                "CREATE UNIQUE INDEX accesslog_hash_unique"
+            ]
 
 
 class TestBeheerderFilters:
