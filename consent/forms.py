@@ -124,8 +124,9 @@ class ConsentForm(forms.Form):
         required=False,
         empty_label=_("Nee, dit is een nieuwe toestemming"),
         help_text=_(
-            "Bij verlengen of wijzigen: kies de toestemming die deze vervangt. Die krijgt de "
-            "status ‘vervangen’ en geldt niet meer."
+            "Bij verlengen of wijzigen: kies de toestemming die deze vervangt (zelfde ontvanger "
+            "en doel). Die krijgt de status ‘vervangen’ en geldt niet meer; de nieuwe gaat "
+            "vandaag in."
         ),
         error_messages={
             "invalid_choice": _(
@@ -221,7 +222,54 @@ class ConsentForm(forms.Form):
                         "recipient": recipient,
                     },
                 )
+        self._check_replacement(cleaned)
         return cleaned
+
+    def _check_replacement(self, cleaned):
+        """A replacement renews or changes the same sharing, and takes effect at once: the
+        consent it replaces holds no longer from the moment it is recorded. Starting later
+        would leave the recipient without access until then; another recipient or purpose
+        is another consent (and the old one is withdrawn if the client wants that)."""
+        old, start = cleaned.get("supersedes"), cleaned.get("valid_from")
+        if old is None:
+            return
+        recipient, purpose = cleaned.get("recipient"), cleaned.get("purpose")
+        if recipient is not None and recipient.pk != old.recipient_id:
+            self.add_error(
+                "supersedes",
+                _(
+                    "Nr. %(pk)s geldt voor %(recipient)s. Een vervanging is voor dezelfde "
+                    "ontvanger; leg voor %(new)s een nieuwe toestemming vast, en trek nr. "
+                    "%(pk)s in als de cliënt niet meer met %(recipient)s wil delen."
+                )
+                % {"pk": old.pk, "recipient": old.recipient, "new": recipient},
+            )
+        elif purpose and purpose != old.purpose:
+            self.add_error(
+                "supersedes",
+                _(
+                    "Nr. %(pk)s is voor %(purpose)s. Een vervanging is voor hetzelfde doel; "
+                    "leg voor een ander doel een nieuwe toestemming vast."
+                )
+                % {"pk": old.pk, "purpose": old.get_purpose_display()},
+            )
+        if start and start > timezone.localdate():
+            self.add_error(
+                "valid_from",
+                _(
+                    "Een vervanging gaat vandaag in: nr. %(pk)s geldt niet meer zodra deze is "
+                    "vastgelegd, en tot %(start)s zou %(recipient)s dan niets mogen inzien. "
+                    "Kies vandaag als begindatum. Of verleng aansluitend: leg zonder ‘Vervangt’ "
+                    "een nieuwe toestemming vast die ingaat na %(end)s; nr. %(pk)s loopt dan tot "
+                    "en met die dag door."
+                )
+                % {
+                    "pk": old.pk,
+                    "start": start.strftime("%d-%m-%Y"),
+                    "recipient": old.recipient,
+                    "end": old.valid_until.strftime("%d-%m-%Y"),
+                },
+            )
 
 
 class WithdrawalForm(forms.Form):

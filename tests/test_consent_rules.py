@@ -295,6 +295,54 @@ class TestRecord:
         assert "Die toestemming kan niet worden vervangen" in response.content.decode()
         assert Consent.objects.count() == 2
 
+    def test_a_replacement_cannot_start_later_and_leave_a_gap(
+        self, client_for, behandelaar_a, klantmanager_g, gemeente_g, case_a
+    ):
+        """Renewing ahead of time by replacing would end the current consent at once and
+        leave the recipient without access until the new one starts: refused, with the
+        way that works (a new consent starting after the old one's end, not replacing)."""
+        c = client_for(behandelaar_a)
+        c.post(create_url(case_a), form_data(gemeente_g))
+        old = Consent.objects.get()
+        later = old.valid_until + datetime.timedelta(days=1)
+        renewal = {
+            "valid_from": later.isoformat(),
+            "valid_until": (later + datetime.timedelta(days=180)).isoformat(),
+        }
+        response = c.post(create_url(case_a), form_data(gemeente_g, supersedes=old.pk, **renewal))
+        assert response.status_code == 200
+        errors = response.context["form"].errors["valid_from"]
+        assert f"Een vervanging gaat vandaag in: nr. {old.pk} geldt niet meer" in errors[0]
+        assert Consent.objects.count() == 1
+        assert old.state() == ConsentState.ACTIEF
+        assert consent.case_access(klantmanager_g, case_a).can_read(
+            Category.WERKSITUATIE, case_a.client.organisation_id
+        )
+        # The way the message points to: the new consent follows on, the old one holds.
+        response = c.post(create_url(case_a), form_data(gemeente_g, **renewal))
+        assert response.status_code == 302
+        assert list(Consent.objects.active().values_list("pk", flat=True)) == [old.pk]
+
+    def test_a_replacement_keeps_recipient_and_purpose(
+        self, client_for, behandelaar_a, gemeente_g, uwv_u, case_a
+    ):
+        """Another recipient or purpose is another consent: replacing would end the old
+        recipient's access without a withdrawal on record."""
+        c = client_for(behandelaar_a)
+        c.post(create_url(case_a), form_data(gemeente_g))
+        old = Consent.objects.get()
+        for change, message in (
+            ({"recipient": uwv_u.pk}, f"Nr. {old.pk} geldt voor {gemeente_g}."),
+            ({"purpose": Purpose.DRIEGESPREK}, f"Nr. {old.pk} is voor "),
+        ):
+            response = c.post(
+                create_url(case_a), {**form_data(gemeente_g, supersedes=old.pk), **change}
+            )
+            assert response.status_code == 200
+            assert message in response.context["form"].errors["supersedes"][0]
+        assert Consent.objects.count() == 1
+        assert old.state() == ConsentState.ACTIEF
+
     def test_renew_link_prefills_the_form(self, client_for, behandelaar_a, gemeente_g, case_a):
         c = client_for(behandelaar_a)
         c.post(create_url(case_a), form_data(gemeente_g))

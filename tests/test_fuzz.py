@@ -678,6 +678,9 @@ FORMS = {
         lambda w: {
             **consent_data(w),
             "signed_form": Upload("scan.pdf", PDF, "application/pdf"),
+            # A replacement is for the same recipient and purpose as the consent it replaces.
+            "recipient": w.consent.recipient_id,
+            "purpose": w.consent.purpose,
             "supersedes": str(w.consent.pk),
         },
         case_kwargs,
