@@ -33,6 +33,15 @@ class ConsentMethod(models.TextChoices):
     MONDELING = "mondeling", _("Mondeling gegeven en vastgelegd")
 
 
+class WithdrawalMethod(models.TextChoices):
+    """How a consent was withdrawn: the same values as ConsentMethod, worded for taking it
+    back."""
+
+    SCHRIFTELIJK = "schriftelijk", _("Schriftelijk")
+    DIGITAAL = "digitaal", _("Digitaal")
+    MONDELING = "mondeling", _("Mondeling, en door u vastgelegd")
+
+
 class ConsentState(models.TextChoices):
     ACTIEF = "actief", _("Actief")
     TOEKOMSTIG = "toekomstig", _("Gaat nog in")

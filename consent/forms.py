@@ -14,7 +14,15 @@ from portal.constants import OrganisationType
 from portal.forms import DateInput, add_months, happened
 from portal.models import Organisation
 
-from .constants import CARE_ONLY_CATEGORIES, Action, ConsentMethod, ConsentState, Outcome, Purpose
+from .constants import (
+    CARE_ONLY_CATEGORIES,
+    Action,
+    ConsentMethod,
+    ConsentState,
+    Outcome,
+    Purpose,
+    WithdrawalMethod,
+)
 from .models import Consent, DataCategory
 
 # Werk & Inkomen: never a recipient of medical or treatment information.
@@ -275,7 +283,7 @@ class ConsentForm(forms.Form):
 class WithdrawalForm(forms.Form):
     method = forms.ChoiceField(
         label=_("Hoe heeft de cliënt de toestemming ingetrokken?"),
-        choices=ConsentMethod.choices,
+        choices=WithdrawalMethod.choices,
         widget=forms.RadioSelect,
     )
     withdrawn_on = forms.DateField(
@@ -297,10 +305,20 @@ class WithdrawalForm(forms.Form):
         self.consent = consent
 
     def clean_withdrawn_on(self):
-        return happened(
+        withdrawn_on = happened(
             self.cleaned_data["withdrawn_on"],
             future=_("Deze datum ligt in de toekomst. Een intrekking geldt direct."),
         )
+        recorded_on = timezone.localdate(self.consent.recorded_at)
+        if withdrawn_on < recorded_on:
+            raise forms.ValidationError(
+                _(
+                    "Deze datum ligt vóór %(date)s, de dag waarop de toestemming is "
+                    "vastgelegd. Vul de dag in waarop de cliënt haar introk."
+                )
+                % {"date": recorded_on.strftime("%d-%m-%Y")}
+            )
+        return withdrawn_on
 
     def clean(self):
         cleaned = super().clean()

@@ -9,7 +9,16 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import ChoiceLabels
 from portal.storage import private_storage
 
-from .constants import Action, Basis, Category, ConsentMethod, ConsentState, Outcome, Purpose
+from .constants import (
+    Action,
+    Basis,
+    Category,
+    ConsentMethod,
+    ConsentState,
+    Outcome,
+    Purpose,
+    WithdrawalMethod,
+)
 from .querysets import AccessLogQuerySet, ConsentQuerySet
 
 
@@ -145,7 +154,7 @@ class ConsentWithdrawal(models.Model):
         Consent, verbose_name=_("toestemming"), on_delete=models.PROTECT, related_name="withdrawal"
     )
     withdrawn_on = models.DateField(_("ingetrokken op"), default=timezone.localdate)
-    method = models.CharField(_("hoe ingetrokken"), max_length=15, choices=ConsentMethod.choices)
+    method = models.CharField(_("hoe ingetrokken"), max_length=15, choices=WithdrawalMethod.choices)
     reason = models.TextField(_("reden"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -475,6 +475,30 @@ class TestWithdraw:
         assert "Deze datum ligt in de toekomst" in response.content.decode()
         assert not ConsentWithdrawal.objects.exists()
 
+    def test_withdrawal_date_before_the_consent_was_recorded_is_refused(
+        self, client_for, behandelaar_a, case_a, record
+    ):
+        """A consent cannot be taken back before it was given; a typo in the year would
+        otherwise stand in the record as the day the client withdrew."""
+        c = client_for(behandelaar_a)
+        day_before = timezone.localdate() - datetime.timedelta(days=1)
+        response = self.withdraw(c, record, withdrawn_on=day_before.isoformat())
+        today = timezone.localdate().strftime("%d-%m-%Y")
+        assert response.context["form"].errors["withdrawn_on"] == [
+            f"Deze datum ligt vóór {today}, de dag waarop de toestemming is vastgelegd. "
+            "Vul de dag in waarop de cliënt haar introk."
+        ]
+        assert not ConsentWithdrawal.objects.exists()
+        assert self.withdraw(c, record).status_code == 302
+
+    def test_the_ways_of_withdrawing_are_worded_for_taking_back(
+        self, client_for, behandelaar_a, case_a, record
+    ):
+        html = client_for(behandelaar_a).get(reverse("consent:withdraw", args=[record.pk]))
+        html = html.content.decode()
+        assert "Mondeling, en door u vastgelegd" in html
+        assert "gegeven" not in html.split('name="method"', 1)[1].split("</fieldset>", 1)[0]
+
     def test_date_defaults_to_today(self, client_for, behandelaar_a, case_a, record):
         response = client_for(behandelaar_a).get(reverse("consent:withdraw", args=[record.pk]))
         assert response.context["form"].initial["withdrawn_on"] == timezone.localdate()
