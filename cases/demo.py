@@ -30,6 +30,7 @@ from .models import (
     Conversation,
     Goal,
     MitiSelfAssessment,
+    TimelineEntry,
     WorkSituation,
 )
 
@@ -41,20 +42,22 @@ WORK_CATEGORIES = [
     Category.IPS,
 ]
 
-# (first, last, birth year, state, shared with, consent state)
+# (first, last, birth year, state, shared with, consent state, case opened days ago). A case
+# is opened before anything on it happened: its conversations (below), its consents and the
+# IPS referral that ips.demo dates back (Ruben Kok: 300 days, Noor Peters: 200).
 CLIENTS = [
-    ("Sanne", "Willems", 1991, "intake", None, None),
-    ("Mehmet", "Yilmaz", 1985, "intake", None, None),
-    ("Lotte", "Hendriks", 1996, "behandeling", None, None),
-    ("Daan", "Mulder", 1979, "behandeling", "gemeente", "actief"),
-    ("Fatima", "Bouzid", 1988, "verwezen", "gemeente", "actief"),
-    ("Kees", "van Dijk", 1972, "verwezen", None, None),
-    ("Priya", "Ramdin", 1993, "zoeken", "gemeente", "ingetrokken"),
-    ("Tom", "de Graaf", 1990, "zoeken", "uwv", "actief"),
-    ("Noor", "Peters", 1987, "geplaatst", "gemeente", "verlopen"),
-    ("Ruben", "Kok", 1983, "geplaatst", "gemeente", None),
-    ("Iris", "Vos", 1975, "gesloten", None, None),
-    ("Ahmed", "Haddou", 1998, "behandeling", "uwv", "actief"),
+    ("Sanne", "Willems", 1991, "intake", None, None, 3),
+    ("Mehmet", "Yilmaz", 1985, "intake", None, None, 10),
+    ("Lotte", "Hendriks", 1996, "behandeling", None, None, 90),
+    ("Daan", "Mulder", 1979, "behandeling", "gemeente", "actief", 120),
+    ("Fatima", "Bouzid", 1988, "verwezen", "gemeente", "actief", 45),
+    ("Kees", "van Dijk", 1972, "verwezen", None, None, 35),
+    ("Priya", "Ramdin", 1993, "zoeken", "gemeente", "ingetrokken", 80),
+    ("Tom", "de Graaf", 1990, "zoeken", "uwv", "actief", 75),
+    ("Noor", "Peters", 1987, "geplaatst", "gemeente", "verlopen", 420),
+    ("Ruben", "Kok", 1983, "geplaatst", "gemeente", None, 330),
+    ("Iris", "Vos", 1975, "gesloten", None, None, 400),
+    ("Ahmed", "Haddou", 1998, "behandeling", "uwv", "actief", 40),
 ]
 
 CLINICAL_NOTE = (
@@ -86,7 +89,7 @@ def load(world):
         "uwv": (orgs["UWV Havenstad"], users["adviseur@uwv.demo"]),
     }
     today = timezone.localdate()
-    for index, (first, last, year, state, shared, consent_state) in enumerate(CLIENTS):
+    for index, (first, last, year, state, shared, consent_state, opened) in enumerate(CLIENTS):
         bsn = demo_bsn(index)
         if Client.objects.filter(organisation=ggz, bsn=bsn).exists():
             continue
@@ -100,6 +103,7 @@ def load(world):
             email=f"{first.lower()}@voorbeeld.demo",
         )
         case = services.open_case(behandelaar, client)
+        _backdate_opening(case, _at(today - datetime.timedelta(days=opened)))
         _fill_case(case, behandelaar, jobcoach, state, today)
         if shared:
             organisation, klantmanager = partners[shared]
@@ -116,8 +120,20 @@ def load(world):
     _load_conversations(ggz, {"behandelaar": behandelaar, "jobcoach": jobcoach}, today)
 
 
+def _at(day, hour=9):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+def _backdate_opening(case, opened_at):
+    """Demo only: the client was registered and the case opened ``opened_at``."""
+    Client.objects.filter(pk=case.client_id).update(created_at=opened_at)
+    Case.objects.filter(pk=case.pk).update(opened_at=opened_at)
+    TimelineEntry.objects.filter(case=case).update(occurred_at=opened_at)
+    case.refresh_from_db()
+
+
 def _fill_case(case, behandelaar, jobcoach, state, today):
-    services.add_timeline(
+    intake = services.add_timeline(
         case,
         behandelaar,
         TimelineKind.NOTITIE,
@@ -125,25 +141,28 @@ def _fill_case(case, behandelaar, jobcoach, state, today):
         "Intakegesprek",
         body=CLINICAL_NOTE,
     )
+    TimelineEntry.objects.filter(pk=intake.pk).update(occurred_at=case.opened_at)
     if state == "intake":
         return
     case.work_discussed_on = today - datetime.timedelta(days=20)
     case.work_is_goal = state != "gesloten"
     case.save(update_fields=["work_discussed_on", "work_is_goal"])
-    services.add_timeline(
+    discussed = services.add_timeline(
         case,
         behandelaar,
         TimelineKind.WERK_BESPROKEN,
         Category.AFSPRAKEN,
         "Werk besproken — werk is een behandeldoel",
     )
-    kind = {"geplaatst": WorkSituationKind.BETAALD}.get(state, WorkSituationKind.GEEN)
+    TimelineEntry.objects.filter(pk=discussed.pk).update(occurred_at=_at(case.work_discussed_on))
+    # The situation at intake. A job found through IPS is a later werksituatie, recorded
+    # from the placement itself (ips.demo), so the two always agree.
     WorkSituation.objects.create(
         case=case,
         organisation=behandelaar.organisation,
         recorded_by=behandelaar,
-        kind=kind,
-        hours_per_week=16 if kind == WorkSituationKind.BETAALD else None,
+        recorded_at=case.opened_at,
+        kind=WorkSituationKind.GEEN,
         benefit=Benefit.BIJSTAND,
         job_search_duty=True,
         job_search_exempt=True,
@@ -154,16 +173,19 @@ def _fill_case(case, behandelaar, jobcoach, state, today):
         organisation=behandelaar.organisation,
         created_by=behandelaar,
         domain=RecoveryDomain.MAATSCHAPPELIJK,
-        description="Een betaalde baan van ongeveer 16 uur per week",
+        description="Een betaalde baan die bij de cliënt past",
         status=GoalStatus.BEREIKT if state == "geplaatst" else GoalStatus.OPEN,
     )
+    # A closed case has nothing left to do: its afspraak was met before it closed.
+    closed = state == "gesloten"
     Agreement.objects.create(
         case=case,
         organisation=behandelaar.organisation,
         created_by=behandelaar,
         what="Vacatures bekijken in de zorg",
         owner="Cliënt",
-        due_date=today + datetime.timedelta(days=14),
+        due_date=today + datetime.timedelta(days=-30 if closed else 14),
+        done=closed,
     )
     if state in ("verwezen", "zoeken", "geplaatst"):
         access = consent.case_access(behandelaar, case)
@@ -176,9 +198,8 @@ def _fill_case(case, behandelaar, jobcoach, state, today):
     if state in ("zoeken", "geplaatst"):
         invitation = services.open_invitations_for(jobcoach).filter(case=case).first()
         services.respond(invitation, jobcoach, accept=True)
-    if state == "gesloten":
-        case.status, case.closed_at = "gesloten", timezone.now()
-        case.save(update_fields=["status", "closed_at"])
+    if closed:
+        services.close_case(behandelaar, case)
 
 
 def _consent(client, provider, recipient, recorded_by, state, today):

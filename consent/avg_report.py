@@ -9,7 +9,9 @@ kind of client data (for example conversations) is added there.
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal
 
 from django.apps import apps
@@ -20,6 +22,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cases.constants import CaseRole
 from portal.constants import Role
 from portal.reports import Built, all_allowed
 
@@ -35,6 +38,16 @@ class Section:
     category: str | None  # fixed category; None: the row's own ``category`` field
     holder_path: str = "organisation"  # lookup from a row to the holding organisation
     skip: tuple = ()  # fields left out (besides ids, versions and the client itself)
+    # How a related field is shown, when its object's ``str`` is not meant for the client:
+    # field name -> function of the related object, giving the text.
+    shown_as: dict[str, Callable] = dataclass_field(default_factory=dict)
+    heading: Callable = str  # a row's heading, from the row
+
+
+def _case_role(permission):
+    """A case team member's role: stored as a guardian permission whose codename is the
+    CaseRole value (``Permission.__str__`` would show "Cliënten en casussen | casus | ...")."""
+    return label_of(CaseRole, permission.codename)
 
 
 SECTIONS = [
@@ -46,6 +59,8 @@ SECTIONS = [
         "content_object__client",
         Category.IDENTIFICATIE,
         holder_path="user__organisation",
+        shown_as={"permission": _case_role},
+        heading=lambda member: f"{member.user} – {_case_role(member.permission)}",
     ),
     Section(
         gettext_lazy("Uitnodigingen en verwijzingen"),
@@ -173,11 +188,14 @@ LABELS = {
 CLIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "bsn", "email", "phone", "address")
 
 
-def _value(obj, field):
-    """A field's value in words, or None when there is nothing to show."""
+def _value(obj, field, shown_as=None):
+    """A field's value in words, or None when there is nothing to show; ``shown_as`` maps a
+    field name to the function that puts its value in words (Section.shown_as)."""
     value = getattr(obj, field.name)
     if value is None or value == "":
         return None
+    if shown_as and field.name in shown_as:
+        return shown_as[field.name](value)
     if field.choices:
         return getattr(obj, f"get_{field.name}_display")()
     if isinstance(field, models.FileField):
@@ -215,10 +233,10 @@ def label(field):
     return capfirst(name)
 
 
-def describe(obj, fields):
+def describe(obj, fields, shown_as=None):
     rows = []
     for field in fields:
-        value = _value(obj, field)
+        value = _value(obj, field, shown_as)
         if value is not None:
             rows.append((label(field), value))
     return rows
@@ -256,7 +274,10 @@ def _section_rows(section, client, organisation_id, allowed):
     shown = {(organisation_id, getattr(row, "category", None) or section.category) for row in rows}
     if section.category is None and not has_category_field:
         shown = {(organisation_id, category) for category in categories} if rows else set()
-    return [{"title": str(row), "fields": describe(row, fields)} for row in rows], shown
+    return [
+        {"title": section.heading(row), "fields": describe(row, fields, section.shown_as)}
+        for row in rows
+    ], shown
 
 
 def _access_log(client):

@@ -13,8 +13,17 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from cases.constants import CaseRole, CaseStatus, InvitationStatus
-from cases.models import Case, Invitation
+from cases.constants import (
+    Benefit,
+    CaseRole,
+    CaseStatus,
+    InvitationStatus,
+    TimelineKind,
+    WishToWork,
+    WorkSituationKind,
+)
+from cases.models import Case, Invitation, TimelineEntry, WorkSituation
+from consent.constants import Category
 
 from . import fidelity, services
 from .constants import (
@@ -112,13 +121,22 @@ def load(world):
 
 
 def _start(trajectory, days_ago, today):
-    """Date the referral ``days_ago`` days back (demo only)."""
+    """Date the referral ``days_ago`` days back (demo only), with the referral itself and
+    its line on the case's timeline. cases.demo opened the case before that day."""
     referred_on = today - datetime.timedelta(days=days_ago)
     referred_at = timezone.make_aware(datetime.datetime.combine(referred_on, datetime.time(10, 0)))
     Trajectory.objects.filter(pk=trajectory.pk).update(referred_at=referred_at)
     PhaseChange.objects.filter(trajectory=trajectory, to_phase=Phase.AANGEMELD).update(
         changed_on=referred_on
     )
+    if trajectory.referral_id:
+        Invitation.objects.filter(pk=trajectory.referral_id).update(created_at=referred_at)
+        Invitation.objects.filter(pk=trajectory.referral_id, responded_at__isnull=False).update(
+            responded_at=referred_at + datetime.timedelta(days=1)
+        )
+    TimelineEntry.objects.filter(
+        case_id=trajectory.case_id, kind=TimelineKind.VERWIJZING, category=Category.IPS
+    ).update(occurred_at=referred_at)
     trajectory.refresh_from_db()
     return referred_on
 
@@ -164,6 +182,24 @@ def _contact(trajectory, coach, day, employer_index, kind, outcome, face_to_face
 def _placement(trajectory, coach, **fields):
     placement = Placement(**fields)
     return services.record_placement(trajectory, placement, coach)
+
+
+def _works(trajectory, coach, placement, benefit):
+    """The case's werksituatie from the job the client has now, recorded on its first day."""
+    WorkSituation.objects.create(
+        case_id=trajectory.case_id,
+        organisation=coach.organisation,
+        recorded_by=coach,
+        recorded_at=timezone.make_aware(
+            datetime.datetime.combine(placement.start_date, datetime.time(12, 0))
+        ),
+        kind=WorkSituationKind.BETAALD,
+        hours_per_week=int(placement.hours_per_week),
+        benefit=benefit,
+        # Bijstand alongside part-time work keeps the duty to look for more work.
+        job_search_duty=benefit != Benefit.GEEN,
+        wish_to_work=WishToWork.JA,
+    )
 
 
 def _story_zoeken(trajectory, coach, today):
@@ -230,6 +266,7 @@ def _story_geplaatst(trajectory, coach, today):
         hourly_wage=Decimal("15.20"),
         contract_type=ContractType.BEPAALD,
     )
+    _works(trajectory, coach, job, Benefit.BIJSTAND)  # 16 hours: bijstand tops up the wage
     services.change_phase(trajectory, coach, Phase.NAZORG, _day(start, 120))
     for n, (who, note) in enumerate(
         [
@@ -278,7 +315,7 @@ def _story_tweede_baan(trajectory, coach, today):
     services.change_phase(trajectory, coach, Phase.ZOEKEN, _day(start, 110))
     _contact(trajectory, coach, _day(start, 118), 7, ContactType.VERVOLG, "Vacature orderpicker")
     _contact(trajectory, coach, _day(start, 125), 7, ContactType.WERKPLEKBEZOEK, "Proefdag")
-    _placement(
+    job = _placement(
         trajectory,
         coach,
         employer="Logistiek Centrum Oost",
@@ -288,6 +325,7 @@ def _story_tweede_baan(trajectory, coach, today):
         hourly_wage=Decimal("14.71"),
         contract_type=ContractType.UITZEND,
     )
+    _works(trajectory, coach, job, Benefit.GEEN)  # 32 hours: off bijstand
 
 
 STORY_LOADERS = {

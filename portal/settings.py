@@ -1,8 +1,9 @@
 """Werkpad settings: one module, read from the environment.
 
-Safe by default: DEBUG is off and SECRET_KEY is required unless the process runs in
-explicit demo mode (``WERKPAD_DEMO=1``, set by ``make run``) or under the test suite
-(``WERKPAD_TEST=1``, set by ``make test``).
+Safe by default: SECRET_KEY is required unless the process runs in explicit demo mode
+(``WERKPAD_DEMO=1``, set by ``make run``) or under the test suite (``WERKPAD_TEST=1``, set by
+``make test``). DEBUG is off everywhere unless ``DEBUG=1`` is set: demo users see the Dutch
+error pages (templates/404.html), not Django's technical page with every URL pattern.
 """
 
 from pathlib import Path
@@ -21,7 +22,7 @@ DEMO_MODE = env.bool("WERKPAD_DEMO", default=False)
 TEST_MODE = env.bool("WERKPAD_TEST", default=False)
 RELAXED = DEMO_MODE or TEST_MODE
 
-DEBUG = env.bool("DEBUG", default=DEMO_MODE)
+DEBUG = env.bool("DEBUG", default=False)
 if RELAXED:
     SECRET_KEY = env.str("SECRET_KEY", default="werkpad-demo-and-test-only-not-secret")
 else:
@@ -110,6 +111,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             server_side_binding=True, prepare_threshold=5
         )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's SQLite under several browser sessions: every page also appends to the
+    # access log (read the last hash, then insert, in one transaction). SQLite cannot make a
+    # DEFERRED transaction that read first wait for the write lock, so it failed at once
+    # with "database is locked". IMMEDIATE takes the write lock at BEGIN and waits for it
+    # (up to ``timeout`` seconds); WAL lets readers go on while one request writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE",
+        timeout=20,
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "portal.User"
@@ -201,6 +213,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# With DEBUG off, WhiteNoise serves only what collectstatic put in STATIC_ROOT. The demo
+# (`make run`, no collectstatic) has it find each file in the app and project folders on
+# request, as it does under DEBUG.
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEMO_MODE
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {

@@ -185,6 +185,21 @@ class TestContent:
         pages = text.count("Pagina ")
         assert pages >= 2 and text.count("AVG-inzage (artikel 15)") == pages + 1
 
+    def test_case_team_shows_the_case_role_not_the_permission(
+        self, client_for, beheerder_a, behandelaar_a, case_a
+    ):
+        """A case role is stored as a guardian Permission (codename = CaseRole value): the
+        client reads its label, not Permission's "Cliënten en casussen | casus | ..."."""
+        client_for(beheerder_a).post(request_url(case_a.client))
+        report = Report.objects.get()
+        reports.render(report.pk)
+        text = " ".join(pdf_text(report).split())
+        team = text[text.index("Casusteam") :]
+        assert f"{behandelaar_a} – Regiebehandelaar" in team
+        assert "Rol in de casus Regiebehandelaar" in team
+        assert "Cliënten en casussen |" not in text and "| casus |" not in text
+        assert "– regiebehandelaar" not in text
+
     def test_every_log_line_about_the_client_is_in_it(self, client_for, beheerder_a, case_a):
         client_for(beheerder_a).post(request_url(case_a.client))
         report = Report.objects.get()
