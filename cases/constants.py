@@ -10,6 +10,13 @@ class CaseRole(models.TextChoices):
     TRAJECTBEGELEIDER = "trajectbegeleider", _("IPS-trajectbegeleider")
     KLANTMANAGER = "klantmanager", _("Klantmanager")
 
+    @property
+    def in_sentence(self):
+        """The label inside a sentence ('doet mee als klantmanager'); an abbreviation keeps
+        its capitals ('als IPS-trajectbegeleider')."""
+        label = str(self.label)
+        return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
 
 class CaseStatus(models.TextChoices):
     OPEN = "open", _("Open")
@@ -122,7 +129,7 @@ class ExternalDestination(models.TextChoices):
 
 
 class ConversationForm(models.TextChoices):
-    PERSOONLIJK = "persoonlijk", _("Persoonlijk (face to face)")
+    PERSOONLIJK = "persoonlijk", _("Persoonlijk (fysiek)")
     TELEFOON = "telefoon", _("Telefoon")
     VIDEO = "video", _("Video")
     WERKPLEK = "werkplek", _("Op de werkplek")

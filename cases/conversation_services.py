@@ -560,7 +560,7 @@ def line_chart(dates, series, *, y_min, y_max, y_ticks, width=640, plot_height=1
 
     step = max(1, math.ceil(count / MAX_X_LABELS))
     x_labels = [
-        {"x": x_at(i), "text": date_format(day, "j M y")}
+        {"x": x_at(i), "text": date_format(day, "j b y")}
         for i, day in enumerate(dates)
         if i % step == 0 or i == count - 1
     ]

@@ -220,6 +220,14 @@ class InviteForm(forms.Form):
         return email
 
 
+# The reason travels with the referral: the other organisation reads it before any consent.
+REFERRAL_REASON_HELP = _(
+    "De ontvangende organisatie leest de reden bij de verwijzing, ook als de cliënt nog geen "
+    "toestemming heeft gegeven om gegevens met haar te delen. Schrijf alleen wat nodig is om "
+    "de verwijzing te beoordelen, en geen medische gegevens."
+)
+
+
 class ReferralForm(forms.Form):
     TARGET_IPS = "ips"
     TARGET_KLANTMANAGER = "klantmanager"
@@ -235,7 +243,10 @@ class ReferralForm(forms.Form):
         label=_("Organisatie"), queryset=Organisation.objects.none()
     )
     reason = forms.CharField(
-        label=_("Reden"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+        label=_("Reden"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=REFERRAL_REASON_HELP,
     )
 
     def __init__(self, *args, **kwargs):

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal.constants import OrganisationType
@@ -6,7 +7,7 @@ from portal.models import Organisation
 
 from . import leidraad_content as content
 from .constants import ExternalDestination, Judgement, ReferralKind
-from .forms import DateInput, clean_agreement_rows
+from .forms import REFERRAL_REASON_HELP, DateInput, clean_agreement_rows
 
 MAX_TEXT = 4000
 MAX_UPLOAD_BYTES = 200_000
@@ -170,6 +171,10 @@ class ReferralForm(forms.Form):
             self.fields["reason"].help_text = _(
                 "Leeg gelaten: 'Afgesproken in het gesprek over werk' met de datum."
             )
+            if kind in (ReferralKind.IPS, ReferralKind.KLANTMANAGER):
+                self.fields["reason"].help_text = format_lazy(
+                    "{} {}", self.fields["reason"].help_text, REFERRAL_REASON_HELP
+                )
 
     def clean(self):
         cleaned = super().clean()

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from consent import services as consent
@@ -101,14 +101,33 @@ def _step_url(case, session, step):
     return reverse("cases:leidraad_step", args=[case.pk, session.pk, step])
 
 
+CONFLICT_MESSAGE = gettext_lazy(
+    "Niet opgeslagen: dit gesprek is intussen gewijzigd, door een collega of door u in een "
+    "ander venster."
+)
+
+
 def _conflict_message(request):
-    messages.error(
-        request,
-        _(
-            "Niet opgeslagen: iemand anders heeft dit gesprek intussen gewijzigd. "
-            "Bekijk de nieuwe stand en vul het opnieuw in."
+    messages.error(request, CONFLICT_MESSAGE)
+
+
+def _typed_again(request, session, make_form):
+    """A step's save that lost the race: the form again with what the user typed, now on
+    the stored version (so saving again is a deliberate choice to overwrite), and why."""
+    session.refresh_from_db()
+    data = request.POST.copy()
+    data["version"] = str(session.version)
+    form = make_form(data)
+    form.is_valid()
+    form.add_error(
+        None,
+        f"{CONFLICT_MESSAGE} "
+        + _(
+            "Hieronder staat wat u invulde. Sla opnieuw op om dat te bewaren, of open de stap "
+            "opnieuw om de nieuwe stand te zien."
         ),
     )
+    return form
 
 
 # --- The case panel and the session list -------------------------------------------------
@@ -280,8 +299,7 @@ def _step_selection(request, case, access, session):
                 )
                 _log_write(request, access, session)
         except services.ConflictError:
-            _conflict_message(request)
-            return redirect(_step_url(case, session, LeidraadStep.VOORBEREIDING))
+            form = _typed_again(request, session, lambda data: SelectionForm(data, session=session))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -309,8 +327,7 @@ def _step_notes(request, case, access, session):
                 leidraad.save_notes(session, form, request.user, form.values())
                 _log_write(request, access, session)
         except services.ConflictError:
-            _conflict_message(request)
-            return redirect(_step_url(case, session, LeidraadStep.IN_GESPREK))
+            form = _typed_again(request, session, lambda data: NotesForm(data, themes=themes))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

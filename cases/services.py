@@ -180,6 +180,11 @@ def invite(access, invitee, case_role, reason=""):
     if not can_lead(access):
         raise ValidationError(_("Alleen de regiebehandelaar nodigt anderen uit voor het team."))
     ensure_open(case)
+    if invitee == access.user:
+        # The regie is theirs already; an invitation to themselves could never be accepted.
+        raise ValidationError(
+            _("U zit al in het team van deze casus; u kunt uzelf niet uitnodigen.")
+        )
     if not invitee.is_active:
         raise ValidationError(_("Deze gebruiker is niet actief en kan niet worden uitgenodigd."))
     if case_role not in CASE_ROLES_BY_ROLE.get(invitee.role, ()):
@@ -196,7 +201,7 @@ def invite(access, invitee, case_role, reason=""):
     if case_role in fitting_case_roles(invitee.role, consent.case_roles_of(invitee, case)):
         raise ValidationError(
             _("%(name)s zit al als %(role)s in het team.")
-            % {"name": invitee, "role": CaseRole(case_role).label}
+            % {"name": invitee, "role": CaseRole(case_role).in_sentence}
         )
     if Invitation.objects.filter(
         case=case,
@@ -219,7 +224,7 @@ def invite(access, invitee, case_role, reason=""):
         TimelineKind.TEAM,
         Category.IDENTIFICATIE,
         _("%(name)s uitgenodigd als %(role)s")
-        % {"name": invitee, "role": CaseRole(case_role).label},
+        % {"name": invitee, "role": CaseRole(case_role).in_sentence},
     )
     return invitation
 
@@ -329,7 +334,7 @@ def respond(invitation, user, accept, reason=""):
             ips_services.on_referral_accepted(invitation, user)
         title = _("%(name)s doet mee als %(role)s") % {
             "name": user,
-            "role": CaseRole(invitation.case_role).label,
+            "role": CaseRole(invitation.case_role).in_sentence,
         }
     else:
         if invitation.is_referral:
@@ -434,7 +439,7 @@ def assign_lead(beheerder, case, user):
         TimelineKind.TEAM,
         Category.IDENTIFICATIE,
         _("%(name)s voert nu de regie als %(role)s (aangewezen door de beheerder)")
-        % {"name": user, "role": CaseRole(case_role).label},
+        % {"name": user, "role": CaseRole(case_role).in_sentence},
     )
     return withdrawn
 

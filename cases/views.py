@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -112,22 +113,29 @@ def _not_found(request, case, object_type, object_id, category, action=Action.UP
     raise Http404
 
 
-def _conflict_message(conflict, subject):
-    """A save that lost the race: what the other person changed, when it differs from what
-    this user wanted (both may have made the same change: then there is nothing to list)."""
+def _report_conflict(request, conflict, subject):
+    """A save that lost the race. When the stored record already holds what this user
+    wanted (a double click, or a colleague made the same change), nothing is lost and
+    the message says so; otherwise it names what the other change holds now."""
     if not conflict.changes:
-        return _(
-            "Niet opgeslagen: iemand anders heeft %(subject)s intussen gewijzigd. "
-            "Bekijk de nieuwe stand en probeer het opnieuw."
-        ) % {"subject": subject}
+        messages.info(
+            request,
+            _("%(subject)s stond intussen al zo opgeslagen; er is niets anders gewijzigd.")
+            % {"subject": capfirst(subject)},
+        )
+        return
     what = ", ".join(
         f"{label}: {(_('ja') if value else _('nee')) if isinstance(value, bool) else value}"
         for label, value in conflict.changes
     )
-    return _(
-        "Niet opgeslagen: iemand anders heeft %(subject)s intussen gewijzigd (%(what)s). "
-        "Bekijk de nieuwe stand en probeer het opnieuw."
-    ) % {"subject": subject, "what": what}
+    messages.error(
+        request,
+        _(
+            "Niet opgeslagen: %(subject)s is intussen gewijzigd (%(what)s), door iemand anders "
+            "of door u in een ander venster. Bekijk de nieuwe stand en probeer het opnieuw."
+        )
+        % {"subject": subject, "what": what},
+    )
 
 
 def case_page(request, access, template, context):
@@ -249,11 +257,12 @@ def _worklist_rows(request, user, cases):
         name_visible = access.can_read(Category.IDENTIFICATIE, case.client.organisation_id)
         if name_visible:
             shown.add((case.client.organisation_id, Category.IDENTIFICATIE))
+        # A closed case takes no more work: an afspraak left open on it is not 'next'.
         next_action = next(
             (
                 a
                 for a in case.open_agreements
-                if access.can_read(Category.AFSPRAKEN, a.organisation_id)
+                if case.is_open and access.can_read(Category.AFSPRAKEN, a.organisation_id)
             ),
             None,
         )
@@ -344,42 +353,64 @@ def client_create(request):
             request, _("%(name)s is geregistreerd en de casus is geopend.") % {"name": client}
         )
         return redirect("cases:detail", case.pk)
-    duplicate_case = None
-    if form.duplicate is not None:
-        duplicate_case = (
-            consent.cases_for(user).filter(client=form.duplicate, status=CaseStatus.OPEN).first()
-        )
-        # The page names the organisation's own client it found: a read of identification.
-        consent.log(
-            request,
-            user,
-            decision=consent.Decision(True, Basis.EIGEN_ORGANISATIE),
-            action=Action.READ,
-            object_type="cliënt",
-            object_id=form.duplicate.pk,
-            category=Category.IDENTIFICATIE,
-            client=form.duplicate,
-            case=duplicate_case,
-        )
-    return render(
+    return render(request, "cases/client_form.html", {"form": form, **_duplicate(request, form)})
+
+
+def _duplicate(request, form):
+    """What the registration form says about a client of the organisation with the BSN
+    just typed. That such a client exists is a read of identification, logged. The name
+    only to those it is no news to: a member of the team of the client's open case, or
+    someone who typed that very name; others learn neither the name nor whether a
+    colleague treats the client, and are told whom to ask."""
+    duplicate = form.duplicate
+    if duplicate is None:
+        return {}
+    user = request.user
+    own_case = consent.cases_for(user).filter(client=duplicate, status=CaseStatus.OPEN).first()
+    typed = [form.cleaned_data.get(f, "").strip().casefold() for f in ("first_name", "last_name")]
+    if own_case is not None:
+        situation = "own_case"
+    elif duplicate.cases.filter(status=CaseStatus.OPEN).exists():
+        situation = "other_case"
+    elif typed == [duplicate.first_name.casefold(), duplicate.last_name.casefold()]:
+        situation = "no_case"
+    else:
+        situation = "other_name"
+    consent.log(
         request,
-        "cases/client_form.html",
-        {
-            "form": form,
-            "duplicate": form.duplicate,
-            "duplicate_case": duplicate_case,
-        },
+        user,
+        decision=consent.Decision(True, Basis.EIGEN_ORGANISATIE),
+        action=Action.READ,
+        object_type="cliënt",
+        object_id=duplicate.pk,
+        category=Category.IDENTIFICATIE,
+        client=duplicate,
+        case=own_case,
     )
+    return {"duplicate": duplicate, "duplicate_case": own_case, "situation": situation}
 
 
 @require_POST
 @login_required
 def case_open(request, client_pk):
-    """Open a new case for an existing client of the user's own organisation."""
+    """Open a new case for an existing client of the user's own organisation, from the
+    registration form that found the client by the BSN typed: the BSN comes along. Opening
+    makes the user regiebehandelaar, who reads the client's identification; without the
+    BSN, an id in the URL would be enough to read any client of the organisation."""
     user = request.user
     client = Client.objects.filter(pk=client_pk).first()
     if client is None:
         raise Http404
+    if client.organisation_id == user.organisation_id and request.POST.get("bsn") != client.bsn:
+        # Nothing read and nothing learnt: the same answer for any id of the organisation.
+        messages.error(
+            request,
+            _(
+                "Open een nieuwe casus via ‘Cliënt registreren’, met het BSN van de cliënt: "
+                "dan ziet Werkpad of de cliënt al bekend is."
+            ),
+        )
+        return redirect("cases:client_create")
     if client.organisation_id != user.organisation_id:
         consent.log_denied(
             request,
@@ -716,7 +747,7 @@ def agreement_done(request, pk, agreement_pk):
                 )
             messages.success(request, _("Afspraak bijgewerkt."))
         except services.ConflictError as conflict:
-            messages.error(request, _conflict_message(conflict, _("deze afspraak")))
+            _report_conflict(request, conflict, _("deze afspraak"))
     else:
         messages.error(request, NOT_SAVED_RELOAD)
     return redirect(reverse("cases:detail", args=[case.pk]) + "#afspraken")
@@ -999,7 +1030,7 @@ def driegesprek_record(request, pk, meeting_pk):
         "where": meeting.location,
         "who": meeting.participants,
     }
-    if not meeting.has_started:
+    if not meeting.has_started and not form.is_bound:  # a refused save says it as its error
         intro += " " + not_started_message(meeting)
     consent.log_case_reads(
         request,
@@ -1042,7 +1073,7 @@ def goal_status(request, pk, goal_pk):
                 services.save_versioned(goal, form, request.user, case)
                 _log_change(request, case, "doel", goal.pk, Category.AFSPRAKEN, Action.UPDATE)
         except services.ConflictError as conflict:
-            messages.error(request, _conflict_message(conflict, _("dit doel")))
+            _report_conflict(request, conflict, _("dit doel"))
         else:
             messages.success(request, _("Status van het doel bijgewerkt."))
     else:

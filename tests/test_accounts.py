@@ -262,3 +262,52 @@ def test_role_must_fit_organisation_type(gemeente_g):
     with pytest.raises(ValidationError) as excinfo:
         user.full_clean()
     assert "past niet bij" in str(excinfo.value)
+
+
+def test_password_reset_pages_speak_formal_dutch(client, behandelaar_a):
+    """The forgotten-password flow, from request to new password, addresses the user as "u"
+    with a heading per page that says where they are (not allauth's "je" texts)."""
+    import re
+
+    from django.core import mail
+    from django.core.cache import cache
+
+    cache.clear()
+
+    def page(response):
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert html.count("<h1") == 1
+        assert not re.search(r"\b[Jj]e\b|\b[Jj]ouw\b", html)
+        return html
+
+    html = page(client.get(reverse("account_reset_password")))
+    assert "<h1>Wachtwoord vergeten</h1>" in html
+    assert '<label for="id_email">E-mailadres</label>' in html
+
+    response = client.post(reverse("account_reset_password"), {"email": behandelaar_a.email})
+    assert response["Location"] == reverse("account_reset_password_done")
+    html = page(client.get(response["Location"]))
+    assert "<h1>Controleer uw e-mail</h1>" in html
+    assert "Wachtwoord wijzigen" not in html
+
+    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", mail.outbox[0].body)
+    set_password_url = client.get(link.group(1))["Location"]
+    html = page(client.get(set_password_url))
+    assert "<h1>Nieuw wachtwoord kiezen</h1>" in html
+    assert '<label for="id_password1">Nieuw wachtwoord</label>' in html
+    assert '<label for="id_password2">Nieuw wachtwoord (nogmaals)</label>' in html
+    assert 'id="password1-help"' in html
+
+    new = "Een-nieuw-wachtwoord-2026"
+    response = client.post(set_password_url, {"password1": new, "password2": new})
+    assert response["Location"] == reverse("account_reset_password_from_key_done")
+    html = page(client.get(response["Location"]))
+    assert "<h1>Wachtwoord opgeslagen</h1>" in html
+    assert "Uw wachtwoord is gewijzigd." in html
+
+    # The used link no longer works, and says so in the same register.
+    html = page(client.get(link.group(1)))
+    assert "<h1>Link niet geldig</h1>" in html
+    assert f'href="{reverse("account_reset_password")}"' in html
+    assert sign_in(client, behandelaar_a.email, new).status_code == 302

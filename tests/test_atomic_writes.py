@@ -179,7 +179,11 @@ def client_create(w):
 def case_open(w):
     case = make_case(w.behandelaar_a)
     Case.objects.filter(pk=case.pk).update(status=CaseStatus.GESLOTEN, closed_at=timezone.now())
-    return w.behandelaar_a, reverse("cases:case_open", args=[case.client_id]), {}
+    return (
+        w.behandelaar_a,
+        reverse("cases:case_open", args=[case.client_id]),
+        {"bsn": case.client.bsn},
+    )
 
 
 @write("cases:work_situation")

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -170,9 +170,65 @@ class TestRegisterClient:
         assert Client.objects.count() == 2
 
 
+class TestExistingClient:
+    """A BSN the organisation already has: what the registration form tells a colleague
+    who is not on the client's team, and who may open a new case."""
+
+    url = reverse_lazy("cases:client_create")
+
+    def test_an_open_case_of_others_gives_neither_name_nor_way_in(
+        self, client_for, behandelaar_a2, case_a
+    ):
+        response = client_for(behandelaar_a2).post(self.url, client_data(first_name="Piet"))
+        html = response.content.decode()
+        assert "Jansen" not in html.replace('value="Jansen"', "")
+        assert "waarin u niet in het team zit" in html
+        assert reverse("cases:case_open", args=[case_a.client_id]) not in html
+        assert reverse("cases:detail", args=[case_a.pk]) not in html
+        read = AccessLogEntry.objects.get(action="read", client=case_a.client)
+        assert (read.user, read.category, read.case) == (behandelaar_a2, "identificatie", None)
+
+    def close(self, client_for, behandelaar_a, case_a):
+        client_for(behandelaar_a).post(reverse("cases:close", args=[case_a.pk]))
+
+    def test_without_an_open_case_the_name_only_to_who_typed_it(
+        self, client_for, behandelaar_a, behandelaar_a2, case_a
+    ):
+        self.close(client_for, behandelaar_a, case_a)
+        c = client_for(behandelaar_a2)
+        html = c.post(self.url, client_data(first_name="Evi")).content.decode()
+        assert "met een andere naam dan u invulde" in html
+        assert "Eva" not in html
+        assert reverse("cases:case_open", args=[case_a.client_id]) not in html
+        html = c.post(self.url, client_data(first_name=" eva ")).content.decode()
+        assert "Deze cliënt is al geregistreerd: Eva Jansen. Er is geen open casus." in html
+        assert f'name="bsn" value="{VALID_BSN}"' in html
+        response = c.post(reverse("cases:case_open", args=[case_a.client_id]), {"bsn": VALID_BSN})
+        new = Case.objects.get(client=case_a.client, status=CaseStatus.OPEN)
+        assert response.url == reverse("cases:detail", args=[new.pk])
+        assert consent.case_roles_of(behandelaar_a2, new) == {CaseRole.REGIEBEHANDELAAR}
+
+    @pytest.mark.parametrize("bsn", [None, "", "123456782"])
+    def test_an_id_alone_opens_no_case(
+        self, client_for, behandelaar_a, behandelaar_a2, case_a, bsn
+    ):
+        """Opening makes the user regiebehandelaar, who reads the client's name: the BSN
+        typed at registration has to come along, or any id would do."""
+        self.close(client_for, behandelaar_a, case_a)
+        response = client_for(behandelaar_a2).post(
+            reverse("cases:case_open", args=[case_a.client_id]),
+            {} if bsn is None else {"bsn": bsn},
+            follow=True,
+        )
+        html = response.content.decode()
+        assert "Open een nieuwe casus via ‘Cliënt registreren’" in html
+        assert "Eva" not in html
+        assert not Case.objects.filter(status=CaseStatus.OPEN).exists()
+
+
 def test_second_open_case_is_refused(behandelaar_a, case_a, client_for):
     response = client_for(behandelaar_a).post(
-        reverse("cases:case_open", args=[case_a.client_id]), follow=True
+        reverse("cases:case_open", args=[case_a.client_id]), {"bsn": VALID_BSN}, follow=True
     )
     assert "al een open casus" in response.content.decode()
     assert Case.objects.count() == 1
@@ -184,7 +240,7 @@ def test_closed_case_stays_readable_and_a_new_one_can_open(behandelaar_a, case_a
     case_a.refresh_from_db()
     assert case_a.status == CaseStatus.GESLOTEN
     assert c.get(reverse("cases:detail", args=[case_a.pk])).status_code == 200
-    c.post(reverse("cases:case_open", args=[case_a.client_id]))
+    c.post(reverse("cases:case_open", args=[case_a.client_id]), {"bsn": VALID_BSN})
     assert Case.objects.filter(client=case_a.client, status=CaseStatus.OPEN).count() == 1
 
 
@@ -249,6 +305,28 @@ class TestTeam:
         c.post(reverse("cases:leave", args=[case_a.pk]))
         assert c.get(detail).status_code == 404
 
+    def test_timeline_shows_dates_with_a_lowercase_month(self, client_for, behandelaar_a, case_a):
+        entry = services.add_timeline(
+            case_a, behandelaar_a, "notitie", Category.IDENTIFICATIE, "Kennismaking"
+        )
+        when = datetime.datetime(2025, 12, 4, 10, 30, tzinfo=AMSTERDAM)
+        TimelineEntry.objects.filter(pk=entry.pk).update(occurred_at=when)
+        html = client_for(behandelaar_a).get(reverse("cases:timeline", args=[case_a.pk]))
+        assert "4 dec 2025 10:30" in html.content.decode()
+
+    def test_accepted_invitation_names_the_role_in_lowercase(
+        self, client_for, behandelaar_a, klantmanager_g, case_a
+    ):
+        access = consent.case_access(behandelaar_a, case_a)
+        invitation = services.invite(access, klantmanager_g, CaseRole.KLANTMANAGER)
+        client_for(klantmanager_g).post(
+            reverse("cases:respond", args=[invitation.pk]), {"accept": "1"}
+        )
+        title = TimelineEntry.objects.filter(case=case_a, kind="team").latest("pk").title
+        assert title.endswith("doet mee als klantmanager")
+        # An abbreviation keeps its capitals inside a sentence.
+        assert CaseRole.TRAJECTBEGELEIDER.in_sentence == "IPS-trajectbegeleider"
+
     def test_answering_twice_says_it_was_answered(
         self, client_for, behandelaar_a, behandelaar_a2, case_a
     ):
@@ -304,6 +382,16 @@ class TestTeam:
             {"email": behandelaar_a2.email, "case_role": CaseRole.BEHANDELAAR},
         )
         assert "niet actief" in response.content.decode()
+        assert not Invitation.objects.exists()
+
+    def test_the_lead_cannot_invite_themselves(self, client_for, behandelaar_a, case_a):
+        """An invitation to oneself could never be accepted: it would sit in one's own
+        werkvoorraad for good."""
+        response = client_for(behandelaar_a).post(
+            reverse("cases:invite", args=[case_a.pk]),
+            {"email": behandelaar_a.email.upper(), "case_role": CaseRole.BEHANDELAAR},
+        )
+        assert "u kunt uzelf niet uitnodigen" in response.content.decode()
         assert not Invitation.objects.exists()
 
     def test_only_the_lead_invites(self, client_for, klantmanager_g, case_a):
@@ -365,6 +453,14 @@ class TestReferral:
         )
         assert "verplicht" in response.content.decode()
         assert not Invitation.objects.exists()
+
+    def test_the_form_says_who_reads_the_reason(self, client_for, behandelaar_a, case_a):
+        """The reason is read by the other organisation before any consent: the form says
+        so where it is typed."""
+        html = client_for(behandelaar_a).get(reverse("cases:refer", args=[case_a.pk]))
+        assert "leest de reden bij de verwijzing, ook als de cliënt nog geen" in (
+            html.content.decode()
+        )
 
     def test_a_klantmanager_of_another_gemeente_cannot_accept(
         self, client_for, behandelaar_a, gemeente_g, adviseur_u, case_a
@@ -565,12 +661,21 @@ class TestWorkAndAgreements:
 
     def test_agreement_shows_as_next_action_in_worklist(self, client_for, behandelaar_a, case_a):
         c = client_for(behandelaar_a)
-        due = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+        today = timezone.localdate()
+        due = datetime.date(today.year, 12, 4)
+        if due < today:
+            due = due.replace(year=today.year + 1)
         c.post(
             reverse("cases:agreement_create", args=[case_a.pk]),
-            {"what": "CV opstellen", "owner": "Cliënt", "due_date": due},
+            {"what": "CV opstellen", "owner": "Cliënt", "due_date": due.isoformat()},
         )
-        assert "CV opstellen" in c.get("/").content.decode()
+        # Dutch writes month abbreviations in lower case.
+        assert "CV opstellen (4 dec)" in c.get("/").content.decode()
+        # A closed case takes no more work: its row has no next afspraak.
+        c.post(reverse("cases:close", args=[case_a.pk]))
+        html = c.get("/", {"status": CaseStatus.GESLOTEN}).content.decode()
+        assert "Eva Jansen" in html
+        assert "CV opstellen" not in html
 
     @pytest.fixture
     def shared_agreement(self, behandelaar_a, behandelaar_a2, case_a):
@@ -598,15 +703,16 @@ class TestWorkAndAgreements:
         agreement.refresh_from_db()
         assert agreement.done is True  # the second, stale save did not overwrite
         assert agreement.version == stale_version + 1
-        assert "iemand anders" in response.content.decode()
+        assert "deze afspraak is intussen gewijzigd (gedaan: ja)" in response.content.decode()
         change = ChangeRecord.objects.get()
         assert (change.field, change.changed_by) == ("done", behandelaar_a)
 
     @pytest.mark.parametrize(
         "second,expected",
         [
-            ("on", "deze afspraak intussen gewijzigd. Bekijk"),  # both marked it done
-            ("", "deze afspraak intussen gewijzigd (gedaan: ja). Bekijk"),
+            # Both marked it done (or one person clicked twice): nothing is lost.
+            ("on", "Deze afspraak stond intussen al zo opgeslagen; er is niets anders gewijzigd."),
+            ("", "Niet opgeslagen: deze afspraak is intussen gewijzigd (gedaan: ja), door"),
         ],
     )
     def test_a_stale_mark_as_done_says_what_happened(
@@ -681,7 +787,7 @@ class TestWorklist:
         def shown(when):  # as the worklist shows it
             from django.utils.dateformat import format as date_format
 
-            return date_format(timezone.localtime(when), "j M Y H:i")
+            return date_format(timezone.localtime(when), "j b Y H:i")
 
         order, html = rows(klantmanager_g)
         assert order == [quiet.pk, busy.pk]
@@ -910,7 +1016,7 @@ class TestDriegesprek:
         response = c.post(url, {"version": meeting.version, "summary": "Goed gesprek"})
         assert response.status_code == 200
         html = response.content.decode()
-        assert "Dit driegesprek begint pas op" in html
+        assert html.count("Dit driegesprek begint pas op") == 1  # said once, as the error
         assert "Goed gesprek" in html  # what was typed is kept
         meeting.refresh_from_db()
         assert (meeting.status, meeting.summary) == ("gepland", "")

@@ -273,7 +273,7 @@ class TestCharts:
         middle = (chart["left"] + chart["right"]) / 2
         assert importance["markers"][0]["x"] == pytest.approx(middle, abs=0.1)
         assert confidence["markers"] == [] and confidence["segments"] == []
-        assert [label["text"] for label in chart["x_labels"]] == ["1 Mrt 25"]
+        assert [label["text"] for label in chart["x_labels"]] == ["1 mrt 25"]
 
     def test_many_points_spread_over_the_width_with_few_labels(self):
         start = datetime.date(2024, 1, 1)
@@ -358,6 +358,7 @@ class TestLogging:
         assert f'value="{timezone.localdate().isoformat()}"' in html
         assert escape(behandelaar_a.get_full_name()) in html
         assert re.search(r'value="persoonlijk"[^>]*checked', html)
+        assert "Persoonlijk (fysiek)" in html and "face to face" not in html
         assert re.search(r'name="zvw_funded"[^>]*checked', html)
         assert "0 van de gebruikelijke 8 gebruikt" in html
         assert "alleen voor uzelf" in html

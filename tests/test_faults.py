@@ -460,7 +460,7 @@ class TestConcurrentEdits:
         for thread in threads:
             thread.join(60)
         won = [u for u, text in pages.items() if "Status van het doel bijgewerkt." in text]
-        lost = [u for u, text in pages.items() if "Niet opgeslagen: iemand anders" in text]
+        lost = [u for u, text in pages.items() if "Niet opgeslagen: dit doel is intussen" in text]
         assert len(won) == 1 and len(lost) == 1, pages.keys()
         goal.refresh_from_db()
         assert goal.status == choices[won[0]]

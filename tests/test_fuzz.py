@@ -361,7 +361,7 @@ FORMS = {
     "cases:case_open": Form(
         "cases:case_open",
         "behandelaar_a",
-        lambda w: {"knop": "1"},
+        lambda w: {"bsn": w.closed_client.bsn},
         kwargs=lambda w: {"client_pk": w.closed_client.pk},
     ),
     "cases:timeline": Form(

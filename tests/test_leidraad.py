@@ -412,6 +412,15 @@ class TestFlow:
         assert invitation.case_role == CaseRole.KLANTMANAGER
         assert invitation.organisation == gemeente_g
 
+    def test_referral_forms_say_who_reads_the_reason(self, client_for, behandelaar_a, case_a):
+        from cases.leidraad_forms import ReferralForm
+
+        warning = "leest de reden bij de verwijzing, ook als de cliënt nog geen"
+        assert {
+            kind: warning in str(ReferralForm(kind=kind).fields["reason"].help_text)
+            for kind in ReferralKind.values
+        } == {"ips": True, "klantmanager": True, "extern": False, "geen": False}
+
     def test_preparation_sheets(self, client_for, behandelaar_a, case_a, klantmanager_g):
         c = client_for(behandelaar_a)
         blank = c.get(reverse("cases:leidraad_preparation_blank")).content.decode()
@@ -641,11 +650,33 @@ class TestRules:
         c.post(step_url(case_a, session, 1), {"version": 1, "themes": ["grip"]})
         # A colleague saved version 1 -> 2 already; a save from version 1 is refused.
         other = client_for(behandelaar_a2)
-        response = other.post(
-            step_url(case_a, session, 1), {"version": 1, "themes": ["grip", "steun"]}, follow=True
-        )
-        assert "iemand anders heeft dit gesprek intussen gewijzigd" in response.content.decode()
+        typed = {"version": 1, "themes": ["grip", "steun"], "client_questions": "Mag ik parttime?"}
+        response = other.post(step_url(case_a, session, 1), typed)
+        assert "Niet opgeslagen: dit gesprek is intussen gewijzigd" in response.content.decode()
         assert session.theme_notes.count() == 1
+        # Nothing typed is lost: the form holds it, on the stored version, so that saving
+        # again is a deliberate choice.
+        form = response.context["form"]
+        assert form["themes"].value() == ["grip", "steun"]
+        assert form["client_questions"].value() == "Mag ik parttime?"
+        assert form["version"].value() == "2"
+        other.post(step_url(case_a, session, 1), {**typed, "version": 2})
+        assert session.theme_notes.count() == 2
+
+    def test_stale_notes_keep_what_was_typed(
+        self, client_for, behandelaar_a, behandelaar_a2, case_a
+    ):
+        """A double click or a second window: the notes typed come back with the reason."""
+        c = client_for(behandelaar_a)
+        session = start(c, case_a)
+        c.post(step_url(case_a, session, 1), {"version": 1, "themes": ["grip"]})
+        typed = {"version": 2, "notes_grip": "Wil weer structuur", "judgement_grip": ""}
+        c.post(step_url(case_a, session, 2), typed)
+        response = c.post(step_url(case_a, session, 2), {**typed, "notes_grip": "En meer"})
+        html = response.content.decode()
+        assert "Niet opgeslagen: dit gesprek is intussen gewijzigd" in html
+        assert "En meer" in html
+        assert session.theme_notes.get().notes == "Wil weer structuur"
 
     def test_bad_judgement_value(self, client_for, behandelaar_a, case_a):
         c = client_for(behandelaar_a)

@@ -176,13 +176,13 @@ def test_a_colleague_on_the_team_takes_over_the_regie(
     assert consent.case_roles_of(behandelaar_a2, coached) == {CaseRole.REGIEBEHANDELAAR}
     left = client_for(behandelaar_a).post(reverse("cases:leave", args=[coached.pk]))
     assert left.status_code == 302 and not consent.case_roles_of(behandelaar_a, coached)
-    # Inviting a member into the place they have is still refused.
-    with pytest.raises(ValidationError, match="zit al als Regiebehandelaar in het team"):
-        cases.invite(
-            consent.case_access(behandelaar_a2, coached),
-            behandelaar_a2,
-            CaseRole.REGIEBEHANDELAAR,
-        )
+    # Inviting a member into the place they have is still refused; oneself as well.
+    consent.add_member(coached, behandelaar_a, CaseRole.BEHANDELAAR)
+    lead = consent.case_access(behandelaar_a2, coached)
+    with pytest.raises(ValidationError, match="zit al als behandelaar in het team"):
+        cases.invite(lead, behandelaar_a, CaseRole.BEHANDELAAR)
+    with pytest.raises(ValidationError, match="u kunt uzelf niet uitnodigen"):
+        cases.invite(lead, behandelaar_a2, CaseRole.REGIEBEHANDELAAR)
 
 
 def test_the_only_lead_does_not_give_up_the_regie_by_accepting_another_place(

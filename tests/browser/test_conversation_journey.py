@@ -72,7 +72,7 @@ def test_log_a_conversation_and_see_progress(
     expect(page.get_by_label("Datum van het gesprek")).to_have_value(
         timezone.localdate().isoformat()
     )
-    expect(page.get_by_label("Persoonlijk (face to face)")).to_be_checked()
+    expect(page.get_by_label("Persoonlijk (fysiek)")).to_be_checked()
     expect(page.get_by_label("Wie deden mee")).to_have_value(
         f"Cliënt en {behandelaar_a.get_full_name()}"
     )
