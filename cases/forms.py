@@ -200,6 +200,12 @@ class AgreementDoneForm(forms.Form):
     done = forms.BooleanField(required=False)
 
 
+class LeaveForm(forms.Form):
+    """Who leaves the team: empty for the user themselves."""
+
+    gebruiker = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
 class InviteForm(forms.Form):
     email = forms.EmailField(label=_("E-mailadres van de professional"))
     case_role = forms.ChoiceField(label=_("Rol in de casus"), choices=CaseRole.choices)

@@ -36,6 +36,7 @@ from .forms import (
     GoalStatusForm,
     InviteForm,
     LeadForm,
+    LeaveForm,
     NoteForm,
     ReferralForm,
     RespondForm,
@@ -854,18 +855,23 @@ def respond(request, invitation_pk):
     return redirect("portal:home")
 
 
-@require_POST
 @login_required
 def leave(request, pk):
+    """Leaving the team, or (the lead) taking someone off it, asks first, as closing does:
+    GET shows what it means and the button; POST does it. Either ends access at once."""
     case, access = get_case(request, pk)
+    data = request.POST if request.method == "POST" else request.GET
     member = None
-    if request.POST.get("gebruiker"):
-        member = next(
-            (u for u, _role in access.team if str(u.pk) == request.POST["gebruiker"]),
-            None,
-        )
+    if data.get("gebruiker"):
+        member = next((u for u, _role in access.team if str(u.pk) == data["gebruiker"]), None)
         if member is None:
             raise Http404
+    if member == request.user:
+        member = None
+    if request.method != "POST":
+        if member is not None and not services.can_lead(access):
+            raise Http404
+        return _confirm_leave(request, access, member)
     gone = member or request.user
     try:
         with transaction.atomic():
@@ -874,11 +880,30 @@ def leave(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("cases:detail", case.pk)
-    if member is None or member == request.user:
+    if member is None:
         messages.success(request, _("U heeft het team verlaten."))
         return redirect("portal:home")
     messages.success(request, _("%(name)s is uit het team gehaald.") % {"name": member})
     return redirect("cases:detail", case.pk)
+
+
+def _confirm_leave(request, access, member):
+    form = LeaveForm(initial={"gebruiker": member.pk if member else None})
+    if member is None:
+        title = _("Team verlaten")
+        intro = _(
+            "Daarna ziet u niets meer van deze casus. Alleen de regiebehandelaar kan u opnieuw "
+            "uitnodigen."
+        )
+        submit = _("Ja, team verlaten")
+    else:
+        names = {"name": member.get_full_name() or member.email}
+        title = _("%(name)s uit het team halen") % names
+        intro = (
+            _("%(name)s ziet daarna niets meer van deze casus, tot u opnieuw uitnodigt.") % names
+        )
+        submit = _("Ja, uit het team halen")
+    return case_form_page(request, access, form, title, submit=submit, intro=intro)
 
 
 @login_required

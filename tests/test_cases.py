@@ -353,6 +353,29 @@ class TestTeam:
         )
         assert client_for(klantmanager_g).get(detail).status_code == 404
 
+    def test_leaving_and_taking_off_the_team_ask_first(
+        self, client_for, behandelaar_a, klantmanager_g, case_a
+    ):
+        """Both end access at once: like closing, a page says so before anything happens;
+        the case page has links there, no button that does it."""
+        consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
+        url = reverse("cases:leave", args=[case_a.pk])
+        detail = client_for(behandelaar_a).get(reverse("cases:detail", args=[case_a.pk]))
+        assert f'action="{url}"' not in detail.content.decode()
+        page = client_for(behandelaar_a).get(url, {"gebruiker": klantmanager_g.pk})
+        page = page.content.decode()
+        assert f"{klantmanager_g.get_full_name()} uit het team halen" in page
+        assert f'name="gebruiker" value="{klantmanager_g.pk}"' in page
+        page = client_for(klantmanager_g).get(url).content.decode()
+        assert "Daarna ziet u niets meer van deze casus" in page
+        assert "Ja, team verlaten" in page
+        assert consent.case_roles_of(klantmanager_g, case_a) == {CaseRole.KLANTMANAGER}
+        # Only the lead takes someone else off the team.
+        other = client_for(klantmanager_g).get(url, {"gebruiker": behandelaar_a.pk})
+        assert other.status_code == 404
+        client_for(behandelaar_a).post(url, {"gebruiker": klantmanager_g.pk})
+        assert not consent.case_roles_of(klantmanager_g, case_a)
+
     @pytest.mark.parametrize(
         "invitee_fixture,case_role,message",
         [
