@@ -107,8 +107,26 @@ class WorkSituationForm(forms.ModelForm):
             "job_search_exempt",
             "wish_to_work",
         ]
-        widgets = {"kind": forms.RadioSelect, "wish_to_work": forms.RadioSelect}
-        help_texts = {"hours_per_week": _("Alleen invullen bij werk, opleiding of dagbesteding.")}
+        widgets = {
+            "kind": forms.RadioSelect,
+            "wish_to_work": forms.RadioSelect,
+            "hours_per_week": forms.TextInput(attrs={"inputmode": "decimal"}),
+        }
+        # Typed the Dutch way: 12,5.
+        localized_fields = ["hours_per_week"]
+        help_texts = {
+            "hours_per_week": _(
+                "Alleen invullen bij werk, opleiding of dagbesteding; halve uren mogen (12,5)."
+            )
+        }
+        error_messages = {
+            "hours_per_week": {
+                "invalid": _("Vul het aantal uren in als getal, bijvoorbeeld 16 of 12,5."),
+                "max_decimal_places": _("Vul hele of halve uren in, met één cijfer na de komma."),
+                "max_digits": _("Vul hoogstens 80 uur per week in."),
+                "max_whole_digits": _("Vul hoogstens 80 uur per week in."),
+            }
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -123,6 +141,8 @@ class WorkSituationForm(forms.ModelForm):
         hours = cleaned.get("hours_per_week")
         if hours is not None and hours > 80:
             self.add_error("hours_per_week", _("Vul hoogstens 80 uur per week in."))
+        elif hours is not None and hours < 0:
+            self.add_error("hours_per_week", _("Het aantal uren kan niet negatief zijn."))
         if cleaned.get("kind") == WorkSituationKind.GEEN and hours:
             self.add_error("hours_per_week", _("Zonder werk of dagbesteding zijn er geen uren."))
         if cleaned.get("job_search_exempt") and not cleaned.get("job_search_duty"):

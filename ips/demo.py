@@ -194,7 +194,7 @@ def _works(trajectory, coach, placement, benefit):
             datetime.datetime.combine(placement.start_date, datetime.time(12, 0))
         ),
         kind=WorkSituationKind.BETAALD,
-        hours_per_week=int(placement.hours_per_week),
+        hours_per_week=placement.hours_per_week,
         benefit=benefit,
         # Bijstand alongside part-time work keeps the duty to look for more work.
         job_search_duty=benefit != Benefit.GEEN,

@@ -176,14 +176,25 @@ class PlacementForm(forms.ModelForm):
             "competitive_override",
             "override_reason",
         ]
-        widgets = {"start_date": DateInput(), "override_reason": forms.Textarea(attrs={"rows": 2})}
+        widgets = {
+            "start_date": DateInput(),
+            "override_reason": forms.Textarea(attrs={"rows": 2}),
+            "hours_per_week": forms.TextInput(attrs={"inputmode": "decimal"}),
+            "hourly_wage": forms.TextInput(attrs={"inputmode": "decimal"}),
+        }
+        # Typed the Dutch way: 32,5 hours, € 14,50 an hour.
+        localized_fields = ["hours_per_week", "hourly_wage"]
         error_messages = {
             "hours_per_week": {
+                "invalid": _("Vul het aantal uren in als getal, bijvoorbeeld 32 of 24,5."),
                 "max_value": _("Meer dan %(max)s uur per week is niet mogelijk.")
                 % {"max": MAX_HOURS_PER_WEEK},
                 "min_value": _("Vul een positief aantal uren per week in."),
             },
-            "hourly_wage": {"min_value": _("Het uurloon kan niet negatief zijn.")},
+            "hourly_wage": {
+                "min_value": _("Het uurloon kan niet negatief zijn."),
+                "invalid": _("Vul het uurloon in als bedrag, bijvoorbeeld 14,50."),
+            },
         }
 
     def __init__(self, *args, trajectory, **kwargs):

@@ -3,6 +3,7 @@ agreements, the worklist, and query counts (issue 3)."""
 
 import datetime
 import zoneinfo
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -508,6 +509,19 @@ class TestWorkAndAgreements:
         assert "Vrijwilligerswerk" in html
         assert case_a.work_situations.count() == 2
 
+    def test_half_hours_typed_the_dutch_way(self, client_for, behandelaar_a, case_a):
+        c = client_for(behandelaar_a)
+        url = reverse("cases:work_situation", args=[case_a.pk])
+        base = {"benefit": "bijstand", "wish_to_work": "ja", "kind": WorkSituationKind.BETAALD}
+        assert c.post(url, {**base, "hours_per_week": "12,5"}).status_code == 302
+        assert case_a.work_situations.get().hours_per_week == Decimal("12.5")
+        assert (
+            ", 12,5 uur per week"
+            in c.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
+        )
+        c.post(url, {**base, "hours_per_week": "16"})
+        assert "<td>16</td>" in c.get(url).content.decode()  # no ",0" on whole hours
+
     def test_work_situation_radio_groups_offer_only_real_answers(
         self, client_for, behandelaar_a, case_a
     ):
@@ -528,6 +542,9 @@ class TestWorkAndAgreements:
         "data,message",
         [
             ({"kind": "betaald", "hours_per_week": 90}, "80"),
+            ({"kind": "betaald", "hours_per_week": "-2"}, "niet negatief"),
+            ({"kind": "betaald", "hours_per_week": "12,25"}, "met één cijfer na de komma"),
+            ({"kind": "betaald", "hours_per_week": "twaalf"}, "bijvoorbeeld 16 of 12,5"),
             ({"kind": "geen", "hours_per_week": 10}, "geen uren"),
             ({"kind": "betaald", "job_search_exempt": "on"}, "vrijstelling"),
         ],

@@ -738,6 +738,22 @@ class TestRecording:
         assert "Zoeken naar werk" in response.content.decode()
         assert not Placement.objects.exists()
 
+    def test_hours_and_wage_typed_the_dutch_way(self, client_for, jobcoach_a, trajectory):
+        to_search(trajectory, jobcoach_a)
+        c = client_for(jobcoach_a)
+        response = c.post(
+            reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
+            placement_data(hours_per_week="24,5", hourly_wage="14,50"),
+        )
+        assert response.status_code == 302
+        placement = Placement.objects.get()
+        assert (placement.hours_per_week, placement.hourly_wage) == (
+            Decimal("24.5"),
+            Decimal("14.50"),
+        )
+        html = c.get(reverse("ips:trajectory", args=[trajectory.case_id])).content.decode()
+        assert "<td>24,5</td>" in html and "€ 14,50" in html
+
     @pytest.mark.parametrize(
         "overrides,message",
         [

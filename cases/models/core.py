@@ -243,7 +243,10 @@ class WorkSituation(models.Model):
         verbose_name=_("vastgelegd door organisatie"),
     )
     kind = models.CharField(_("huidige situatie"), max_length=20, choices=WorkSituationKind.choices)
-    hours_per_week = models.PositiveSmallIntegerField(_("uren per week"), null=True, blank=True)
+    # Halves as people work them (12,5 or 22,5 hours), like a placement's hours.
+    hours_per_week = models.DecimalField(
+        _("uren per week"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
     benefit = models.CharField(_("uitkering"), max_length=10, choices=Benefit.choices)
     job_search_duty = models.BooleanField(_("sollicitatieplicht"), default=False)
     job_search_exempt = models.BooleanField(_("vrijstelling sollicitatieplicht"), default=False)
@@ -266,9 +269,10 @@ class WorkSituation(models.Model):
         ordering = ["-recorded_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(hours_per_week__isnull=True) | models.Q(hours_per_week__lte=80),
-                name="work_situation_hours_max_80",
-                violation_error_message=_("Het aantal uren per week is hoogstens 80."),
+                condition=models.Q(hours_per_week__isnull=True)
+                | models.Q(hours_per_week__gte=0, hours_per_week__lte=80),
+                name="work_situation_hours_range",
+                violation_error_message=_("Het aantal uren per week ligt tussen 0 en 80."),
             ),
         ]
 
