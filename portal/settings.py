@@ -148,6 +148,7 @@ LOGIN_REDIRECT_URL = "portal:home"
 
 # django-allauth: email sign-in, no self-registration, rate-limited failures, MFA.
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"reset_password_from_key": "portal.account_forms.NewPasswordForm"}
 MFA_ADAPTER = "portal.adapters.MFAAdapter"
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 ACCOUNT_LOGIN_METHODS = {"email"}

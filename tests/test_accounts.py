@@ -299,7 +299,15 @@ def test_password_reset_pages_speak_formal_dutch(client, behandelaar_a):
     assert '<label for="id_password2">Nieuw wachtwoord (nogmaals)</label>' in html
     assert 'id="password1-help"' in html
 
+    # The e-mail speaks the same way, and so does a mistyped second password.
+    body = mail.outbox[0].body
+    assert mail.outbox[0].subject.endswith("Uw wachtwoord voor Werkpad opnieuw instellen")
+    assert "Kies via deze link een nieuw wachtwoord" in body
+    assert not re.search(r"\b[Jj]e\b|\b[Jj]ouw\b", body)
     new = "Een-nieuw-wachtwoord-2026"
+    html = page(client.post(set_password_url, {"password1": new, "password2": new + "x"}))
+    assert "Vul twee keer hetzelfde wachtwoord in." in html
+
     response = client.post(set_password_url, {"password1": new, "password2": new})
     assert response["Location"] == reverse("account_reset_password_from_key_done")
     html = page(client.get(response["Location"]))
@@ -311,3 +319,18 @@ def test_password_reset_pages_speak_formal_dutch(client, behandelaar_a):
     assert "<h1>Link niet geldig</h1>" in html
     assert f'href="{reverse("account_reset_password")}"' in html
     assert sign_in(client, behandelaar_a.email, new).status_code == 302
+
+
+def test_a_reset_for_an_unknown_address_points_to_the_beheerder(client, db):
+    """Nobody signs themselves up for Werkpad: the mail to an unknown address (sent so that
+    the page does not reveal which addresses have an account) says whom to ask, and has
+    no sign-up link."""
+    from django.core import mail
+    from django.core.cache import cache
+
+    cache.clear()
+    client.post(reverse("account_reset_password"), {"email": "onbekend@example.nl"})
+    (message,) = mail.outbox
+    assert "Er is geen account met dit e-mailadres" in message.body
+    assert "beheerder van uw organisatie" in message.body
+    assert "http" not in message.body
