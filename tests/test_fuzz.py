@@ -452,6 +452,17 @@ FORMS = {
         statuses=frozenset({200, 302, 404}),
         pages=case_pages,
     ),
+    "cases:leave-confirm": Form(
+        "cases:leave",
+        "behandelaar_a",
+        lambda w: {"gebruiker": str(w.klantmanager_g.pk)},
+        case_kwargs,
+        "GET",
+        saves=False,
+        # The page that asks first; a value that is no member of the team is a 404.
+        statuses=frozenset({200, 404}),
+        pages=case_pages,
+    ),
     "cases:without_lead": Form(
         "cases:without_lead",
         "beheerder_a",
