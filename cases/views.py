@@ -361,8 +361,9 @@ def _duplicate(request, form):
     """What the registration form says about a client of the organisation with the BSN
     just typed. That such a client exists is a read of identification, logged. The name
     only to those it is no news to: a member of the team of the client's open case, or
-    someone who typed that very name; others learn neither the name nor whether a
-    colleague treats the client, and are told whom to ask."""
+    someone who typed that very name. Others learn no name: only that the organisation has
+    this BSN (and, to say why they cannot go on, whether a case of it is open), and whom
+    to ask."""
     duplicate = form.duplicate
     if duplicate is None:
         return {}
