@@ -20,6 +20,7 @@ from consent import services as consent
 from consent.constants import Action, Basis, Category
 from consent.models import Consent
 from portal.constants import Role
+from portal.middleware import repeatable
 from portal.models import ReportType
 from portal.reports import request_report
 from portal.views import query_without, role_required
@@ -1068,6 +1069,7 @@ def driegesprek_record(request, pk, meeting_pk):
     return case_form_page(request, access, form, _("Verslag van het driegesprek"), intro=intro)
 
 
+@repeatable
 @require_POST
 @login_required
 def progress_report(request, pk):

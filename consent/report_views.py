@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from cases.models import Client
 from portal.constants import Role
+from portal.middleware import repeatable
 from portal.models import ReportType
 from portal.reports import request_report
 from portal.views import role_required
@@ -22,6 +23,7 @@ from .services import client_consents_decision
 from .views import CLIENT_SEARCH_LIMIT, _find_clients, get_consent
 
 
+@repeatable
 @require_POST
 @login_required
 def consent_report(request, pk):
@@ -37,6 +39,7 @@ def consent_report(request, pk):
     return redirect("portal:report_detail", report.pk)
 
 
+@repeatable
 @require_POST
 @login_required
 def client_consents_report(request, client_pk):
@@ -83,6 +86,7 @@ def avg_inzage(request):
     )
 
 
+@repeatable
 @require_POST
 @role_required(Role.BEHEERDER)
 @reauthentication_required

@@ -26,6 +26,7 @@ from cases.views import case_page, get_case
 from consent import services as consent
 from consent.constants import Action, Basis, Category
 from portal.constants import Role
+from portal.middleware import repeatable
 from portal.models import ReportType, User
 from portal.reports import request_report
 from portal.views import audit_event, role_required
@@ -679,6 +680,7 @@ def results(request):
     )
 
 
+@repeatable
 @require_POST
 @login_required
 def results_report(request):

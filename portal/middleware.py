@@ -1,3 +1,5 @@
+import hashlib
+import json
 import time
 import uuid
 from datetime import timedelta
@@ -11,6 +13,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -81,6 +84,32 @@ REPEAT_POLL_SECONDS = 0.1
 # A first POST still unfinished after this never finishes (its worker was stopped: the
 # gunicorn timeout is far shorter): a repeat takes its place.
 ABANDONED_AFTER = timedelta(minutes=2)
+# The same content sent again this soon, from a fresh rendering of the form, is a repeat:
+# Back after saving shows the form anew (the page is not cached), and the browser fills in
+# what was typed. Later, the same content is taken to be meant twice.
+SAME_CONTENT_WITHIN = timedelta(minutes=10)
+# Fields that differ on every rendering of the same form.
+NOT_CONTENT = {SUBMISSION_FIELD, "csrfmiddlewaretoken"}
+
+
+def repeatable(view):
+    """For a form whose every sending asks for something new (a report of the data as they
+    are now): the same content sent again from a fresh rendering is handled again."""
+    view.repeatable = True
+    return view
+
+
+def _fingerprint(request):
+    """A hash of what was sent: the address, the fields but the tokens, and the files' names
+    and sizes."""
+    content = [
+        request.path,
+        sorted(
+            (k, v) for k, values in request.POST.lists() if k not in NOT_CONTENT for v in values
+        ),
+        sorted((k, f.name, f.size) for k, files in request.FILES.lists() for f in files),
+    ]
+    return hashlib.sha256(json.dumps(content).encode()).hexdigest()
 
 
 class SubmitOnceMiddleware:
@@ -92,7 +121,11 @@ class SubmitOnceMiddleware:
     sent where the first went, with a message; nothing is added twice. When the first did
     not end in a redirect (errors in the form, an error page, a fault), the claim is
     dropped, so the form can be corrected and sent again. Runs after the CSRF check
-    (process_view)."""
+    (process_view).
+
+    Back after saving renders the form anew, with a new token, and the browser fills in
+    what was typed: the same content from the same user, handled less than
+    SAME_CONTENT_WITHIN ago, is a repeat as well (unless the view is ``repeatable``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -115,11 +148,25 @@ class SubmitOnceMiddleware:
             token = uuid.UUID(request.POST.get(SUBMISSION_FIELD) or "")
         except ValueError:
             return None
+        fingerprint = "" if getattr(view_func, "repeatable", False) else _fingerprint(request)
+        if fingerprint and (earlier := _same_content_sent(request.user, token, fingerprint)):
+            messages.info(
+                request,
+                _(
+                    "U hebt dit formulier om %(time)s al met precies deze inhoud verzonden. U "
+                    "ziet wat dat opleverde; er is niets dubbel vastgelegd. Wilt u echt twee "
+                    "keer hetzelfde vastleggen? Verander dan iets aan de invoer."
+                )
+                % {"time": date_format(timezone.localtime(earlier.created_at), "H:i")},
+            )
+            return HttpResponseRedirect(earlier.redirect_to)
         deadline = time.monotonic() + REPEAT_WAIT_SECONDS
         while True:
             try:
                 with transaction.atomic():
-                    Submission.objects.create(token=token, user=request.user)
+                    Submission.objects.create(
+                        token=token, user=request.user, fingerprint=fingerprint
+                    )
             except IntegrityError:
                 first = Submission.objects.filter(token=token).first()
             else:
@@ -151,6 +198,22 @@ class SubmitOnceMiddleware:
                 )
                 return HttpResponseRedirect(_page_before(request))
             time.sleep(REPEAT_POLL_SECONDS)
+
+
+def _same_content_sent(user, token, fingerprint):
+    """The newest form of ``user`` with this content, sent with another token a moment ago
+    and handled (it ended in a redirect), or None."""
+    return (
+        Submission.objects.filter(
+            user=user,
+            fingerprint=fingerprint,
+            created_at__gte=timezone.now() - SAME_CONTENT_WITHIN,
+        )
+        .exclude(token=token)
+        .exclude(redirect_to="")
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def _page_before(request):

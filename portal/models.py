@@ -223,15 +223,25 @@ class Report(models.Model):
 class Submission(models.Model):
     """One rendered form, sent once (portal.middleware.SubmitOnceMiddleware). The first POST
     that carries the form's token claims it; a repeat of that POST (a double click, a slow
-    answer clicked again) is sent to where the first went instead of saving twice."""
+    answer clicked again, the same content sent from a fresh rendering) is sent to where
+    the first went instead of saving twice."""
 
     token = models.UUIDField(primary_key=True)
     user = models.ForeignKey("portal.User", on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # Where the first POST sent the user; empty while it is being handled.
     redirect_to = models.CharField(max_length=2000, blank=True)
+    # What was sent (the address and the fields, without the tokens), hashed: the same
+    # content sent again on a fresh rendering of the form (Back after saving, the browser
+    # filling in the fields again) is a repeat too. Empty for forms sent again on purpose.
+    fingerprint = models.CharField(max_length=64, blank=True)
 
     class Meta:
+        indexes = [
+            # SubmitOnceMiddleware: did this user send this very content a moment ago?
+            # WHERE user_id = %s AND fingerprint = %s AND created_at >= %s
+            models.Index(fields=["user", "fingerprint"], name="submission_content_idx"),
+        ]
         verbose_name = _("verzonden formulier")
         verbose_name_plural = _("verzonden formulieren")
 

@@ -4,6 +4,7 @@
 import re
 import threading
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -21,6 +22,7 @@ from portal.models import Submission
 from portal.tasks import purge_submissions
 
 from .concurrency import at_the_same_time
+from .factories import UserFactory
 from .test_ips import new_case, post_phase, start_trajectory
 
 REPEATED = (
@@ -269,3 +271,89 @@ def test_anonymous_requests_claim_nothing(db, client, method):
         reverse("ips:contacts"), contact("a3b2c1d0-e9f8-4a7b-8c6d-5e4f3a2b1c0d")
     )
     assert not Submission.objects.exists()
+
+
+class TestSameContentFromAFreshForm:
+    """Back after saving renders the form anew (the page is not cached) with a new token,
+    and Chromium fills in what was typed: sending it again is a repeat too."""
+
+    NOTE = {"title": "Gesprek", "body": "Over werk", "category": "medisch"}
+
+    @staticmethod
+    def send(c, url, data):
+        return c.post(url, {**data, "submission": token_of(c.get(url))})
+
+    def notes(self, case):
+        return TimelineEntry.objects.filter(case=case, kind=TimelineKind.NOTITIE)
+
+    def test_is_sent_where_the_first_went_and_adds_nothing(self, client_for, behandelaar_a):
+        case = new_case(behandelaar_a)
+        c = client_for(behandelaar_a)
+        url = reverse("cases:note_create", args=[case.pk])
+        first = self.send(c, url, self.NOTE)
+        again = self.send(c, url, self.NOTE)
+        assert (first.status_code, again.status_code) == (302, 302)
+        assert again["Location"] == first["Location"]
+        assert self.notes(case).count() == 1
+        sent_at = timezone.localtime(Submission.objects.get().created_at).strftime("%H:%M")
+        assert [str(m) for m in get_messages(again.wsgi_request)] == [
+            f"U hebt dit formulier om {sent_at} al met precies deze inhoud verzonden. U ziet "
+            "wat dat opleverde; er is niets dubbel vastgelegd. Wilt u echt twee keer "
+            "hetzelfde vastleggen? Verander dan iets aan de invoer."
+        ]
+
+    @pytest.mark.parametrize(
+        "second", [{"body": "Over werk en geld"}, {"category": "afspraken"}, {"title": "gesprek"}]
+    )
+    def test_other_content_is_added(self, client_for, behandelaar_a, second):
+        case = new_case(behandelaar_a)
+        c = client_for(behandelaar_a)
+        url = reverse("cases:note_create", args=[case.pk])
+        self.send(c, url, self.NOTE)
+        assert self.send(c, url, {**self.NOTE, **second}).status_code == 302
+        assert self.notes(case).count() == 2
+
+    def test_the_same_content_on_another_case_is_added(self, client_for, behandelaar_a):
+        cases = [new_case(behandelaar_a, i, first=f"Eva{i}") for i in range(2)]
+        c = client_for(behandelaar_a)
+        for case in cases:
+            self.send(c, reverse("cases:note_create", args=[case.pk]), self.NOTE)
+        assert [self.notes(case).count() for case in cases] == [1, 1]
+
+    def test_later_it_is_meant_twice(self, client_for, behandelaar_a):
+        case = new_case(behandelaar_a)
+        c = client_for(behandelaar_a)
+        url = reverse("cases:note_create", args=[case.pk])
+        self.send(c, url, self.NOTE)
+        Submission.objects.update(
+            created_at=timezone.now() - middleware.SAME_CONTENT_WITHIN - timedelta(seconds=1)
+        )
+        assert self.send(c, url, self.NOTE).status_code == 302
+        assert self.notes(case).count() == 2
+
+    def test_a_colleague_sending_the_same_adds_theirs(self, client_for, jobcoach_a):
+        """Employer contacts have no case: two trajectbegeleiders may log the same one."""
+        colleague = UserFactory(organisation=jobcoach_a.organisation, role=jobcoach_a.role)
+        url = reverse("ips:contacts")
+        for user in (jobcoach_a, colleague):
+            assert self.send(client_for(user), url, contact("")).status_code == 302
+        assert EmployerContact.objects.count() == 2
+
+    def test_a_first_that_failed_leaves_no_trace(self, client_for, jobcoach_a):
+        c = client_for(jobcoach_a)
+        url = reverse("ips:contacts")
+        tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+        assert self.send(c, url, contact("", contacted_on=tomorrow)).status_code == 200
+        assert self.send(c, url, contact("")).status_code == 302
+        assert EmployerContact.objects.count() == 1
+
+    def test_a_report_may_be_asked_for_again(self, client_for, behandelaar_a):
+        """Each request asks for the file as it is now: two reports."""
+        from portal.models import Report
+
+        case = new_case(behandelaar_a)
+        c = client_for(behandelaar_a)
+        url = reverse("cases:progress_report", args=[case.pk])
+        for _ in range(2):  # each from a fresh rendering of the case page
+            assert c.post(url, {"submission": str(uuid.uuid4())}).status_code == 302
+        assert Report.objects.filter(case=case).count() == 2
