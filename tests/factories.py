@@ -27,8 +27,10 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"gebruiker{n}@werkpad.test")
-    first_name = factory.Faker("first_name", locale="nl_NL")
-    last_name = factory.Faker("last_name", locale="nl_NL")
+    # Names no test gives a client, and unique: a random Dutch name ("Eva", "Jansen") in the
+    # signed-in user's header made assertions that a client's name is absent fail at random.
+    first_name = factory.Iterator(["Anouk", "Fleur", "Joris", "Milan", "Thijs", "Marloes"])
+    last_name = factory.Sequence(lambda n: f"Medewerker{n}")
     organisation = factory.SubFactory(OrganisationFactory)
     role = Role.BEHANDELAAR
     password = factory.PostGenerationMethodCall("set_password", settings.DEMO_PASSWORD)
