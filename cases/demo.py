@@ -2,7 +2,9 @@
 or UWV Havenstad. All fictitious. Loaded by portal.demo.build_world (idempotent)."""
 
 import datetime
+from contextlib import contextmanager
 
+from django.db.models import Max
 from django.utils import timezone
 
 from consent import services as consent
@@ -108,13 +110,14 @@ def load(world):
         if shared:
             organisation, klantmanager = partners[shared]
             consent.add_member(case, klantmanager, CaseRole.KLANTMANAGER)
-            services.add_timeline(
-                case,
-                behandelaar,
-                TimelineKind.TEAM,
-                Category.IDENTIFICATIE,
-                f"{klantmanager} doet mee als klantmanager",
-            )
+            with happened_on(case.pk, today - datetime.timedelta(days=opened - 7)):
+                services.add_timeline(
+                    case,
+                    behandelaar,
+                    TimelineKind.TEAM,
+                    Category.IDENTIFICATIE,
+                    f"{klantmanager} doet mee als klantmanager",
+                )
             if consent_state:
                 _consent(client, ggz, organisation, behandelaar, consent_state, today)
     _load_conversations(ggz, {"behandelaar": behandelaar, "jobcoach": jobcoach}, today)
@@ -122,6 +125,17 @@ def load(world):
 
 def _at(day, hour=9):
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+@contextmanager
+def happened_on(case_id, day, hour=11):
+    """Demo only: what the block writes on the case's timeline happened on ``day``, not on
+    the day the demo was loaded."""
+    last = TimelineEntry.objects.filter(case_id=case_id).aggregate(last=Max("pk"))["last"]
+    yield
+    TimelineEntry.objects.filter(case_id=case_id, pk__gt=last or 0).update(
+        occurred_at=_at(day, hour)
+    )
 
 
 def _backdate_opening(case, opened_at):
@@ -199,7 +213,10 @@ def _fill_case(case, behandelaar, jobcoach, state, today):
         invitation = services.open_invitations_for(jobcoach).filter(case=case).first()
         services.respond(invitation, jobcoach, accept=True)
     if closed:
-        services.close_case(behandelaar, case)
+        closed_on = today - datetime.timedelta(days=20)
+        with happened_on(case.pk, closed_on, hour=15):
+            services.close_case(behandelaar, case)
+        Case.objects.filter(pk=case.pk).update(closed_at=_at(closed_on, 15))
 
 
 def _consent(client, provider, recipient, recorded_by, state, today):
@@ -277,26 +294,26 @@ def _load_conversations(organisation, people, today):
         if not access.is_member:
             continue
         held_on = today - datetime.timedelta(days=days)
-        conversation = conversation_services.log_conversation(
-            access,
-            {
-                "held_on": held_on,
-                "duration_minutes": 45 if who == "behandelaar" else 30,
-                "participants": f"{first} en {user.get_full_name()}",
-                "form": ConversationForm.PERSOONLIJK,
-                "target_behaviour": TargetBehaviour.WERK_ZOEKEN,
-                "target_other": "",
-                "stage": stage,
-                "importance": importance,
-                "confidence": confidence,
-                "sustain_talk": "",
-                "discord": "",
-                "summary": summary,
-                "zvw_funded": who == "behandelaar",
-            },
-            talk,
-            miti=dict(zip(MITI_FIELDS, miti, strict=True)) if miti else None,
-        )
+        with happened_on(case.pk, held_on, hour=16):
+            conversation = conversation_services.log_conversation(
+                access,
+                {
+                    "held_on": held_on,
+                    "duration_minutes": 45 if who == "behandelaar" else 30,
+                    "participants": f"{first} en {user.get_full_name()}",
+                    "form": ConversationForm.PERSOONLIJK,
+                    "target_behaviour": TargetBehaviour.WERK_ZOEKEN,
+                    "target_other": "",
+                    "stage": stage,
+                    "importance": importance,
+                    "confidence": confidence,
+                    "sustain_talk": "",
+                    "discord": "",
+                    "summary": summary,
+                    "zvw_funded": who == "behandelaar",
+                },
+                talk,
+                miti=dict(zip(MITI_FIELDS, miti, strict=True)) if miti else None,
+            )
         # As if logged on the day itself: older logs are past the edit window.
-        recorded = timezone.make_aware(datetime.datetime.combine(held_on, datetime.time(16)))
-        Conversation.objects.filter(pk=conversation.pk).update(created_at=recorded)
+        Conversation.objects.filter(pk=conversation.pk).update(created_at=_at(held_on, 16))

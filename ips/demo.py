@@ -22,6 +22,7 @@ from cases.constants import (
     WishToWork,
     WorkSituationKind,
 )
+from cases.demo import happened_on
 from cases.models import Case, Invitation, TimelineEntry, WorkSituation
 from consent.constants import Category
 
@@ -137,6 +138,10 @@ def _start(trajectory, days_ago, today):
     TimelineEntry.objects.filter(
         case_id=trajectory.case_id, kind=TimelineKind.VERWIJZING, category=Category.IPS
     ).update(occurred_at=referred_at)
+    # The coach's "doet mee" line: the day after, when the referral was accepted.
+    TimelineEntry.objects.filter(
+        case_id=trajectory.case_id, kind=TimelineKind.TEAM, author_id=trajectory.coach_id
+    ).update(occurred_at=referred_at + datetime.timedelta(days=1))
     trajectory.refresh_from_db()
     return referred_on
 
@@ -145,17 +150,20 @@ def _day(start, n):
     return start + datetime.timedelta(days=n)
 
 
+def _phase(trajectory, coach, phase, day, **fields):
+    with happened_on(trajectory.case_id, day):
+        services.change_phase(trajectory, coach, phase, day, **fields)
+
+
 def _to_search(trajectory, coach, start, profile_days=None, search_day=20):
-    services.change_phase(trajectory, coach, Phase.INTAKE, _day(start, 4))
+    _phase(trajectory, coach, Phase.INTAKE, _day(start, 4))
     if profile_days is not None:
-        services.change_phase(
+        _phase(
             trajectory, coach, Phase.BEROEPSPROFIEL, _day(start, profile_days), wants_paid_work=True
         )
-        services.change_phase(trajectory, coach, Phase.ZOEKEN, _day(start, search_day))
+        _phase(trajectory, coach, Phase.ZOEKEN, _day(start, search_day))
     else:
-        services.change_phase(
-            trajectory, coach, Phase.ZOEKEN, _day(start, search_day), wants_paid_work=True
-        )
+        _phase(trajectory, coach, Phase.ZOEKEN, _day(start, search_day), wants_paid_work=True)
 
 
 def _profile(trajectory, coach, **fields):
@@ -181,7 +189,8 @@ def _contact(trajectory, coach, day, employer_index, kind, outcome, face_to_face
 
 def _placement(trajectory, coach, **fields):
     placement = Placement(**fields)
-    return services.record_placement(trajectory, placement, coach)
+    with happened_on(trajectory.case_id, placement.start_date):
+        return services.record_placement(trajectory, placement, coach)
 
 
 def _works(trajectory, coach, placement, benefit):
@@ -267,7 +276,7 @@ def _story_geplaatst(trajectory, coach, today):
         contract_type=ContractType.BEPAALD,
     )
     _works(trajectory, coach, job, Benefit.BIJSTAND)  # 16 hours: bijstand tops up the wage
-    services.change_phase(trajectory, coach, Phase.NAZORG, _day(start, 120))
+    _phase(trajectory, coach, Phase.NAZORG, _day(start, 120))
     for n, (who, note) in enumerate(
         [
             (FollowAlongWith.CLIENT, "Eerste weken gaan goed; moe na late diensten."),
@@ -312,7 +321,7 @@ def _story_tweede_baan(trajectory, coach, today):
     Placement.objects.filter(pk=first.pk).update(
         end_date=_day(start, 110), end_reason=PlacementEndReason.CONTRACT_AFGELOPEN
     )
-    services.change_phase(trajectory, coach, Phase.ZOEKEN, _day(start, 110))
+    _phase(trajectory, coach, Phase.ZOEKEN, _day(start, 110))
     _contact(trajectory, coach, _day(start, 118), 7, ContactType.VERVOLG, "Vacature orderpicker")
     _contact(trajectory, coach, _day(start, 125), 7, ContactType.WERKPLEKBEZOEK, "Proefdag")
     job = _placement(

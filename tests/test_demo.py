@@ -15,10 +15,11 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.constants import CaseStatus, WorkSituationKind
-from cases.models import Case, Client, TimelineEntry
+from cases.constants import CaseStatus, TimelineKind, WorkSituationKind
+from cases.models import Case, Client, Conversation, TimelineEntry
 from consent.models import Consent
-from ips.models import Placement, Trajectory
+from ips.constants import Phase
+from ips.models import PhaseChange, Placement, Trajectory
 from portal import demo
 from portal.models import Organisation, User
 
@@ -115,6 +116,45 @@ def test_cases_open_before_anything_happens_on_them(demo_world):
         assert case.client.created_at <= case.opened_at
     ruben = _demo_case("Ruben", "Kok")
     assert timezone.localdate(ruben.opened_at) < timezone.localdate() - datetime.timedelta(days=300)
+
+
+def test_the_timeline_says_when_things_happened(demo_world):
+    """Loading the demo dated IPS phases, jobs, team changes, conversations and the closing
+    on the day it ran. Only the referrals still waiting for a trajectbegeleider are new."""
+    today = timezone.localdate()
+
+    def day(entry):
+        return timezone.localdate(entry.occurred_at)
+
+    todays = [e for e in TimelineEntry.objects.select_related("case") if day(e) == today]
+    assert {e.kind for e in todays} == {TimelineKind.VERWIJZING}
+    for entry in todays:
+        assert entry.case.invitations.filter(is_referral=True, status="open").exists()
+    phase_lines = TimelineEntry.objects.filter(title__startswith="IPS-fase:")
+    changes = PhaseChange.objects.exclude(to_phase=Phase.AANGEMELD)
+    assert phase_lines.count() == changes.count() > 5
+    for change in changes.select_related("trajectory"):
+        line = phase_lines.get(
+            case_id=change.trajectory.case_id,
+            title__contains=f"(per {change.changed_on:%d-%m-%Y})",
+            title__icontains=change.get_to_phase_display(),
+        )
+        assert day(line) == change.changed_on
+    for placement in Placement.objects.select_related("trajectory"):
+        line = TimelineEntry.objects.get(
+            case_id=placement.trajectory.case_id, title__contains=placement.employer
+        )
+        assert day(line) == placement.start_date
+    for conversation in Conversation.objects.all():
+        line = TimelineEntry.objects.get(
+            case_id=conversation.case_id,
+            kind=TimelineKind.GESPREK,
+            occurred_at__date=conversation.held_on,
+        )
+        assert line.title.startswith("Motiverend gesprek")
+    closed = Case.objects.get(status=CaseStatus.GESLOTEN)
+    assert timezone.localdate(closed.closed_at) < today
+    assert day(closed.timeline.get(title="Casus gesloten")) == timezone.localdate(closed.closed_at)
 
 
 def test_closed_case_has_no_next_afspraak_in_the_werkvoorraad(demo_world, client):
