@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Versioned
 from consent.constants import Category
+from portal.models import ChoiceLabels
 
 from .constants import (
     FIDELITY_ITEMS,
@@ -33,7 +34,7 @@ from .constants import (
 from .querysets import EmployerContactQuerySet, PlacementQuerySet, TrajectoryQuerySet
 
 
-class Trajectory(Versioned):
+class Trajectory(ChoiceLabels, Versioned):
     """One IPS trajectory (IPS-traject) of one client, from referral to closing."""
 
     case = models.ForeignKey(
@@ -173,7 +174,7 @@ class PhaseChange(models.Model):
         return f"{self.get_from_phase_display()} → {self.get_to_phase_display()}"
 
 
-class Beroepsprofiel(Versioned):
+class Beroepsprofiel(ChoiceLabels, Versioned):
     """The vocational profile: grows as experience grows. Holds the disclosure choice."""
 
     trajectory = models.OneToOneField(
