@@ -36,7 +36,6 @@ from .constants import (
     CASELOAD_MAX,
     EMPLOYER_CONTACTS_PER_WEEK_NORM,
     MINIMUM_HOURLY_WAGE,
-    RAPID_SEARCH_DAYS,
     Disclosure,
     Phase,
     ReviewStatus,
@@ -204,7 +203,6 @@ def case_panel(request, case, access):
         "rapid": figures.rapid_search(trajectory, trajectory.first_contact_on),
         "current_job": current_job,
         "job_started": current_job is not None and current_job.start_date <= today,
-        "rapid_days": RAPID_SEARCH_DAYS,
     }
 
 
@@ -263,7 +261,6 @@ def _trajectory_page(request, case, access, phase_form=None):
                 "follow_along": follow_along,
                 "profile": profile,
                 "rapid": figures.rapid_search(current, current.first_contact_on),
-                "rapid_days": RAPID_SEARCH_DAYS,
                 "minimum_wage": MINIMUM_HOURLY_WAGE,
                 "can_update": can_update,
                 "phase_form": phase_form if can_update else None,
@@ -584,7 +581,6 @@ def caseload(request):
             "count": len(rows),
             "flagged": figures.caseload_flagged(len(rows)),
             "caseload_max": CASELOAD_MAX,
-            "rapid_days": RAPID_SEARCH_DAYS,
         },
     )
 

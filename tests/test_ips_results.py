@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -154,6 +155,29 @@ def test_thirty_day_flag(first_contact, today, phase, days, waiting, flagged):
     assert figures.rapid_search(t, first_contact, today) == figures.RapidSearch(
         days, waiting, flagged
     )
+
+
+@pytest.mark.parametrize(
+    "rapid,line",
+    [
+        (figures.RapidSearch(1, None, False), "1 dag van aanmelding tot eerste werkgeverscontact"),
+        (
+            figures.RapidSearch(31, None, True),
+            '31 dagen van aanmelding tot eerste werkgeverscontact <span class="flag">later '
+            "dan 30 dagen</span>",
+        ),
+        (figures.RapidSearch(None, 1, False), "Nog geen werkgeverscontact, 1 dag na aanmelding"),
+        (
+            figures.RapidSearch(None, 45, True),
+            'Nog geen werkgeverscontact, 45 dagen na aanmelding <span class="flag">meer dan 30 '
+            "dagen</span>",
+        ),
+        (figures.RapidSearch(None, None, False), "Geen werkgeverscontact vastgelegd"),
+    ],
+)
+def test_the_rapid_search_line(rapid, line):
+    """What the caseload, the trajectory page and the case panel show for it."""
+    assert Template("{{ rapid }}").render(Context({"rapid": rapid})) == line
 
 
 # --- Small helpers -----------------------------------------------------------------------------
