@@ -84,9 +84,10 @@ REPEAT_POLL_SECONDS = 0.1
 # A first POST still unfinished after this never finishes (its worker was stopped: the
 # gunicorn timeout is far shorter): a repeat takes its place.
 ABANDONED_AFTER = timedelta(minutes=2)
-# The same content sent again this soon, from a fresh rendering of the form, is a repeat:
-# Back after saving shows the form anew (the page is not cached), and the browser fills in
-# what was typed. Later, the same content is taken to be meant twice.
+# The same content as the last form sent to an address, sent again this soon from a fresh
+# rendering of that form, is a repeat: Back after saving shows the form anew (the page is not
+# cached), and the browser fills in what was typed. Later, or after another form to that
+# address (A, then B, then A again to put it back), it is taken to be meant.
 SAME_CONTENT_WITHIN = timedelta(minutes=10)
 # Fields that differ on every rendering of the same form.
 NOT_CONTENT = {SUBMISSION_FIELD, "csrfmiddlewaretoken"}
@@ -100,10 +101,8 @@ def repeatable(view):
 
 
 def _fingerprint(request):
-    """A hash of what was sent: the address, the fields but the tokens, and the files' names
-    and sizes."""
+    """A hash of what was sent: the fields but the tokens, and the files' names and sizes."""
     content = [
-        request.path,
         sorted(
             (k, v) for k, values in request.POST.lists() if k not in NOT_CONTENT for v in values
         ),
@@ -124,8 +123,8 @@ class SubmitOnceMiddleware:
     (process_view).
 
     Back after saving renders the form anew, with a new token, and the browser fills in
-    what was typed: the same content from the same user, handled less than
-    SAME_CONTENT_WITHIN ago, is a repeat as well (unless the view is ``repeatable``)."""
+    what was typed: the same content as the user's last form to that address, handled less
+    than SAME_CONTENT_WITHIN ago, is a repeat as well (unless the view is ``repeatable``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -148,8 +147,10 @@ class SubmitOnceMiddleware:
             token = uuid.UUID(request.POST.get(SUBMISSION_FIELD) or "")
         except ValueError:
             return None
-        fingerprint = "" if getattr(view_func, "repeatable", False) else _fingerprint(request)
-        if fingerprint and (earlier := _same_content_sent(request.user, token, fingerprint)):
+        path, fingerprint = "", ""
+        if not getattr(view_func, "repeatable", False):
+            path, fingerprint = request.path[:500], _fingerprint(request)
+        if path and (earlier := _sent_just_now(request.user, token, path, fingerprint)):
             messages.info(
                 request,
                 _(
@@ -165,7 +166,7 @@ class SubmitOnceMiddleware:
             try:
                 with transaction.atomic():
                     Submission.objects.create(
-                        token=token, user=request.user, fingerprint=fingerprint
+                        token=token, user=request.user, path=path, fingerprint=fingerprint
                     )
             except IntegrityError:
                 first = Submission.objects.filter(token=token).first()
@@ -200,20 +201,21 @@ class SubmitOnceMiddleware:
             time.sleep(REPEAT_POLL_SECONDS)
 
 
-def _same_content_sent(user, token, fingerprint):
-    """The newest form of ``user`` with this content, sent with another token a moment ago
-    and handled (it ended in a redirect), or None."""
-    return (
+def _sent_just_now(user, token, path, fingerprint):
+    """The user's last form to ``path`` (another rendering: another token), if it had this
+    very content, was handled (it ended in a redirect) and is less than SAME_CONTENT_WITHIN
+    old; else None."""
+    last = (
         Submission.objects.filter(
-            user=user,
-            fingerprint=fingerprint,
-            created_at__gte=timezone.now() - SAME_CONTENT_WITHIN,
+            user=user, path=path, created_at__gte=timezone.now() - SAME_CONTENT_WITHIN
         )
         .exclude(token=token)
-        .exclude(redirect_to="")
         .order_by("-created_at")
         .first()
     )
+    if last is not None and last.fingerprint == fingerprint and last.redirect_to:
+        return last
+    return None
 
 
 def _page_before(request):

@@ -231,16 +231,18 @@ class Submission(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # Where the first POST sent the user; empty while it is being handled.
     redirect_to = models.CharField(max_length=2000, blank=True)
-    # What was sent (the address and the fields, without the tokens), hashed: the same
-    # content sent again on a fresh rendering of the form (Back after saving, the browser
-    # filling in the fields again) is a repeat too. Empty for forms sent again on purpose.
+    # Where the form was sent, and what (the fields without the tokens, hashed): the same
+    # content as the user's last form to that address, sent again on a fresh rendering of
+    # the form (Back after saving, the browser filling in the fields again), is a repeat
+    # too. Both empty for forms sent again on purpose (reports).
+    path = models.CharField(max_length=500, blank=True)
     fingerprint = models.CharField(max_length=64, blank=True)
 
     class Meta:
         indexes = [
-            # SubmitOnceMiddleware: did this user send this very content a moment ago?
-            # WHERE user_id = %s AND fingerprint = %s AND created_at >= %s
-            models.Index(fields=["user", "fingerprint"], name="submission_content_idx"),
+            # SubmitOnceMiddleware: the user's last form to this address, a moment ago.
+            # WHERE user_id = %s AND path = %s AND created_at >= %s ORDER BY created_at DESC
+            models.Index(fields=["user", "path", "-created_at"], name="submission_last_idx"),
         ]
         verbose_name = _("verzonden formulier")
         verbose_name_plural = _("verzonden formulieren")

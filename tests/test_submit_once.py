@@ -313,6 +313,23 @@ class TestSameContentFromAFreshForm:
         assert self.send(c, url, {**self.NOTE, **second}).status_code == 302
         assert self.notes(case).count() == 2
 
+    def test_after_another_form_to_the_address_it_is_meant(self, client_for, behandelaar_a):
+        """A, then B, then A again (putting the werksituatie back): the last is recorded."""
+        case = new_case(behandelaar_a)
+        c = client_for(behandelaar_a)
+        url = reverse("cases:work_situation", args=[case.pk])
+        a = {"kind": "geen", "benefit": "geen", "wish_to_work": "ja"}
+        b = {**a, "wish_to_work": "nog_niet"}
+        for data in (a, b, a):
+            assert self.send(c, url, data).status_code == 302
+        assert list(
+            WorkSituation.objects.filter(case=case)
+            .order_by("pk")
+            .values_list("wish_to_work", flat=True)
+        ) == ["ja", "nog_niet", "ja"]
+        assert self.send(c, url, a).status_code == 302  # the repeat of the last
+        assert WorkSituation.objects.filter(case=case).count() == 3
+
     def test_the_same_content_on_another_case_is_added(self, client_for, behandelaar_a):
         cases = [new_case(behandelaar_a, i, first=f"Eva{i}") for i in range(2)]
         c = client_for(behandelaar_a)
