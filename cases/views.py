@@ -311,10 +311,13 @@ def _newest_seen(cases, accesses):
     for case in cases:
         at |= Q(case_id=case.pk, occurred_at=case.last_seen_at)
     newest = {}
-    for case_id, holder, category in TimelineEntry.objects.filter(at).values_list(
-        "case_id", "organisation_id", "category"
+    for case_id, holder, category, kind in TimelineEntry.objects.filter(at).values_list(
+        "case_id", "organisation_id", "category", "kind"
     ):
-        if accesses[case_id].can_read(category, holder):
+        access = accesses[case_id]
+        if kind == TimelineKind.TOESTEMMING and holder != access.organisation_id:
+            continue  # consent news stays with its writer (consent.own_consent_news)
+        if access.can_read(category, holder):
             newest.setdefault(case_id, set()).add((holder, category))
     return newest
 
@@ -463,7 +466,7 @@ def case_detail(request, pk):
         shown.add((item.organisation_id, Category.AFSPRAKEN))
     timeline = list(
         TimelineEntry.objects.filter(case=case)
-        .filter(access.readable_filter())
+        .filter(access.timeline_filter())
         .select_related("author", "organisation")[:TIMELINE_ON_CASE_PAGE]
     )
     for item in timeline:
@@ -513,7 +516,7 @@ def timeline(request, pk):
     case, access = get_case(request, pk)
     entries = (
         TimelineEntry.objects.filter(case=case)
-        .filter(access.readable_filter())
+        .filter(access.timeline_filter())
         .select_related("author", "organisation")
     )
     page = Paginator(entries, 50).get_page(request.GET.get("pagina"))

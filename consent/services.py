@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from guardian.shortcuts import assign_perm, remove_perm
 
+from cases.constants import TimelineKind
 from portal.constants import Role
 
 from . import policy
@@ -97,6 +98,11 @@ class CaseAccess:
             condition |= Q(organisation_id=holder, category__in=categories)
         return condition
 
+    def timeline_filter(self):
+        """readable_filter() for timeline entries, and one rule more: what the timeline says
+        about consents stays with the organisation that wrote it (own_consent_news)."""
+        return self.readable_filter() & own_consent_news(self.organisation_id)
+
     @property
     def case_role_labels(self):
         from cases.constants import CaseRole
@@ -105,6 +111,16 @@ class CaseAccess:
 
     def has_case_role(self, *roles):
         return bool(self.case_roles & set(roles))
+
+
+def own_consent_news(organisation_id):
+    """A Q for timeline entries: every kind but consent news, which only when written by
+    ``organisation_id``. Timeline entries about consents (recorded, withdrawn, expiring)
+    name the recipient and the categories. A consent is between the provider and that one
+    recipient: an organisation reading the timeline on another consent (a gemeente, while
+    the client also shares with UWV) must not learn of it. The organisation that wrote them
+    reads them; a recipient sees its own consents in the consent panel."""
+    return ~Q(kind=TimelineKind.TOESTEMMING) | Q(organisation_id=organisation_id)
 
 
 def case_roles_of(user, case):
@@ -257,6 +273,7 @@ def with_last_seen_activity(user, cases):
     readable = [c for c in Category if policy.role_allows(user.role, c, Action.READ)]
     newest = (
         TimelineEntry.objects.filter(case=OuterRef("pk"), category__in=readable)
+        .filter(own_consent_news(user.organisation_id))
         .filter(
             Q(organisation_id=user.organisation_id)
             | _consented(

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import services as cases
-from cases.constants import CaseRole, WorkSituationKind
-from cases.models import WorkSituation
+from cases.constants import CaseRole, TimelineKind, WorkSituationKind
+from cases.models import TimelineEntry, WorkSituation
 from cases.validators import validate_bsn
 from consent import services as consent
 from consent.constants import Action, Basis, Category, ConsentMethod, Purpose
@@ -855,3 +855,66 @@ class TestOneConsentAtATime:
         statuses = [response.status_code for response in responses]
         assert sorted(statuses) == [200, 302]
         assert Consent.objects.count() == 1
+
+
+class TestConsentNewsStaysWithItsWriter:
+    """The timeline says when a consent is recorded or withdrawn, naming the recipient and
+    the categories. Gemeente G reads GGZ A's timeline on a consent of its own; it must not
+    learn that the client also shares with UWV U (the consent panel shows each organisation
+    only its own consents). GGZ A, which wrote it, reads it."""
+
+    NEWS = ("delen met UWV U", "niet meer delen met UWV U")
+
+    @pytest.fixture
+    def shared(self, case_a, gemeente_g, uwv_u, behandelaar_a, client_for):
+        make_consent(
+            case_a.client,
+            gemeente_g,
+            categories=[Category.IDENTIFICATIE, Category.WERKSITUATIE, Category.AFSPRAKEN],
+        )
+        c = client_for(behandelaar_a)
+        assert TestOneConsentAtATime().post(c, case_a, uwv_u).status_code == 302
+        to_uwv = Consent.objects.get(recipient=uwv_u)
+        response = c.post(
+            reverse("consent:withdraw", args=[to_uwv.pk]),
+            {
+                "withdrawn_on": timezone.localdate().isoformat(),
+                "method": ConsentMethod.SCHRIFTELIJK,
+                "reason": "Wil het zelf regelen.",
+            },
+        )
+        assert response.status_code == 302
+        return case_a
+
+    @pytest.mark.parametrize("name", ["cases:detail", "cases:timeline"])
+    def test_the_gemeente_does_not_read_it(
+        self, shared, client_for, klantmanager_g, behandelaar_a, name
+    ):
+        url = reverse(name, args=[shared.pk])
+        theirs = client_for(klantmanager_g).get(url).content.decode()
+        assert "Eva Jansen" in theirs  # the gemeente does read the timeline
+        assert not any(news in theirs for news in self.NEWS)
+        own = client_for(behandelaar_a).get(url).content.decode()
+        assert all(news in own for news in self.NEWS)
+
+    def test_nor_in_its_progress_report(self, shared, klantmanager_g, behandelaar_a):
+        from portal import reports
+
+        from .test_reports import pdf_text, request_progress
+
+        theirs, own = (request_progress(u, shared) for u in (klantmanager_g, behandelaar_a))
+        for report in (theirs, own):
+            reports.render(report.pk)
+        assert "UWV U" not in pdf_text(theirs)
+        assert "UWV U" in pdf_text(own)
+
+    def test_nor_as_its_last_activity(self, shared, klantmanager_g, behandelaar_a):
+        news = TimelineEntry.objects.filter(case=shared, kind=TimelineKind.TOESTEMMING)
+        later = timezone.now() + datetime.timedelta(minutes=5)
+        news.update(occurred_at=later)
+        seen = {
+            user: consent.with_last_seen_activity(user, consent.cases_for(user)).get().last_seen_at
+            for user in (klantmanager_g, behandelaar_a)
+        }
+        assert seen[behandelaar_a] == later
+        assert seen[klantmanager_g] < later
