@@ -477,11 +477,11 @@ def withdraw(request, pk):
     form = WithdrawalForm(request.POST or None, consent=consent)
     if request.method == "POST" and form.is_valid():
         try:
-            _record_withdrawal(request, consent, form.cleaned_data, decision, case)
+            later = _record_withdrawal(request, consent, form.cleaned_data, decision, case)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _withdrawn_message(consent))
+            messages.success(request, _withdrawn_message(consent, later))
             return redirect("consent:detail", consent.pk)
     # The page shows the client's name, the recipient and the purpose: a read, also when a
     # refused withdrawal shows it again.
@@ -490,14 +490,25 @@ def withdraw(request, pk):
     return render(
         request,
         "consent/withdraw.html",
-        {"consent": consent, "form": form, "case": case, "refused": refused},
+        {
+            "consent": consent,
+            "form": form,
+            "case": case,
+            "refused": refused,
+            "follow_ons": list(follow_ons(consent)),
+        },
     )
 
 
-def _withdrawn_message(consent):
-    """What the withdrawal means for the recipient: nothing more from this consent, but what
-    another consent of the client from the same provider to the same recipient (for another
-    purpose) still allows goes on."""
+def _withdrawn_message(consent, later):
+    """What the withdrawal means for the recipient: nothing more from this consent (nor
+    from its follow-ons, ``later``), but what another consent of the client from the same
+    provider to the same recipient (for another purpose) still allows goes on."""
+    withdrawn = _("De toestemming is ingetrokken.")
+    if later:
+        withdrawn = _(
+            "De toestemming is ingetrokken, en ook de vervolgtoestemming nr. %(pks)s."
+        ) % {"pks": ", ".join(str(pk) for pk in later)}
     others = list(
         Consent.objects.active()
         .filter(
@@ -509,16 +520,47 @@ def _withdrawn_message(consent):
         .order_by("pk")
     )
     if not others:
-        return _(
-            "De toestemming is ingetrokken. Vanaf nu ziet %(recipient)s deze gegevens niet meer."
-        ) % {"recipient": consent.recipient}
-    return _(
-        "De toestemming is ingetrokken. %(recipient)s ziet nu alleen nog wat een andere "
-        "toestemming van deze cliënt toestaat: nr. %(others)s."
-    ) % {"recipient": consent.recipient, "others": ", ".join(str(pk) for pk in others)}
+        return (
+            withdrawn
+            + " "
+            + _("Vanaf nu ziet %(recipient)s deze gegevens niet meer.")
+            % {"recipient": consent.recipient}
+        )
+    return (
+        withdrawn
+        + " "
+        + _(
+            "%(recipient)s ziet nu alleen nog wat een andere toestemming van deze cliënt "
+            "toestaat: nr. %(others)s."
+        )
+        % {"recipient": consent.recipient, "others": ", ".join(str(pk) for pk in others)}
+    )
+
+
+def follow_ons(consent):
+    """The consents that take over from ``consent`` later: the same client, provider,
+    recipient and purpose, starting after it and not yet ended, withdrawn or replaced (the
+    consent form offers one when the current one nears its end). Withdrawing ``consent``
+    withdraws these too: the client stops the sharing, not one period of it."""
+    return (
+        Consent.objects.filter(
+            client_id=consent.client_id,
+            provider_id=consent.provider_id,
+            recipient_id=consent.recipient_id,
+            purpose=consent.purpose,
+            valid_from__gt=consent.valid_from,
+            valid_until__gte=timezone.localdate(),
+            withdrawal__isnull=True,
+            superseded_by__isnull=True,
+        )
+        .exclude(pk=consent.pk)
+        .order_by("valid_from", "pk")
+    )
 
 
 def _record_withdrawal(request, consent, data, decision, case):
+    """Withdraw ``consent`` and its follow-ons, each with a withdrawal record and an
+    access-log entry; one line on the timeline. Returns the withdrawn consents' ids."""
     user = request.user
     try:
         with transaction.atomic():
@@ -527,15 +569,28 @@ def _record_withdrawal(request, consent, data, decision, case):
                 raise ValidationError(_("Deze toestemming is intussen al ingetrokken."))
             if Consent.objects.filter(supersedes=locked).exists():
                 raise ValidationError(_("Deze toestemming is intussen vervangen."))
-            withdrawal = ConsentWithdrawal.objects.create(
-                consent=locked,
-                withdrawn_on=data["withdrawn_on"],
-                method=data["method"],
-                reason=data["reason"],
-                recorded_by=user,
-            )
+            later = list(follow_ons(locked).select_for_update(no_key=True, of=("self",)))
+            withdrawals = [
+                ConsentWithdrawal.objects.create(
+                    consent=record,
+                    withdrawn_on=data["withdrawn_on"],
+                    method=data["method"],
+                    reason=data["reason"],
+                    recorded_by=user,
+                )
+                for record in [locked, *later]
+            ]
             open_case = _open_case(consent.client, case)
             if open_case is not None:
+                body = _("Toestemming nr. %(pk)s (%(purpose)s), ingetrokken op %(date)s.") % {
+                    "pk": consent.pk,
+                    "purpose": consent.get_purpose_display(),
+                    "date": data["withdrawn_on"].strftime("%d-%m-%Y"),
+                }
+                if later:
+                    body += " " + _("Ook ingetrokken: de vervolgtoestemming nr. %(pks)s.") % {
+                        "pks": ", ".join(str(c.pk) for c in later)
+                    }
                 add_timeline(
                     open_case,
                     user,
@@ -543,27 +598,25 @@ def _record_withdrawal(request, consent, data, decision, case):
                     Category.IDENTIFICATIE,
                     _("Toestemming ingetrokken: niet meer delen met %(recipient)s")
                     % {"recipient": consent.recipient},
-                    body=_("Toestemming nr. %(pk)s (%(purpose)s), ingetrokken op %(date)s.")
-                    % {
-                        "pk": consent.pk,
-                        "purpose": consent.get_purpose_display(),
-                        "date": withdrawal.withdrawn_on.strftime("%d-%m-%Y"),
-                    },
+                    body=body,
                 )
-            services.log(
-                request,
-                user,
-                decision=decision,
-                action=Action.CREATE,
-                object_type="intrekking",
-                object_id=withdrawal.pk,
-                category=Category.IDENTIFICATIE,
-                client=consent.client_id,
-                case=open_case or case,
+            services.write_log(
+                services.entry(
+                    request,
+                    user,
+                    decision=decision,
+                    action=Action.CREATE,
+                    object_type="intrekking",
+                    object_id=withdrawal.pk,
+                    category=Category.IDENTIFICATIE,
+                    client=consent.client_id,
+                    case=open_case or case,
+                )
+                for withdrawal in withdrawals
             )
     except IntegrityError as exc:  # a parallel withdrawal won
         raise ValidationError(_("Deze toestemming is intussen al ingetrokken.")) from exc
-    return withdrawal
+    return [c.pk for c in later]
 
 
 # --- Beheerder: consent overview -----------------------------------------------------------

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 import time_machine
+from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
@@ -20,7 +21,7 @@ from cases.constants import CaseRole, TimelineKind, WorkSituationKind
 from cases.models import TimelineEntry, WorkSituation
 from cases.validators import validate_bsn
 from consent import services as consent
-from consent.constants import Action, Basis, Category, ConsentMethod, Purpose
+from consent.constants import Action, Basis, Category, ConsentMethod, ConsentState, Purpose
 from consent.models import AccessLogEntry, Consent, ConsentWithdrawal
 from portal.constants import Role
 
@@ -918,3 +919,60 @@ class TestConsentNewsStaysWithItsWriter:
         }
         assert seen[behandelaar_a] == later
         assert seen[klantmanager_g] < later
+
+
+class TestWithdrawingStopsTheFollowOn:
+    """The tester's #1: a follow-on consent (recorded as the current one neared its end)
+    stayed in force after the client withdrew: from its start the recipient read again."""
+
+    @pytest.fixture
+    def consents(self, case_a, gemeente_g, uwv_u):
+        client = case_a.client
+        return {
+            "current": make_consent(client, gemeente_g, days=(-10, 20)),
+            "follow_on": make_consent(client, gemeente_g, days=(21, 200)),
+            "other_purpose": make_consent(
+                client, gemeente_g, days=(21, 200), purpose=Purpose.AFSTEMMING
+            ),
+            "other_recipient": make_consent(client, uwv_u, days=(21, 200)),
+        }
+
+    def test_the_page_says_so_and_both_end(self, consents, behandelaar_a, client_for):
+        current, follow_on = consents["current"], consents["follow_on"]
+        c = client_for(behandelaar_a)
+        url = reverse("consent:withdraw", args=[current.pk])
+        page = c.get(url).content.decode()
+        assert "Er is ook een vervolgtoestemming voor hetzelfde doel, die nog ingaat" in page
+        assert f"nr. {follow_on.pk}, vanaf" in page
+        assert f"nr. {consents['other_purpose'].pk}," not in page
+        response = c.post(
+            url, {"withdrawn_on": timezone.localdate().isoformat(), "method": "schriftelijk"}
+        )
+        assert response.status_code == 302
+        assert [str(m) for m in get_messages(response.wsgi_request)] == [
+            f"De toestemming is ingetrokken, en ook de vervolgtoestemming nr. {follow_on.pk}. "
+            "Vanaf nu ziet Gemeente G deze gegevens niet meer."
+        ]
+        states = {k: Consent.objects.get(pk=c.pk).state() for k, c in consents.items()}
+        assert states == {
+            "current": ConsentState.INGETROKKEN,
+            "follow_on": ConsentState.INGETROKKEN,
+            "other_purpose": ConsentState.TOEKOMSTIG,
+            "other_recipient": ConsentState.TOEKOMSTIG,
+        }
+        logged = AccessLogEntry.objects.filter(object_type="intrekking", action=Action.CREATE)
+        assert sorted(int(e.object_id) for e in logged) == sorted(
+            ConsentWithdrawal.objects.values_list("pk", flat=True)
+        )
+        assert logged.count() == 2
+
+    def test_a_follow_on_withdrawn_alone_leaves_the_current_one(
+        self, consents, behandelaar_a, client_for
+    ):
+        follow_on = consents["follow_on"]
+        client_for(behandelaar_a).post(
+            reverse("consent:withdraw", args=[follow_on.pk]),
+            {"withdrawn_on": timezone.localdate().isoformat(), "method": "schriftelijk"},
+        )
+        assert Consent.objects.get(pk=follow_on.pk).state() == ConsentState.INGETROKKEN
+        assert Consent.objects.get(pk=consents["current"].pk).state() == ConsentState.ACTIEF
