@@ -14,6 +14,7 @@ from portal.constants import OrganisationType
 from portal.forms import DateInput, add_months, happened
 from portal.models import Organisation
 
+from . import policy
 from .constants import (
     CARE_ONLY_CATEGORIES,
     Action,
@@ -103,6 +104,10 @@ class ConsentForm(forms.Form):
                 "Kies ten minste één gegevenscategorie. Een toestemming voor alles "
                 "(een blanco machtiging) bestaat niet."
             ),
+            "invalid_choice": _(
+                "Kies alleen gegevens uit de lijst: gegevens van de soort ‘%(value)s’ heeft "
+                "uw organisatie niet, dus die kan zij ook niet delen."
+            ),
         },
     )
     valid_from = forms.DateField(label=_("Geldig vanaf"), widget=DateInput())
@@ -152,6 +157,9 @@ class ConsentForm(forms.Form):
         self.max_bytes = settings.WERKPAD_CONSENT_UPLOAD_MAX_BYTES
         self.fields["recipient"].queryset = Organisation.objects.exclude(pk=provider.pk).order_by(
             "type", "name"
+        )
+        self.fields["categories"].queryset = DataCategory.objects.filter(
+            code__in=sorted(policy.held_by(provider.type))
         )
         self.fields["supersedes"].queryset = replaceable_consents(client, provider)
         self.fields["valid_until"].help_text = _(

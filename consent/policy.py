@@ -2,7 +2,7 @@
 consent purposes serve which case role. Rendered on the "Wie ziet wat" help page."""
 
 from cases.constants import CaseRole
-from portal.constants import Role
+from portal.constants import ROLES_BY_ORGANISATION_TYPE, Role
 
 from .constants import Action, Category, Purpose
 
@@ -78,6 +78,14 @@ def fitting_case_roles(role, case_roles):
 
 def role_allows(role, category, action):
     return action in ROLE_ACTIONS.get(role, {}).get(category, ())
+
+
+def held_by(organisation_type):
+    """The categories an organisation of this type can hold: those one of its roles
+    records. A consent can only share what its provider holds (a gemeente has no medical
+    data to give)."""
+    roles = ROLES_BY_ORGANISATION_TYPE[organisation_type]
+    return {c for c in Category if any(role_allows(r, c, Action.CREATE) for r in roles)}
 
 
 def purposes_for(case_roles):

@@ -976,3 +976,45 @@ class TestWithdrawingStopsTheFollowOn:
         )
         assert Consent.objects.get(pk=follow_on.pk).state() == ConsentState.INGETROKKEN
         assert Consent.objects.get(pk=consents["current"].pk).state() == ConsentState.ACTIEF
+
+
+class TestOnlyWhatTheProviderHolds:
+    """The tester's #3: a gemeente recorded a consent to share 'Medische en
+    behandelinformatie' with GGZ, and the printed form promised the client's diagnoses."""
+
+    def test_a_gemeente_is_offered_only_what_it_holds(
+        self, client_for, klantmanager_g, ggz_a, behandelaar_a
+    ):
+        case = cases.open_case(klantmanager_g, register(klantmanager_g))
+        c = client_for(klantmanager_g)
+        url = reverse("consent:create_for_case", args=[case.pk])
+        form = c.get(url).context["form"]
+        offered = {category.code for category in form.fields["categories"].queryset}
+        assert offered == {
+            Category.IDENTIFICATIE,
+            Category.WERKSITUATIE,
+            Category.AFSPRAKEN,
+            Category.MOGELIJKHEDEN,
+        }
+        response = TestOneConsentAtATime().post(
+            c, case, ggz_a, categories=[Category.WERKSITUATIE, Category.MEDISCH]
+        )
+        assert response.status_code == 200
+        assert (
+            "Kies alleen gegevens uit de lijst: gegevens van de soort ‘medisch’ heeft uw "
+            "organisatie niet" in response.content.decode()
+        )
+        assert not Consent.objects.exists()
+        ggz_form = (
+            client_for(behandelaar_a)
+            .get(
+                reverse(
+                    "consent:create_for_case",
+                    args=[
+                        cases.open_case(behandelaar_a, register(behandelaar_a, first_name="Els")).pk
+                    ],
+                )
+            )
+            .context["form"]
+        )
+        assert Category.MEDISCH in {c.code for c in ggz_form.fields["categories"].queryset}
