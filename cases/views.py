@@ -333,6 +333,7 @@ def _expiring_consent_case_ids(user, cases):
     soon = today + timedelta(days=settings.WERKPAD_CONSENT_WARN_DAYS)
     client_ids = set(
         Consent.objects.active(today)
+        .without_follow_on()
         .filter(client__in={c.client_id for c in cases}, valid_until__lte=soon)
         .filter(Q(provider=user.organisation) | Q(recipient=user.organisation))
         .values_list("client_id", flat=True)

@@ -1,6 +1,9 @@
 from django.db import models
 from django.utils import timezone
 
+# What makes two consents the same sharing, one after the other.
+SAME_SHARING = ("client_id", "provider_id", "recipient_id", "purpose")
+
 
 class ConsentQuerySet(models.QuerySet):
     def active(self, today=None):
@@ -13,6 +16,24 @@ class ConsentQuerySet(models.QuerySet):
             withdrawal__isnull=True,
             superseded_by__isnull=True,
         )
+
+    def follow_ons(self, consent):
+        """The consents that take over from ``consent`` later: the same client, provider,
+        recipient and purpose, starting after it, not withdrawn or replaced (the consent
+        form offers one when the current one nears its end)."""
+        return self.filter(
+            **{name: getattr(consent, name) for name in SAME_SHARING},
+            valid_from__gt=consent.valid_from,
+        ).filter(withdrawal__isnull=True, superseded_by__isnull=True)
+
+    def without_follow_on(self):
+        """Consents nobody has followed up: their end is the end of the sharing. Only those
+        are worth a warning that they expire."""
+        later = self.model.objects.filter(
+            **{name: models.OuterRef(name) for name in SAME_SHARING},
+            valid_from__gt=models.OuterRef("valid_from"),
+        ).filter(withdrawal__isnull=True, superseded_by__isnull=True)
+        return self.exclude(models.Exists(later))
 
     def update(self, **kwargs):
         raise ValueError("Een toestemming wordt nooit gewijzigd; leg een nieuwe vast.")

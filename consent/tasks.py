@@ -46,6 +46,7 @@ def notify_expiries(today=None):
     related = ("client", "provider", "recipient")
     expiring = (
         Consent.objects.active(today)
+        .without_follow_on()
         .filter(valid_until__lte=soon)
         .select_related(*related)
         .order_by("valid_until", "pk")
@@ -57,6 +58,7 @@ def notify_expiries(today=None):
             valid_until__lt=today,
             valid_until__gte=today - timedelta(days=EXPIRY_LOOKBACK_DAYS),
         )
+        .without_follow_on()
         .select_related(*related)
         .order_by("valid_until", "pk")
     )

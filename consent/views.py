@@ -538,21 +538,11 @@ def _withdrawn_message(consent, later):
 
 
 def follow_ons(consent):
-    """The consents that take over from ``consent`` later: the same client, provider,
-    recipient and purpose, starting after it and not yet ended, withdrawn or replaced (the
-    consent form offers one when the current one nears its end). Withdrawing ``consent``
-    withdraws these too: the client stops the sharing, not one period of it."""
+    """The follow-ons of ``consent`` that have not ended. Withdrawing ``consent`` withdraws
+    these too: the client stops the sharing, not one period of it."""
     return (
-        Consent.objects.filter(
-            client_id=consent.client_id,
-            provider_id=consent.provider_id,
-            recipient_id=consent.recipient_id,
-            purpose=consent.purpose,
-            valid_from__gt=consent.valid_from,
-            valid_until__gte=timezone.localdate(),
-            withdrawal__isnull=True,
-            superseded_by__isnull=True,
-        )
+        Consent.objects.follow_ons(consent)
+        .filter(valid_until__gte=timezone.localdate())
         .exclude(pk=consent.pk)
         .order_by("valid_from", "pk")
     )

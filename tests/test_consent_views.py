@@ -1018,3 +1018,43 @@ class TestOnlyWhatTheProviderHolds:
             .context["form"]
         )
         assert Category.MEDISCH in {c.code for c in ggz_form.fields["categories"].queryset}
+
+
+class TestARenewedConsentRaisesNoAlarm:
+    """The tester's #4: with a follow-on recorded, the werkvoorraad still said 'Toestemming
+    verloopt binnen 30 dagen' and the daily run still asked to discuss a new consent."""
+
+    FLAG = "Toestemming verloopt binnen 30 dagen"
+
+    @pytest.fixture
+    def ending(self, case_a, gemeente_g):
+        return make_consent(case_a.client, gemeente_g, days=(-300, 20))
+
+    def test_the_werkvoorraad_flags_it_until_it_is_followed_up(
+        self, ending, case_a, gemeente_g, uwv_u, client_for, behandelaar_a
+    ):
+        c = client_for(behandelaar_a)
+        assert self.FLAG in c.get(reverse("portal:home")).content.decode()
+        make_consent(case_a.client, uwv_u, days=(21, 200))  # another recipient: no follow-on
+        assert self.FLAG in c.get(reverse("portal:home")).content.decode()
+        make_consent(case_a.client, gemeente_g, days=(21, 200))
+        assert self.FLAG not in c.get(reverse("portal:home")).content.decode()
+
+    def test_the_daily_run_warns_only_without_a_follow_on(self, ending, case_a, gemeente_g):
+        from consent.tasks import notify_expiries
+
+        make_consent(case_a.client, gemeente_g, days=(21, 200))
+        assert notify_expiries() == {"gewaarschuwd": 0, "verlopen": 0}
+        assert not TimelineEntry.objects.filter(kind=TimelineKind.TOESTEMMING).exists()
+
+    def test_a_withdrawn_follow_on_does_not_count(self, ending, case_a, gemeente_g):
+        from consent.tasks import notify_expiries
+
+        follow_on = make_consent(case_a.client, gemeente_g, days=(21, 200))
+        ConsentWithdrawal.objects.create(
+            consent=follow_on,
+            withdrawn_on=timezone.localdate(),
+            method="schriftelijk",
+            recorded_by=case_a.client.created_by,
+        )
+        assert notify_expiries()["gewaarschuwd"] == 1
