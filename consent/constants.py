@@ -39,7 +39,7 @@ class WithdrawalMethod(models.TextChoices):
 
     SCHRIFTELIJK = "schriftelijk", _("Schriftelijk")
     DIGITAAL = "digitaal", _("Digitaal")
-    MONDELING = "mondeling", _("Mondeling, en door u vastgelegd")
+    MONDELING = "mondeling", _("Mondeling, vastgelegd door een medewerker")
 
 
 class ConsentState(models.TextChoices):

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.constants import Role
 from portal.models import ChoiceLabels
 from portal.storage import private_storage
 
@@ -18,6 +19,7 @@ from .constants import (
     Outcome,
     Purpose,
     WithdrawalMethod,
+    label_of,
 )
 from .querysets import AccessLogQuerySet, ConsentQuerySet
 
@@ -278,6 +280,12 @@ class AccessLogEntry(ChoiceLabels, models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Het inzagelog is alleen aan te vullen, niet te verwijderen.")
+
+    @property
+    def role_label(self):
+        """The user's role as the pages name it ("Klantmanager"); the stored value is kept as
+        it was, also one that is no role any more."""
+        return label_of(Role, self.role)
 
     def compute_hash(self, prev_hash):
         payload = {name: getattr(self, name) for name in self.HASHED_FIELDS}

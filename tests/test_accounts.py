@@ -334,3 +334,13 @@ def test_a_reset_for_an_unknown_address_points_to_the_beheerder(client, db):
     assert "Er is geen account met dit e-mailadres" in message.body
     assert "beheerder van uw organisatie" in message.body
     assert "http" not in message.body
+
+
+def test_the_sign_out_page_speaks_formal_dutch(client_for, behandelaar_a):
+    """allauth's own page asked 'Weet je zeker dat je wilt afmelden?'."""
+    c = client_for(behandelaar_a)
+    html = c.get(reverse("account_logout")).content.decode()
+    assert "Wilt u uitloggen uit Werkpad?" in html
+    assert " je " not in html
+    assert c.post(reverse("account_logout")).status_code == 302
+    assert "_auth_user_id" not in c.session

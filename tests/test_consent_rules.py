@@ -496,7 +496,7 @@ class TestWithdraw:
     ):
         html = client_for(behandelaar_a).get(reverse("consent:withdraw", args=[record.pk]))
         html = html.content.decode()
-        assert "Mondeling, en door u vastgelegd" in html
+        assert "Mondeling, vastgelegd door een medewerker" in html
         assert "gegeven" not in html.split('name="method"', 1)[1].split("</fieldset>", 1)[0]
 
     def test_date_defaults_to_today(self, client_for, behandelaar_a, case_a, record):

@@ -545,6 +545,7 @@ class TestAccessLogPage:
         html = response.content.decode()
         assert "Eva Jansen" in html
         assert "Bakker" not in html
+        assert "<small>Behandelaar, GGZ A</small>" in html  # the role as pages name it
 
     def test_query_count_does_not_grow(
         self, client_for, case_a, behandelaar_a, beheerder_a, django_assert_num_queries

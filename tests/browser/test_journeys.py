@@ -803,7 +803,7 @@ def test_journey_3_klantmanager(
     other_page.get_by_role("link", name="Toestemming intrekken").click()
     expect(other_page.get_by_role("heading", level=1)).to_have_text("Toestemming intrekken")
     assert_accessible(other_page)
-    other_page.get_by_label("Mondeling, en door u vastgelegd").check()
+    other_page.get_by_label("Mondeling, vastgelegd door een medewerker").check()
     other_page.get_by_label("Reden (optioneel)").fill("Wil het zelf met de gemeente regelen.")
     other_page.get_by_role("button", name="Toestemming intrekken").click()
     expect(other_page.get_by_role("status")).to_contain_text("De toestemming is ingetrokken")
