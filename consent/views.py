@@ -423,6 +423,7 @@ def detail(request, pk):
             "state": state,
             "categories": list(consent.categories.all()),
             "can_withdraw": live,
+            "can_sign": live,
             "renew_url": _renew_url(consent, case, request.user)
             if state != ConsentState.INGETROKKEN and not hasattr(consent, "superseded_by")
             else None,
@@ -436,6 +437,7 @@ def print_view(request, pk):
     period and how to withdraw. Printing takes client data out of the portal: an export."""
     consent, decision, case = get_consent(request, pk, Action.EXPORT)
     _log(request, decision, Action.EXPORT, consent, case, object_type="toestemmingsformulier")
+    state = consent.state()
     return render(
         request,
         "consent/print.html",
@@ -443,6 +445,10 @@ def print_view(request, pk):
             "consent": consent,
             "categories": list(consent.categories.all()),
             "printed_at": timezone.localtime(),
+            # A withdrawn, replaced or expired consent is printed as a record, not to sign.
+            "ended": None
+            if state in (ConsentState.ACTIEF, ConsentState.TOEKOMSTIG)
+            else state.label.lower(),
         },
     )
 

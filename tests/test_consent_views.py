@@ -394,9 +394,36 @@ class TestOneConsent:
         assert "Of u werkt, hoeveel uur, welke uitkering u heeft" in html
         assert record.valid_until.strftime("%-d") in html
         assert "altijd intrekken" in html
+        assert "Zeg het tegen uw behandelaar bij GGZ A" in html
         assert "Handtekening cliënt" in html
+        assert "niet meer ondertekenen" not in html
         entry = AccessLogEntry.objects.get(user=behandelaar_a)
         assert entry.action == Action.EXPORT
+        detail = client_for(behandelaar_a).get(reverse("consent:detail", args=[record.pk]))
+        assert "Formulier afdrukken om te laten ondertekenen" in detail.content.decode()
+
+    def test_a_withdrawn_consent_is_not_offered_for_signing(
+        self, client_for, record, behandelaar_a
+    ):
+        """The tester's #5: it printed as a clean form to sign."""
+        ConsentWithdrawal.objects.create(
+            consent=record,
+            withdrawn_on=timezone.localdate(),
+            method="schriftelijk",
+            recorded_by=behandelaar_a,
+        )
+        c = client_for(behandelaar_a)
+        detail = c.get(reverse("consent:detail", args=[record.pk])).content.decode()
+        assert "Formulier afdrukken" not in detail
+        html = c.get(reverse("consent:print", args=[record.pk])).content.decode()
+        assert "Deze toestemming is ingetrokken. Laat dit formulier niet meer ondertekenen." in html
+
+    def test_a_gemeente_form_names_the_klantmanager(self, client_for, klantmanager_g, ggz_a):
+        """The tester's #8: it said 'uw behandelaar of klantmanager' whoever gave it."""
+        case = cases.open_case(klantmanager_g, register(klantmanager_g))
+        record = make_consent(case.client, ggz_a, recorded_by=klantmanager_g)
+        html = client_for(klantmanager_g).get(reverse("consent:print", args=[record.pk]))
+        assert "Zeg het tegen uw klantmanager bij Gemeente G" in html.content.decode()
 
     def test_detail_query_count_does_not_grow_with_categories(
         self, client_for, case_a, gemeente_g, ggz_b, behandelaar_a, django_assert_num_queries
