@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.constants import Category
 from portal.constants import OrganisationType
-from portal.forms import DateInput, add_months, happened, planned
+from portal.forms import DateInput, add_months, happened, person_name, planned
 from portal.models import Organisation, User
 
 from .constants import CaseRole, CaseStatus, GoalStatus, WorkSituationKind
@@ -43,6 +43,12 @@ class ClientForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.organisation = organisation
         self.duplicate = None
+
+    def clean_first_name(self):
+        return person_name(self.cleaned_data["first_name"])
+
+    def clean_last_name(self):
+        return person_name(self.cleaned_data["last_name"])
 
     def clean_bsn(self):
         bsn = "".join(ch for ch in self.cleaned_data["bsn"] if not ch.isspace() and ch != ".")

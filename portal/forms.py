@@ -1,5 +1,6 @@
 import calendar
 import datetime
+import unicodedata
 
 from django import forms
 from django.forms.renderers import TemplatesSetting
@@ -15,6 +16,26 @@ class FormRenderer(TemplatesSetting):
     field (and those of hidden fields) in one alert box above the fields, once."""
 
     form_template_name = "forms/div.html"
+
+
+# --- Names -------------------------------------------------------------------------------
+
+
+def person_name(value):
+    """A person's name as typed, for a client or a user: with at least one letter, and
+    without invisible formatting characters (a zero-width space, a reading-direction
+    override): those make a name look empty, or read backwards in the portal and in the
+    PDFs. Raises a ValidationError with a Dutch message."""
+    if any(unicodedata.category(ch) == "Cf" for ch in value):
+        raise forms.ValidationError(
+            _(
+                "Deze naam bevat een onzichtbaar teken (bijvoorbeeld een spatie zonder breedte "
+                "of een leesrichtingsteken). Typ de naam opnieuw, zonder te plakken."
+            )
+        )
+    if not any(ch.isalpha() for ch in value):
+        raise forms.ValidationError(_("Een naam bevat ten minste één letter."))
+    return value
 
 
 # --- Dates: one widget and one rule for every date a user types ------------------------------
@@ -100,6 +121,12 @@ class OrganisationUserForm(forms.ModelForm):
         if self.instance.pk:
             # The email address is the sign-in name; changing it is not a beheerder's task.
             del self.fields["email"]
+
+    def clean_first_name(self):
+        return person_name(self.cleaned_data["first_name"])
+
+    def clean_last_name(self):
+        return person_name(self.cleaned_data["last_name"])
 
     def clean_email(self):
         email = self.cleaned_data["email"].lower()

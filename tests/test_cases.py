@@ -40,6 +40,27 @@ def client_data(**overrides):
     return data
 
 
+@pytest.mark.parametrize(
+    "names, message",
+    [
+        ({"first_name": "\u200b"}, "Deze naam bevat een onzichtbaar teken"),
+        ({"last_name": "evil\u202e Zoë"}, "Deze naam bevat een onzichtbaar teken"),
+        ({"first_name": "---"}, "Een naam bevat ten minste één letter."),
+    ],
+)
+def test_a_client_name_has_letters_and_nothing_invisible(client_for, behandelaar_a, names, message):
+    """The exploratory tester's #10: a client named only a zero-width space showed as
+    ' Test'; a reading-direction override turned the name around in the PDFs."""
+    response = client_for(behandelaar_a).post(reverse("cases:client_create"), client_data(**names))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Client.objects.exists()
+    ok = client_for(behandelaar_a).post(
+        reverse("cases:client_create"), client_data(first_name="Zoë", last_name="d'Ancona")
+    )
+    assert ok.status_code == 302
+
+
 @pytest.fixture
 def case_a(behandelaar_a):
     client = services.register_client(

@@ -352,6 +352,26 @@ def test_create_requires_names(client_for, beheerder_a, missing):
     assert mail.outbox == []
 
 
+INVISIBLE = "Deze naam bevat een onzichtbaar teken"
+
+
+@pytest.mark.parametrize(
+    "names, message",
+    [
+        ({"first_name": "\u200b"}, INVISIBLE),  # only a zero-width space: looks empty
+        ({"last_name": "Nieuw\u202e"}, INVISIBLE),  # reads backwards from here
+        ({"last_name": "1234"}, "Een naam bevat ten minste één letter."),
+    ],
+)
+def test_create_refuses_names_that_are_no_names(client_for, beheerder_a, names, message):
+    """The exploratory tester's #10: such names were stored."""
+    count = User.objects.count()
+    response = client_for(beheerder_a).post(reverse(CREATE), new_user_data(**names))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert User.objects.count() == count
+
+
 @pytest.mark.parametrize("role", ["", None])
 def test_create_requires_a_role(client_for, beheerder_a, role):
     count = User.objects.count()
