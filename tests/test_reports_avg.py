@@ -212,6 +212,33 @@ class TestContent:
         assert len(re.findall(r"\b\d{2}:\d{2}:\d{2}\b", text)) == log.count()
 
 
+def test_a_log_line_is_not_split_over_two_pages(client_for, beheerder_a, case_a):
+    """The exploratory tester found a page ending in a log row without its 'Wie'."""
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from consent import avg_report
+
+    from .test_reports_ips import rows_per_page
+
+    c = client_for(beheerder_a)
+    for _ in range(40):  # each view of the client's consents adds log lines
+        c.get(reverse("consent:avg_inzage"), {"q": "Jansen"})
+    c.post(request_url(case_a.client))
+    report = Report.objects.get()
+    built = avg_report.build(report)
+    html = render_to_string(
+        built.template,
+        {**built.context, "report": report, "generated_at": timezone.now(), "confidential": True},
+    )
+    pages = rows_per_page(html)
+    assert len(pages) > 2
+    split = [
+        row for i, rows in enumerate(pages) for row in rows if row in set().union(*pages[i + 1 :])
+    ]
+    assert split == []
+
+
 @pytest.mark.parametrize("count", [2, 15])
 def test_search_page_queries_do_not_grow_with_the_clients(
     client_for, beheerder_a, behandelaar_a, django_assert_num_queries, count
