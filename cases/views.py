@@ -251,7 +251,7 @@ def _worklist_rows(request, user, cases):
     log does not cover: they are not a category of client data.)"""
     accesses = consent.accesses_for(user, cases)
     expiring = _expiring_consent_case_ids(user, cases)
-    newest = _newest_seen(cases, accesses)
+    newest = _newest_seen(user, cases, accesses)
     rows, entries = [], []
     for case in cases:
         access = accesses[case.pk]
@@ -300,7 +300,7 @@ def _worklist_rows(request, user, cases):
     return rows
 
 
-def _newest_seen(cases, accesses):
+def _newest_seen(user, cases, accesses):
     """Per case, the (holder, category) of the newest timeline entry the user may read: the
     entry whose time the werkvoorraad shows as 'laatste activiteit' (``last_seen_at``, from
     consent.with_last_seen_activity). One query for the whole page, on
@@ -311,13 +311,9 @@ def _newest_seen(cases, accesses):
     for case in cases:
         at |= Q(case_id=case.pk, occurred_at=case.last_seen_at)
     newest = {}
-    for case_id, holder, category, kind in TimelineEntry.objects.filter(at).values_list(
-        "case_id", "organisation_id", "category", "kind"
-    ):
-        access = accesses[case_id]
-        if kind == TimelineKind.TOESTEMMING and holder != access.organisation_id:
-            continue  # consent news stays with its writer (consent.own_consent_news)
-        if access.can_read(category, holder):
+    seen = TimelineEntry.objects.filter(at & consent.own_consent_news(user.organisation_id))
+    for case_id, holder, category in seen.values_list("case_id", "organisation_id", "category"):
+        if accesses[case_id].can_read(category, holder):
             newest.setdefault(case_id, set()).add((holder, category))
     return newest
 

@@ -50,6 +50,10 @@ class ConsentState(models.TextChoices):
     VERVANGEN = "vervangen", _("Vervangen")
 
 
+# The states in which a consent still counts: it can be withdrawn, and signed.
+LIVE_STATES = frozenset({ConsentState.ACTIEF, ConsentState.TOEKOMSTIG})
+
+
 class Action(models.TextChoices):
     """NEN 7513 events."""
 

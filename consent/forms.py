@@ -65,12 +65,8 @@ def replaceable_consents(client, provider):
     """Consents of ``client`` given by ``provider`` that a new record may supersede: not
     withdrawn and not superseded already."""
     return (
-        Consent.objects.filter(
-            client=client,
-            provider=provider,
-            withdrawal__isnull=True,
-            superseded_by__isnull=True,
-        )
+        Consent.objects.live()
+        .filter(client=client, provider=provider)
         .select_related("recipient")
         .order_by("-recorded_at")
     )

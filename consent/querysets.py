@@ -6,33 +6,32 @@ SAME_SHARING = ("client_id", "provider_id", "recipient_id", "purpose")
 
 
 class ConsentQuerySet(models.QuerySet):
+    def live(self):
+        """Not withdrawn and not replaced, whatever its period."""
+        return self.filter(withdrawal__isnull=True, superseded_by__isnull=True)
+
     def active(self, today=None):
         """In its period, not withdrawn and not superseded. Computed on every request, so a
         withdrawal or expiry takes effect on the very next one."""
         today = today or timezone.localdate()
-        return self.filter(
-            valid_from__lte=today,
-            valid_until__gte=today,
-            withdrawal__isnull=True,
-            superseded_by__isnull=True,
-        )
+        return self.live().filter(valid_from__lte=today, valid_until__gte=today)
 
     def follow_ons(self, consent):
         """The consents that take over from ``consent`` later: the same client, provider,
         recipient and purpose, starting after it, not withdrawn or replaced (the consent
         form offers one when the current one nears its end)."""
-        return self.filter(
+        return self.live().filter(
             **{name: getattr(consent, name) for name in SAME_SHARING},
             valid_from__gt=consent.valid_from,
-        ).filter(withdrawal__isnull=True, superseded_by__isnull=True)
+        )
 
     def without_follow_on(self):
         """Consents nobody has followed up: their end is the end of the sharing. Only those
         are worth a warning that they expire."""
-        later = self.model.objects.filter(
+        later = self.model.objects.live().filter(
             **{name: models.OuterRef(name) for name in SAME_SHARING},
             valid_from__gt=models.OuterRef("valid_from"),
-        ).filter(withdrawal__isnull=True, superseded_by__isnull=True)
+        )
         return self.exclude(models.Exists(later))
 
     def update(self, **kwargs):

@@ -52,9 +52,8 @@ def notify_expiries(today=None):
         .order_by("valid_until", "pk")
     )
     expired = (
-        Consent.objects.filter(
-            withdrawal__isnull=True,
-            superseded_by__isnull=True,
+        Consent.objects.live()
+        .filter(
             valid_until__lt=today,
             valid_until__gte=today - timedelta(days=EXPIRY_LOOKBACK_DAYS),
         )

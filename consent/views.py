@@ -36,6 +36,7 @@ from portal.views import query_without, role_required
 from . import policy, services
 from .constants import (
     CARE_ONLY_CATEGORIES,
+    LIVE_STATES,
     Action,
     Basis,
     Category,
@@ -413,7 +414,7 @@ def detail(request, pk):
     consent, decision, case = get_consent(request, pk)
     _log(request, decision, Action.READ, consent, case)
     state = consent.state()
-    live = state in (ConsentState.ACTIEF, ConsentState.TOEKOMSTIG)
+    live = state in LIVE_STATES
     return render(
         request,
         "consent/detail.html",
@@ -446,9 +447,7 @@ def print_view(request, pk):
             "categories": list(consent.categories.all()),
             "printed_at": timezone.localtime(),
             # A withdrawn, replaced or expired consent is printed as a record, not to sign.
-            "ended": None
-            if state in (ConsentState.ACTIEF, ConsentState.TOEKOMSTIG)
-            else state.label.lower(),
+            "ended": None if state in LIVE_STATES else state.label.lower(),
         },
     )
 
@@ -549,7 +548,6 @@ def follow_ons(consent):
     return (
         Consent.objects.follow_ons(consent)
         .filter(valid_until__gte=timezone.localdate())
-        .exclude(pk=consent.pk)
         .order_by("valid_from", "pk")
     )
 
