@@ -221,7 +221,7 @@ def _fill_case(case, behandelaar, jobcoach, state, today):
 
 def _consent(client, provider, recipient, recorded_by, state, today):
     if state == "verlopen":
-        start, end = today - datetime.timedelta(days=400), today - datetime.timedelta(days=35)
+        start, end = today - datetime.timedelta(days=399), today - datetime.timedelta(days=35)
     else:
         start, end = today - datetime.timedelta(days=30), today + datetime.timedelta(days=20)
     record = Consent.objects.create(

@@ -2,6 +2,7 @@
 the filters of the beheerder's pages. Every rule gives a Dutch message; nothing is stored
 unless the whole form is valid."""
 
+import datetime
 import uuid
 
 from django import forms
@@ -159,7 +160,8 @@ class ConsentForm(forms.Form):
         )
         self.fields["supersedes"].queryset = replaceable_consents(client, provider)
         self.fields["valid_until"].help_text = _(
-            "Verplicht, en hoogstens %(n)s maanden na de begindatum."
+            "Verplicht, en hoogstens %(n)s maanden: gaat de toestemming in op de 4e, dan is "
+            "de einddatum uiterlijk de 3e, %(n)s maanden later."
         ) % {"n": self.max_months}
         self.fields["signed_form"].help_text = self.fields["signed_form"].help_text % {
             "max": filesizeformat(self.max_bytes)
@@ -190,6 +192,11 @@ class ConsentForm(forms.Form):
         self.file_kind = kind
         return upload
 
+    def latest_end(self, start):
+        """The last day a consent starting on ``start`` may run to ('tot en met'): twelve
+        months from 4 December end on 3 December, not a day later."""
+        return add_months(start, self.max_months) - datetime.timedelta(days=1)
+
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
@@ -202,7 +209,7 @@ class ConsentForm(forms.Form):
         elif start and end:
             if end < start:
                 self.add_error("valid_until", _("De einddatum ligt vóór de begindatum."))
-            elif end > add_months(start, self.max_months):
+            elif end > self.latest_end(start):
                 self.add_error(
                     "valid_until",
                     _(
@@ -211,7 +218,7 @@ class ConsentForm(forms.Form):
                     )
                     % {
                         "n": self.max_months,
-                        "latest": add_months(start, self.max_months).strftime("%d-%m-%Y"),
+                        "latest": self.latest_end(start).strftime("%d-%m-%Y"),
                     },
                 )
             elif end < timezone.localdate():

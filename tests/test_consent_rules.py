@@ -181,7 +181,8 @@ class TestRecord:
     ):
         settings.WERKPAD_CONSENT_MAX_MONTHS = 12
         start = timezone.localdate()
-        latest = add_months(start, 12)
+        # 'Tot en met': twelve months from 4 December end on 3 December.
+        latest = add_months(start, 12) - datetime.timedelta(days=1)
         c = client_for(behandelaar_a)
         response = c.post(
             create_url(case_a),
@@ -191,7 +192,10 @@ class TestRecord:
                 valid_until=(latest + datetime.timedelta(days=1)).isoformat(),
             ),
         )
-        assert "Een toestemming geldt hoogstens 12 maanden" in response.content.decode()
+        assert (
+            f"Een toestemming geldt hoogstens 12 maanden: kies uiterlijk {latest:%d-%m-%Y} als "
+            "einddatum." in response.content.decode()
+        )
         assert nothing_stored(case_a)
         response = c.post(
             create_url(case_a),
