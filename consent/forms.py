@@ -206,6 +206,16 @@ class ConsentForm(forms.Form):
                 _("Een toestemming kan niet later dan over %(n)s maanden ingaan.")
                 % {"n": self.max_months},
             )
+        elif start and self.latest_end(start) < timezone.localdate():
+            # Also a typing error in the year (0001), which no date message should echo.
+            self.add_error(
+                "valid_from",
+                _(
+                    "Vanaf deze datum zou de toestemming al verlopen zijn: ze geldt hoogstens "
+                    "%(n)s maanden. Klopt het jaartal?"
+                )
+                % {"n": self.max_months},
+            )
         elif start and end:
             if end < start:
                 self.add_error("valid_until", _("De einddatum ligt vóór de begindatum."))

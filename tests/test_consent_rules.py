@@ -229,6 +229,36 @@ class TestRecord:
         assert "De einddatum ligt in het verleden" in response.content.decode()
         assert nothing_stored(case_a)
 
+    @pytest.mark.parametrize("start", [datetime.date(1, 1, 1), "a year ago"])
+    def test_start_so_long_ago_that_it_would_have_ended_is_refused(
+        self, client_for, behandelaar_a, gemeente_g, case_a, start
+    ):
+        """Year 1 (a typing error) is refused on the start date, without a date in the
+        message; so is the day twelve months ago, the first a twelve-month consent would no
+        longer reach today from."""
+        today = timezone.localdate()
+        if start == "a year ago":
+            start = add_months(today, -12)
+        response = client_for(behandelaar_a).post(
+            create_url(case_a),
+            form_data(gemeente_g, valid_from=start.isoformat(), valid_until=today.isoformat()),
+        )
+        page = response.content.decode()
+        assert "Vanaf deze datum zou de toestemming al verlopen zijn" in page
+        assert "kies uiterlijk" not in page
+        assert nothing_stored(case_a)
+        # A day later, it reaches today: recorded.
+        response = client_for(behandelaar_a).post(
+            create_url(case_a),
+            form_data(
+                gemeente_g,
+                valid_from=(add_months(today, -12) + datetime.timedelta(days=1)).isoformat(),
+                valid_until=today.isoformat(),
+            ),
+        )
+        assert response.status_code == 302
+        assert Consent.objects.get().valid_until == today
+
     def test_client_of_another_organisation_is_refused(
         self, client_for, klantmanager_g, behandelaar_a, ggz_b
     ):
