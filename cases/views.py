@@ -1,4 +1,5 @@
 from allauth.account.decorators import reauthentication_required
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -205,6 +206,8 @@ def worklist(request):
     user = request.user
     if not user.role:
         return render(request, "portal/home.html")
+    if user.role == Role.BEHEERDER:
+        return _beheer_start(request)
     form = WorklistFilterForm(request.GET or None)
     cases = consent.cases_for(user).select_related("client__organisation")
     if form.is_valid():
@@ -239,6 +242,21 @@ def worklist(request):
             "invitations": invitations,
             "can_register": user.role in (Role.BEHANDELAAR, Role.KLANTMANAGER),
             "query_string": query_without(request, "pagina"),
+        },
+    )
+
+
+def _beheer_start(request):
+    """A beheerder is on no case team, so has no werkvoorraad: their start page is their
+    tasks, with what waits for them. Counts only, no client data (nothing to log)."""
+    organisation = request.user.organisation
+    return render(
+        request,
+        "portal/beheer_home.html",
+        {
+            "without_lead": services.cases_without_lead(organisation).count(),
+            "consents": consent.own_state_counts(organisation.pk),
+            "warn_days": settings.WERKPAD_CONSENT_WARN_DAYS,
         },
     )
 

@@ -121,7 +121,7 @@ class Consent(models.Model):
             # Werkvoorraad flags and beheer overview: consents expiring soon.
             models.Index(fields=["valid_until"], name="consent_valid_until_idx"),
             # Beheer overview: the organisation's consents, and its newest one for the stamp
-            # of the cached counts per state (consent.views.state_counts).
+            # of the cached counts per state (consent.services.own_state_counts).
             models.Index(fields=["provider", "-id"], name="consent_provider_idx"),
         ]
 

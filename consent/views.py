@@ -13,11 +13,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,7 +29,7 @@ from cases.models import Case, Client
 from cases.services import add_timeline
 from cases.views import get_case
 from portal.constants import Role
-from portal.models import Organisation, User
+from portal.models import User
 from portal.views import query_without, role_required
 
 from . import policy, services
@@ -61,8 +60,6 @@ PAGE_SIZE = 25
 LOG_PAGE_SIZE = 50
 CLIENT_SEARCH_LIMIT = 20
 PANEL_CONSENTS = 20
-# The overview's counts per state are kept under their stamp (state_counts) for at most this.
-COUNTS_CACHE_SECONDS = 5 * 60
 PANEL_VISITS = 10
 # Entries fetched to make PANEL_VISITS visits (one page view logs one entry per category).
 PANEL_READ_WINDOW = 60
@@ -626,83 +623,25 @@ STATES = (
 )
 
 
-def state_filters(today):
-    """State -> Q, matching Consent.state(): withdrawn before superseded before expired."""
-    soon = today + timedelta(days=settings.WERKPAD_CONSENT_WARN_DAYS)
-    live = Q(withdrawal__isnull=True, superseded_by__isnull=True)
-    current = live & Q(valid_from__lte=today, valid_until__gte=today)
-    return {
-        "alle": Q(),
-        "actief": current,
-        "verloopt": current & Q(valid_until__lte=soon),
-        "toekomstig": live & Q(valid_from__gt=today),
-        "verlopen": live & Q(valid_until__lt=today),
-        "ingetrokken": Q(withdrawal__isnull=False),
-        "vervangen": Q(withdrawal__isnull=True, superseded_by__isnull=False),
-    }
-
-
-def count_states(consents, filters):
-    return consents.aggregate(
-        **{key: Count("pk", filter=condition) for key, condition in filters.items()}
-    )
-
-
-def state_counts(organisation_id, consents, filters):
-    """The tabs' counts of the organisation's consents, kept in the cache.
-
-    Counting grows with the organisation's consents (18 ms for 5 000), on every view of any
-    tab. A consent is never edited or deleted: its state changes only with a new consent of
-    the same provider (a renewal supersedes), a withdrawal, or the date. So the counts are
-    stored under a stamp of exactly those - the organisation's newest consent, the newest
-    withdrawal anywhere and today - read in one query on consent_provider_idx and the
-    withdrawals' primary key; a change gives a new stamp, so the next view counts again.
-    One race escapes the stamp: two records committed in the opposite order of their ids
-    (the later id first). COUNTS_CACHE_SECONDS bounds how long the counts can be off then."""
-    stamp = (
-        Organisation.objects.filter(pk=organisation_id)
-        .values_list(
-            Subquery(
-                Consent.objects.filter(provider_id=OuterRef("pk")).order_by("-pk").values("pk")[:1]
-            ),
-            Subquery(ConsentWithdrawal.objects.order_by("-pk").values("pk")[:1]),
-        )
-        .first()
-    )
-    newest_consent, newest_withdrawal = stamp or (None, None)
-    key = (
-        f"consent-overview-counts:{organisation_id}:{newest_consent}:{newest_withdrawal}:"
-        f"{timezone.localdate()}"
-    )
-    # Without Redis the cache of this process stands in (portal.cache).
-    counts = cache.get(key)
-    if counts is None:
-        counts = count_states(consents, filters)
-        cache.set(key, counts, timeout=COUNTS_CACHE_SECONDS)
-    return counts
-
-
 @role_required(Role.BEHEERDER)
 def overview(request):
     """Consents given by the beheerder's organisation for its own clients, by state."""
     user = request.user
-    filters = state_filters(timezone.localdate())
+    filters = services.state_filters(timezone.localdate())
     state = request.GET.get("status", "alle")
     if state not in filters:
         state = "alle"
     form = OverviewFilterForm(request.GET or None)
-    consents = Consent.objects.filter(
-        provider_id=user.organisation_id, client__organisation_id=user.organisation_id
-    )
+    consents = services.own_consents(user.organisation_id)
     if form.is_valid():
         for word in form.cleaned_data["q"].split():
             consents = consents.filter(
                 Q(client__first_name__icontains=word) | Q(client__last_name__icontains=word)
             )
     counts = (
-        state_counts(user.organisation_id, consents, filters)
+        services.own_state_counts(user.organisation_id)
         if not form.is_valid() or not form.cleaned_data["q"].split()
-        else count_states(consents, filters)
+        else services.count_states(consents, filters)
     )
     rows = (
         consents.filter(filters[state])

@@ -7,7 +7,8 @@ from .constants import Role
 
 # (url name, label, roles that see it)
 NAVIGATION = [
-    ("portal:home", _("Mijn werkvoorraad"), set(Role)),
+    ("portal:home", _("Mijn werkvoorraad"), set(Role) - {Role.BEHEERDER}),
+    ("portal:home", _("Beheer"), {Role.BEHEERDER}),
     ("portal:user_list", _("Gebruikers"), {Role.BEHEERDER}),
     ("ips:caseload", _("IPS-caseload"), {Role.TRAJECTBEGELEIDER}),
     ("ips:contacts", _("Werkgeverscontacten"), {Role.TRAJECTBEGELEIDER}),

@@ -48,7 +48,8 @@ def test_every_role_signs_in_and_sees_name_organisation_and_role(client, request
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:home")
     html = client.get(reverse("portal:home")).content.decode()
-    assert "Mijn werkvoorraad" in html
+    start = "Beheer van" if user.role == Role.BEHEERDER else "Mijn werkvoorraad"
+    assert f"<h1>{start}" in html
     assert escape(user.get_full_name()) in html
     assert escape(user.organisation.name) in html
     assert user.get_role_display() in html

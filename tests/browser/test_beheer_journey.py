@@ -117,7 +117,9 @@ def test_journey_4_beheerder(
     celery_worker,  # noqa: F811
 ):
     sign_in(page, live_server, beheerder_a.email)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Mijn werkvoorraad")
+    # No werkvoorraad (a beheerder is on no team): the tasks, and what waits.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Beheer van GGZ A")
+    expect(page.get_by_role("link", name="1 toestemming verloopt binnen 30 dagen")).to_be_visible()
     assert_accessible(page)
 
     # A new user for the organisation; the password is asked again before it is saved.
@@ -287,8 +289,7 @@ def test_beheerder_appoints_a_new_lead_for_a_case_left_without_one(
     case = make_case(behandelaar_a, first_name="Wees", last_name="Zonderregie")
     User.objects.filter(pk=behandelaar_a.pk).update(is_active=False)
     sign_in(page, live_server, beheerder_a.email)
-    main_menu(page, "Gebruikers")
-    page.get_by_role("link", name="Casussen zonder regie").click()
+    page.get_by_role("link", name="1 open casus zonder regievoerder").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Casussen zonder regie")
     expect(page.get_by_role("row").filter(has_text="Wees Zonderregie")).to_have_count(1)
     assert_accessible(page)
