@@ -72,7 +72,8 @@ def test_what_waits_is_counted_for_the_own_organisation_only(
     deactivate(behandelaar_a)  # the lead of the first two cases
 
     page = client_for(beheerder_a).get(HOME).content.decode()
-    assert f'<a href="{reverse("cases:without_lead")}">2 open casussen zonder regievoerder</a>' in page
+    without_lead = reverse("cases:without_lead")
+    assert f'<a href="{without_lead}">2 open casussen zonder regievoerder</a>' in page
     assert (
         f'<a href="{reverse("consent:overview")}?status=verloopt">2 toestemmingen verlopen '
         "binnen 30 dagen</a>" in page
