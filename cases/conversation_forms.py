@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.forms import DateInput, happened, planned
+from portal.forms import DateInput, Textarea, happened, planned
 
 from .constants import ChangeTalkKind, ConversationForm, StageOfChange, TargetBehaviour
 from .models.conversation import MAX_COUNT, MAX_MINUTES
@@ -135,20 +135,20 @@ class ConversationLogForm(forms.Form):
         label=_("Behoudtaal"),
         required=False,
         max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
         help_text=_("Wat zei de cliënt vóór het bij het oude laten?"),
     )
     discord = forms.CharField(
         label=_("Onenigheid (discord)"),
         required=False,
         max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
     )
     summary = forms.CharField(
         label=_("Samenvatting"),
         required=False,
         max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
     )
     zvw_funded = forms.BooleanField(
         label=_("Telt als Zvw-gefinancierd motiverend gesprek vóór IPS"),
@@ -210,7 +210,7 @@ class ConversationLogForm(forms.Form):
             self.fields["correction_reason"] = forms.CharField(
                 label=_("Wat verbetert deze correctie?"),
                 max_length=MAX_TEXT,
-                widget=forms.Textarea(attrs={"rows": 2}),
+                widget=Textarea(attrs={"rows": 2}),
                 error_messages={"required": _("Geef aan wat de correctie verbetert.")},
             )
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.constants import Category
 from portal.constants import OrganisationType
-from portal.forms import DateInput, add_months, happened, person_name, planned
+from portal.forms import DateInput, Textarea, add_months, happened, person_name, planned
 from portal.models import Organisation, User
 
 from .constants import CaseRole, CaseStatus, GoalStatus, WorkSituationKind
@@ -165,7 +165,7 @@ class WorkDiscussedForm(forms.Form):
     note = forms.CharField(
         label=_("Korte notitie (optioneel)"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text=format_lazy(
             _(
@@ -184,9 +184,7 @@ class WorkDiscussedForm(forms.Form):
 class NoteForm(forms.Form):
     category = forms.ChoiceField(label=_("Soort gegeven"))
     title = forms.CharField(label=_("Onderwerp"), max_length=200)
-    body = forms.CharField(
-        label=_("Notitie"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000
-    )
+    body = forms.CharField(label=_("Notitie"), widget=Textarea(attrs={"rows": 5}), max_length=10000)
 
     def __init__(self, *args, categories, default=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -239,7 +237,7 @@ class InviteForm(forms.Form):
         label=_("Toelichting (optioneel)"),
         required=False,
         max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
     )
 
     def clean_email(self):
@@ -276,7 +274,7 @@ class ReferralForm(forms.Form):
     )
     reason = forms.CharField(
         label=_("Reden"),
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text=REFERRAL_REASON_HELP,
     )
@@ -385,7 +383,7 @@ class DriegesprekRecordForm(forms.Form):
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     summary = forms.CharField(
-        label=_("Verslag"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000
+        label=_("Verslag"), widget=Textarea(attrs={"rows": 5}), max_length=10000
     )
 
     AGREEMENT_ROWS = 3

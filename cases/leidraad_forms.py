@@ -3,6 +3,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal.constants import OrganisationType
+from portal.forms import Textarea
 from portal.models import Organisation
 
 from . import leidraad_content as content
@@ -34,7 +35,7 @@ class SelectionForm(VersionForm):
         label=_("Eigen vragen van de cliënt"),
         required=False,
         max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=Textarea(attrs={"rows": 4}),
         help_text=_("Wat wil de cliënt zelf vragen of bespreken? Eén vraag per regel."),
     )
 
@@ -71,7 +72,7 @@ class NotesForm(VersionForm):
                 required=False,
                 max_length=MAX_TEXT,
                 initial=note.notes,
-                widget=forms.Textarea(attrs={"rows": 4}),
+                widget=Textarea(attrs={"rows": 4}),
             )
             self.fields[f"judgement_{key}"] = forms.ChoiceField(
                 label=_("Wat doet werk nu voor het herstel, op dit thema?"),
@@ -149,7 +150,7 @@ class ReferralForm(forms.Form):
         label=_("Reden"),
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, kind, **kwargs):
@@ -191,7 +192,7 @@ class CorrectionForm(forms.Form):
     body = forms.CharField(
         label=_("Correctie of aanvulling"),
         max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 5}),
+        widget=Textarea(attrs={"rows": 5}),
         help_text=_("Het afgeronde gesprek blijft zoals het was. Uw correctie staat eronder."),
     )
 
@@ -202,7 +203,7 @@ class PublishForm(forms.Form):
     text = forms.CharField(
         label=_("Inhoud (JSON)"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}),
+        widget=Textarea(attrs={"rows": 16, "spellcheck": "false"}),
         help_text=_("Plak hier de inhoud, of kies hieronder een bestand."),
     )
     upload = forms.FileField(label=_("Of upload een JSON-bestand"), required=False)

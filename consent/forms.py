@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.constants import OrganisationType
-from portal.forms import DateInput, add_months, happened
+from portal.forms import DateInput, Textarea, add_months, happened
 from portal.models import Organisation
 
 from . import policy
@@ -316,7 +316,7 @@ class WithdrawalForm(forms.Form):
         label=_("Reden (optioneel)"),
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         help_text=_("De cliënt hoeft geen reden te geven."),
     )
 

@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from portal.forms import DateInput, happened, planned
+from portal.forms import DateInput, Textarea, happened, planned
 
 from .constants import (
     FIDELITY_ITEMS,
@@ -47,13 +47,13 @@ class PhaseForm(forms.Form):
         label=_("Toelichting bij afsluiten"),
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
     )
     note = forms.CharField(
         label=_("Toelichting (optioneel)"),
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, trajectory, placements=(), **kwargs):
@@ -97,12 +97,12 @@ class ProfileForm(forms.ModelForm):
         ]
         widgets = {
             "disclosure": forms.RadioSelect,
-            "disclosure_note": forms.Textarea(attrs={"rows": 3}),
-            "work_history": forms.Textarea(attrs={"rows": 3}),
-            "education": forms.Textarea(attrs={"rows": 2}),
-            "strengths": forms.Textarea(attrs={"rows": 3}),
-            "barriers": forms.Textarea(attrs={"rows": 3}),
-            "support_needed": forms.Textarea(attrs={"rows": 3}),
+            "disclosure_note": Textarea(attrs={"rows": 3}),
+            "work_history": Textarea(attrs={"rows": 3}),
+            "education": Textarea(attrs={"rows": 2}),
+            "strengths": Textarea(attrs={"rows": 3}),
+            "barriers": Textarea(attrs={"rows": 3}),
+            "support_needed": Textarea(attrs={"rows": 3}),
         }
         error_messages = {
             "preferred_hours": {"max_value": _("Vul hoogstens 60 uur per week in.")},
@@ -128,7 +128,7 @@ class EmployerContactForm(forms.ModelForm):
     class Meta:
         model = EmployerContact
         fields = ["contacted_on", "employer", "contact_person", "type", "face_to_face", "outcome"]
-        widgets = {"contacted_on": DateInput(), "outcome": forms.Textarea(attrs={"rows": 2})}
+        widgets = {"contacted_on": DateInput(), "outcome": Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, trajectory=None, **kwargs):
         kwargs.setdefault("initial", {"contacted_on": timezone.localdate()})
@@ -178,7 +178,7 @@ class PlacementForm(forms.ModelForm):
         ]
         widgets = {
             "start_date": DateInput(),
-            "override_reason": forms.Textarea(attrs={"rows": 2}),
+            "override_reason": Textarea(attrs={"rows": 2}),
             "hours_per_week": forms.TextInput(attrs={"inputmode": "decimal"}),
             "hourly_wage": forms.TextInput(attrs={"inputmode": "decimal"}),
         }
@@ -252,7 +252,7 @@ class FollowAlongForm(forms.ModelForm):
     class Meta:
         model = FollowAlongContact
         fields = ["contacted_on", "with_whom", "placement", "note"]
-        widgets = {"contacted_on": DateInput(), "note": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"contacted_on": DateInput(), "note": Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, trajectory, placements, **kwargs):
         kwargs.setdefault("initial", {"contacted_on": timezone.localdate()})
@@ -330,7 +330,7 @@ class ScoresForm(forms.Form):
                 required=False,
                 max_length=2000,
                 initial=notes.get(code, ""),
-                widget=forms.Textarea(attrs={"rows": 1}),
+                widget=Textarea(attrs={"rows": 1}),
             )
             self.fields[f"score_{code}"] = score
             self.fields[f"note_{code}"] = note

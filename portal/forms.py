@@ -44,6 +44,16 @@ HAPPENED_YEARS = 10  # something that happened (a conversation, a contact): at m
 PLANNED_YEARS = 2  # something planned (an agreement, a meeting, a start): at most this far ahead
 
 
+class Textarea(forms.Textarea):
+    """A textarea whose line breaks count as one character, as the browser counts them for
+    ``maxlength``: it sends each one as CR LF, so a note the browser let through at its
+    limit arrived longer than the form's max_length and was refused."""
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
 class DateInput(forms.DateInput):
     """The browser's date picker; the value travels as ISO (yyyy-mm-dd)."""
 

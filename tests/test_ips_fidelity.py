@@ -115,6 +115,28 @@ class TestReviewPages:
             fidelity.save_scores(review, {"p1": (0, "")}, review.version)
         assert not review.scores.filter(score__isnull=False).exists()
 
+    def test_a_note_at_the_limit_with_line_breaks_is_saved(self, client_for, jobcoach_a, review):
+        """The browser lets 2 000 characters through, counting a line break as one, and
+        sends each as CR LF: stored as typed, with LF."""
+        url = reverse("ips:fidelity_detail", args=[review.pk])
+        typed = ("regel\n" * 333) + "ab"  # 2 000 characters, 333 line breaks
+        assert len(typed) == 2000
+        data = {"version": review.version, **all_scores(4), "note_p1": typed.replace("\n", "\r\n")}
+        response = client_for(jobcoach_a).post(url, data, follow=True)
+        assert "Scores opgeslagen" in response.content.decode()
+        assert review.scores.get(item="p1").note == typed
+
+    def test_a_note_too_long_says_so_by_the_field_and_above(self, client_for, jobcoach_a, review):
+        url = reverse("ips:fidelity_detail", args=[review.pk])
+        data = {"version": review.version, **all_scores(4), "note_p1": "x" * 2001}
+        html = client_for(jobcoach_a).post(url, data).content.decode()
+        assert "Niet opgeslagen. Verbeter wat hieronder staat:" in html
+        # By the field, under the id its aria-describedby names.
+        assert '<ul class="errorlist" id="id_note_p1_error"><li>Zorg dat deze waarde' in html
+        assert 'aria-describedby="id_note_p1_error"' in html
+        assert html.count("niet meer dan 2000 tekens bevat (het zijn er nu 2001)") == 2
+        assert not review.scores.filter(score__isnull=False).exists()
+
     def test_database_refuses_a_score_of_6(self, review):
         with pytest.raises(IntegrityError), transaction.atomic():
             FidelityScore.objects.filter(review=review, item="p1").update(score=6)
