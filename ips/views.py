@@ -468,6 +468,8 @@ def placement_create(request, pk, trajectory_pk):
 @login_required
 def placement_end(request, pk, trajectory_pk, placement_pk):
     case, access, trajectory = get_writable_trajectory(request, pk, trajectory_pk)
+    if refusal := _closed_refusal(request, case, trajectory):
+        return refusal
     placement = (
         Placement.objects.filter(trajectory=trajectory, pk=placement_pk)
         .filter(access.readable_filter(IPS))

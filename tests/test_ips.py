@@ -889,13 +889,48 @@ class TestRecording:
         assert FollowAlongContact.objects.get().contacted_on == days_ago(3)
 
     def test_closed_trajectory_is_read_only(self, client_for, jobcoach_a, trajectory):
-        services.change_phase(trajectory, jobcoach_a, Phase.AFGESLOTEN, close_reason="verhuisd")
+        """Every write on a closed trajectory is refused with the same message, also ending
+        a job that was still running (its link is hidden, its address was not closed)."""
+        to_search(trajectory, jobcoach_a, days_ago(8))
         c = client_for(jobcoach_a)
+        args = [trajectory.case_id, trajectory.pk]
         c.post(
-            reverse("ips:contact_create", args=[trajectory.case_id, trajectory.pk]),
-            {"contacted_on": TODAY().isoformat(), "employer": "X", "type": "vervolg"},
+            reverse("ips:placement_create", args=args),
+            placement_data(start_date=days_ago(5).isoformat()),
         )
+        placement = Placement.objects.get()
+        services.change_phase(trajectory, jobcoach_a, Phase.AFGESLOTEN, close_reason="verhuisd")
+        writes = [
+            ("ips:profile_edit", args, {"disclosure": Disclosure.VERTELLEN}),
+            (
+                "ips:contact_create",
+                args,
+                {"contacted_on": TODAY().isoformat(), "employer": "X", "type": "vervolg"},
+            ),
+            ("ips:placement_create", args, placement_data()),
+            (
+                "ips:placement_end",
+                [*args, placement.pk],
+                {"version": placement.version, "end_date": TODAY().isoformat()},
+            ),
+            (
+                "ips:follow_along_create",
+                args,
+                {"contacted_on": TODAY().isoformat(), "with_whom": "client", "note": "x"},
+            ),
+        ]
+        for name, url_args, data in writes:
+            for method in (c.get, c.post):
+                response = method(reverse(name, args=url_args), data, follow=True)
+                assert "Dit traject is afgesloten en wijzigt niet meer." in (
+                    response.content.decode()
+                ), (name, method)
         assert not EmployerContact.objects.exists()
+        assert not FollowAlongContact.objects.exists()
+        assert not Beroepsprofiel.objects.exists()
+        placement.refresh_from_db()
+        assert Placement.objects.count() == 1
+        assert placement.end_date is None
 
 
 # --- Who may see what ------------------------------------------------------------------------
