@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
@@ -22,6 +22,23 @@ from .models import Submission
 # Paths a professional without a second factor may still open: sign-out, the MFA
 # set-up itself, static files and the monitoring endpoint.
 MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/gezondheid/", "/i18n/")
+
+
+class MethodNotAllowedPageMiddleware:
+    """An address for a form's POST opened with GET (a bookmark, a pasted link) gets
+    Django's 405 with an empty body, a blank page: a Dutch page like 403 and 404 instead,
+    still a 405 with its Allow header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.content:
+            page = render(request, "405.html", status=405)
+            page["Allow"] = response["Allow"]
+            return page
+        return response
 
 
 class RequestIdMiddleware:

@@ -829,7 +829,7 @@ def test_journey_3_klantmanager(
     assert (Outcome.TOEGESTAAN, "toestemming") in outcomes
 
     # And the case no longer shows the client's data.
-    page.get_by_role("link", name="Terug naar mijn werkvoorraad").click()
+    page.get_by_role("link", name="Naar de startpagina").click()
     assert_accessible(page)
     hidden_name = f"Casus {shared_case.pk} (naam niet gedeeld)"
     expect(page.get_by_role("table")).not_to_contain_text(CLIENT_NAME)

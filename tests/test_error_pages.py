@@ -1,0 +1,32 @@
+"""Error pages speak Dutch and lead back to the start, also a 405: an address for a form's
+POST opened with GET (a bookmark, a pasted link) showed Django's empty body, a blank page."""
+
+import pytest
+from django.urls import reverse
+
+from portal.models import Report
+
+from .builders import make_case
+
+pytestmark = pytest.mark.django_db
+
+
+def test_get_on_a_post_address_is_a_dutch_405(client_for, behandelaar_a):
+    case = make_case(behandelaar_a)
+    url = reverse("cases:progress_report", args=[case.pk])
+    response = client_for(behandelaar_a).get(url)
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    html = response.content.decode()
+    assert "<h1>Alleen via een knop</h1>" in html
+    assert "Er is niets gewijzigd." in html
+    assert f'href="{reverse("portal:home")}">Naar de startpagina</a>' in html
+    assert not Report.objects.exists()
+
+
+def test_anonymous_gets_the_page_without_the_menu(client_for):
+    response = client_for(None).get(reverse("ips:results_report"))
+    assert response.status_code == 405
+    html = response.content.decode()
+    assert "<h1>Alleen via een knop</h1>" in html
+    assert 'aria-label="Hoofdmenu"' not in html
