@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from cases.views import case_page, get_case
 from consent import services as consent
 from consent.constants import Action, Basis, Category
-from portal.constants import Role
+from portal.constants import OrganisationType, Role
 from portal.middleware import repeatable
 from portal.models import ReportType, User
 from portal.reports import request_report
@@ -703,7 +703,7 @@ def results_report(request):
 
 # Changes to IPS teams decide who sees which team's figures: like changes to users, they ask
 # for the password again (allauth re-authentication) and are audit events.
-@role_required(Role.BEHEERDER)
+@role_required(Role.BEHEERDER, at=OrganisationType.GGZ)
 @reauthentication_required(allow_get=True)
 def teams(request):
     """The organisation's IPS teams and who is in which: a beheerder creates teams and places
@@ -765,7 +765,7 @@ def _get_team(request, pk):
     return get_object_or_404(IpsTeam, pk=pk, organisation=request.user.organisation)
 
 
-@role_required(Role.BEHEERDER)
+@role_required(Role.BEHEERDER, at=OrganisationType.GGZ)
 @reauthentication_required(allow_get=True)
 def team_edit(request, pk):
     """Rename a team; remove it while nobody is in it and it has no fidelity reviews."""
@@ -789,7 +789,7 @@ def team_edit(request, pk):
 
 
 @require_POST
-@role_required(Role.BEHEERDER)
+@role_required(Role.BEHEERDER, at=OrganisationType.GGZ)
 @reauthentication_required
 def team_delete(request, pk):
     team = _get_team(request, pk)
@@ -810,7 +810,7 @@ def team_delete(request, pk):
 
 
 @require_POST
-@role_required(Role.BEHEERDER)
+@role_required(Role.BEHEERDER, at=OrganisationType.GGZ)
 @reauthentication_required
 def team_member(request, pk):
     """Place trajectbegeleider ``pk`` of the beheerder's organisation in a team, or in none."""
@@ -838,7 +838,7 @@ def team_member(request, pk):
 
 
 @require_POST
-@role_required(Role.BEHEERDER)
+@role_required(Role.BEHEERDER, at=OrganisationType.GGZ)
 @reauthentication_required
 def transfer(request, pk):
     """Hand the open trajectories of ``pk``, a coach who left (services.former_coaches), over

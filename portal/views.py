@@ -21,7 +21,7 @@ from consent.policy import CASE_ROLES_BY_ROLE
 from ips import services as ips
 from ips.models import TeamMember
 
-from .constants import Role
+from .constants import OrganisationType, Role
 from .forms import OrganisationUserForm, UserFilterForm
 from .invitations import send_invitation
 from .models import User
@@ -29,14 +29,20 @@ from .models import User
 audit = structlog.get_logger("werkpad.audit")
 
 
-def role_required(*roles):
-    """Allow only signed-in users with one of ``roles``; others get 403."""
+def role_required(*roles, at=None):
+    """Allow only signed-in users with one of ``roles`` (and, with ``at``, of an organisation
+    of that type); others get 403."""
 
     def decorator(view):
         @login_required
         def wrapped(request, *args, **kwargs):
             if request.user.role not in roles:
                 raise PermissionDenied(_("Deze pagina is niet beschikbaar voor uw rol."))
+            if at is not None and request.user.organisation.type != at:
+                raise PermissionDenied(
+                    _("Deze pagina is er alleen voor een %(type)s.")
+                    % {"type": OrganisationType(at).label}
+                )
             return view(request, *args, **kwargs)
 
         wrapped.__name__ = view.__name__

@@ -51,8 +51,10 @@ def only_the_team_downloads(client_for, report, coach):
 
 class TestTeamsPage:
     def test_who_may_manage_teams(
-        self, client_for, behandelaar_a, jobcoach_a, beheerder_a, klantmanager_g
+        self, client_for, behandelaar_a, jobcoach_a, beheerder_a, klantmanager_g, beheerder_g
     ):
+        """Only a GGZ beheerder: a gemeente has no trajectbegeleiders to place, and its
+        beheerder was offered a form to create IPS teams (before any password prompt)."""
         team = jobcoach_a.ips_team_member.team
         anonymous = client_for(None)
         assert anonymous.get(TEAMS).status_code == 302
@@ -60,7 +62,7 @@ class TestTeamsPage:
             anonymous.post(assign_url(jobcoach_a), {f"coach-{jobcoach_a.pk}-team": ""}).status_code
             == 302
         )
-        for user in (behandelaar_a, jobcoach_a, klantmanager_g):
+        for user in (behandelaar_a, jobcoach_a, klantmanager_g, beheerder_g):
             c = client_for(user)
             assert c.get(TEAMS).status_code == 403
             assert c.post(TEAMS, {"name": "Eigen team"}).status_code == 403
@@ -316,7 +318,8 @@ class TestTeamEdit:
         delete = reverse("ips:team_delete", args=[team.pk])
         assert client_for(None).get(edit).status_code == 302
         assert client_for(None).post(delete).status_code == 302
-        for user, status in ((behandelaar_a, 403), (jobcoach_a, 403), (beheerder_g, 404)):
+        # A gemeente's beheerder: refused as one, whatever the team (no hint it exists).
+        for user, status in ((behandelaar_a, 403), (jobcoach_a, 403), (beheerder_g, 403)):
             c = client_for(user)
             assert c.get(edit).status_code == status
             assert c.post(edit, {"name": "Overgenomen"}).status_code == status
