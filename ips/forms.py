@@ -77,6 +77,18 @@ class PhaseForm(forms.Form):
     def clean_changed_on(self):
         return happened(self.cleaned_data["changed_on"])
 
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("to_phase") == Phase.AFGESLOTEN
+            and cleaned.get("close_reason") == CloseReason.ANDERS
+            and not cleaned.get("close_note")
+        ):
+            self.add_error(
+                "close_note", _("Licht bij 'Anders' toe waarom het traject wordt afgesloten.")
+            )
+        return cleaned
+
 
 class ProfileForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

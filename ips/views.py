@@ -1027,7 +1027,7 @@ def _finish(request, review, version, saved=False):
     except ValidationError as exc:
         messages.error(request, refused + " ".join(exc.messages))
     else:
-        messages.success(request, _("Meting afgerond. Hij is nu alleen nog te lezen."))
+        messages.success(request, _("Meting afgerond. Ze is nu alleen nog te lezen."))
 
 
 @require_POST

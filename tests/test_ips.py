@@ -396,6 +396,22 @@ class TestPhaseMachine:
         assert form["to_phase"].value() == "afgesloten"
         assert "Verhuist naar Groningen</textarea>" in response.content.decode()
 
+    @pytest.mark.parametrize("note", ["", "   \r\n  "])
+    def test_closing_for_another_reason_needs_a_note(
+        self, client_for, jobcoach_a, trajectory, note
+    ):
+        services.change_phase(trajectory, jobcoach_a, Phase.INTAKE)
+        c = client_for(jobcoach_a)
+        response = post_phase(c, trajectory, "afgesloten", close_reason="anders", close_note=note)
+        assert response.context["phase_form"].errors["close_note"] == [
+            "Licht bij 'Anders' toe waarom het traject wordt afgesloten."
+        ]
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.INTAKE
+        post_phase(c, trajectory, "afgesloten", close_reason="anders", close_note="Gaat studeren")
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.AFGESLOTEN
+
     @pytest.mark.django_db(transaction=True)
     def test_a_lost_race_with_a_close_is_still_told(
         self, client_for, jobcoach_a, trajectory, monkeypatch
