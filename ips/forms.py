@@ -90,6 +90,13 @@ class PhaseForm(forms.Form):
         return cleaned
 
 
+# Under the IPS fields a klantmanager reads when the client consented to share IPS data.
+SHARED_WITH_WORK_AND_INCOME = _(
+    "Met toestemming van de cliënt leest de klantmanager van gemeente of UWV dit mee. Schrijf "
+    "wat het werk vraagt en wat helpt, geen diagnose of behandeling."
+)
+
+
 class ProfileForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -115,6 +122,10 @@ class ProfileForm(forms.ModelForm):
             "strengths": Textarea(attrs={"rows": 3}),
             "barriers": Textarea(attrs={"rows": 3}),
             "support_needed": Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "barriers": SHARED_WITH_WORK_AND_INCOME,
+            "support_needed": SHARED_WITH_WORK_AND_INCOME,
         }
         error_messages = {
             "preferred_hours": {"max_value": _("Vul hoogstens 60 uur per week in.")},
@@ -261,10 +272,17 @@ class PlacementEndForm(forms.ModelForm):
 
 
 class FollowAlongForm(forms.ModelForm):
+    note = forms.CharField(
+        label=_("Wat is besproken"),
+        max_length=2000,
+        widget=Textarea(attrs={"rows": 3}),
+        help_text=SHARED_WITH_WORK_AND_INCOME,
+    )
+
     class Meta:
         model = FollowAlongContact
         fields = ["contacted_on", "with_whom", "placement", "note"]
-        widgets = {"contacted_on": DateInput(), "note": Textarea(attrs={"rows": 3})}
+        widgets = {"contacted_on": DateInput()}
 
     def __init__(self, *args, trajectory, placements, **kwargs):
         kwargs.setdefault("initial", {"contacted_on": timezone.localdate()})

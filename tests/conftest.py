@@ -113,6 +113,7 @@ def _reference_data(request):
     import_module("consent.migrations.0002_categories_and_append_only_log").load_categories(
         apps, None
     )
+    import_module("consent.migrations.0009_ips_category_names_follow_along").forward(apps, None)
     leidraad_services.ensure_bundled()
 
 

@@ -17,7 +17,7 @@ from cases.demo import demo_bsn
 from cases.models import Invitation, TimelineEntry
 from consent import services as consent
 from consent.constants import Category, ConsentMethod, Purpose
-from consent.models import AccessLogEntry, Consent
+from consent.models import AccessLogEntry, Consent, DataCategory
 from ips import services
 from ips.constants import (
     ContactType,
@@ -903,6 +903,27 @@ class TestRecording:
         assert not FollowAlongContact.objects.exists()
         c.post(url, {**data, "contacted_on": days_ago(3).isoformat()})
         assert FollowAlongContact.objects.get().contacted_on == days_ago(3)
+
+    def test_follow_along_note_says_who_reads_it_and_has_a_limit(
+        self, client_for, jobcoach_a, trajectory
+    ):
+        """A klantmanager with the client's IPS consent reads these notes: the form says
+        so, the IPS category on the consent form names them, and a note has a limit."""
+        to_search(trajectory, jobcoach_a, days_ago(8))
+        c = client_for(jobcoach_a)
+        url = reverse("ips:follow_along_create", args=[trajectory.case_id, trajectory.pk])
+        html = c.get(url).content.decode()
+        assert "Met toestemming van de cliënt leest de klantmanager van gemeente of UWV" in html
+        assert 'maxlength="2000"' in html
+        data = {"contacted_on": TODAY().isoformat(), "with_whom": "client"}
+        response = c.post(url, {**data, "note": "x" * 2001})
+        assert response.context["form"].errors["note"] == [
+            "Zorg dat deze waarde niet meer dan 2000 tekens bevat (het zijn er nu 2001)."
+        ]
+        assert not FollowAlongContact.objects.exists()
+        assert DataCategory.objects.get(code="ips").description.endswith(
+            "en de begeleiding op het werk met wat daarin besproken is."
+        )
 
     def test_closed_trajectory_is_read_only(self, client_for, jobcoach_a, trajectory):
         """Every write on a closed trajectory is refused with the same message, also ending
