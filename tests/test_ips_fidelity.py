@@ -20,6 +20,7 @@ from ips.constants import (
 )
 from ips.models import FidelityReview, FidelityScore
 from portal.constants import Role
+from portal.templatetags.werkpad import change
 from tests.factories import UserFactory
 
 
@@ -246,6 +247,10 @@ class TestReviewPages:
         assert "+25" in html  # 100 against 75
         assert "+3" in html and "+8" in html and "+14" in html  # per section
         assert "Redelijk (74–99)" in html  # the previous band
+
+    @pytest.mark.parametrize("number, shown", [(0, "0"), (3, "+3"), (-2, "−2")])
+    def test_a_change_reads_with_its_sign_and_no_change_as_0(self, number, shown):
+        assert change(number) == shown
 
     def test_a_draft_is_not_compared_until_every_item_is_scored(self, jobcoach_a, client_for):
         earlier = fidelity.create_review(

@@ -18,6 +18,14 @@ def submit_once():
     return format_html('<input type="hidden" name="{}" value="{}">', SUBMISSION_FIELD, uuid.uuid4())
 
 
+@register.filter
+def change(number):
+    """A difference with its sign (+3, −2); no change is '0', not '+0'."""
+    if not number:
+        return "0"
+    return f"+{number}" if number > 0 else f"−{-number}"
+
+
 @register.simple_tag
 def line_chart(chart, chart_id, title):
     """The SVG of a line chart (cases.conversation_services.line_chart gives the geometry).
