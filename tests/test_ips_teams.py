@@ -44,6 +44,10 @@ def only_the_team_downloads(client_for, report, coach):
     assert client_for(other).get(url).status_code == 404
     join_ips_team(coach, "Zuid")
     assert client_for(coach).get(url).status_code == 404
+    # The report's page says why, in words for a team report (there is no client).
+    html = client_for(coach).get(reverse("portal:report_detail", args=[report.pk])).content
+    assert "u hoort niet meer bij het IPS-team waarover het gaat" in html.decode()
+    assert "toestemming van de cliënt" not in html.decode()
 
 
 # --- Managing teams ---------------------------------------------------------------------------
