@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Least
 
 from .constants import MINIMUM_HOURLY_WAGE, Phase
 
@@ -15,17 +16,24 @@ class TrajectoryQuerySet(models.QuerySet):
         return self.exclude(phase=Phase.AFGESLOTEN)
 
     def with_first_contact(self):
-        """Annotate ``first_contact_on``: the date of the first employer contact recorded
-        for this trajectory's client (one subquery, whatever the number of contacts)."""
-        from .models import EmployerContact
+        """Annotate ``first_contact_on``: the day of the first employer contact for this
+        trajectory's client, the first one recorded or the start of a job if that came
+        earlier (a job found without a recorded contact still began with one). Two
+        subqueries, whatever the number of contacts and jobs."""
+        from .models import EmployerContact, Placement
 
-        first = (
-            EmployerContact.objects.filter(trajectory=OuterRef("pk"))
-            .values("trajectory")
-            .annotate(first=Min("contacted_on"))
-            .values("first")
-        )
-        return self.annotate(first_contact_on=Subquery(first))
+        def first(model, field):
+            return Subquery(
+                model.objects.filter(trajectory=OuterRef("pk"))
+                .values("trajectory")
+                .annotate(first=Min(field))
+                .values("first")
+            )
+
+        contact, job = first(EmployerContact, "contacted_on"), first(Placement, "start_date")
+        # LEAST of the two, the one there is when the other is missing (SQLite's LEAST is
+        # NULL when either is).
+        return self.annotate(first_contact_on=Least(Coalesce(contact, job), Coalesce(job, contact)))
 
 
 class PlacementQuerySet(models.QuerySet):

@@ -124,6 +124,24 @@ def test_days_to_first_employer_contact(behandelaar_a, jobcoach_a):
     assert (rapid.days, rapid.flagged) == (10, False)
 
 
+@pytest.mark.parametrize(
+    "contact_day, expected",
+    [(None, D(2025, 1, 27)), (D(2025, 2, 9), D(2025, 1, 27)), (D(2025, 1, 20), D(2025, 1, 20))],
+)
+def test_a_job_counts_as_an_employer_contact(behandelaar_a, jobcoach_a, contact_day, expected):
+    """A job that began on day 26, recorded without a contact before it: not 'no contact
+    yet', nor '39 days' from a contact logged later; the job's start counts, unless a
+    contact came earlier."""
+    t = trajectory(behandelaar_a, 1, jobcoach_a, D(2025, 1, 1))
+    job(t, D(2025, 1, 27))
+    if contact_day:
+        contact(jobcoach_a, contact_day, t)
+    t = Trajectory.objects.with_first_contact().get(pk=t.pk)
+    assert t.first_contact_on == expected
+    rapid = figures.rapid_search(t, t.first_contact_on, D(2025, 6, 1))
+    assert (rapid.days, rapid.flagged) == ((expected - D(2025, 1, 1)).days, False)
+
+
 def test_a_contact_dated_before_the_referral_counts_as_on_the_referral_day(
     behandelaar_a, jobcoach_a
 ):
