@@ -79,6 +79,15 @@ def get_case(request, pk):
 NOT_SAVED_RELOAD = gettext_lazy("Niet opgeslagen: vernieuw de pagina en probeer het opnieuw.")
 
 
+# Who sees a driegesprek in Werkpad: it is the planning organisation's afspraken. Said on the
+# plan form and the case page, as the other participants do not see it without consent.
+MEETING_SEEN_BY = gettext_lazy(
+    "Een driegesprek hoort bij de gegevens van de organisatie die het plant. De andere "
+    "deelnemers zien het in Werkpad alleen als de cliënt die organisatie toestemming gaf om "
+    "afspraken en doelen met hen te delen; nodig hen dus ook zelf uit."
+)
+
+
 def _log_change(
     request, case, object_type, object_id, category, action=Action.CREATE, agreements=()
 ):
@@ -522,6 +531,7 @@ def case_detail(request, pk):
             "meetings": meetings,
             "panels": panels,
             "goal_statuses": GoalStatus.choices,
+            "meeting_seen_by": MEETING_SEEN_BY,
         },
     )
 
@@ -1004,7 +1014,7 @@ def driegesprek_plan(request, pk):
         )
         messages.success(request, _("Driegesprek gepland."))
         return redirect(reverse("cases:detail", args=[case.pk]) + "#driegesprekken")
-    return case_form_page(request, access, form, _("Driegesprek plannen"))
+    return case_form_page(request, access, form, _("Driegesprek plannen"), intro=MEETING_SEEN_BY)
 
 
 @login_required

@@ -19,7 +19,7 @@ from cases.demo import demo_bsn
 from cases.models import Agreement, Case, ChangeRecord, Client, Invitation, TimelineEntry
 from cases.validators import validate_bsn
 from consent import services as consent
-from consent.constants import Category
+from consent.constants import Category, Purpose
 from consent.models import AccessLogEntry
 
 VALID_BSN = "111222333"
@@ -1045,6 +1045,30 @@ class TestDriegesprek:
             # agreements are always visible to the klantmanager.
             detail = c.get(reverse("cases:detail", args=[case_a.pk]))
             assert "Proefplaatsing" in detail.content.decode()
+
+    def test_the_behandelaar_sees_the_gemeentes_meeting_only_with_consent_and_is_told_so(
+        self, client_for, behandelaar_a, klantmanager_g, case_a, gemeente_g, ggz_a
+    ):
+        """A meeting the klantmanager plans is the gemeente's afspraken. The plan form says
+        who will see it; the case page says the same to the behandelaar, who sees it once
+        the client lets the gemeente share its afspraken with GGZ A."""
+        consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
+        c = client_for(klantmanager_g)
+        url = reverse("cases:driegesprek_plan", args=[case_a.pk])
+        assert "De andere deelnemers zien het in Werkpad alleen als" in c.get(url).content.decode()
+        when = timezone.localdate() + datetime.timedelta(days=9)
+        c.post(url, plan_data(datetime.datetime.combine(when, datetime.time(10, 0))))
+        assert case_a.meetings.get().organisation == gemeente_g
+        detail = reverse("cases:detail", args=[case_a.pk])
+        page = client_for(behandelaar_a).get(detail).content.decode()
+        assert "Nog geen driegesprek dat u mag zien." in page
+        assert "De andere deelnemers zien het in Werkpad alleen als" in page
+        assert "Stadskantoor" not in page
+        from .builders import make_consent
+
+        make_consent(case_a.client, gemeente_g, ggz_a, Purpose.DRIEGESPREK, [Category.AFSPRAKEN])
+        page = client_for(behandelaar_a).get(detail).content.decode()
+        assert "Stadskantoor" in page
 
     def test_planning_refuses_a_time_that_has_passed(self, client_for, behandelaar_a, case_a):
         tomorrow = timezone.localdate() + datetime.timedelta(days=1)
