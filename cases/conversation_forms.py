@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from consent.constants import Category, shared_notice
 from portal.forms import DateInput, Textarea, happened, planned
 
 from .constants import ChangeTalkKind, ConversationForm, StageOfChange, TargetBehaviour
@@ -65,6 +66,8 @@ def _global(label, help_text):
 class ConversationLogForm(forms.Form):
     """``mode``: "new" (with next step and self-assessment), "edit" (with version and
     self-assessment) or "correct" (with the reason for the correction)."""
+
+    notice = shared_notice(Category.GESPREKSVERSLAGEN)
 
     held_on = forms.DateField(
         label=_("Datum van het gesprek"),
@@ -136,7 +139,7 @@ class ConversationLogForm(forms.Form):
         required=False,
         max_length=MAX_TEXT,
         widget=Textarea(attrs={"rows": 2}),
-        help_text=_("Wat zei de cliënt vóór het bij het oude laten?"),
+        help_text=_("Wat zei de cliënt om het bij het oude te laten?"),
     )
     discord = forms.CharField(
         label=_("Onenigheid (discord)"),

@@ -3,10 +3,9 @@ import re
 from django import forms
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from consent.constants import Category
+from consent.constants import Category, shared_notice
 from portal.constants import OrganisationType
 from portal.forms import DateInput, Textarea, add_months, happened, person_name, planned
 from portal.models import Organisation, User
@@ -167,14 +166,7 @@ class WorkDiscussedForm(forms.Form):
         required=False,
         widget=Textarea(attrs={"rows": 3}),
         max_length=2000,
-        help_text=format_lazy(
-            _(
-                "Gedeeld als ‘{category}’: te lezen voor de teamleden van uw organisatie en, "
-                "met toestemming van de cliënt, voor de andere organisaties in het team, ook "
-                "gemeente en UWV. Schrijf hier geen medische informatie."
-            ),
-            category=Category.AFSPRAKEN.label,
-        ),
+        help_text=shared_notice(Category.AFSPRAKEN),
     )
 
     def clean_discussed_on(self):

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from consent.constants import Category, shared_notice
 from portal.constants import OrganisationType
 from portal.forms import Textarea
 from portal.models import Organisation
@@ -22,6 +23,8 @@ class VersionForm(forms.Form):
 
 class SelectionForm(VersionForm):
     """Step 1: which themes matter now, and the client's own questions."""
+
+    notice = shared_notice(Category.LEIDRAAD)
 
     themes = forms.MultipleChoiceField(
         label=_("Welke thema's zijn nu belangrijk voor de cliënt?"),
@@ -60,6 +63,8 @@ class SelectionForm(VersionForm):
 
 class NotesForm(VersionForm):
     """Step 2: per selected theme, notes on the client's answers and the agreed judgement."""
+
+    notice = shared_notice(Category.LEIDRAAD)
 
     def __init__(self, *args, themes, **kwargs):
         super().__init__(*args, **kwargs)
@@ -189,6 +194,8 @@ class ReferralForm(forms.Form):
 
 
 class CorrectionForm(forms.Form):
+    notice = shared_notice(Category.LEIDRAAD)
+
     body = forms.CharField(
         label=_("Correctie of aanvulling"),
         max_length=MAX_TEXT,

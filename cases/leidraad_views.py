@@ -304,6 +304,8 @@ def _step_selection(request, case, access, session):
             form.add_error(None, exc)
         else:
             messages.success(request, _("Thema's en vragen opgeslagen."))
+            if request.POST.get("naar") == "casus":
+                return redirect("cases:detail", case.pk)
             return redirect(_step_url(case, session, LeidraadStep.IN_GESPREK))
     _log_read(request, access, session)
     themes = [
@@ -311,7 +313,11 @@ def _step_selection(request, case, access, session):
         for theme, key in ((t, t["key"]) for t in session.guide.themes)
     ]
     return _render_step(
-        request, access, session, LeidraadStep.VOORBEREIDING, {"form": form, "themes": themes}
+        request,
+        access,
+        session,
+        LeidraadStep.VOORBEREIDING,
+        {"form": form, "themes": themes, "in_form": True},
     )
 
 
@@ -334,9 +340,15 @@ def _step_notes(request, case, access, session):
             messages.success(request, _("Aantekeningen opgeslagen."))
             if "verder" in request.POST:
                 return redirect(_step_url(case, session, LeidraadStep.VOLGENDE_STAPPEN))
+            if request.POST.get("naar") == "casus":
+                return redirect("cases:detail", case.pk)
+            if request.POST.get("naar") == "1":
+                return redirect(_step_url(case, session, LeidraadStep.VOORBEREIDING))
             return redirect(_step_url(case, session, LeidraadStep.IN_GESPREK))
     _log_read(request, access, session)
-    return _render_step(request, access, session, LeidraadStep.IN_GESPREK, {"form": form})
+    return _render_step(
+        request, access, session, LeidraadStep.IN_GESPREK, {"form": form, "in_form": True}
+    )
 
 
 def _step_next(request, case, access, session):

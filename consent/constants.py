@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,6 +14,20 @@ class Category(models.TextChoices):
     GESPREKSVERSLAGEN = "gespreksverslagen", _("Gespreksverslagen")
     AFSPRAKEN = "afspraken", _("Afspraken en doelen")
     MEDISCH = "medisch", _("Medische en behandelinformatie")
+
+
+def shared_notice(category):
+    """Under a free-text field (or above a form of them) whose content other organisations
+    on the team read with the client's consent, gemeente and UWV among them: what it is
+    shared as, and to keep medical information out."""
+    return format_lazy(
+        _(
+            "Gedeeld als ‘{category}’: te lezen voor de teamleden van uw organisatie en, met "
+            "toestemming van de cliënt, voor de andere organisaties in het team, ook gemeente en "
+            "UWV. Schrijf hier geen medische informatie."
+        ),
+        category=Category(category).label,
+    )
 
 
 # Never shared with Werk & Inkomen (gemeente, UWV): only with another care organisation.

@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from consent.constants import Category, shared_notice
 from portal.forms import DateInput, Textarea, happened, planned
 
 from .constants import (
@@ -90,13 +91,6 @@ class PhaseForm(forms.Form):
         return cleaned
 
 
-# Under the IPS fields a klantmanager reads when the client consented to share IPS data.
-SHARED_WITH_WORK_AND_INCOME = _(
-    "Met toestemming van de cliënt leest de klantmanager van gemeente of UWV dit mee. Schrijf "
-    "wat het werk vraagt en wat helpt, geen diagnose of behandeling."
-)
-
-
 class ProfileForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -124,8 +118,8 @@ class ProfileForm(forms.ModelForm):
             "support_needed": Textarea(attrs={"rows": 3}),
         }
         help_texts = {
-            "barriers": SHARED_WITH_WORK_AND_INCOME,
-            "support_needed": SHARED_WITH_WORK_AND_INCOME,
+            "barriers": shared_notice(Category.IPS),
+            "support_needed": shared_notice(Category.IPS),
         }
         error_messages = {
             "preferred_hours": {"max_value": _("Vul hoogstens 60 uur per week in.")},
@@ -276,7 +270,7 @@ class FollowAlongForm(forms.ModelForm):
         label=_("Wat is besproken"),
         max_length=2000,
         widget=Textarea(attrs={"rows": 3}),
-        help_text=SHARED_WITH_WORK_AND_INCOME,
+        help_text=shared_notice(Category.IPS),
     )
 
     class Meta:

@@ -352,6 +352,13 @@ class TestCharts:
 # --- Logging ----------------------------------------------------------------------------------
 
 
+def test_the_form_says_who_reads_what_is_typed(client_for, behandelaar_a, case_a):
+    """Samenvatting, uitspraken, behoudtaal: a klantmanager reads them with consent."""
+    html = client_for(behandelaar_a).get(create_url(case_a)).content.decode()
+    assert "Gedeeld als ‘Gespreksverslagen’" in html
+    assert "ook gemeente en UWV. Schrijf hier geen medische informatie." in html
+
+
 class TestLogging:
     def test_form_defaults_for_the_usual_case(self, client_for, behandelaar_a, case_a):
         html = client_for(behandelaar_a).get(create_url(case_a)).content.decode()

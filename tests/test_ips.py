@@ -913,7 +913,7 @@ class TestRecording:
         c = client_for(jobcoach_a)
         url = reverse("ips:follow_along_create", args=[trajectory.case_id, trajectory.pk])
         html = c.get(url).content.decode()
-        assert "Met toestemming van de cliënt leest de klantmanager van gemeente of UWV" in html
+        assert "Gedeeld als ‘IPS-traject en voortgang’" in html
         assert 'maxlength="2000"' in html
         data = {"contacted_on": TODAY().isoformat(), "with_whom": "client"}
         response = c.post(url, {**data, "note": "x" * 2001})

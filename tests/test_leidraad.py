@@ -440,6 +440,70 @@ class TestFlow:
 # --- Bad input and finishing rules ------------------------------------------------------------
 
 
+class TestNothingTypedIsLost:
+    """Steps 1 and 2 are forms: the way to another step or back to the case is a button
+    that saves first. Links there lost what was typed without a word (a tester's notes on
+    'krachten' were gone on coming back from step 3)."""
+
+    def test_the_form_steps_have_no_links_away_and_say_how_to_move_on(
+        self, client_for, behandelaar_a, case_a
+    ):
+        c = client_for(behandelaar_a)
+        session = start(c, case_a)
+        c.post(step_url(case_a, session, 1), {"version": session.version, "themes": ["krachten"]})
+        for step in (1, 2):
+            html = c.get(step_url(case_a, session, step)).content.decode()
+            for other in (1, 2, 3):
+                assert f'href="{step_url(case_a, session, other)}"' not in html
+            assert f'href="{reverse("cases:detail", args=[case_a.pk])}"' not in html
+            assert "die slaan eerst op wat u typte" in html
+            assert 'value="casus"' in html
+        # Step 3 has no form of typed text across the page: its links stay.
+        html = c.get(step_url(case_a, session, 3)).content.decode()
+        assert f'href="{step_url(case_a, session, 2)}"' in html
+
+    @pytest.mark.parametrize(
+        "to, where",
+        [("casus", "case"), ("1", "step 1"), (None, "step 2")],
+    )
+    def test_step_2_saves_and_goes_where_asked(self, client_for, behandelaar_a, case_a, to, where):
+        c = client_for(behandelaar_a)
+        session = start(c, case_a)
+        c.post(step_url(case_a, session, 1), {"version": session.version, "themes": ["krachten"]})
+        session.refresh_from_db()
+        data = {"version": session.version, "notes_krachten": "Zorgzaam", "judgement_krachten": ""}
+        if to:
+            data["naar"] = to
+        response = c.post(step_url(case_a, session, 2), data)
+        expected = {
+            "case": reverse("cases:detail", args=[case_a.pk]),
+            "step 1": step_url(case_a, session, 1),
+            "step 2": step_url(case_a, session, 2),
+        }[where]
+        assert response["Location"] == expected
+        assert session.theme_notes.get(theme="krachten").notes == "Zorgzaam"
+
+    def test_step_1_saves_and_goes_back_to_the_case(self, client_for, behandelaar_a, case_a):
+        c = client_for(behandelaar_a)
+        session = start(c, case_a)
+        response = c.post(
+            step_url(case_a, session, 1),
+            {"version": session.version, "themes": ["krachten"], "naar": "casus"},
+        )
+        assert response["Location"] == reverse("cases:detail", args=[case_a.pk])
+        assert list(session.theme_notes.values_list("theme", flat=True)) == ["krachten"]
+
+    def test_the_forms_say_who_reads_what_is_typed(self, client_for, behandelaar_a, case_a):
+        c = client_for(behandelaar_a)
+        session = start(c, case_a)
+        html = c.get(step_url(case_a, session, 1)).content.decode()
+        assert "Gedeeld als ‘Uitkomsten gespreksleidraad’" in html
+        assert "ook gemeente en UWV. Schrijf hier geen medische informatie." in html
+        c.post(step_url(case_a, session, 1), {"version": 1, "themes": ["krachten"]})
+        html = c.get(step_url(case_a, session, 2)).content.decode()
+        assert "Gedeeld als ‘Uitkomsten gespreksleidraad’" in html
+
+
 class TestRules:
     def test_finishing_needs_a_discussed_theme_and_a_referral_decision(
         self, client_for, behandelaar_a, case_a
