@@ -155,7 +155,7 @@ def case_panel(request, case, access):
         "trend": leidraad.trend(sessions),
         "can_start": can_start and case.is_open,
         "open_session": open_session
-        if open_session and open_session.organisation_id == access.organisation_id
+        if open_session and open_session.organisation_id == access.organisation_id and case.is_open
         else None,
     }
 
@@ -217,6 +217,7 @@ def session_detail(request, pk, sid):
     can_write = (
         services.write_allowed(access, Category.LEIDRAAD)
         and session.organisation_id == access.organisation_id
+        and case.is_open
     )
     return case_page(
         request,
@@ -251,6 +252,9 @@ def session_step(request, pk, sid, step):
         raise Http404
     if session.is_finished:
         messages.error(request, leidraad.FINISHED_MESSAGE)
+        return redirect("cases:leidraad_detail", case.pk, session.pk)
+    if not case.is_open:  # its forms would only be refused on saving: read-only instead
+        messages.error(request, services.CASE_CLOSED_MESSAGE)
         return redirect("cases:leidraad_detail", case.pk, session.pk)
     handler = {
         LeidraadStep.VOORBEREIDING: _step_selection,

@@ -27,7 +27,14 @@ from portal.reports import request_report
 from portal.views import query_without, role_required
 
 from . import services
-from .constants import CaseStatus, GoalStatus, InvitationStatus, MeetingStatus, TimelineKind
+from .constants import (
+    CaseStatus,
+    GoalStatus,
+    InvitationStatus,
+    LeidraadStatus,
+    MeetingStatus,
+    TimelineKind,
+)
 from .forms import (
     AgreementDoneForm,
     AgreementForm,
@@ -47,7 +54,15 @@ from .forms import (
     WorkSituationForm,
     not_started_message,
 )
-from .models import Agreement, Case, Client, Invitation, TimelineEntry, WorkSituation
+from .models import (
+    Agreement,
+    Case,
+    Client,
+    Invitation,
+    LeidraadSession,
+    TimelineEntry,
+    WorkSituation,
+)
 from .panels import case_panels
 
 PAGE_SIZE = 25
@@ -978,11 +993,23 @@ def close(request, pk):
             not_yet = services.IPS_RUNNING_MESSAGE
         else:
             not_yet = services.TEAM_WORK_RUNNING_MESSAGE
+    # An unfinished gespreksleidraad of the user's own organisation cannot be finished after
+    # the close: said beforehand (its existence is that organisation's leidraad data).
+    unfinished_leidraad = LeidraadSession.objects.filter(
+        case=case, organisation_id=access.organisation_id, status=LeidraadStatus.BEZIG
+    ).exists()
+    if unfinished_leidraad:
+        shown.add((access.organisation_id, Category.LEIDRAAD))
     consent.log_case_reads(request, access, shown)
     return render(
         request,
         "cases/case_close.html",
-        {"case": case, "client_visible": client_visible, "not_yet": not_yet},
+        {
+            "case": case,
+            "client_visible": client_visible,
+            "not_yet": not_yet,
+            "unfinished_leidraad": unfinished_leidraad,
+        },
     )
 
 

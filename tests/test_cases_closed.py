@@ -17,6 +17,7 @@ from cases.models import (
     Driegesprek,
     Goal,
     Invitation,
+    LeidraadSession,
     TimelineEntry,
     WorkSituation,
 )
@@ -332,3 +333,37 @@ def test_goals_and_agreements_keep_their_state_once_closed(
     assert (goal.status == "bereikt", agreement.done) == (not closed, not closed)
     for page in (goal_page, done_page):
         assert (CLOSED in page.content.decode()) == closed
+
+
+def test_an_unfinished_gespreksleidraad_is_named_before_closing_and_read_only_after(
+    client_for, behandelaar_a, open_case
+):
+    """A tester closed a case with a gespreksleidraad 'bezig': its steps stayed editable and
+    every save was refused, so what was typed was lost. The close page now names it; after
+    the close the session is read-only, with no way in to its forms."""
+    c = client_for(behandelaar_a)
+    c.post(reverse("cases:leidraad_start", args=[open_case.pk]))
+    session = LeidraadSession.objects.get(case=open_case)
+    close_url = reverse("cases:close", args=[open_case.pk])
+    assert "Er loopt nog een gesprek over werk" in c.get(close_url).content.decode()
+    c.post(close_url)
+    open_case.refresh_from_db()
+    assert not open_case.is_open
+    step = reverse("cases:leidraad_step", args=[open_case.pk, session.pk, 1])
+    detail = reverse("cases:leidraad_detail", args=[open_case.pk, session.pk])
+    response = c.get(step, follow=True)
+    assert response.redirect_chain[-1][0] == detail
+    html = response.content.decode()
+    assert CLOSED in html
+    assert "Niet afgerond: de casus is gesloten" in html
+    assert step not in html and "Verder met dit gesprek" not in html
+    case_page = c.get(reverse("cases:detail", args=[open_case.pk])).content.decode()
+    assert "Verder met het lopende gesprek" not in case_page
+
+
+def test_without_an_unfinished_gespreksleidraad_the_close_page_says_nothing_of_it(
+    client_for, behandelaar_a, open_case
+):
+    c = client_for(behandelaar_a)
+    html = c.get(reverse("cases:close", args=[open_case.pk])).content.decode()
+    assert "Er loopt nog een gesprek over werk" not in html
