@@ -493,6 +493,23 @@ class TestNothingTypedIsLost:
         assert response["Location"] == reverse("cases:detail", args=[case_a.pk])
         assert list(session.theme_notes.values_list("theme", flat=True)) == ["krachten"]
 
+    def test_a_theme_with_notes_but_no_judgement_is_not_called_undiscussed(
+        self, client_for, behandelaar_a, case_a
+    ):
+        c = client_for(behandelaar_a)
+        session = start(c, case_a)
+        c.post(step_url(case_a, session, 1), {"version": 1, "themes": ["krachten", "grip"]})
+        session.refresh_from_db()
+        c.post(
+            step_url(case_a, session, 2),
+            {"version": session.version, "notes_krachten": "Zorgzaam", "notes_grip": ""},
+        )
+        html = c.get(step_url(case_a, session, 3)).content.decode()
+        assert "besproken, nog geen oordeel gekozen" in html
+        assert html.count("nog niet besproken") == 1  # grip: no notes, no judgement
+        html = c.get(detail_url(case_a, session)).content.decode()
+        assert "geen oordeel gekozen" in html
+
     def test_the_forms_say_who_reads_what_is_typed(self, client_for, behandelaar_a, case_a):
         c = client_for(behandelaar_a)
         session = start(c, case_a)
