@@ -21,11 +21,17 @@ class FormRenderer(TemplatesSetting):
 # --- Names -------------------------------------------------------------------------------
 
 
+# Besides letters (and their accents), what names are written with: 'Jan-Willem', "d'Hondt",
+# 'J.W. van der Berg'.
+NAME_PUNCTUATION = frozenset(" -'’‘.")
+
+
 def person_name(value):
-    """A person's name as typed, for a client or a user: with at least one letter, and
-    without invisible formatting characters (a zero-width space, a reading-direction
-    override): those make a name look empty, or read backwards in the portal and in the
-    PDFs. Raises a ValidationError with a Dutch message."""
+    """A person's name as typed, for a client or a user: letters with at most spaces,
+    hyphens, apostrophes and dots (at least one letter), and no invisible formatting
+    characters (a zero-width space, a reading-direction override): those make a name look
+    empty, or read backwards in the portal and in the PDFs. Returns it in NFKC form; raises
+    a ValidationError with a Dutch message."""
     if any(unicodedata.category(ch) == "Cf" for ch in value):
         raise forms.ValidationError(
             _(
@@ -35,6 +41,20 @@ def person_name(value):
         )
     if not any(ch.isalpha() for ch in value):
         raise forms.ValidationError(_("Een naam bevat ten minste één letter."))
+    # Full-width and other look-alike forms (a pasted 'Ａnna') become the letters they show,
+    # so that search and the duplicate check find the name.
+    value = unicodedata.normalize("NFKC", value)
+    if any(
+        not (ch.isalpha() or unicodedata.category(ch).startswith("M"))
+        for ch in value
+        if ch not in NAME_PUNCTUATION
+    ):
+        raise forms.ValidationError(
+            _(
+                "Een naam bestaat uit letters, met zo nodig spaties, koppeltekens, apostrofs en "
+                "punten; geen cijfers of andere tekens."
+            )
+        )
     return value
 
 

@@ -20,6 +20,16 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
         uwv = factory.Trait(type=OrganisationType.UWV, name=factory.Sequence(lambda n: f"UWV {n}"))
 
 
+def _letters(n):
+    """0 -> 'a', 25 -> 'z', 26 -> 'ba': unique, and a name (a name has no digits)."""
+    text = ""
+    while True:
+        n, rest = divmod(n, 26)
+        text = "abcdefghijklmnopqrstuvwxyz"[rest] + text
+        if not n:
+            return text
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
@@ -30,7 +40,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     # Names no test gives a client, and unique: a random Dutch name ("Eva", "Jansen") in the
     # signed-in user's header made assertions that a client's name is absent fail at random.
     first_name = factory.Iterator(["Anouk", "Fleur", "Joris", "Milan", "Thijs", "Marloes"])
-    last_name = factory.Sequence(lambda n: f"Medewerker{n}")
+    last_name = factory.Sequence(lambda n: f"Medewerker-{_letters(n)}")
     organisation = factory.SubFactory(OrganisationFactory)
     role = Role.BEHANDELAAR
     password = factory.PostGenerationMethodCall("set_password", settings.DEMO_PASSWORD)

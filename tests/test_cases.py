@@ -46,6 +46,8 @@ def client_data(**overrides):
         ({"first_name": "\u200b"}, "Deze naam bevat een onzichtbaar teken"),
         ({"last_name": "evil\u202e Zoë"}, "Deze naam bevat een onzichtbaar teken"),
         ({"first_name": "---"}, "Een naam bevat ten minste één letter."),
+        ({"first_name": "J4n"}, "geen cijfers of andere tekens"),
+        ({"last_name": "<b>x</b>"}, "geen cijfers of andere tekens"),
     ],
 )
 def test_a_client_name_has_letters_and_nothing_invisible(client_for, behandelaar_a, names, message):
@@ -56,9 +58,16 @@ def test_a_client_name_has_letters_and_nothing_invisible(client_for, behandelaar
     assert message in response.content.decode()
     assert not Client.objects.exists()
     ok = client_for(behandelaar_a).post(
-        reverse("cases:client_create"), client_data(first_name="Zoë", last_name="d'Ancona")
+        reverse("cases:client_create"),
+        client_data(first_name="Zoë Jan-Willem", last_name="d’Ancona-v.d. Berg"),
     )
     assert ok.status_code == 302
+
+
+def test_a_full_width_name_is_stored_as_the_letters_it_shows(client_for, behandelaar_a):
+    """A pasted 'Ａnna' (full-width A) would not be found by a search for 'Anna'."""
+    client_for(behandelaar_a).post(reverse("cases:client_create"), client_data(first_name="Ａnna"))
+    assert Client.objects.get().first_name == "Anna"
 
 
 @pytest.fixture
