@@ -10,7 +10,7 @@ from portal.constants import OrganisationType
 from portal.forms import DateInput, Textarea, add_months, happened, person_name, planned
 from portal.models import Organisation, User
 
-from .constants import CaseRole, CaseStatus, GoalStatus, WorkSituationKind
+from .constants import Benefit, CaseRole, CaseStatus, GoalStatus, WorkSituationKind
 from .models import Agreement, Client, Driegesprek, Goal, WorkSituation
 from .validators import validate_bsn
 
@@ -27,14 +27,17 @@ PHONE_DIGITS = range(8, 16)
 
 class ClientForm(forms.ModelForm):
     # Longer than nine so that "111 222 333" or "111.222.333" can be cleaned to digits.
-    bsn = forms.CharField(label=_("BSN"), max_length=20)
+    bsn = forms.CharField(
+        label=_("BSN"),
+        max_length=20,
+        help_text=_("Negen cijfers; spaties en punten ertussen mogen (1234.56.782)."),
+    )
 
     class Meta:
         model = Client
         fields = ["first_name", "last_name", "date_of_birth", "bsn", "email", "phone", "address"]
         widgets = {"date_of_birth": DateInput()}
         help_texts = {
-            "bsn": _("Negen cijfers, zonder spaties of punten."),
             "phone": _("Bijvoorbeeld 06 12345678 of +31 20 1234567."),
         }
 
@@ -148,8 +151,15 @@ class WorkSituationForm(forms.ModelForm):
             self.add_error("hours_per_week", _("Vul hoogstens 80 uur per week in."))
         elif hours is not None and hours < 0:
             self.add_error("hours_per_week", _("Het aantal uren kan niet negatief zijn."))
+        elif hours is not None and (hours * 2) % 1:
+            self.add_error("hours_per_week", _("Vul hele of halve uren in, bijvoorbeeld 12,5."))
         if cleaned.get("kind") == WorkSituationKind.GEEN and hours:
             self.add_error("hours_per_week", _("Zonder werk of dagbesteding zijn er geen uren."))
+        if cleaned.get("job_search_duty") and cleaned.get("benefit") == Benefit.GEEN:
+            self.add_error(
+                "job_search_duty",
+                _("Een sollicitatieplicht hoort bij een uitkering (WW of bijstand): kies die."),
+            )
         if cleaned.get("job_search_exempt") and not cleaned.get("job_search_duty"):
             self.add_error(
                 "job_search_exempt",

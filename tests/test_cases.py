@@ -64,6 +64,12 @@ def test_a_client_name_has_letters_and_nothing_invisible(client_for, behandelaar
     assert ok.status_code == 302
 
 
+def test_the_bsn_field_says_how_it_may_be_typed(client_for, behandelaar_a):
+    """The help text was set for the model field, which the form replaces: never shown."""
+    html = client_for(behandelaar_a).get(reverse("cases:client_create")).content.decode()
+    assert "Negen cijfers; spaties en punten ertussen mogen (1234.56.782)." in html
+
+
 def test_a_full_width_name_is_stored_as_the_letters_it_shows(client_for, behandelaar_a):
     """A pasted 'Ａnna' (full-width A) would not be found by a search for 'Anna'."""
     client_for(behandelaar_a).post(reverse("cases:client_create"), client_data(first_name="Ａnna"))
@@ -577,6 +583,11 @@ class TestWorkAndAgreements:
             ({"kind": "betaald", "hours_per_week": "twaalf"}, "bijvoorbeeld 16 of 12,5"),
             ({"kind": "geen", "hours_per_week": 10}, "geen uren"),
             ({"kind": "betaald", "job_search_exempt": "on"}, "vrijstelling"),
+            ({"kind": "betaald", "hours_per_week": "12,3"}, "hele of halve uren"),
+            (
+                {"kind": "geen", "benefit": "geen", "job_search_duty": "on"},
+                "Een sollicitatieplicht hoort bij een uitkering",
+            ),
         ],
     )
     def test_work_situation_bad_input(self, client_for, behandelaar_a, case_a, data, message):
