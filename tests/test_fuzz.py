@@ -378,7 +378,7 @@ FORMS = {
         lambda w: {
             "kind": "betaald",
             "hours_per_week": "20",
-            "benefit": "geen",
+            "benefit": "ww",
             "job_search_duty": "on",
             "job_search_exempt": "",
             "wish_to_work": "ja",
