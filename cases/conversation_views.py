@@ -311,11 +311,18 @@ def miti_trend(request):
         raise Http404
     trend = conversations.miti_trend(conversations.own_assessments(request.user))
     aggregate = conversations.organisation_aggregate(request.user)
+    # A conversation on a case the user has left is no link: it would lead to "Niet gevonden".
+    on_team = set(
+        consent.cases_for(request.user)
+        .filter(pk__in={row["assessment"].conversation.case_id for row in trend["rows"]})
+        .values_list("pk", flat=True)
+    )
     return render(
         request,
         "cases/conversations/miti_trend.html",
         {
             "trend": trend,
+            "on_team": on_team,
             "latest": trend["rows"][-1]["summary"] if trend["rows"] else None,
             "aggregate": aggregate,
             "minimum": conversations.MIN_PROFESSIONALS_FOR_AGGREGATE,

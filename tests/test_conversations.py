@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
@@ -880,6 +881,36 @@ class TestMitiTrend:
         table = html.split("Alle zelfbeoordelingen", 1)[1]
         assert table.count("<tr>") == 4  # header + three assessments
         assert "5,0" in html  # relational of the latest: (5 + 5) / 2
+
+    def test_queries_do_not_grow_with_assessments_or_cases(
+        self, client_for, django_assert_num_queries, behandelaar_a, case_a
+    ):
+        c = client_for(behandelaar_a)
+        log_direct(case_a, behandelaar_a, held_on=days_ago(40), miti=MITI)
+        c.get(self.url())
+        with CaptureQueriesContext(connection) as few:
+            c.get(self.url())
+        for i in range(6):
+            other = make_case(behandelaar_a, first_name="Andere", last_name=f"Cliënt{'x' * i}")
+            log_direct(other, behandelaar_a, held_on=days_ago(20 - i), miti=MITI)
+        with django_assert_num_queries(len(few.captured_queries)):
+            html = c.get(self.url()).content.decode()
+        assert html.split("Alle zelfbeoordelingen", 1)[1].count("<tr>") == 8
+
+    def test_a_case_the_user_left_is_no_link(
+        self, client_for, behandelaar_a, behandelaar_a2, case_a
+    ):
+        """Rows stay (they are the user's own scores); the link would lead to a 404."""
+        consent.add_member(case_a, behandelaar_a2, CaseRole.BEHANDELAAR)
+        conversation = log_direct(case_a, behandelaar_a2, held_on=days_ago(3), miti=MITI)
+        c = client_for(behandelaar_a2)
+        link = detail_url(case_a, conversation)
+        assert f'href="{link}"' in c.get(self.url()).content.decode()
+        consent.remove_member(case_a, behandelaar_a2)
+        assert c.get(link).status_code == 404
+        html = c.get(self.url()).content.decode()
+        assert link not in html
+        assert html.split("Alle zelfbeoordelingen", 1)[1].count("<tr>") == 2
 
     def test_a_score_that_cannot_be_computed_says_so_once(self, client_for, behandelaar_a, case_a):
         no_reflections = {**MITI, "simple_reflections": 0, "complex_reflections": 0}
