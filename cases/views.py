@@ -404,9 +404,9 @@ def _duplicate(request, form):
     """What the registration form says about a client of the organisation with the BSN
     just typed. That such a client exists is a read of identification, logged. The name
     only to those it is no news to: a member of the team of the client's open case, or
-    someone who typed that very name. Others learn no name: only that the organisation has
-    this BSN (and, to say why they cannot go on, whether a case of it is open), and whom
-    to ask."""
+    someone who typed that very name and birth date. Others learn no name: only that the
+    organisation has this BSN (and, to say why they cannot go on, whether a case of it is
+    open), and whom to ask."""
     duplicate = form.duplicate
     if duplicate is None:
         return {}
@@ -417,10 +417,13 @@ def _duplicate(request, form):
         situation = "own_case"
     elif duplicate.cases.filter(status=CaseStatus.OPEN).exists():
         situation = "other_case"
-    elif typed == [duplicate.first_name.casefold(), duplicate.last_name.casefold()]:
+    elif typed == [
+        duplicate.first_name.casefold(),
+        duplicate.last_name.casefold(),
+    ] and form.cleaned_data.get("date_of_birth") in (None, duplicate.date_of_birth):
         situation = "no_case"
-    else:
-        situation = "other_name"
+    else:  # another name or birth date: a typing error, or someone else's BSN
+        situation = "other_details"
     consent.log(
         request,
         user,

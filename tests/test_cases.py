@@ -234,8 +234,13 @@ class TestExistingClient:
         self.close(client_for, behandelaar_a, case_a)
         c = client_for(behandelaar_a2)
         html = c.post(self.url, client_data(first_name="Evi")).content.decode()
-        assert "met een andere naam dan u invulde" in html
+        assert "met een andere naam of geboortedatum dan u invulde" in html
         assert "Eva" not in html
+        # The right name with another birth date: not the same person as far as anyone can
+        # tell, so no name and no way in either.
+        html = c.post(self.url, client_data(date_of_birth="1975-01-01")).content.decode()
+        assert "met een andere naam of geboortedatum dan u invulde" in html
+        assert reverse("cases:case_open", args=[case_a.client_id]) not in html
         assert reverse("cases:case_open", args=[case_a.client_id]) not in html
         html = c.post(self.url, client_data(first_name=" eva ")).content.decode()
         assert "Deze cliënt is al geregistreerd: Eva Jansen. Er is geen open casus." in html
