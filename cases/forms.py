@@ -158,7 +158,10 @@ class WorkSituationForm(forms.ModelForm):
         if cleaned.get("job_search_duty") and cleaned.get("benefit") == Benefit.GEEN:
             self.add_error(
                 "job_search_duty",
-                _("Een sollicitatieplicht hoort bij een uitkering (WW of bijstand): kies die."),
+                _(
+                    "Een sollicitatieplicht hoort bij een uitkering. Kies de uitkering, of zet "
+                    "de sollicitatieplicht uit."
+                ),
             )
         if cleaned.get("job_search_exempt") and not cleaned.get("job_search_duty"):
             self.add_error(

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from consent import services as consent
 from consent.constants import Action, Basis, Category
 from consent.models import Consent
-from portal.constants import Role
+from portal.constants import OrganisationType, Role
 from portal.middleware import repeatable
 from portal.models import ReportType
 from portal.reports import request_report
@@ -281,6 +281,7 @@ def _beheer_start(request):
             "without_lead": services.cases_without_lead(organisation).count(),
             "consents": consent.own_state_counts(organisation.pk),
             "warn_days": settings.WERKPAD_CONSENT_WARN_DAYS,
+            "manages_ips_teams": organisation.type == OrganisationType.GGZ,
         },
     )
 
@@ -417,10 +418,14 @@ def _duplicate(request, form):
         situation = "own_case"
     elif duplicate.cases.filter(status=CaseStatus.OPEN).exists():
         situation = "other_case"
-    elif typed == [
-        duplicate.first_name.casefold(),
-        duplicate.last_name.casefold(),
-    ] and form.cleaned_data.get("date_of_birth") in (None, duplicate.date_of_birth):
+    elif (
+        typed
+        == [
+            duplicate.first_name.casefold(),
+            duplicate.last_name.casefold(),
+        ]
+        and form.cleaned_data.get("date_of_birth") == duplicate.date_of_birth
+    ):
         situation = "no_case"
     else:  # another name or birth date: a typing error, or someone else's BSN
         situation = "other_details"
@@ -998,9 +1003,12 @@ def close(request, pk):
             not_yet = services.TEAM_WORK_RUNNING_MESSAGE
     # An unfinished gespreksleidraad of the user's own organisation cannot be finished after
     # the close: said beforehand (its existence is that organisation's leidraad data).
-    unfinished_leidraad = LeidraadSession.objects.filter(
-        case=case, organisation_id=access.organisation_id, status=LeidraadStatus.BEZIG
-    ).exists()
+    unfinished_leidraad = (
+        access.can_read(Category.LEIDRAAD, access.organisation_id)
+        and LeidraadSession.objects.filter(
+            case=case, organisation_id=access.organisation_id, status=LeidraadStatus.BEZIG
+        ).exists()
+    )
     if unfinished_leidraad:
         shown.add((access.organisation_id, Category.LEIDRAAD))
     consent.log_case_reads(request, access, shown)

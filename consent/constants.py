@@ -22,7 +22,7 @@ def shared_notice(category):
     shared as, and to keep medical information out."""
     return format_lazy(
         _(
-            "Gedeeld als ‘{category}’: te lezen voor de teamleden van uw organisatie en, met "
+            "Gedeeld als ‘{category}’: leesbaar voor de teamleden van uw organisatie en, met "
             "toestemming van de cliënt, voor de andere organisaties in het team, ook gemeente en "
             "UWV. Schrijf hier geen medische informatie."
         ),

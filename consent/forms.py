@@ -195,7 +195,9 @@ class ConsentForm(forms.Form):
     def latest_end(self, start):
         """The last day a consent starting on ``start`` may run to ('tot en met'): twelve
         months from 4 December end on 3 December, not a day later."""
-        return add_months(start, self.max_months) - datetime.timedelta(days=1)
+        end = add_months(start, self.max_months)
+        # From 29 February: 28 February a year on is already the day before.
+        return end if end.day < start.day else end - datetime.timedelta(days=1)
 
     def clean(self):
         cleaned = super().clean()

@@ -86,12 +86,14 @@ class PhaseForm(forms.Form):
             and not cleaned.get("close_note")
         ):
             self.add_error(
-                "close_note", _("Licht bij 'Anders' toe waarom het traject wordt afgesloten.")
+                "close_note", _("Licht bij ‘Anders’ toe waarom het traject wordt afgesloten.")
             )
         return cleaned
 
 
 class ProfileForm(forms.ModelForm):
+    # All of it, what the employer may hear about the illness included, is IPS data.
+    notice = shared_notice(Category.IPS)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
@@ -117,10 +119,7 @@ class ProfileForm(forms.ModelForm):
             "barriers": Textarea(attrs={"rows": 3}),
             "support_needed": Textarea(attrs={"rows": 3}),
         }
-        help_texts = {
-            "barriers": shared_notice(Category.IPS),
-            "support_needed": shared_notice(Category.IPS),
-        }
+
         error_messages = {
             "preferred_hours": {"max_value": _("Vul hoogstens 60 uur per week in.")},
         }

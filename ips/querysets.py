@@ -19,7 +19,7 @@ class TrajectoryQuerySet(models.QuerySet):
         """Annotate ``first_contact_on``: the day of the first employer contact for this
         trajectory's client, the first one recorded or the start of a job if that came
         earlier (a job found without a recorded contact still began with one). Two
-        subqueries, whatever the number of contacts and jobs."""
+        subqueries (each written twice, see below), whatever the number of contacts and jobs."""
         from .models import EmployerContact, Placement
 
         def first(model, field):

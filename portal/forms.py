@@ -24,6 +24,10 @@ class FormRenderer(TemplatesSetting):
 # Besides letters (and their accents), what names are written with: 'Jan-Willem', "d'Hondt",
 # 'J.W. van der Berg'.
 NAME_PUNCTUATION = frozenset(" -'’‘.")
+# What keyboards give for an apostrophe besides ' and ’ (an acute accent on Dutch and Belgian
+# layouts, a backtick, a modifier letter, a prime): stored as ’. NFKC would make the accent a
+# space and a combining mark ('d ́Hondt'), which no search finds.
+APOSTROPHES = str.maketrans(dict.fromkeys("´`ʼ′", "’"))
 
 
 def person_name(value):
@@ -43,7 +47,7 @@ def person_name(value):
         raise forms.ValidationError(_("Een naam bevat ten minste één letter."))
     # Full-width and other look-alike forms (a pasted 'Ａnna') become the letters they show,
     # so that search and the duplicate check find the name.
-    value = unicodedata.normalize("NFKC", value)
+    value = unicodedata.normalize("NFKC", value.translate(APOSTROPHES))
     if any(
         not (ch.isalpha() or unicodedata.category(ch).startswith("M"))
         for ch in value

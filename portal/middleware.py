@@ -36,7 +36,8 @@ class MethodNotAllowedPageMiddleware:
         response = self.get_response(request)
         if response.status_code == 405 and not response.content:
             page = render(request, "405.html", status=405)
-            page["Allow"] = response["Allow"]
+            if response.has_header("Allow"):
+                page["Allow"] = response["Allow"]
             return page
         return response
 

@@ -40,7 +40,7 @@ def role_required(*roles, at=None):
                 raise PermissionDenied(_("Deze pagina is niet beschikbaar voor uw rol."))
             if at is not None and request.user.organisation.type != at:
                 raise PermissionDenied(
-                    _("Deze pagina is er alleen voor een %(type)s.")
+                    _("Deze pagina is alleen voor medewerkers van een %(type)s.")
                     % {"type": OrganisationType(at).label}
                 )
             return view(request, *args, **kwargs)

@@ -19,7 +19,7 @@ from cases.models import TimelineEntry, WorkSituation
 from cases.validators import validate_bsn
 from consent import services as consent
 from consent.constants import Action, Basis, Category, ConsentMethod, ConsentState, Purpose
-from consent.forms import add_months
+from consent.forms import ConsentForm, add_months
 from consent.models import AccessLogEntry, Consent, ConsentWithdrawal
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -203,6 +203,20 @@ class TestRecord:
         )
         assert response.status_code == 302
         assert Consent.objects.get().valid_until == latest
+
+    @pytest.mark.parametrize(
+        "start, latest",
+        [
+            (datetime.date(2028, 2, 29), datetime.date(2029, 2, 28)),
+            (datetime.date(2028, 3, 31), datetime.date(2029, 3, 30)),
+        ],
+    )
+    def test_the_last_day_from_29_february(self, gemeente_g, case_a, start, latest):
+        """'Tot en met' twelve months: the day before the same date a year on, and 28
+        February from 29 February (not the 27th)."""
+        form = ConsentForm(client=case_a.client, provider=case_a.client.organisation)
+        form.max_months = 12
+        assert form.latest_end(start) == latest
 
     def test_the_maximum_is_configurable(
         self, client_for, behandelaar_a, gemeente_g, case_a, settings

@@ -30,3 +30,17 @@ def test_anonymous_gets_the_page_without_the_menu(client_for):
     html = response.content.decode()
     assert "<h1>Alleen via een knop</h1>" in html
     assert 'aria-label="Hoofdmenu"' not in html
+
+
+def test_a_405_without_an_allow_header_still_gets_the_page(rf, behandelaar_a):
+    """A hand-built 405 may lack Allow: the page, not a KeyError."""
+    from django.http import HttpResponse
+
+    from portal.middleware import MethodNotAllowedPageMiddleware
+
+    request = rf.get("/")
+    request.user = behandelaar_a
+    response = MethodNotAllowedPageMiddleware(lambda r: HttpResponse(status=405))(request)
+    assert response.status_code == 405
+    assert "Alleen via een knop" in response.content.decode()
+    assert not response.has_header("Allow")

@@ -404,7 +404,7 @@ class TestPhaseMachine:
         c = client_for(jobcoach_a)
         response = post_phase(c, trajectory, "afgesloten", close_reason="anders", close_note=note)
         assert response.context["phase_form"].errors["close_note"] == [
-            "Licht bij 'Anders' toe waarom het traject wordt afgesloten."
+            "Licht bij ‘Anders’ toe waarom het traject wordt afgesloten."
         ]
         trajectory.refresh_from_db()
         assert trajectory.phase == Phase.INTAKE
@@ -921,6 +921,8 @@ class TestRecording:
             "Zorg dat deze waarde niet meer dan 2000 tekens bevat (het zijn er nu 2001)."
         ]
         assert not FollowAlongContact.objects.exists()
+        profile = c.get(reverse("ips:profile_edit", args=[trajectory.case_id, trajectory.pk]))
+        assert "Gedeeld als ‘IPS-traject en voortgang’" in profile.content.decode()
         assert DataCategory.objects.get(code="ips").description.endswith(
             "en de begeleiding op het werk met wat daarin besproken is."
         )
