@@ -284,6 +284,17 @@ def _render_step(request, access, session, step, context):
     )
 
 
+def _after_save(request, case, session, step):
+    """Where a saved form step goes: where its button said ('naar': the case, or step 1),
+    else to ``step``. The form steps have no links away: they would lose what was typed."""
+    to = request.POST.get("naar")
+    if to == "casus":
+        return redirect("cases:detail", case.pk)
+    if to == "1":
+        step = LeidraadStep.VOORBEREIDING
+    return redirect(_step_url(case, session, step))
+
+
 def _step_selection(request, case, access, session):
     initial = {
         "version": session.version,
@@ -308,9 +319,7 @@ def _step_selection(request, case, access, session):
             form.add_error(None, exc)
         else:
             messages.success(request, _("Thema's en vragen opgeslagen."))
-            if request.POST.get("naar") == "casus":
-                return redirect("cases:detail", case.pk)
-            return redirect(_step_url(case, session, LeidraadStep.IN_GESPREK))
+            return _after_save(request, case, session, LeidraadStep.IN_GESPREK)
     _log_read(request, access, session)
     themes = [
         {"theme": theme, "checkbox": next(c for c in form["themes"] if c.data["value"] == key)}
@@ -344,11 +353,7 @@ def _step_notes(request, case, access, session):
             messages.success(request, _("Aantekeningen opgeslagen."))
             if "verder" in request.POST:
                 return redirect(_step_url(case, session, LeidraadStep.VOLGENDE_STAPPEN))
-            if request.POST.get("naar") == "casus":
-                return redirect("cases:detail", case.pk)
-            if request.POST.get("naar") == "1":
-                return redirect(_step_url(case, session, LeidraadStep.VOORBEREIDING))
-            return redirect(_step_url(case, session, LeidraadStep.IN_GESPREK))
+            return _after_save(request, case, session, LeidraadStep.IN_GESPREK)
     _log_read(request, access, session)
     return _render_step(
         request, access, session, LeidraadStep.IN_GESPREK, {"form": form, "in_form": True}

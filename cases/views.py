@@ -418,13 +418,8 @@ def _duplicate(request, form):
         situation = "own_case"
     elif duplicate.cases.filter(status=CaseStatus.OPEN).exists():
         situation = "other_case"
-    elif (
-        typed
-        == [
-            duplicate.first_name.casefold(),
-            duplicate.last_name.casefold(),
-        ]
-        and form.cleaned_data.get("date_of_birth") == duplicate.date_of_birth
+    elif typed == [duplicate.first_name.casefold(), duplicate.last_name.casefold()] and (
+        form.cleaned_data.get("date_of_birth") == duplicate.date_of_birth
     ):
         situation = "no_case"
     else:  # another name or birth date: a typing error, or someone else's BSN

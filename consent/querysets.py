@@ -4,11 +4,14 @@ from django.utils import timezone
 # What makes two consents the same sharing, one after the other.
 SAME_SHARING = ("client_id", "provider_id", "recipient_id", "purpose")
 
+# Not withdrawn and not replaced, whatever its period (live(); the overview's state counts).
+LIVE = models.Q(withdrawal__isnull=True, superseded_by__isnull=True)
+
 
 class ConsentQuerySet(models.QuerySet):
     def live(self):
         """Not withdrawn and not replaced, whatever its period."""
-        return self.filter(withdrawal__isnull=True, superseded_by__isnull=True)
+        return self.filter(LIVE)
 
     def active(self, today=None):
         """In its period, not withdrawn and not superseded. Computed on every request, so a

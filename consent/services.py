@@ -23,6 +23,7 @@ from portal.models import Organisation
 from . import policy
 from .constants import Action, Basis, Category, Outcome
 from .models import AccessLogEntry, Consent, ConsentWithdrawal
+from .querysets import LIVE
 
 audit = structlog.get_logger("werkpad.audit")
 
@@ -568,14 +569,13 @@ def own_consents(organisation_id):
 def state_filters(today):
     """State -> Q, matching Consent.state(): withdrawn before superseded before expired."""
     soon = today + timedelta(days=settings.WERKPAD_CONSENT_WARN_DAYS)
-    live = Q(withdrawal__isnull=True, superseded_by__isnull=True)
-    current = live & Q(valid_from__lte=today, valid_until__gte=today)
+    current = LIVE & Q(valid_from__lte=today, valid_until__gte=today)
     return {
         "alle": Q(),
         "actief": current,
         "verloopt": current & Q(valid_until__lte=soon),
-        "toekomstig": live & Q(valid_from__gt=today),
-        "verlopen": live & Q(valid_until__lt=today),
+        "toekomstig": LIVE & Q(valid_from__gt=today),
+        "verlopen": LIVE & Q(valid_until__lt=today),
         "ingetrokken": Q(withdrawal__isnull=False),
         "vervangen": Q(withdrawal__isnull=True, superseded_by__isnull=False),
     }

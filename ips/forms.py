@@ -119,7 +119,6 @@ class ProfileForm(forms.ModelForm):
             "barriers": Textarea(attrs={"rows": 3}),
             "support_needed": Textarea(attrs={"rows": 3}),
         }
-
         error_messages = {
             "preferred_hours": {"max_value": _("Vul hoogstens 60 uur per week in.")},
         }

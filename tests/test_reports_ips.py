@@ -127,10 +127,22 @@ class TestFidelityContent:
         assert "geen eerdere afgeronde meting" in text
 
 
-def rows_per_page(html):
-    """The table rows (their elements) laid out on each page of the PDF WeasyPrint makes."""
+def rows_per_page(built, report, confidential):
+    """The table rows (their elements) laid out on each page of the PDF WeasyPrint makes of
+    ``built`` (a report builder's result) for ``report``."""
+    from django.template.loader import render_to_string
+    from django.utils import timezone
     from weasyprint import HTML
 
+    html = render_to_string(
+        built.template,
+        {
+            **built.context,
+            "report": report,
+            "generated_at": timezone.now(),
+            "confidential": confidential,
+        },
+    )
     pages = []
     for page in HTML(string=html).render().pages:
         rows, todo = set(), [page._page_box]
@@ -146,11 +158,15 @@ def rows_per_page(html):
     return pages
 
 
+def split_rows(pages):
+    """The rows of ``pages`` (rows_per_page) that go on over a page break."""
+    return [
+        row for i, rows in enumerate(pages) for row in rows if row in set().union(*pages[i + 1 :])
+    ]
+
+
 def test_a_row_of_the_review_is_not_split_over_two_pages(jobcoach_a):
     """Long notes make tall rows: each stays on one page (break-inside: avoid)."""
-    from django.template.loader import render_to_string
-    from django.utils import timezone
-
     from ips import reports as ips_reports
 
     review = fidelity.create_review(
@@ -170,20 +186,9 @@ def test_a_row_of_the_review_is_not_split_over_two_pages(jobcoach_a):
         organisation=jobcoach_a.organisation,
         params={"review": review.pk, "team": review.team_id},
     )
-    built = ips_reports.build(report)
-    html = render_to_string(
-        built.template,
-        {**built.context, "report": report, "generated_at": timezone.now(), "confidential": False},
-    )
-    pages = rows_per_page(html)
+    pages = rows_per_page(ips_reports.build(report), report, confidential=False)
     assert len(pages) > 2
-    split = [
-        line
-        for i, rows in enumerate(pages)
-        for line in rows
-        if any(line in later for later in pages[i + 1 :])
-    ]
-    assert split == []
+    assert split_rows(pages) == []
 
 
 class TestFidelityDownload:
