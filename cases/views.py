@@ -140,6 +140,16 @@ def _not_found(request, case, object_type, object_id, category, action=Action.UP
     raise Http404
 
 
+def _updatable(request, access, records, pk, object_type, category):
+    """The record ``pk`` among ``records`` (the case's) that this user may change: one held
+    by their own organisation, in a category their role updates. One they may only read (
+    another organisation's, shared by consent) or not see at all: logged as denied, 404."""
+    record = records.filter(pk=pk).first()
+    if record is None or not access.can_update(category, record.organisation_id):
+        _not_found(request, access.case, object_type, pk, category)
+    return record
+
+
 def _report_conflict(request, conflict, subject):
     """A save that lost the race. When the stored record already holds what this user
     wanted (a double click, or a colleague made the same change), nothing is lost and
@@ -506,6 +516,11 @@ def case_detail(request, pk):
     meetings = list(case.meetings.filter(access.readable_filter(Category.AFSPRAKEN)))
     for item in goals + agreements + meetings:
         shown.add((item.organisation_id, Category.AFSPRAKEN))
+        # Its form (status, done, report) only for those who may change it: another
+        # organisation's record, shared by consent, is read-only.
+        item.updatable = case.is_open and access.can_update(
+            Category.AFSPRAKEN, item.organisation_id
+        )
     timeline = list(
         TimelineEntry.objects.filter(case=case)
         .filter(access.timeline_filter())
@@ -774,13 +789,9 @@ def agreement_create(request, pk):
 @login_required
 def agreement_done(request, pk, agreement_pk):
     case, access = get_case(request, pk)
-    agreement = (
-        case.agreements.filter(pk=agreement_pk)
-        .filter(access.readable_filter(Category.AFSPRAKEN))
-        .first()
+    agreement = _updatable(
+        request, access, case.agreements, agreement_pk, "afspraak", Category.AFSPRAKEN
     )
-    if agreement is None or not services.write_allowed(access, Category.AFSPRAKEN):
-        _not_found(request, case, "afspraak", agreement_pk, Category.AFSPRAKEN)
     if refused := _refuse_closed(request, case):
         return refused
     form = AgreementDoneForm(
@@ -1054,13 +1065,9 @@ def driegesprek_plan(request, pk):
 def driegesprek_record(request, pk, meeting_pk):
     case, access = get_case(request, pk)
     _refuse_write(request, access, Category.AFSPRAKEN, case)
-    meeting = (
-        case.meetings.filter(pk=meeting_pk)
-        .filter(access.readable_filter(Category.AFSPRAKEN))
-        .first()
+    meeting = _updatable(
+        request, access, case.meetings, meeting_pk, "driegesprek", Category.AFSPRAKEN
     )
-    if meeting is None:
-        _not_found(request, case, "driegesprek", meeting_pk, Category.AFSPRAKEN)
     if refused := _refuse_closed(request, case):
         return refused
     if meeting.status != MeetingStatus.GEPLAND:
@@ -1149,9 +1156,7 @@ def progress_report(request, pk):
 @login_required
 def goal_status(request, pk, goal_pk):
     case, access = get_case(request, pk)
-    goal = case.goals.filter(pk=goal_pk).filter(access.readable_filter(Category.AFSPRAKEN)).first()
-    if goal is None or not services.write_allowed(access, Category.AFSPRAKEN):
-        _not_found(request, case, "doel", goal_pk, Category.AFSPRAKEN)
+    goal = _updatable(request, access, case.goals, goal_pk, "doel", Category.AFSPRAKEN)
     if refused := _refuse_closed(request, case):
         return refused
     form = GoalStatusForm(request.POST)

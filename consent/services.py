@@ -81,6 +81,11 @@ class CaseAccess:
         """Writing creates data held by the user's own organisation."""
         return self.decide(category, self.organisation_id, Action.CREATE).allowed
 
+    def can_update(self, category, holder_id):
+        """Changing a record: only one held by the user's own organisation. A consent lets
+        another organisation read it, never change it."""
+        return self.decide(category, holder_id, Action.UPDATE).allowed
+
     def readable_holders(self, category):
         """Ids of the organisations whose data of ``category`` this user may read."""
         if not self.is_member or not policy.role_allows(self.user.role, category, Action.READ):

@@ -12,7 +12,7 @@ from cases import services as cases
 from cases.constants import CaseRole, CaseStatus, InvitationStatus, TimelineKind
 from cases.models import Case, Invitation
 from consent import services as consent
-from consent.constants import Action, Category
+from consent.constants import Category
 from portal.constants import Role
 from portal.models import User
 
@@ -59,7 +59,7 @@ def can_write(access):
 
 def can_update(access, record):
     """May change a record: IPS data held by the user's own organisation."""
-    return access.decide(Category.IPS, record.organisation_id, Action.UPDATE).allowed
+    return access.can_update(Category.IPS, record.organisation_id)
 
 
 # --- Referral hooks (called by cases.services) -------------------------------------------

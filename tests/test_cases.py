@@ -1261,3 +1261,112 @@ def test_a_changed_hidden_field_is_refused_with_a_message_not_silently(
         False,
         1,
     )
+
+
+class TestSharedRecordsAreReadOnly:
+    """A consent lets another organisation read goals, afspraken and driegesprekken, never
+    change them: the status, 'gedaan' and the report stay with the organisation that holds
+    the record. (A klantmanager could stop GGZ's goal and write GGZ's meeting report, logged
+    as if on their own organisation's data.)"""
+
+    @pytest.fixture
+    def shared(self, behandelaar_a, klantmanager_g, ggz_a, gemeente_g, case_a):
+        from cases.models import Driegesprek, Goal
+
+        from .builders import make_consent
+
+        consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
+        make_consent(
+            case_a.client,
+            ggz_a,
+            gemeente_g,
+            Purpose.REINTEGRATIE,
+            [Category.IDENTIFICATIE, Category.AFSPRAKEN],
+        )
+        held = {"case": case_a, "organisation": ggz_a, "created_by": behandelaar_a}
+        goal = Goal.objects.create(**held, domain="maatschappelijk", description="Betaald werk")
+        agreement = Agreement.objects.create(
+            **held, what="Vacatures bekijken", owner="Cliënt", due_date=timezone.localdate()
+        )
+        meeting = Driegesprek.objects.create(
+            **held,
+            planned_at=timezone.now() - datetime.timedelta(hours=2),
+            location="Polikliniek",
+            participants="cliënt, behandelaar, klantmanager",
+        )
+        return goal, agreement, meeting
+
+    def urls(self, case, goal, agreement, meeting):
+        return [
+            ("doel", reverse("cases:goal_status", args=[case.pk, goal.pk]), {"status": "gestopt"}),
+            (
+                "afspraak",
+                reverse("cases:agreement_done", args=[case.pk, agreement.pk]),
+                {"done": "on"},
+            ),
+            (
+                "driegesprek",
+                reverse("cases:driegesprek_record", args=[case.pk, meeting.pk]),
+                {"summary": "Verslag van de gemeente"},
+            ),
+        ]
+
+    def test_the_reader_sees_them_without_a_form(self, client_for, klantmanager_g, case_a, shared):
+        goal, agreement, meeting = shared
+        html = client_for(klantmanager_g).get(reverse("cases:detail", args=[case_a.pk]))
+        html = html.content.decode()
+        assert "Betaald werk" in html and "Vacatures bekijken" in html and "Polikliniek" in html
+        for _, url, _ in self.urls(case_a, goal, agreement, meeting):
+            assert url not in html
+        assert "(Loopt)" in html  # the goal's status, as text
+
+    def test_changing_them_is_refused_and_logged_as_denied(
+        self, client_for, klantmanager_g, case_a, shared
+    ):
+        goal, agreement, meeting = shared
+        c = client_for(klantmanager_g)
+        for object_type, url, data in self.urls(case_a, goal, agreement, meeting):
+            assert c.post(url, {"version": 1, **data}).status_code == 404
+            denied = AccessLogEntry.objects.get(object_type=object_type, outcome="geweigerd")
+            assert (denied.user, denied.action, denied.category) == (
+                klantmanager_g,
+                "update",
+                "afspraken",
+            )
+        for record in shared:
+            record.refresh_from_db()
+        assert (goal.status, goal.version) == ("open", 1)
+        assert (agreement.done, agreement.version) == (False, 1)
+        assert (meeting.status, meeting.summary, meeting.version) == ("gepland", "", 1)
+        assert not AccessLogEntry.objects.filter(action="update").exclude(outcome="geweigerd")
+
+    def test_the_holder_still_changes_them(self, client_for, behandelaar_a, case_a, shared):
+        goal, agreement, meeting = shared
+        c = client_for(behandelaar_a)
+        html = c.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
+        for _, url, _ in self.urls(case_a, goal, agreement, meeting):
+            assert url in html
+        for _, url, data in self.urls(case_a, goal, agreement, meeting):
+            assert c.post(url, {"version": 1, **data}).status_code == 302
+        for record in shared:
+            record.refresh_from_db()
+        assert (goal.status, agreement.done, meeting.status) == ("gestopt", True, "gehouden")
+
+    def test_the_klantmanager_changes_the_gemeentes_own_goal(
+        self, client_for, klantmanager_g, gemeente_g, case_a, shared
+    ):
+        from cases.models import Goal
+
+        own = Goal.objects.create(
+            case=case_a,
+            organisation=gemeente_g,
+            created_by=klantmanager_g,
+            domain="maatschappelijk",
+            description="Sollicitatietraining",
+        )
+        c = client_for(klantmanager_g)
+        url = reverse("cases:goal_status", args=[case_a.pk, own.pk])
+        assert url in c.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
+        assert c.post(url, {"version": 1, "status": "bereikt"}).status_code == 302
+        own.refresh_from_db()
+        assert own.status == "bereikt"
