@@ -66,3 +66,38 @@ def test_ips_team_changes_ask_for_the_password_first(client, beheerder_a, jobcoa
     assert TeamMember.objects.get(coach=jobcoach_a).team != north  # nothing happened yet
     client.post(response["Location"], {"password": PASSWORD})
     assert TeamMember.objects.get(coach=jobcoach_a).team == north  # the request was resumed
+
+
+def test_a_form_refused_after_the_password_check_posts_back_to_its_own_page(
+    client, beheerder_a, behandelaar_a
+):
+    """allauth resumes the suspended POST and renders its answer at /accounts/reauthenticate/.
+    A refused form shown there must still send its next try to its own page, not to the
+    password page (which threw away everything typed)."""
+    client.force_login(beheerder_a, backend="portal.backends.UserBackend")
+    url = reverse("portal:user_create")
+    data = {"email": behandelaar_a.email.upper(), "first_name": "Jan", "last_name": "Dubbel"}
+    data["role"] = "behandelaar"
+    check = client.post(url, data)["Location"]
+    assert check.startswith(reverse("account_reauthenticate"))
+    refused = client.post(check, {"password": PASSWORD})
+    html = refused.content.decode()
+    assert "Er bestaat al een account met dit e-mailadres." in html
+    assert f'action="{url}"' in html
+    client.post(url, {**data, "email": "jan.dubbel@ggz-a.test"})
+    assert beheerder_a.organisation.users.filter(email="jan.dubbel@ggz-a.test").exists()
+
+
+def test_the_ips_team_forms_post_back_to_their_own_page_after_the_password_check(
+    client, beheerder_a
+):
+    from ips.models import IpsTeam
+
+    north = IpsTeam.objects.create(organisation=beheerder_a.organisation, name="Noord")
+    for url in (reverse("ips:teams"), reverse("ips:team_edit", args=[north.pk])):
+        client.logout()  # a fresh sign-in each time: no recent password check
+        client.force_login(beheerder_a, backend="portal.backends.UserBackend")
+        check = client.post(url, {"name": ""})["Location"]
+        html = client.post(check, {"password": PASSWORD}).content.decode()
+        assert "Dit veld is verplicht." in html
+        assert f'action="{url}"' in html
