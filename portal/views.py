@@ -134,6 +134,7 @@ def user_edit(request, pk):
     role_before = subject.role
     # Counted before the form sets the new role on the instance.
     led = cases.cases_led_only_by(subject) if request.method == "POST" else 0
+    could_open = _open_cases_of(subject) if request.method == "POST" else set()
     form = OrganisationUserForm(
         request.POST or None, instance=subject, organisation=request.user.organisation
     )
@@ -162,8 +163,34 @@ def user_edit(request, pk):
             messages.success(request, _("Gegevens van %(name)s opgeslagen.") % {"name": subject})
             if subject.role != role_before:
                 _tell_what_the_new_role_ends(request, subject, left_team)
+                _tell_what_the_new_role_gives_back(request, subject, could_open)
             return redirect("portal:user_list")
     return render(request, "portal/user_form.html", {"form": form, "subject": subject})
+
+
+def _open_cases_of(user):
+    """Ids of the open cases ``user`` can open in their current role."""
+    return set(consent.cases_for(user).open().values_list("pk", flat=True))
+
+
+def _tell_what_the_new_role_gives_back(request, subject, could_open):
+    """A place on a case team stays after a role change (consent.policy.fitting_case_roles).
+    Changed back, the old role fits those places again and opens the cases without a new
+    invitation: the beheerder is told, so that it is not a silent return of access."""
+    if back := len(_open_cases_of(subject) - could_open):
+        messages.warning(
+            request,
+            ngettext(
+                "%(name)s kan weer %(n)s open casus openen: de plaats in het team bleef staan "
+                "en past bij de nieuwe functie. Hoort %(name)s daar niet meer bij, vraag dan "
+                "wie de regie voert %(name)s uit het team te halen.",
+                "%(name)s kan weer %(n)s open casussen openen: de plaatsen in de teams bleven "
+                "staan en passen bij de nieuwe functie. Hoort %(name)s daar niet meer bij, vraag "
+                "dan wie de regie voert %(name)s uit het team te halen.",
+                back,
+            )
+            % {"name": subject, "n": back},
+        )
 
 
 def _hand_over_first(subject, led):

@@ -101,6 +101,21 @@ def test_the_beheerder_is_told_what_the_new_role_ends(client_for, beheerder_a, j
     assert not TeamMember.objects.filter(coach=jobcoach_a).exists()
 
 
+def test_changed_back_the_old_place_opens_the_case_again_and_the_beheerder_is_told(
+    client_for, beheerder_a, jobcoach_a, coached
+):
+    told = change_role(client_for, beheerder_a, jobcoach_a, Role.BEHANDELAAR)
+    assert not [m for m in told if "kan weer" in m]
+    told = change_role(client_for, beheerder_a, jobcoach_a, Role.TRAJECTBEGELEIDER)
+    name = str(jobcoach_a)
+    assert (
+        f"{name} kan weer 1 open casus openen: de plaats in het team bleef staan en past bij "
+        f"de nieuwe functie. Hoort {name} daar niet meer bij, vraag dan wie de regie voert "
+        f"{name} uit het team te halen." in told
+    )
+    assert client_for(jobcoach_a).get(reverse("cases:detail", args=[coached.pk])).status_code == 200
+
+
 def test_a_change_of_name_only_tells_nothing_more(client_for, beheerder_a, jobcoach_a, coached):
     response = client_for(beheerder_a).post(
         reverse("portal:user_edit", args=[jobcoach_a.pk]),
