@@ -284,7 +284,17 @@ class ConsentForm(forms.Form):
                 )
                 % {"pk": old.pk, "purpose": old.get_purpose_display()},
             )
-        if start and start > timezone.localdate():
+        if start and start < old.valid_from:
+            self.add_error(
+                "valid_from",
+                _(
+                    "Een vervanging kan niet eerder ingaan dan de toestemming die ze vervangt: "
+                    "nr. %(pk)s geldt vanaf %(old_start)s. Kies de dag waarop de cliënt de "
+                    "nieuwe toestemming gaf."
+                )
+                % {"pk": old.pk, "old_start": old.valid_from.strftime("%d-%m-%Y")},
+            )
+        elif start and start > timezone.localdate():
             self.add_error(
                 "valid_from",
                 _(

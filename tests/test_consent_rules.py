@@ -371,6 +371,28 @@ class TestRecord:
         assert response.status_code == 302
         assert list(Consent.objects.active().values_list("pk", flat=True)) == [old.pk]
 
+    def test_a_replacement_cannot_start_before_the_consent_it_replaces(
+        self, client_for, behandelaar_a, gemeente_g, case_a
+    ):
+        """The start is the day the client gave the new consent: not before the one it
+        replaces began (the record would prove sharing the client had not agreed to)."""
+        c = client_for(behandelaar_a)
+        c.post(create_url(case_a), form_data(gemeente_g))
+        old = Consent.objects.get()
+        earlier = old.valid_from - datetime.timedelta(days=4)
+        response = c.post(
+            create_url(case_a),
+            form_data(gemeente_g, supersedes=old.pk, valid_from=earlier.isoformat()),
+        )
+        assert response.status_code == 200
+        assert response.context["form"].errors["valid_from"] == [
+            "Een vervanging kan niet eerder ingaan dan de toestemming die ze vervangt: nr. "
+            f"{old.pk} geldt vanaf {old.valid_from:%d-%m-%Y}. Kies de dag waarop de cliënt de "
+            "nieuwe toestemming gaf."
+        ]
+        assert Consent.objects.count() == 1
+        assert old.state() == ConsentState.ACTIEF
+
     def test_a_replacement_keeps_recipient_and_purpose(
         self, client_for, behandelaar_a, gemeente_g, uwv_u, case_a
     ):
