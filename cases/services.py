@@ -218,11 +218,9 @@ def invite(access, invitee, case_role, reason=""):
         reason=reason,
         invited_by=access.user,
     )
-    add_timeline(
+    add_team_news(
         case,
         access.user,
-        TimelineKind.TEAM,
-        Category.IDENTIFICATIE,
         _("%(name)s uitgenodigd als %(role)s")
         % {"name": invitee, "role": CaseRole(case_role).in_sentence},
     )
@@ -340,10 +338,24 @@ def respond(invitation, user, accept, reason=""):
         if invitation.is_referral:
             ips_services.on_referral_declined(invitation, user, reason)
         title = _("%(name)s heeft de uitnodiging afgewezen") % {"name": user}
-    add_timeline(
-        case, user, TimelineKind.TEAM, Category.IDENTIFICATIE, title, body="" if accept else reason
-    )
+    add_team_news(case, user, title, body="" if accept else reason)
     return invitation
+
+
+def add_team_news(case, user, title, body=""):
+    """A change to the case team on the timeline. The team is the case organisation's
+    (its lead invites and refers): the entry is held there whoever made the change, so the
+    referrer learns that a gemeente accepted, declined (and why) or left, which as data of
+    the gemeente it could read only with a consent that the gemeente cannot record."""
+    return add_timeline(
+        case,
+        user,
+        TimelineKind.TEAM,
+        Category.IDENTIFICATIE,
+        title,
+        body=body,
+        organisation=case.organisation,
+    )
 
 
 HAND_OVER_FIRST = gettext_lazy(
@@ -433,11 +445,9 @@ def assign_lead(beheerder, case, user):
     lapsed = Invitation.objects.filter(case=case, invitee=user, status=InvitationStatus.OPEN)
     withdrawn = list(lapsed.values_list("pk", flat=True))
     lapsed.update(status=InvitationStatus.INGETROKKEN)
-    add_timeline(
+    add_team_news(
         case,
         beheerder,
-        TimelineKind.TEAM,
-        Category.IDENTIFICATIE,
         _("%(name)s voert nu de regie als %(role)s (aangewezen door de beheerder)")
         % {"name": user, "role": CaseRole(case_role).in_sentence},
     )
@@ -487,7 +497,7 @@ def leave(access, member=None):
         title = _("%(name)s heeft het team verlaten") % {"name": member}
     else:
         title = _("%(name)s is uit het team gehaald") % {"name": member}
-    add_timeline(case, access.user, TimelineKind.TEAM, Category.IDENTIFICATIE, title)
+    add_team_news(case, access.user, title)
 
 
 def save_versioned(instance, form, user, case):

@@ -535,6 +535,33 @@ class TestReferral:
             html.content.decode()
         )
 
+    @pytest.mark.parametrize("accept", [False, True])
+    def test_the_referrer_reads_the_gemeentes_answer_without_a_consent(
+        self, client_for, behandelaar_a, klantmanager_g, gemeente_g, case_a, accept
+    ):
+        """Declined (with the reason), accepted, or left again: the team is the case
+        organisation's, so its timeline tells the referrer, with no consent from the
+        gemeente's side (which the gemeente could not record for GGZ's client)."""
+        access = consent.case_access(behandelaar_a, case_a)
+        referral = services.refer(access, gemeente_g, CaseRole.KLANTMANAGER, "Re-integratie")
+        km = client_for(klantmanager_g)
+        worklist = km.get(reverse("portal:home")).content.decode()
+        assert f"Reden van afwijzen (verplicht; {behandelaar_a} leest deze)" in worklist
+        answer = {"accept": "1"} if accept else {"accept": "0", "reason": "Geen uitkering"}
+        km.post(reverse("cases:respond", args=[referral.pk]), answer)
+        if accept:
+            km.post(reverse("cases:leave", args=[case_a.pk]))
+            told = [
+                f"{klantmanager_g} doet mee als klantmanager",
+                f"{klantmanager_g} heeft het team verlaten",
+            ]
+        else:
+            told = [f"{klantmanager_g} heeft de uitnodiging afgewezen", "Geen uitkering"]
+        html = client_for(behandelaar_a).get(reverse("cases:timeline", args=[case_a.pk]))
+        for text in told:
+            assert text in html.content.decode()
+        assert not consent.case_access(behandelaar_a, case_a).grants
+
     def test_a_klantmanager_of_another_gemeente_cannot_accept(
         self, client_for, behandelaar_a, gemeente_g, adviseur_u, case_a
     ):
