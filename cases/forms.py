@@ -10,7 +10,14 @@ from portal.constants import OrganisationType
 from portal.forms import DateInput, Textarea, add_months, happened, person_name, planned
 from portal.models import Organisation, User
 
-from .constants import Benefit, CaseRole, CaseStatus, GoalStatus, WorkSituationKind
+from .constants import (
+    Benefit,
+    CaseRole,
+    CaseStatus,
+    GoalStatus,
+    RecoveryDomain,
+    WorkSituationKind,
+)
 from .models import Agreement, Client, Driegesprek, Goal, WorkSituation
 from .validators import validate_bsn
 
@@ -194,17 +201,32 @@ class NoteForm(forms.Form):
     def __init__(self, *args, categories, default=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [(c.value, c.label) for c in Category if c in categories]
-        self.fields["category"].help_text = _(
-            "Bepaalt wie de notitie mag zien. Klinische notities zijn medische informatie."
+        self.fields["category"].help_text = (
+            _("Bepaalt wie de notitie mag zien. Klinische notities zijn medische informatie.")
+            if Category.MEDISCH in categories
+            else _("Bepaalt wie de notitie mag zien.")
         )
         if default in categories:
             self.fields["category"].initial = default
 
 
 class GoalForm(forms.ModelForm):
+    """A goal on the shared case, read as ‘Afspraken en doelen’ by W&I with consent: no
+    clinical recovery (symptoms, treatment), which is medical information and stays in the
+    treatment file. Goals of that domain stored earlier still show."""
+
     class Meta:
         model = Goal
         fields = ["domain", "description"]
+        help_texts = {"description": shared_notice(Category.AFSPRAKEN)}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].choices = [
+            choice
+            for choice in self.fields["domain"].choices
+            if choice[0] != RecoveryDomain.KLINISCH
+        ]
 
 
 class AgreementForm(forms.ModelForm):

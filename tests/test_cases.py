@@ -764,6 +764,34 @@ class TestWorkAndAgreements:
         ]
         assert "Twee dagen vrijwilligerswerk" in c.get(detail).content.decode()
 
+    @pytest.mark.parametrize("fixture", ["behandelaar_a", "klantmanager_g"])
+    def test_a_goal_is_never_clinical_and_says_who_reads_it(
+        self, client_for, request, case_a, fixture
+    ):
+        """Goals are read by W&I with consent (‘Afspraken en doelen’): clinical recovery
+        is medical information and is not offered, to anyone (a klantmanager could pick it)."""
+        user = request.getfixturevalue(fixture)
+        if user.role == "klantmanager":
+            consent.add_member(case_a, user, CaseRole.KLANTMANAGER)
+        c = client_for(user)
+        url = reverse("cases:goal_create", args=[case_a.pk])
+        form = c.get(url).content.decode()
+        assert 'value="klinisch"' not in form and 'value="functioneel"' in form
+        assert "Gedeeld als ‘Afspraken en doelen’" in form
+        refused = c.post(url, {"domain": "klinisch", "description": "Minder klachten"})
+        assert refused.status_code == 200
+        assert "klinisch is geen beschikbare keuze" in refused.content.decode()
+        assert not case_a.goals.exists()
+
+    def test_the_note_form_names_clinical_notes_only_to_who_writes_them(
+        self, client_for, behandelaar_a, klantmanager_g, case_a
+    ):
+        consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
+        url = reverse("cases:note_create", args=[case_a.pk])
+        clinical = "Klinische notities zijn medische informatie."
+        assert clinical in client_for(behandelaar_a).get(url).content.decode()
+        assert clinical not in client_for(klantmanager_g).get(url).content.decode()
+
     def test_add_links_only_for_who_may_write_on_an_open_case(
         self, client_for, behandelaar_a, case_a
     ):
