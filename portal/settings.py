@@ -150,6 +150,7 @@ LOGIN_REDIRECT_URL = "portal:home"
 # django-allauth: email sign-in, no self-registration, rate-limited failures, MFA.
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"reset_password_from_key": "portal.account_forms.NewPasswordForm"}
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "portal.tokens.ActiveAccountTokenGenerator"
 MFA_ADAPTER = "portal.adapters.MFAAdapter"
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 ACCOUNT_LOGIN_METHODS = {"email"}

@@ -632,3 +632,21 @@ def test_account_changes_are_audit_events(client_for, beheerder_a, jobcoach_a):
     }
     assert all(e["request_id"] for e in audit)
     assert "nina.nieuw@a.test" not in str(audit) and "Johanna" not in str(audit)
+
+
+def test_the_invitation_link_stops_working_when_the_account_is_deactivated(client_for, beheerder_a):
+    """A deactivated person cannot choose a password through the link in an old e-mail."""
+    client_for(beheerder_a).post(reverse(CREATE), new_user_data())
+    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", mail.outbox[0].body)
+    invited = User.objects.get(email="nina.nieuw@a.test")
+    client_for(beheerder_a).post(
+        reverse("portal:user_set_active", args=[invited.pk]), {"actief": "0"}
+    )
+    stale = Client().get(link.group(1), follow=True)
+    assert 'name="password1"' not in stale.content.decode()
+    assert "Link niet geldig" in stale.content.decode()
+    client_for(beheerder_a).post(
+        reverse("portal:user_set_active", args=[invited.pk]), {"actief": "1"}
+    )
+    restored = Client().get(link.group(1), follow=True)
+    assert 'name="password1"' in restored.content.decode()
