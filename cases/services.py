@@ -358,6 +358,30 @@ def add_team_news(case, user, title, body=""):
     )
 
 
+@transaction.atomic
+def withdraw_invitations_to(user, by):
+    """A deactivated user answers no invitation: the open ones to them are withdrawn,
+    each noted on its case's timeline (the lead sees why nobody answers, and a later
+    reactivation does not bring them back). Returns how many."""
+    lapsing = list(
+        Invitation.objects.select_for_update()
+        .filter(invitee=user, status=InvitationStatus.OPEN)
+        .select_related("case__organisation")
+        .order_by("pk")
+    )
+    for invitation in lapsing:
+        add_team_news(
+            invitation.case,
+            by,
+            _("Uitnodiging aan %(name)s ingetrokken: het account is gedeactiveerd")
+            % {"name": user},
+        )
+    Invitation.objects.filter(pk__in=[i.pk for i in lapsing]).update(
+        status=InvitationStatus.INGETROKKEN
+    )
+    return len(lapsing)
+
+
 HAND_OVER_FIRST = gettext_lazy(
     "Een casus heeft altijd iemand nodig die de regie voert. Nodig eerst een collega uit die "
     "de regie overneemt (als regiebehandelaar, of als klantmanager van uw organisatie); "

@@ -245,6 +245,16 @@ def user_set_active(request, pk):
                 request,
                 _("%(name)s is gedeactiveerd en kan niet meer inloggen.") % {"name": subject},
             )
+            if withdrawn := cases.withdraw_invitations_to(subject, request.user):
+                messages.info(
+                    request,
+                    ngettext(
+                        "De open uitnodiging aan %(name)s is ingetrokken.",
+                        "De %(n)s open uitnodigingen aan %(name)s zijn ingetrokken.",
+                        withdrawn,
+                    )
+                    % {"name": subject, "n": withdrawn},
+                )
             # Someone who left is shut out at once, even when nobody else leads their cases.
             _tell_who_appoints_new_leads(request, subject)
             _tell_who_takes_over_trajectories(request, subject)

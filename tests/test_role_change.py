@@ -297,3 +297,30 @@ def test_an_expiry_notice_names_an_active_regiebehandelaar(
     notice = TimelineEntry.objects.get(case=coached, kind=TimelineKind.TOESTEMMING)
     assert f"Voor de regiebehandelaar, {behandelaar_a2}:" in notice.body
     assert str(behandelaar_a) not in notice.body
+
+
+def test_deactivating_withdraws_the_open_invitations_to_the_person(
+    client_for, beheerder_g, behandelaar_a, klantmanager_g, coached
+):
+    """An invitation nobody can answer stays open otherwise, unseen, and could be accepted
+    after a reactivation. The lead reads why on the timeline."""
+    invitation = cases.invite(
+        consent.case_access(behandelaar_a, coached), klantmanager_g, CaseRole.KLANTMANAGER
+    )
+    response = client_for(beheerder_g).post(
+        reverse("portal:user_set_active", args=[klantmanager_g.pk]), {"actief": "0"}
+    )
+    told = [str(m) for m in get_messages(response.wsgi_request)]
+    assert f"De open uitnodiging aan {klantmanager_g} is ingetrokken." in told
+    invitation.refresh_from_db()
+    assert invitation.status == InvitationStatus.INGETROKKEN
+    client_for(beheerder_g).post(
+        reverse("portal:user_set_active", args=[klantmanager_g.pk]), {"actief": "1"}
+    )
+    with pytest.raises(ValidationError, match="al beantwoord"):
+        cases.respond(invitation, klantmanager_g, accept=True)
+    timeline = client_for(behandelaar_a).get(reverse("cases:timeline", args=[coached.pk]))
+    assert (
+        f"Uitnodiging aan {klantmanager_g} ingetrokken: het account is gedeactiveerd"
+        in timeline.content.decode()
+    )
