@@ -6,6 +6,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from consent.constants import Category, shared_notice
+from consent.policy import CASE_ROLES_BY_ROLE
 from portal.constants import OrganisationType
 from portal.forms import DateInput, Textarea, add_months, happened, person_name, planned
 from portal.models import Organisation, User
@@ -350,9 +351,17 @@ class WorklistFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Alle"))] + list(CaseStatus.choices)
     )
-    role = forms.ChoiceField(
-        label=_("Mijn rol"), required=False, choices=[("", _("Alle"))] + list(CaseRole.choices)
-    )
+    role = forms.ChoiceField(label=_("Mijn rol"), required=False)
+
+    def __init__(self, *args, role, **kwargs):
+        """``role``: the user's; only the case roles that fit it, and no such filter for
+        a role with one (a klantmanager is only ever klantmanager on a team)."""
+        super().__init__(*args, **kwargs)
+        fitting = [(r.value, r.label) for r in CaseRole if r in CASE_ROLES_BY_ROLE.get(role, ())]
+        if len(fitting) < 2:
+            del self.fields["role"]
+        else:
+            self.fields["role"].choices = [("", _("Alle")), *fitting]
 
 
 def clean_agreement_rows(form, cleaned, rows):

@@ -242,13 +242,13 @@ def worklist(request):
         return render(request, "portal/home.html")
     if user.role == Role.BEHEERDER:
         return _beheer_start(request)
-    form = WorklistFilterForm(request.GET or None)
+    form = WorklistFilterForm(request.GET or None, role=user.role)
     cases = consent.cases_for(user).select_related("client__organisation")
     if form.is_valid():
         data = form.cleaned_data
         if data["status"]:
             cases = cases.filter(status=data["status"])
-        if data["role"]:
+        if data.get("role"):
             cases = cases.filter(members__user=user, members__permission__codename=data["role"])
         if data["q"]:
             cases = consent.name_search(user, cases, data["q"])

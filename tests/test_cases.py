@@ -878,6 +878,16 @@ class TestWorkAndAgreements:
 
 
 class TestWorklist:
+    def test_the_role_filter_offers_only_case_roles_of_the_users_role(
+        self, client_for, behandelaar_a, klantmanager_g
+    ):
+        html = client_for(behandelaar_a).get("/").content.decode()
+        assert 'name="role"' in html
+        assert 'value="regiebehandelaar"' in html and 'value="behandelaar"' in html
+        assert 'value="klantmanager"' not in html and 'value="trajectbegeleider"' not in html
+        # One case role only: no filter to offer.
+        assert 'name="role"' not in client_for(klantmanager_g).get("/").content.decode()
+
     def test_filters_and_search(self, client_for, behandelaar_a, case_a):
         other = make_cases(behandelaar_a, 1)[0]
         c = client_for(behandelaar_a)
