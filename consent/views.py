@@ -687,6 +687,10 @@ def overview(request):
 # --- Beheerder: access log (inzagelog) -----------------------------------------------------
 
 
+# The object type of a beheerder's read of this log.
+LOG_REVIEW = "inzagelog"
+
+
 @role_required(Role.BEHEERDER)
 def access_log(request):
     """Entries about the organisation's own clients, newest first, with filters."""
@@ -715,6 +719,8 @@ def access_log(request):
             entries = entries.filter(action=data["action"])
         if data["outcome"]:
             entries = entries.filter(outcome=data["outcome"])
+        if not data["with_log_reviews"]:
+            entries = entries.exclude(object_type=LOG_REVIEW)
     else:
         entries = entries.none()
     entries = entries.select_related("user", "organisation", "client")
@@ -725,7 +731,7 @@ def access_log(request):
             user,
             decision=services.beheer_decision(user, client, Category.IDENTIFICATIE),
             action=Action.READ,
-            object_type="inzagelog",
+            object_type=LOG_REVIEW,
             category=Category.IDENTIFICATIE,
             client=client,
         )

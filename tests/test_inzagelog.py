@@ -316,6 +316,19 @@ class TestBeheerderFilters:
         assert set(own.values_list("basis", flat=True)) == {Basis.BEHEER}
         assert own.count() == 2  # Eva Jansen and Piet de Vries, once each
 
+    def test_reading_the_log_does_not_fill_the_page_unless_asked(
+        self, client_for, beheerder_a, world
+    ):
+        c = client_for(beheerder_a)
+        for _ in range(3):
+            c.get(self.url)
+        shown = c.get(self.url).context["entries"]
+        assert {e.pk for e in shown} == self.names(world, "eva_read", "eva_denied", "piet_create")
+        reviews = c.get(self.url, {"with_log_reviews": "on"}).context["entries"]
+        assert [e.object_type for e in reviews].count("inzagelog") == 8  # 4 views × 2 clients
+        html = c.get(self.url).content.decode()
+        assert "Ook het bekijken van dit inzagelog tonen" in html
+
     def test_pagination_keeps_filters(self, client_for, beheerder_a, behandelaar_a, world):
         client = AccessLogEntry.objects.get(pk=world["eva_read"]).client
         consent.write_log(entry(behandelaar_a, client, action=Action.UPDATE) for _ in range(60))
