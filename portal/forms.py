@@ -164,6 +164,15 @@ class OrganisationUserForm(forms.ModelForm):
 
     def clean_email(self):
         email = self.cleaned_data["email"].lower()
+        if not email.isascii():
+            # 'rivıerland' (dotless ı) or a Cyrillic і reads as another organisation's
+            # address: a second account that looks like the first, and mail to who knows.
+            raise forms.ValidationError(
+                _(
+                    "Gebruik een e-mailadres met alleen de letters a tot en met z, cijfers en "
+                    "leestekens. Een letter als ı, é of і maakt een adres dat op een ander lijkt."
+                )
+            )
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(_("Er bestaat al een account met dit e-mailadres."))
         return email

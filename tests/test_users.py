@@ -322,6 +322,23 @@ def test_create_refuses_existing_email_in_any_case(
 
 
 @pytest.mark.parametrize(
+    "email", ["behandelaar@ıa.test", "behandelaar@а.test", "nina@rivıerland.demo", "nina@zé.test"]
+)
+def test_create_refuses_addresses_that_look_like_another(
+    client_for, beheerder_a, behandelaar_a, email
+):
+    """A domain with a dotless ı, a Cyrillic а or any other letter outside a–z: a second
+    account that reads as the first in every list (Django refuses such letters before the
+    @ already)."""
+    count = User.objects.count()
+    response = client_for(beheerder_a).post(reverse(CREATE), new_user_data(email=email))
+    assert response.status_code == 200
+    assert "alleen de letters a tot en met z" in response.context["form"].errors["email"][0]
+    assert User.objects.count() == count
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
     "fixture,role",
     [
         ("beheerder_g", Role.BEHANDELAAR),
