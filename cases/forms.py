@@ -468,5 +468,7 @@ class LeadForm(forms.Form):
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["lead"].choices = [("", _("Kies een collega"))] + [
-            (user.pk, f"{user.get_full_name()} ({user.get_role_display()})") for user in candidates
+            # With the e-mail address: two colleagues may share a name.
+            (user.pk, f"{user.get_full_name()} ({user.get_role_display()}, {user.email})")
+            for user in candidates
         ]

@@ -86,6 +86,13 @@ class TestWhoSeesTheList:
         assert "Zonderregie" not in html
         assert led.pk and of_gemeente.pk
 
+    def test_each_candidate_is_named_with_role_and_e_mail(
+        self, client_for, orphaned, beheerder_a, behandelaar_a2
+    ):
+        """Two colleagues may share a name: the e-mail address tells them apart."""
+        html = client_for(beheerder_a).get(LIST).content.decode()
+        assert f"{behandelaar_a2.get_full_name()} (Behandelaar, {behandelaar_a2.email})" in html
+
     def test_a_case_led_by_a_klantmanager_of_the_opening_organisation_is_led(
         self, client_for, orphaned, klantmanager_g, beheerder_g, gemeente_g
     ):
