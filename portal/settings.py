@@ -151,6 +151,8 @@ LOGIN_REDIRECT_URL = "portal:home"
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"reset_password_from_key": "portal.account_forms.NewPasswordForm"}
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "portal.tokens.ActiveAccountTokenGenerator"
+# The subjects name Werkpad themselves; allauth would put the host name before them.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 MFA_ADAPTER = "portal.adapters.MFAAdapter"
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 ACCOUNT_LOGIN_METHODS = {"email"}

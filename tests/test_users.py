@@ -260,6 +260,7 @@ def test_create_makes_user_in_own_organisation_and_sends_invitation(client_for, 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["nina.nieuw@a.test"]
+    assert message.subject == f"Uw account voor Werkpad bij {ggz_a}"  # no "[testserver] "
     assert re.search(r"http://testserver/accounts/password/reset/key/\S+/", message.body)
 
     html = client.get(reverse(LIST)).content.decode()
