@@ -174,8 +174,12 @@ class ConsentForm(forms.Form):
             return None
         if upload.size > self.max_bytes:
             raise forms.ValidationError(
-                _("Het bestand is te groot (%(size)s). Het mag hoogstens %(max)s zijn.")
-                % {"size": filesizeformat(upload.size), "max": filesizeformat(self.max_bytes)}
+                # Not the file's own size: just over the limit, both read "5,0 MB".
+                _(
+                    "Het bestand is te groot: het mag hoogstens %(max)s zijn. Scan het "
+                    "formulier bijvoorbeeld opnieuw met een lagere resolutie."
+                )
+                % {"max": filesizeformat(self.max_bytes)}
             )
         upload.seek(0)
         kind = sniff(upload.read(8))

@@ -470,7 +470,10 @@ class TestUpload:
         too_big = PDF + b"0" * (1001 - len(PDF))
         response = self.post(c, case_a, gemeente_g, too_big, "formulier.pdf")
         assert response.status_code == 200
-        assert "Het bestand is te groot" in response.content.decode()
+        assert (
+            "Het bestand is te groot: het mag hoogstens 1000\xa0bytes zijn."
+            in response.content.decode()
+        )
         assert nothing_stored(case_a)
         just_fits = PDF + b"0" * (1000 - len(PDF))
         assert self.post(c, case_a, gemeente_g, just_fits, "formulier.pdf").status_code == 302
