@@ -6,6 +6,7 @@ from cases import views as case_views
 from . import report_views, views
 
 app_name = "portal"
+handler403 = "portal.views.permission_denied"
 
 portal_patterns = [
     path("", case_views.worklist, name="home"),

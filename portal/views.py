@@ -29,6 +29,17 @@ from .models import User
 audit = structlog.get_logger("werkpad.audit")
 
 
+class RoleDenied(PermissionDenied):
+    """A page refused for the user's role or organisation. Its message is written for the
+    user, and the 403 page shows it (a library's PermissionDenied text is not)."""
+
+
+def permission_denied(request, exception):
+    """handler403: the Dutch page, with the reason when it is one of ours."""
+    reason = str(exception) if isinstance(exception, RoleDenied) else ""
+    return render(request, "403.html", {"reason": reason}, status=403)
+
+
 def role_required(*roles, at=None):
     """Allow only signed-in users with one of ``roles`` (and, with ``at``, of an organisation
     of that type); others get 403."""
@@ -37,9 +48,9 @@ def role_required(*roles, at=None):
         @login_required
         def wrapped(request, *args, **kwargs):
             if request.user.role not in roles:
-                raise PermissionDenied(_("Deze pagina is niet beschikbaar voor uw rol."))
+                raise RoleDenied(_("Deze pagina is niet beschikbaar voor uw rol."))
             if at is not None and request.user.organisation.type != at:
-                raise PermissionDenied(
+                raise RoleDenied(
                     _("Deze pagina is alleen voor medewerkers van een %(type)s.")
                     % {"type": OrganisationType(at).label}
                 )

@@ -44,3 +44,18 @@ def test_a_405_without_an_allow_header_still_gets_the_page(rf, behandelaar_a):
     assert response.status_code == 405
     assert "Alleen via een knop" in response.content.decode()
     assert not response.has_header("Allow")
+
+
+def test_a_page_for_another_role_says_why(client_for, behandelaar_a, beheerder_g):
+    response = client_for(behandelaar_a).get(reverse("portal:user_list"))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "<h1>Geen toegang</h1>" in html
+    assert "Deze pagina is niet beschikbaar voor uw rol." in html
+    assert f'href="{reverse("portal:home")}">Naar de startpagina</a>' in html
+    # Only a GGZ organisation has IPS teams: the reason names the organisation type.
+    response = client_for(beheerder_g).get(reverse("ips:teams"))
+    assert response.status_code == 403
+    assert "Deze pagina is alleen voor medewerkers van een GGZ-aanbieder." in (
+        response.content.decode()
+    )
