@@ -7,6 +7,7 @@ from . import report_views, views
 
 app_name = "portal"
 handler403 = "portal.views.permission_denied"
+handler500 = "portal.views.server_error"
 
 portal_patterns = [
     path("", case_views.worklist, name="home"),

@@ -8,8 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.db.models import Q
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -38,6 +39,17 @@ def permission_denied(request, exception):
     """handler403: the Dutch page, with the reason when it is one of ours."""
     reason = str(exception) if isinstance(exception, RoleDenied) else ""
     return render(request, "403.html", {"reason": reason}, status=403)
+
+
+def server_error(request):
+    """handler500: a page that needs no database or session (which may be what failed),
+    with the request's id, logged with the error so the helpdesk can find it."""
+    request_id = getattr(request, "request_id", "")
+    structlog.get_logger("werkpad.errors").error(
+        "server_error", request_id=request_id, path=request.path
+    )
+    body = loader.get_template("500.html").render({"request_id": request_id})
+    return HttpResponseServerError(body)
 
 
 def role_required(*roles, at=None):

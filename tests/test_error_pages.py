@@ -2,7 +2,8 @@
 POST opened with GET (a bookmark, a pasted link) showed Django's empty body, a blank page."""
 
 import pytest
-from django.urls import reverse
+from django.urls import path, reverse
+from structlog.testing import capture_logs
 
 from portal.models import Report
 
@@ -58,4 +59,36 @@ def test_a_page_for_another_role_says_why(client_for, behandelaar_a, beheerder_g
     assert response.status_code == 403
     assert "Deze pagina is alleen voor medewerkers van een GGZ-aanbieder." in (
         response.content.decode()
+    )
+
+
+def _fails(request):
+    raise RuntimeError("kapot")
+
+
+# This module is the URLconf of the test below: a view that fails, under the real handler.
+urlpatterns = [path("kapot/", _fails)]
+handler500 = "portal.views.server_error"
+
+
+def test_the_project_uses_the_server_error_page():
+    from portal import urls
+
+    assert urls.handler500 == handler500
+
+
+@pytest.mark.urls("tests.test_error_pages")
+def test_a_server_error_gives_the_dutch_page_with_a_code_for_the_helpdesk(client):
+    client.raise_request_exception = False
+    with capture_logs() as events:
+        response = client.get("/kapot/")
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "<h1>Er ging iets mis</h1>" in html
+    assert "werkpad.css" in html
+    code = response["X-Request-ID"]
+    assert f"noem dan deze code: <code>{code}</code>" in html
+    assert "kapot" not in html and "RuntimeError" not in html
+    assert {"event": "server_error", "request_id": code, "path": "/kapot/"}.items() <= (
+        next(e for e in events if e["event"] == "server_error").items()
     )
