@@ -294,7 +294,7 @@ def test_beheerder_appoints_a_new_lead_for_a_case_left_without_one(
     expect(page.get_by_role("row").filter(has_text="Wees Zonderregie")).to_have_count(1)
     assert_accessible(page)
     page.get_by_label(f"Nieuwe regievoerder in casus {case.pk}").select_option(
-        label=f"{behandelaar_a2.get_full_name()} (Behandelaar)"
+        label=f"{behandelaar_a2.get_full_name()} (Behandelaar, {behandelaar_a2.email})"
     )
     page.get_by_role("button", name=f"Toewijzen in casus {case.pk}").click()
     confirm_password(page)
