@@ -206,7 +206,7 @@ def _writable(request, case, access, cid, action):
     logged as denied and gets a 404."""
     _refuse_write(request, access, CATEGORY, case)
     conversation = _readable_or_404(request, case, access, cid)
-    if conversation.organisation_id != access.organisation_id:
+    if not access.can_update(CATEGORY, conversation.organisation_id):
         _deny(request, case, cid, action)
     return conversation
 

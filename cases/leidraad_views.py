@@ -62,7 +62,7 @@ def _writable_session(request, case, access, sid):
     category leidraad. Anyone else: logged as denied, 404."""
     _refuse_write(request, access, Category.LEIDRAAD, case)
     session = _session_or_404(request, case, access, sid)
-    if session.organisation_id != access.organisation_id:
+    if not access.can_update(Category.LEIDRAAD, session.organisation_id):
         consent.log_denied(
             request,
             request.user,

@@ -218,9 +218,11 @@ def invite(access, invitee, case_role, reason=""):
         reason=reason,
         invited_by=access.user,
     )
-    add_team_news(
+    add_timeline(
         case,
         access.user,
+        TimelineKind.TEAM,
+        Category.IDENTIFICATIE,
         _("%(name)s uitgenodigd als %(role)s")
         % {"name": invitee, "role": CaseRole(case_role).in_sentence},
     )
@@ -338,48 +340,52 @@ def respond(invitation, user, accept, reason=""):
         if invitation.is_referral:
             ips_services.on_referral_declined(invitation, user, reason)
         title = _("%(name)s heeft de uitnodiging afgewezen") % {"name": user}
-    add_team_news(case, user, title, body="" if accept else reason)
-    return invitation
-
-
-def add_team_news(case, user, title, body=""):
-    """A change to the case team on the timeline. The team is the case organisation's
-    (its lead invites and refers): the entry is held there whoever made the change, so the
-    referrer learns that a gemeente accepted, declined (and why) or left, which as data of
-    the gemeente it could read only with a consent that the gemeente cannot record."""
-    return add_timeline(
+    add_timeline(
         case,
         user,
         TimelineKind.TEAM,
         Category.IDENTIFICATIE,
         title,
-        body=body,
-        organisation=case.organisation,
+        body="" if accept else reason,
+        # A refusal and its reason are the answer to whoever asked: held by their
+        # organisation, as their referral is. As the other organisation's data they could
+        # read it only with a consent (which a gemeente cannot record for a GGZ client).
+        # An acceptance shows in the team list.
+        organisation=None if accept else invitation.invited_by.organisation,
     )
+    return invitation
 
 
 @transaction.atomic
 def withdraw_invitations_to(user, by):
-    """A deactivated user answers no invitation: the open ones to them are withdrawn,
-    each noted on its case's timeline (the lead sees why nobody answers, and a later
-    reactivation does not bring them back). Returns how many."""
-    lapsing = list(
-        Invitation.objects.select_for_update()
-        .filter(invitee=user, status=InvitationStatus.OPEN)
-        .select_related("case__organisation")
+    """A deactivated user answers no invitation: the open ones to them are withdrawn, each
+    noted on its case's timeline for whoever invited (they see why nobody answers, and a
+    later reactivation does not bring the invitations back). The case rows are locked
+    first, as respond() and leave() do. Returns [(case, invitation id)]."""
+    open_to_user = Invitation.objects.filter(invitee=user, status=InvitationStatus.OPEN)
+    cases = {
+        case.pk: case
+        for case in Case.objects.select_for_update(no_key=True)
+        .filter(pk__in=open_to_user.values("case_id"))
         .order_by("pk")
+    }
+    lapsing = list(
+        open_to_user.select_for_update().select_related("invited_by").order_by("case_id", "pk")
     )
     for invitation in lapsing:
-        add_team_news(
-            invitation.case,
+        add_timeline(
+            cases[invitation.case_id],
             by,
+            TimelineKind.TEAM,
+            Category.IDENTIFICATIE,
             _("Uitnodiging aan %(name)s ingetrokken: het account is gedeactiveerd")
             % {"name": user},
+            organisation=invitation.invited_by.organisation,
         )
     Invitation.objects.filter(pk__in=[i.pk for i in lapsing]).update(
         status=InvitationStatus.INGETROKKEN
     )
-    return len(lapsing)
+    return [(cases[i.case_id], i.pk) for i in lapsing]
 
 
 HAND_OVER_FIRST = gettext_lazy(
@@ -469,9 +475,11 @@ def assign_lead(beheerder, case, user):
     lapsed = Invitation.objects.filter(case=case, invitee=user, status=InvitationStatus.OPEN)
     withdrawn = list(lapsed.values_list("pk", flat=True))
     lapsed.update(status=InvitationStatus.INGETROKKEN)
-    add_team_news(
+    add_timeline(
         case,
         beheerder,
+        TimelineKind.TEAM,
+        Category.IDENTIFICATIE,
         _("%(name)s voert nu de regie als %(role)s (aangewezen door de beheerder)")
         % {"name": user, "role": CaseRole(case_role).in_sentence},
     )
@@ -521,7 +529,7 @@ def leave(access, member=None):
         title = _("%(name)s heeft het team verlaten") % {"name": member}
     else:
         title = _("%(name)s is uit het team gehaald") % {"name": member}
-    add_team_news(case, access.user, title)
+    add_timeline(case, access.user, TimelineKind.TEAM, Category.IDENTIFICATIE, title)
 
 
 def save_versioned(instance, form, user, case):

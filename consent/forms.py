@@ -404,10 +404,10 @@ class AccessLogFilterForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Uitkomst"), required=False, choices=[("", _("Alle"))] + list(Outcome.choices)
     )
-    # Reading this log is logged too (one entry per client on the page): shown, each view
-    # of the page would push the other entries off it.
+    # Reading this log is logged too (one entry per client on the page): shown, each of
+    # the beheerder's own views of the page would push the other entries off it.
     with_log_reviews = forms.BooleanField(
-        label=_("Ook het bekijken van dit inzagelog tonen"), required=False
+        label=_("Ook uw eigen inzage van dit inzagelog tonen"), required=False
     )
 
     def clean(self):

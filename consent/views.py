@@ -720,7 +720,8 @@ def access_log(request):
         if data["outcome"]:
             entries = entries.filter(outcome=data["outcome"])
         if not data["with_log_reviews"]:
-            entries = entries.exclude(object_type=LOG_REVIEW)
+            # Only the beheerder's own: a colleague's review of the log is worth seeing.
+            entries = entries.exclude(object_type=LOG_REVIEW, user=user)
     else:
         entries = entries.none()
     entries = entries.select_related("user", "organisation", "client")

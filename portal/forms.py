@@ -170,7 +170,8 @@ class OrganisationUserForm(forms.ModelForm):
             raise forms.ValidationError(
                 _(
                     "Gebruik een e-mailadres met alleen de letters a tot en met z, cijfers en "
-                    "leestekens. Een letter als ı, é of і maakt een adres dat op een ander lijkt."
+                    "leestekens; letters als ı of é zijn niet toegestaan. Zo lijkt geen adres "
+                    "op dat van een ander."
                 )
             )
         if User.objects.filter(email__iexact=email).exists():

@@ -310,6 +310,7 @@ structlog.configure(
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
         structlog.processors.JSONRenderer(sort_keys=True),
     ],
     logger_factory=structlog.stdlib.LoggerFactory(),

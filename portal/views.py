@@ -14,10 +14,12 @@ from django.template import loader
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import services as cases
 from consent import services as consent
+from consent.constants import Action, Basis, Category
 from consent.policy import CASE_ROLES_BY_ROLE
 from ips import services as ips
 from ips.models import TeamMember
@@ -35,20 +37,33 @@ class RoleDenied(PermissionDenied):
     user, and the 403 page shows it (a library's PermissionDenied text is not)."""
 
 
+@requires_csrf_token
 def permission_denied(request, exception):
     """handler403: the Dutch page, with the reason when it is one of ours."""
     reason = str(exception) if isinstance(exception, RoleDenied) else ""
     return render(request, "403.html", {"reason": reason}, status=403)
 
 
+# The 500 page when even its template fails (a static file missing from the manifest).
+BARE_500 = (
+    '<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><title>Er ging iets mis · '
+    "Werkpad</title></head><body><main><h1>Er ging iets mis</h1><p>Probeer het over enkele "
+    'ogenblikken opnieuw.</p><p><a href="/">Terug naar Werkpad</a></p></main></body></html>'
+)
+
+
 def server_error(request):
     """handler500: a page that needs no database or session (which may be what failed),
-    with the request's id, logged with the error so the helpdesk can find it."""
+    with the request's id, logged with the error and its traceback so the helpdesk can
+    find it."""
     request_id = getattr(request, "request_id", "")
     structlog.get_logger("werkpad.errors").error(
-        "server_error", request_id=request_id, path=request.path
+        "server_error", request_id=request_id, path=request.path, exc_info=True
     )
-    body = loader.get_template("500.html").render({"request_id": request_id})
+    try:
+        body = loader.get_template("500.html").render({"request_id": request_id})
+    except Exception:  # the error page must not fail in its turn
+        body = BARE_500
     return HttpResponseServerError(body)
 
 
@@ -60,7 +75,7 @@ def role_required(*roles, at=None):
         @login_required
         def wrapped(request, *args, **kwargs):
             if request.user.role not in roles:
-                raise RoleDenied(_("Deze pagina is niet beschikbaar voor uw rol."))
+                raise RoleDenied(_("Deze pagina is niet beschikbaar voor uw functie."))
             if at is not None and request.user.organisation.type != at:
                 raise RoleDenied(
                     _("Deze pagina is alleen voor medewerkers van een %(type)s.")
@@ -204,12 +219,12 @@ def _tell_what_the_new_role_gives_back(request, subject, could_open):
         messages.warning(
             request,
             ngettext(
-                "%(name)s kan weer %(n)s open casus openen: de plaats in het team bleef staan "
-                "en past bij de nieuwe functie. Hoort %(name)s daar niet meer bij, vraag dan "
-                "wie de regie voert %(name)s uit het team te halen.",
-                "%(name)s kan weer %(n)s open casussen openen: de plaatsen in de teams bleven "
-                "staan en passen bij de nieuwe functie. Hoort %(name)s daar niet meer bij, vraag "
-                "dan wie de regie voert %(name)s uit het team te halen.",
+                "%(name)s heeft weer toegang tot %(n)s open casus: de plaats in het team "
+                "bleef staan en past bij de nieuwe functie. Hoort %(name)s daar niet meer bij, "
+                "vraag dan degene die de regie voert om %(name)s uit het team te halen.",
+                "%(name)s heeft weer toegang tot %(n)s open casussen: de plaatsen in de teams "
+                "bleven staan en passen bij de nieuwe functie. Hoort %(name)s daar niet meer "
+                "bij, vraag dan degene die de regie voert om %(name)s uit het team te halen.",
                 back,
             )
             % {"name": subject, "n": back},
@@ -256,8 +271,20 @@ def user_set_active(request, pk):
     if subject == request.user:
         messages.error(request, _("U kunt uw eigen account niet deactiveren."))
     else:
-        subject.is_active = activate
-        subject.save(update_fields=["is_active"])
+        with transaction.atomic():
+            subject.is_active = activate
+            subject.save(update_fields=["is_active"])
+            withdrawn = [] if activate else cases.withdraw_invitations_to(subject, request.user)
+            consent.write_log(
+                entry
+                for case, pk in withdrawn
+                for entry in consent.change_entries(
+                    request,
+                    case,
+                    [("uitnodiging", pk, Category.IDENTIFICATIE, Action.UPDATE)],
+                    basis=Basis.BEHEER,
+                )
+            )
         audit_event(
             request, "user_activated" if activate else "user_deactivated", user_id=subject.pk
         )
@@ -268,15 +295,15 @@ def user_set_active(request, pk):
                 request,
                 _("%(name)s is gedeactiveerd en kan niet meer inloggen.") % {"name": subject},
             )
-            if withdrawn := cases.withdraw_invitations_to(subject, request.user):
+            if withdrawn:
                 messages.info(
                     request,
                     ngettext(
                         "De open uitnodiging aan %(name)s is ingetrokken.",
                         "De %(n)s open uitnodigingen aan %(name)s zijn ingetrokken.",
-                        withdrawn,
+                        len(withdrawn),
                     )
-                    % {"name": subject, "n": withdrawn},
+                    % {"name": subject, "n": len(withdrawn)},
                 )
             # Someone who left is shut out at once, even when nobody else leads their cases.
             _tell_who_appoints_new_leads(request, subject)

@@ -2,6 +2,7 @@
 POST opened with GET (a bookmark, a pasted link) showed Django's empty body, a blank page."""
 
 import pytest
+from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
 from django.urls import path, reverse
 from structlog.testing import capture_logs
 
@@ -52,7 +53,7 @@ def test_a_page_for_another_role_says_why(client_for, behandelaar_a, beheerder_g
     assert response.status_code == 403
     html = response.content.decode()
     assert "<h1>Geen toegang</h1>" in html
-    assert "Deze pagina is niet beschikbaar voor uw rol." in html
+    assert "Deze pagina is niet beschikbaar voor uw functie." in html
     assert f'href="{reverse("portal:home")}">Naar de startpagina</a>' in html
     # Only a GGZ organisation has IPS teams: the reason names the organisation type.
     response = client_for(beheerder_g).get(reverse("ips:teams"))
@@ -78,6 +79,36 @@ def test_the_project_uses_the_server_error_page():
 
 
 @pytest.mark.urls("tests.test_error_pages")
+def test_the_code_is_logged_with_the_traceback(client, caplog):
+    client.raise_request_exception = False
+    response = client.get("/kapot/")
+    logged = [r.getMessage() for r in caplog.records if r.name == "werkpad.errors"]
+    assert len(logged) == 1
+    assert f'"request_id": "{response["X-Request-ID"]}"' in logged[0]
+    assert "RuntimeError: kapot" in logged[0]
+
+
+@pytest.mark.urls("tests.test_error_pages")
+def test_the_page_does_not_fail_in_its_turn(client, settings):
+    """A stylesheet missing from the static files manifest makes {% static %} raise: the
+    bare page then, not a second error."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "tests.test_error_pages.EmptyManifestStorage"},
+    }
+    client.raise_request_exception = False
+    response = client.get("/kapot/")
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "<h1>Er ging iets mis</h1>" in html and "werkpad.css" not in html
+
+
+class EmptyManifestStorage(ManifestStaticFilesStorage):
+    def read_manifest(self):
+        return None
+
+
+@pytest.mark.urls("tests.test_error_pages")
 def test_a_server_error_gives_the_dutch_page_with_a_code_for_the_helpdesk(client):
     client.raise_request_exception = False
     with capture_logs() as events:
@@ -87,7 +118,7 @@ def test_a_server_error_gives_the_dutch_page_with_a_code_for_the_helpdesk(client
     assert "<h1>Er ging iets mis</h1>" in html
     assert "werkpad.css" in html
     code = response["X-Request-ID"]
-    assert f"noem dan deze code: <code>{code}</code>" in html
+    assert f"Noem dan deze code: <code>{code}</code>" in html
     assert "kapot" not in html and "RuntimeError" not in html
     assert {"event": "server_error", "request_id": code, "path": "/kapot/"}.items() <= (
         next(e for e in events if e["event"] == "server_error").items()

@@ -17,7 +17,10 @@ from cases.validators import validate_bsn
 from consent import services as consent
 from consent.constants import Action, Basis, Category, Outcome
 from consent.models import AccessLogEntry
+from portal.constants import Role
 from portal.models import User
+
+from .factories import UserFactory
 
 TRIGGER = "consent_accesslog_no_update_delete"
 
@@ -319,15 +322,21 @@ class TestBeheerderFilters:
     def test_reading_the_log_does_not_fill_the_page_unless_asked(
         self, client_for, beheerder_a, world
     ):
+        colleague = UserFactory(organisation=beheerder_a.organisation, role=Role.BEHEERDER)
+        client_for(colleague).get(self.url)  # a colleague's review: 2 entries, shown
         c = client_for(beheerder_a)
         for _ in range(3):
             c.get(self.url)
         shown = c.get(self.url).context["entries"]
-        assert {e.pk for e in shown} == self.names(world, "eva_read", "eva_denied", "piet_create")
+        assert {e.pk for e in shown if e.user != colleague} == self.names(
+            world, "eva_read", "eva_denied", "piet_create"
+        )
+        assert [e.object_type for e in shown if e.user == colleague] == ["inzagelog"] * 2
         reviews = c.get(self.url, {"with_log_reviews": "on"}).context["entries"]
-        assert [e.object_type for e in reviews].count("inzagelog") == 8  # 4 views × 2 clients
+        own = [e for e in reviews if e.user == beheerder_a]
+        assert [e.object_type for e in own] == ["inzagelog"] * 8  # 4 views × 2 clients
         html = c.get(self.url).content.decode()
-        assert "Ook het bekijken van dit inzagelog tonen" in html
+        assert "Ook uw eigen inzage van dit inzagelog tonen" in html
 
     def test_pagination_keeps_filters(self, client_for, beheerder_a, behandelaar_a, world):
         client = AccessLogEntry.objects.get(pk=world["eva_read"]).client

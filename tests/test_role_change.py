@@ -105,13 +105,13 @@ def test_changed_back_the_old_place_opens_the_case_again_and_the_beheerder_is_to
     client_for, beheerder_a, jobcoach_a, coached
 ):
     told = change_role(client_for, beheerder_a, jobcoach_a, Role.BEHANDELAAR)
-    assert not [m for m in told if "kan weer" in m]
+    assert not [m for m in told if "weer toegang" in m]
     told = change_role(client_for, beheerder_a, jobcoach_a, Role.TRAJECTBEGELEIDER)
     name = str(jobcoach_a)
     assert (
-        f"{name} kan weer 1 open casus openen: de plaats in het team bleef staan en past bij "
-        f"de nieuwe functie. Hoort {name} daar niet meer bij, vraag dan wie de regie voert "
-        f"{name} uit het team te halen." in told
+        f"{name} heeft weer toegang tot 1 open casus: de plaats in het team bleef staan en "
+        f"past bij de nieuwe functie. Hoort {name} daar niet meer bij, vraag dan degene die de "
+        f"regie voert om {name} uit het team te halen." in told
     )
     assert client_for(jobcoach_a).get(reverse("cases:detail", args=[coached.pk])).status_code == 200
 
@@ -314,6 +314,13 @@ def test_deactivating_withdraws_the_open_invitations_to_the_person(
     assert f"De open uitnodiging aan {klantmanager_g} is ingetrokken." in told
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.INGETROKKEN
+    logged = AccessLogEntry.objects.get(object_type="uitnodiging", object_id=invitation.pk)
+    assert (logged.user, logged.action, logged.basis, logged.case) == (
+        beheerder_g,
+        "update",
+        "beheer",
+        coached,
+    )
     client_for(beheerder_g).post(
         reverse("portal:user_set_active", args=[klantmanager_g.pk]), {"actief": "1"}
     )

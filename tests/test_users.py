@@ -668,3 +668,17 @@ def test_the_invitation_link_stops_working_when_the_account_is_deactivated(clien
     )
     restored = Client().get(link.group(1), follow=True)
     assert 'name="password1"' in restored.content.decode()
+
+
+def test_the_token_module_imports_on_its_own():
+    """allauth.account.forms reads ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR when imported:
+    portal.tokens must not need it at import time (it failed when imported first)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import django; django.setup(); import portal.tokens, allauth.account.forms; "
+        "print(allauth.account.forms.default_token_generator.__class__.__name__)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "ActiveAccountTokenGenerator", done.stderr
