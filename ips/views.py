@@ -477,6 +477,16 @@ def placement_end(request, pk, trajectory_pk, placement_pk):
         .first()
     )
     if placement is None or not services.can_update(access, placement):
+        consent.log_denied(
+            request,
+            request.user,
+            object_type="plaatsing",
+            object_id=placement_pk,
+            client=case.client_id,
+            case=case,
+            category=IPS,
+            action=Action.UPDATE,
+        )
         raise Http404
     if not placement.is_current:  # an end still ahead may be changed until then
         messages.error(request, _("Deze baan is al beëindigd."))

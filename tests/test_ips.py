@@ -817,6 +817,18 @@ class TestRecording:
         assert placement.end_date == TODAY()
         assert placement.end_reason == "zelf_gestopt"
 
+    def test_ending_a_job_not_on_this_trajectory_is_logged_as_denied(self, trajectory, started_job):
+        c, placement = started_job
+        other = placement.pk + 1000
+        url = reverse("ips:placement_end", args=[trajectory.case_id, trajectory.pk, other])
+        assert c.post(url, {"end_date": TODAY().isoformat()}).status_code == 404
+        denied = AccessLogEntry.objects.get(object_type="plaatsing", outcome="geweigerd")
+        assert (denied.object_id, denied.action, denied.case_id) == (
+            str(other),
+            "update",
+            trajectory.case_id,
+        )
+
     def test_a_job_with_its_end_ahead_is_current_until_then(self, trajectory, started_job):
         """As on the dashboard: the job counts to its end date, and that end may still be
         changed (the contract is extended, or ends sooner); once past, it may not."""
