@@ -106,7 +106,9 @@ def load(world):
         )
         case = services.open_case(behandelaar, client)
         _backdate_opening(case, _at(today - datetime.timedelta(days=opened)))
-        _fill_case(case, behandelaar, jobcoach, state, today)
+        # UWV's clients have a benefit UWV pays; the gemeente's (and the others) bijstand.
+        benefit = Benefit.WIA if shared == "uwv" else Benefit.BIJSTAND
+        _fill_case(case, behandelaar, jobcoach, state, today, benefit)
         if shared:
             organisation, klantmanager = partners[shared]
             consent.add_member(case, klantmanager, CaseRole.KLANTMANAGER)
@@ -146,7 +148,7 @@ def _backdate_opening(case, opened_at):
     case.refresh_from_db()
 
 
-def _fill_case(case, behandelaar, jobcoach, state, today):
+def _fill_case(case, behandelaar, jobcoach, state, today, benefit):
     intake = services.add_timeline(
         case,
         behandelaar,
@@ -177,7 +179,7 @@ def _fill_case(case, behandelaar, jobcoach, state, today):
         recorded_by=behandelaar,
         recorded_at=case.opened_at,
         kind=WorkSituationKind.GEEN,
-        benefit=Benefit.BIJSTAND,
+        benefit=benefit,
         job_search_duty=True,
         job_search_exempt=True,
         wish_to_work=WishToWork.JA if state != "behandeling" else WishToWork.NOG_NIET,

@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.constants import CaseStatus, TimelineKind, WorkSituationKind
+from cases.constants import Benefit, CaseStatus, TimelineKind, WorkSituationKind
 from cases.models import Case, Client, Conversation, TimelineEntry
 from consent.models import Consent
 from ips.constants import Phase
@@ -263,3 +263,10 @@ def test_demo_shows_the_dutch_404_and_serves_static_files(tmp_path):
     assert "Niet gevonden" in outcome["html"] and 'lang="nl"' in outcome["html"]
     assert "URLconf" not in outcome["html"] and "Page not found" not in outcome["html"]
     assert outcome["static"] == {"/static/css/werkpad.css": 200, "/static/vendor/htmx.min.js": 200}
+
+
+def test_a_uwv_client_has_a_benefit_uwv_pays(demo_world):
+    """Tom de Graaf shares with UWV: his werksituatie said bijstand (a gemeente's benefit)."""
+    situation = _demo_case("Tom", "de Graaf").work_situations.last()  # the intake's
+    assert situation.benefit == Benefit.WIA
+    assert _demo_case("Fatima", "Bouzid").work_situations.last().benefit == Benefit.BIJSTAND
