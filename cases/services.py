@@ -356,6 +356,19 @@ def respond(invitation, user, accept, reason=""):
     return invitation
 
 
+def lock_cases(case_ids):
+    """Lock the rows of these cases (ids, or a values() subquery of them) for a change to
+    several at once, in the order of their ids, as every such change does (so two never
+    wait for each other in a circle), and FOR NO KEY UPDATE (see consent.write_log).
+    Returns {id: case}; call inside a transaction."""
+    return {
+        case.pk: case
+        for case in Case.objects.select_for_update(no_key=True)
+        .filter(pk__in=case_ids)
+        .order_by("pk")
+    }
+
+
 @transaction.atomic
 def withdraw_invitations_to(user, by):
     """A deactivated user answers no invitation: the open ones to them are withdrawn, each
@@ -363,12 +376,7 @@ def withdraw_invitations_to(user, by):
     later reactivation does not bring the invitations back). The case rows are locked
     first, as respond() and leave() do. Returns [(case, invitation id)]."""
     open_to_user = Invitation.objects.filter(invitee=user, status=InvitationStatus.OPEN)
-    cases = {
-        case.pk: case
-        for case in Case.objects.select_for_update(no_key=True)
-        .filter(pk__in=open_to_user.values("case_id"))
-        .order_by("pk")
-    }
+    cases = lock_cases(open_to_user.values("case_id"))
     lapsing = list(
         open_to_user.select_for_update().select_related("invited_by").order_by("case_id", "pk")
     )

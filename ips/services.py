@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from cases import services as cases
 from cases.constants import CaseRole, CaseStatus, InvitationStatus, TimelineKind
-from cases.models import Case, Invitation
+from cases.models import Invitation
 from consent import services as consent
 from consent.constants import Category
 from portal.constants import Role
@@ -491,12 +491,7 @@ def transfer_trajectories(beheerder, former, coach):
             % {"name": former}
         )
     transferable = Trajectory.objects.filter(_transferable(organisation), coach=former)
-    cases_by_pk = {
-        case.pk: case
-        for case in Case.objects.select_for_update(no_key=True)
-        .filter(pk__in=transferable.values("case_id"))
-        .order_by("pk")
-    }
+    cases_by_pk = cases.lock_cases(transferable.values("case_id"))
     trajectories = list(
         # Only the trajectory rows: the join to the case must not lock it FOR UPDATE too.
         Trajectory.objects.select_for_update(of=("self",))

@@ -80,22 +80,29 @@ def _readable_trajectories(case, access):
     )
 
 
+def _not_found(request, case, object_type, object_id, action=Action.READ):
+    """IPS data of the case this user may not reach (or that is not on the case): logged
+    as a denied attempt, then 404 like any outsider gets."""
+    consent.log_denied(
+        request,
+        request.user,
+        object_type=object_type,
+        object_id=object_id,
+        client=case.client_id,
+        case=case,
+        category=IPS,
+        action=action,
+    )
+    raise Http404
+
+
 def get_trajectory(request, pk, trajectory_pk):
     """The one door to a trajectory: get_case, then the trajectory only if this user may
     read IPS data held by its organisation; otherwise 404 and a denied log entry."""
     case, access = get_case(request, pk)
     trajectory = _readable_trajectories(case, access).filter(pk=trajectory_pk).first()
     if trajectory is None:
-        consent.log_denied(
-            request,
-            request.user,
-            object_type="ips-traject",
-            object_id=trajectory_pk,
-            client=case.client_id,
-            case=case,
-            category=IPS,
-        )
-        raise Http404
+        _not_found(request, case, "ips-traject", trajectory_pk)
     return case, access, trajectory
 
 
@@ -104,17 +111,7 @@ def get_writable_trajectory(request, pk, trajectory_pk):
     (in practice: the trajectbegeleiders of the IPS team)."""
     case, access, trajectory = get_trajectory(request, pk, trajectory_pk)
     if not services.can_update(access, trajectory):
-        consent.log_denied(
-            request,
-            request.user,
-            object_type="ips-traject",
-            object_id=trajectory.pk,
-            client=case.client_id,
-            case=case,
-            category=IPS,
-            action=Action.UPDATE,
-        )
-        raise Http404
+        _not_found(request, case, "ips-traject", trajectory.pk, Action.UPDATE)
     return case, access, trajectory
 
 
@@ -477,17 +474,7 @@ def placement_end(request, pk, trajectory_pk, placement_pk):
         .first()
     )
     if placement is None or not services.can_update(access, placement):
-        consent.log_denied(
-            request,
-            request.user,
-            object_type="plaatsing",
-            object_id=placement_pk,
-            client=case.client_id,
-            case=case,
-            category=IPS,
-            action=Action.UPDATE,
-        )
-        raise Http404
+        _not_found(request, case, "plaatsing", placement_pk, Action.UPDATE)
     if not placement.is_current:  # an end still ahead may be changed until then
         messages.error(request, _("Deze baan is al beëindigd."))
         return redirect(_trajectory_url(case) + "#banen")
