@@ -124,7 +124,7 @@ def _add_to_case(request, case, record, object_type, category, kind, title):
     return record
 
 
-def _not_found(request, case, object_type, object_id, category, action=Action.UPDATE):
+def not_found(request, case, object_type, object_id, category, action=Action.UPDATE):
     """An object of the case this user may not reach (or that is not on this case): logged
     as a denied attempt, then 404 like any outsider gets."""
     consent.log_denied(
@@ -146,7 +146,7 @@ def _updatable(request, access, records, pk, object_type, category):
     another organisation's, shared by consent) or not see at all: logged as denied, 404."""
     record = records.filter(pk=pk).first()
     if record is None or not access.can_update(category, record.organisation_id):
-        _not_found(request, access.case, object_type, pk, category)
+        not_found(request, access.case, object_type, pk, category)
     return record
 
 
@@ -886,7 +886,7 @@ def respond(request, invitation_pk):
         if addressed and other.status != InvitationStatus.OPEN:  # answered in another tab
             messages.info(request, _("Deze uitnodiging is al beantwoord."))
             return redirect("portal:home")
-        _not_found(request, other.case, "uitnodiging", other.pk, Category.IDENTIFICATIE)
+        not_found(request, other.case, "uitnodiging", other.pk, Category.IDENTIFICATIE)
     form = RespondForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Kies accepteren of afwijzen."))

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from cases.views import case_page, get_case
+from cases.views import case_page, get_case, not_found
 from consent import services as consent
 from consent.constants import Action, Basis, Category
 from portal.constants import OrganisationType, Role
@@ -80,29 +80,13 @@ def _readable_trajectories(case, access):
     )
 
 
-def _not_found(request, case, object_type, object_id, action=Action.READ):
-    """IPS data of the case this user may not reach (or that is not on the case): logged
-    as a denied attempt, then 404 like any outsider gets."""
-    consent.log_denied(
-        request,
-        request.user,
-        object_type=object_type,
-        object_id=object_id,
-        client=case.client_id,
-        case=case,
-        category=IPS,
-        action=action,
-    )
-    raise Http404
-
-
 def get_trajectory(request, pk, trajectory_pk):
     """The one door to a trajectory: get_case, then the trajectory only if this user may
     read IPS data held by its organisation; otherwise 404 and a denied log entry."""
     case, access = get_case(request, pk)
     trajectory = _readable_trajectories(case, access).filter(pk=trajectory_pk).first()
     if trajectory is None:
-        _not_found(request, case, "ips-traject", trajectory_pk)
+        not_found(request, case, "ips-traject", trajectory_pk, IPS, Action.READ)
     return case, access, trajectory
 
 
@@ -111,7 +95,7 @@ def get_writable_trajectory(request, pk, trajectory_pk):
     (in practice: the trajectbegeleiders of the IPS team)."""
     case, access, trajectory = get_trajectory(request, pk, trajectory_pk)
     if not services.can_update(access, trajectory):
-        _not_found(request, case, "ips-traject", trajectory.pk, Action.UPDATE)
+        not_found(request, case, "ips-traject", trajectory.pk, IPS)
     return case, access, trajectory
 
 
@@ -474,7 +458,7 @@ def placement_end(request, pk, trajectory_pk, placement_pk):
         .first()
     )
     if placement is None or not services.can_update(access, placement):
-        _not_found(request, case, "plaatsing", placement_pk, Action.UPDATE)
+        not_found(request, case, "plaatsing", placement_pk, IPS)
     if not placement.is_current:  # an end still ahead may be changed until then
         messages.error(request, _("Deze baan is al beëindigd."))
         return redirect(_trajectory_url(case) + "#banen")
