@@ -46,8 +46,8 @@ class RapidSearch:
         in an included template: the caseload shows one on every row."""
         if self.days is not None:
             text = ngettext(
-                "%(days)s dag van aanmelding tot eerste werkgeverscontact",
-                "%(days)s dagen van aanmelding tot eerste werkgeverscontact",
+                "%(days)s dag van aanmelding tot eerste persoonlijke werkgeverscontact",
+                "%(days)s dagen van aanmelding tot eerste persoonlijke werkgeverscontact",
                 self.days,
             ) % {"days": self.days}
             flag = _("later dan %(days)s dagen")

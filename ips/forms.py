@@ -140,10 +140,17 @@ def _not_before_referral(value, trajectory, message):
 class EmployerContactForm(forms.ModelForm):
     """An employer contact: for the client of ``trajectory``, or general (no trajectory)."""
 
+    outcome = forms.CharField(
+        label=_("Uitkomst"),
+        required=False,
+        max_length=2000,
+        widget=Textarea(attrs={"rows": 2}),
+    )
+
     class Meta:
         model = EmployerContact
         fields = ["contacted_on", "employer", "contact_person", "type", "face_to_face", "outcome"]
-        widgets = {"contacted_on": DateInput(), "outcome": Textarea(attrs={"rows": 2})}
+        widgets = {"contacted_on": DateInput()}
 
     def __init__(self, *args, trajectory=None, **kwargs):
         kwargs.setdefault("initial", {"contacted_on": timezone.localdate()})
@@ -162,6 +169,12 @@ class EmployerContactForm(forms.ModelForm):
 
 
 class PlacementForm(forms.ModelForm):
+    override_reason = forms.CharField(
+        label=_("Reden van de correctie"),
+        required=False,
+        max_length=2000,
+        widget=Textarea(attrs={"rows": 2}),
+    )
     competitive_override = forms.NullBooleanField(
         label=_("Regulier betaald werk: correctie"),
         required=False,
@@ -193,7 +206,6 @@ class PlacementForm(forms.ModelForm):
         ]
         widgets = {
             "start_date": DateInput(),
-            "override_reason": Textarea(attrs={"rows": 2}),
             "hours_per_week": forms.TextInput(attrs={"inputmode": "decimal"}),
             "hourly_wage": forms.TextInput(attrs={"inputmode": "decimal"}),
         }

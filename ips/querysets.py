@@ -16,21 +16,24 @@ class TrajectoryQuerySet(models.QuerySet):
         return self.exclude(phase=Phase.AFGESLOTEN)
 
     def with_first_contact(self):
-        """Annotate ``first_contact_on``: the day of the first employer contact for this
-        trajectory's client, the first one recorded or the start of a job if that came
-        earlier (a job found without a recorded contact still began with one). Two
-        subqueries (each written twice, see below), whatever the number of contacts and jobs."""
+        """Annotate ``first_contact_on``: the day of the first face-to-face employer contact
+        for this trajectory's client, the first one recorded or the start of a job if that
+        came earlier (a job found without a recorded contact still began with one). Two
+        subqueries (each written twice, see below), whatever the number of contacts and
+        jobs."""
         from .models import EmployerContact, Placement
 
-        def first(model, field):
+        def first(rows, field):
             return Subquery(
-                model.objects.filter(trajectory=OuterRef("pk"))
+                rows.filter(trajectory=OuterRef("pk"))
                 .values("trajectory")
                 .annotate(first=Min(field))
                 .values("first")
             )
 
-        contact, job = first(EmployerContact, "contacted_on"), first(Placement, "start_date")
+        # Face to face, as IPS counts employer contacts (not by telephone or e-mail).
+        contact = first(EmployerContact.objects.face_to_face(), "contacted_on")
+        job = first(Placement.objects.all(), "start_date")
         # LEAST of the two, the one there is when the other is missing (SQLite's LEAST is
         # NULL when either is).
         return self.annotate(first_contact_on=Least(Coalesce(contact, job), Coalesce(job, contact)))

@@ -415,6 +415,9 @@ class TestPhaseMachine:
         post_phase(c, trajectory, "afgesloten", close_reason="anders", close_note="Gaat studeren")
         trajectory.refresh_from_db()
         assert trajectory.phase == Phase.AFGESLOTEN
+        # The note is shown with the reason (it was stored and never shown).
+        page = c.get(reverse("ips:trajectory", args=[trajectory.case_id])).content.decode()
+        assert "Anders: Gaat studeren" in page
 
     @pytest.mark.django_db(transaction=True)
     def test_a_lost_race_with_a_close_is_still_told(
@@ -611,6 +614,23 @@ class TestRecording:
             jobcoach_a.organisation,
         )
 
+    def test_employer_contact_outcome_has_a_limit(self, client_for, jobcoach_a, trajectory):
+        """A tester saved 200 000 characters, shown in full on two pages."""
+        response = client_for(jobcoach_a).post(
+            reverse("ips:contact_create", args=[trajectory.case_id, trajectory.pk]),
+            {
+                "contacted_on": TODAY().isoformat(),
+                "employer": "Tuincentrum Groen",
+                "type": ContactType.EERSTE_CONTACT,
+                "outcome": "x" * 2001,
+            },
+        )
+        assert response.status_code == 200
+        assert response.context["form"].errors["outcome"] == [
+            "Zorg dat deze waarde niet meer dan 2000 tekens bevat (het zijn er nu 2001)."
+        ]
+        assert not EmployerContact.objects.exists()
+
     def test_employer_contact_in_future_is_refused(self, client_for, jobcoach_a, trajectory):
         response = client_for(jobcoach_a).post(
             reverse("ips:contact_create", args=[trajectory.case_id, trajectory.pk]),
@@ -669,7 +689,7 @@ class TestRecording:
             reverse("cases:detail", args=[trajectory.case_id]),
         ]:
             html = c.get(url).content.decode()
-            assert "0 dagen van aanmelding tot eerste werkgeverscontact" in html
+            assert "0 dagen van aanmelding tot eerste persoonlijke werkgeverscontact" in html
 
     def test_general_contact_is_not_client_data(self, client_for, jobcoach_a):
         c = client_for(jobcoach_a)

@@ -124,6 +124,18 @@ def test_days_to_first_employer_contact(behandelaar_a, jobcoach_a):
     assert (rapid.days, rapid.flagged) == (10, False)
 
 
+def test_only_a_face_to_face_contact_counts_for_the_rapid_search(behandelaar_a, jobcoach_a):
+    """As IPS counts employer contacts: an e-mail on day 25 and a visit on day 36 is
+    'later than 30 days' (a tester's e-mail made it 25 days, unflagged)."""
+    t = trajectory(behandelaar_a, 1, jobcoach_a, D(2025, 1, 1))
+    contact(jobcoach_a, D(2025, 1, 26), t, face_to_face=False)
+    contact(jobcoach_a, D(2025, 2, 6), t)
+    t = Trajectory.objects.with_first_contact().get(pk=t.pk)
+    assert t.first_contact_on == D(2025, 2, 6)
+    rapid = figures.rapid_search(t, t.first_contact_on)
+    assert (rapid.days, rapid.flagged) == (36, True)
+
+
 @pytest.mark.parametrize(
     "contact_day, expected",
     [(None, D(2025, 1, 27)), (D(2025, 2, 9), D(2025, 1, 27)), (D(2025, 1, 20), D(2025, 1, 20))],
@@ -178,11 +190,14 @@ def test_thirty_day_flag(first_contact, today, phase, days, waiting, flagged):
 @pytest.mark.parametrize(
     "rapid,line",
     [
-        (figures.RapidSearch(1, None, False), "1 dag van aanmelding tot eerste werkgeverscontact"),
+        (
+            figures.RapidSearch(1, None, False),
+            "1 dag van aanmelding tot eerste persoonlijke werkgeverscontact",
+        ),
         (
             figures.RapidSearch(31, None, True),
-            '31 dagen van aanmelding tot eerste werkgeverscontact <span class="flag">later '
-            "dan 30 dagen</span>",
+            "31 dagen van aanmelding tot eerste persoonlijke werkgeverscontact "
+            '<span class="flag">later dan 30 dagen</span>',
         ),
         (figures.RapidSearch(None, 1, False), "Nog geen werkgeverscontact, 1 dag na aanmelding"),
         (
