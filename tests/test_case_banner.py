@@ -102,3 +102,14 @@ def test_outsiders_and_anonymous_see_no_banner(client_for, case, outsider):
 def test_pages_outside_a_case_have_no_banner(client_for, case, behandelaar_a):
     html = client_for(behandelaar_a).get("/").content.decode()
     assert 'class="case-banner"' not in html
+
+
+def test_a_page_of_a_case_names_the_case_in_its_title(client_for, behandelaar_a):
+    """Several tabs of several cases: each title says which (by number, not by name:
+    titles end up in the browser history)."""
+    case = make_case(behandelaar_a)
+    for name in ("cases:timeline", "cases:work_situation", "cases:note_create"):
+        html = client_for(behandelaar_a).get(reverse(name, args=[case.pk])).content.decode()
+        title = html.split("<title>")[1].split("</title>")[0]
+        assert title.endswith(f" · casus {case.pk} · Werkpad")
+        assert case.client.last_name not in title

@@ -55,3 +55,17 @@ def test_register_refer_accept(page, live_server, behandelaar_a, jobcoach_a):
     page.goto(case_url)
     expect(page.get_by_role("region", name="Team")).to_contain_text(jobcoach_a.get_full_name())
     expect(page.locator("ol.timeline")).to_contain_text("doet mee als IPS-trajectbegeleider")
+
+
+def test_the_case_page_reflows_at_320_pixels(page, live_server, behandelaar_a):
+    """WCAG 1.4.10: a phone's width (or 400 % zoom) without scrolling the whole page
+    sideways. The cards had a minimum width of 20rem (336 px); a wide table now scrolls
+    within its card (tables are the criterion's exception, the page is not)."""
+    from ..builders import make_case
+
+    case = make_case(behandelaar_a)
+    sign_in(page, live_server, behandelaar_a.email)
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(f"/casussen/{case.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
