@@ -157,8 +157,13 @@ class Quarter:
 
 
 def median(values):
+    """The median, a whole number when it is one: the middle of an even count is a float,
+    which showed as "11,0" next to "22"."""
     values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
+    if not values:
+        return None
+    middle = statistics.median(values)
+    return int(middle) if middle == int(middle) else middle
 
 
 def percentage(part, whole):

@@ -233,6 +233,8 @@ def test_median():
     assert figures.median([1, 2, 3, 4]) == 2.5
     assert figures.median([None, 5]) == 5
     assert figures.median([]) is None
+    # An even count whose middle is whole is shown as a whole number ("11", not "11,0").
+    assert repr(figures.median([10, 12])) == "11"
 
 
 def test_quarters():
