@@ -204,12 +204,23 @@ def check_transition(trajectory, to_phase, changed_on, *, close_reason="", wants
         )
     if current == Phase.INTAKE and to_phase in AFTER_INTAKE:
         wants = trajectory.wants_paid_work if wants_paid_work is None else wants_paid_work
-        if wants is not True:
+        if wants is None:
             raise ValidationError(
                 _(
                     "Vul eerst de intakevraag in: wil de cliënt betaald werk? Alleen bij ‘ja’ "
                     "gaat het traject verder; anders sluit u het af."
                 ),
+                code="wants_paid_work",
+            )
+        if wants is False:
+            # Answered, with no: not "fill in the question" (a tester had).
+            raise ValidationError(
+                _(
+                    "De cliënt wil nu geen betaald werk: dan gaat het traject niet verder naar "
+                    "‘%(to)s’. Sluit het af, of antwoord ‘ja’ als de cliënt toch betaald werk "
+                    "wil."
+                )
+                % {"to": to_phase.label},
                 code="wants_paid_work",
             )
     if to_phase == Phase.AFGESLOTEN and not close_reason:

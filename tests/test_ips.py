@@ -279,7 +279,13 @@ class TestPhaseMachine:
             ([], Phase.BEROEPSPROFIEL, {}, "eerst naar de intake"),
             ([], Phase.NAZORG, {}, "eerst naar de intake"),
             ([Phase.INTAKE], Phase.ZOEKEN, {}, "intakevraag"),
-            ([Phase.INTAKE], Phase.ZOEKEN, {"wants_paid_work": False}, "intakevraag"),
+            (
+                [Phase.INTAKE],
+                Phase.ZOEKEN,
+                {"wants_paid_work": False},
+                "De cliënt wil nu geen betaald werk: dan gaat het traject niet verder naar "
+                "‘Zoeken naar werk’.",
+            ),
             ([Phase.INTAKE], Phase.NAZORG, {"wants_paid_work": True}, "kan het traject niet"),
             ([Phase.INTAKE], Phase.AFGESLOTEN, {}, "reden"),
             ([Phase.INTAKE], Phase.INTAKE, {}, "al in deze fase"),
