@@ -86,6 +86,23 @@ class CaseAccess:
         another organisation read it, never change it."""
         return self.decide(category, holder_id, Action.UPDATE).allowed
 
+    def knows_of(self, organisation_id):
+        """Whether this user may see that ``organisation_id`` takes part in the case (its
+        people on the team): their own organisation; the case's own organisation, which
+        runs the team and invited the others; or one whose data the client lets theirs
+        read. That a GGZ provider is on the team says the client is in treatment: a
+        klantmanager without (or after) the client's consent does not learn who is."""
+        return (
+            organisation_id == self.organisation_id
+            or self.case.organisation_id == self.organisation_id
+            or any(holder == organisation_id for holder, _category in self.grants)
+        )
+
+    @property
+    def visible_team(self):
+        """The team as this user may see it (knows_of)."""
+        return [(m, role) for m, role in self.team if self.knows_of(m.organisation_id)]
+
     def readable_holders(self, category):
         """Ids of the organisations whose data of ``category`` this user may read."""
         if not self.is_member or not policy.role_allows(self.user.role, category, Action.READ):

@@ -630,6 +630,47 @@ class TestImmediateEffect:
         assert rows == []
         assert "<td>17</td>" not in html
 
+    def test_the_team_shows_other_organisations_only_while_consent_lets_theirs_read(
+        self, client_for, behandelaar_a, klantmanager_g, adviseur_u, case_a, shared
+    ):
+        """A GGZ provider on the team says the client is in treatment: the klantmanager sees
+        GGZ A's people (and when the case was opened) while a consent lets the gemeente read
+        GGZ A's data, and from the next request after the withdrawal no more; never UWV's,
+        whose data the client shares with nobody. GGZ A runs the case and sees everyone."""
+        consent.add_member(case_a, adviseur_u, CaseRole.KLANTMANAGER)
+        url = reverse("cases:detail", args=[case_a.pk])
+
+        def team(user):
+            response = client_for(user).get(url)
+            assert response.status_code == 200
+            names = {m.get_full_name() for m, _role in response.context["team"]}
+            return names, "Casus geopend" in response.content.decode()
+
+        everyone = {u.get_full_name() for u in (behandelaar_a, klantmanager_g, adviseur_u)}
+        assert team(behandelaar_a) == (everyone, True)
+        assert team(klantmanager_g) == (
+            {behandelaar_a.get_full_name(), klantmanager_g.get_full_name()},
+            True,
+        )
+        assert team(adviseur_u) == ({adviseur_u.get_full_name()}, False)
+        html = client_for(klantmanager_g).get(url).content.decode()
+        assert adviseur_u.get_full_name() not in html
+        assert "Teamleden van een andere organisatie staan hier alleen" in html
+        assert "Teamleden van een andere organisatie" not in (
+            client_for(behandelaar_a).get(url).content.decode()
+        )
+
+        client_for(behandelaar_a).post(
+            reverse("consent:withdraw", args=[shared.pk]),
+            {"method": ConsentMethod.MONDELING, "withdrawn_on": timezone.localdate().isoformat()},
+        )
+        assert team(klantmanager_g) == ({klantmanager_g.get_full_name()}, False)
+        assert (
+            behandelaar_a.get_full_name()
+            not in client_for(klantmanager_g).get(url).content.decode()
+        )
+        assert team(behandelaar_a) == (everyone, True)
+
     def test_expiry_takes_effect_the_next_day(self, client_for, klantmanager_g, case_a, shared):
         last_day = datetime.datetime.combine(shared.valid_until, datetime.time(12, 0))
         with time_machine.travel(timezone.make_aware(last_day), tick=False):
