@@ -118,14 +118,26 @@ class ProfileForm(forms.ModelForm):
             "strengths": Textarea(attrs={"rows": 3}),
             "barriers": Textarea(attrs={"rows": 3}),
             "support_needed": Textarea(attrs={"rows": 3}),
+            "preferred_hours": forms.TextInput(attrs={"inputmode": "decimal"}),
         }
+        # Typed the Dutch way: 16,5 hours.
+        localized_fields = ["preferred_hours"]
         error_messages = {
-            "preferred_hours": {"max_value": _("Vul hoogstens 60 uur per week in.")},
+            "preferred_hours": {
+                "invalid": _("Vul het aantal uren in als getal, bijvoorbeeld 16 of 16,5."),
+                "max_value": _("Vul hoogstens 60 uur per week in."),
+                "max_whole_digits": _("Vul hoogstens 60 uur per week in."),
+                "min_value": _("Vul meer dan 0 uur per week in, of laat het veld leeg."),
+                "max_decimal_places": _("Vul de uren in op hoogstens één decimaal, zoals 16,5."),
+            },
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version
+        hours = self.instance.preferred_hours
+        if hours is not None and hours == hours.to_integral_value():
+            self.initial["preferred_hours"] = hours.quantize(1)  # 16, not 16,0
 
 
 def _not_before_referral(value, trajectory, message):

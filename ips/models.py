@@ -5,6 +5,8 @@ Every client-related row is category IPS (``category`` below) and is held by
 decides from that pair who may read it.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -191,11 +193,14 @@ class Beroepsprofiel(ChoiceLabels, Versioned):
     preferred_sectors = models.CharField(
         _("gewenste sector en functie"), max_length=300, blank=True
     )
-    preferred_hours = models.PositiveSmallIntegerField(
+    # Hours as they are agreed in practice: 16,5 as well as 16. More than nothing.
+    preferred_hours = models.DecimalField(
         _("gewenst aantal uren per week"),
+        max_digits=4,
+        decimal_places=1,
         null=True,
         blank=True,
-        validators=[MaxValueValidator(MAX_HOURS_PER_WEEK)],
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(MAX_HOURS_PER_WEEK)],
     )
     travel = models.CharField(_("reizen (afstand, vervoer)"), max_length=300, blank=True)
     strengths = models.TextField(_("sterke punten"), blank=True)
@@ -228,9 +233,11 @@ class Beroepsprofiel(ChoiceLabels, Versioned):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(preferred_hours__isnull=True)
-                | models.Q(preferred_hours__lte=MAX_HOURS_PER_WEEK),
-                name="ips_profile_hours_max",
-                violation_error_message=_("Vul hoogstens 60 uur per week in."),
+                | models.Q(preferred_hours__gt=0, preferred_hours__lte=MAX_HOURS_PER_WEEK),
+                name="ips_profile_hours_range",
+                violation_error_message=_(
+                    "Het gewenste aantal uren per week ligt boven 0 en is hoogstens 60."
+                ),
             ),
         ]
 
@@ -402,6 +409,10 @@ class Placement(Versioned):
         if self.competitive_override is not None:
             return self.competitive_override
         return self.derived_competitive
+
+    @property
+    def has_started(self):
+        return self.start_date <= timezone.localdate()
 
     @property
     def is_current(self):

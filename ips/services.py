@@ -227,6 +227,8 @@ def check_transition(trajectory, to_phase, changed_on, *, close_reason="", wants
         raise ValidationError(
             _("Kies een reden om het traject af te sluiten."), code="close_reason"
         )
+    if to_phase == Phase.AFGESLOTEN:
+        _refuse_job_after_close(trajectory, changed_on)
     if to_phase == Phase.GEPLAATST:
         placements = list(trajectory.placements.all())
         if not running_on(placements, changed_on):
@@ -252,6 +254,34 @@ def check_transition(trajectory, to_phase, changed_on, *, close_reason="", wants
             _("De datum ligt vóór de vorige faseovergang (%(date)s).")
             % {"date": earliest.strftime("%d-%m-%Y")},
             code="changed_on",
+        )
+
+
+def _refuse_job_after_close(trajectory, closed_on):
+    """Closing leaves the jobs as they are: a closed trajectory is read-only, so a job that
+    runs at the close keeps running in the record (the client still works there). A job
+    with no end that starts only after ``closed_on`` never ran within the trajectory, and
+    would read 'loopt' for good: closing per that date waits until its end is recorded (also
+    when it does not go ahead)."""
+    later = (
+        trajectory.placements.filter(start_date__gt=closed_on, end_date__isnull=True)
+        .order_by("start_date", "pk")
+        .first()
+    )
+    if later is not None:
+        raise ValidationError(
+            _(
+                "De baan %(job)s bij %(employer)s begint op %(date)s, na de datum van "
+                "afsluiten; na het afsluiten kan die baan niet meer worden beëindigd. Leg eerst "
+                "het einde van die baan vast (ook als hij niet doorgaat), of sluit het traject "
+                "af per %(date)s of later."
+            )
+            % {
+                "job": later.job_title,
+                "employer": later.employer,
+                "date": later.start_date.strftime("%d-%m-%Y"),
+            },
+            code="to_phase",
         )
 
 

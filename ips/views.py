@@ -296,10 +296,7 @@ def phase_change(request, pk, trajectory_pk):
             post["version"] = str(trajectory.version)
             form = PhaseForm(post, trajectory=trajectory, placements=placements)
             form.is_valid()
-            lost = _(
-                "Niet opgeslagen: iemand anders heeft de fase intussen gewijzigd (nu: "
-                "%(phase)s). Kijk opnieuw en sla zo nodig nogmaals op."
-            ) % {"phase": trajectory.get_phase_display()}
+            lost = _phase_conflict(trajectory, request.user)
             if trajectory.is_open:
                 form.add_error(None, lost)
             else:
@@ -315,6 +312,41 @@ def phase_change(request, pk, trajectory_pk):
             )
             return redirect(_trajectory_url(case) + "#fase")
     return _trajectory_page(request, case, access, phase_form=form)
+
+
+def _phase_conflict(trajectory, user):
+    """The trajectory changed since this user opened the phase form: in another window of
+    their own, or by a colleague (a phase change, or a hand-over). Which of those is not
+    known, so the message names both, and then what is known: the phase now, and who
+    recorded it when (local time)."""
+    last = trajectory.phases.select_related("recorded_by").order_by("-pk").first()
+    phase = {"phase": trajectory.get_phase_display()}
+    if last is None:
+        now = _("De fase is nu ‘%(phase)s’.") % phase
+    else:
+        who = last.recorded_by
+        when = date_format(timezone.localtime(last.recorded_at), "j F Y \\o\\m H:i")
+        if who.pk == user.pk:
+            now = _("De fase is nu ‘%(phase)s’; die heeft u zelf vastgelegd op %(when)s.") % {
+                **phase,
+                "when": when,
+            }
+        else:
+            now = _("De fase is nu ‘%(phase)s’, vastgelegd door %(who)s op %(when)s.") % {
+                **phase,
+                "who": who.get_full_name() or who.email,
+                "when": when,
+            }
+    return " ".join(
+        [
+            _(
+                "Niet opgeslagen: het traject is intussen gewijzigd, in een ander venster of "
+                "door een collega."
+            ),
+            now,
+            _("Kijk opnieuw en sla zo nodig nogmaals op."),
+        ]
+    )
 
 
 @login_required

@@ -2,6 +2,7 @@
 placements and follow-along, bad input, and who may see what."""
 
 import datetime
+import re
 import threading
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from cases import services as cases
 from cases.constants import CaseRole
@@ -126,6 +128,20 @@ def end_job(c, placement, end_date, reason):
     url = reverse("ips:placement_end", args=[trajectory.case_id, trajectory.pk, placement.pk])
     data = {"version": placement.version, "end_date": end_date.isoformat(), "end_reason": reason}
     return c.post(url, data)
+
+
+def follow_along_lines(html):
+    """The follow-along lines of the trajectory page, as text."""
+    section = html.split('id="nazorg"', 1)[1].split("</ul>", 1)[0]
+    items = re.findall(r"<li>(.*?)</li>", section, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", "", item).split()) for item in items]
+
+
+def periods(html):
+    """The 'Periode' cells of the jobs table of the trajectory page, as text."""
+    section = html.split('id="banen"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>\s*<td>.*?</td>\s*<td>(.*?)</td>", section, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", "", row).split()) for row in rows]
 
 
 def placement_data(**overrides):
@@ -352,9 +368,31 @@ class TestPhaseMachine:
             },
             follow=True,
         )
-        assert "iemand anders" in response.content.decode()
+        html = response.content.decode()
+        # The same user, in another tab: not "someone else" (a tester had).
+        assert "iemand anders" not in html
+        assert "het traject is intussen gewijzigd, in een ander venster of door een collega" in (
+            html
+        )
+        assert "De fase is nu ‘Intake’; die heeft u zelf vastgelegd op " in html
         trajectory.refresh_from_db()
         assert trajectory.phase == Phase.INTAKE
+
+    def test_a_colleagues_phase_change_is_told_with_their_name(
+        self, client_for, ggz_a, jobcoach_a, trajectory
+    ):
+        colleague = UserFactory(organisation=ggz_a, role=Role.TRAJECTBEGELEIDER)
+        stale = trajectory.version
+        services.change_phase(Trajectory.objects.get(pk=trajectory.pk), colleague, Phase.INTAKE)
+        recorded_at = PhaseChange.objects.get(to_phase=Phase.INTAKE).recorded_at
+        when = date_format(timezone.localtime(recorded_at), "j F Y \\o\\m H:i")
+        response = post_phase(client_for(jobcoach_a), trajectory, "intake", version=stale)
+        errors = " ".join(response.context["phase_form"].non_field_errors())
+        assert errors == (
+            "Niet opgeslagen: het traject is intussen gewijzigd, in een ander venster of door "
+            f"een collega. De fase is nu ‘Intake’, vastgelegd door {colleague.get_full_name()} "
+            f"op {when}. Kijk opnieuw en sla zo nodig nogmaals op."
+        )
 
     def test_view_refuses_skipping_intake_in_dutch(self, client_for, jobcoach_a, trajectory):
         response = post_phase(client_for(jobcoach_a), trajectory, "zoeken", follow=True)
@@ -451,9 +489,8 @@ class TestPhaseMachine:
 
         monkeypatch.setattr(services, "change_phase", closed_meanwhile)
         response = post_phase(client_for(jobcoach_a), trajectory, "zoeken")
-        assert "iemand anders heeft de fase intussen gewijzigd (nu: Afgesloten)" in (
-            response.content.decode()
-        )
+        assert "het traject is intussen gewijzigd" in response.content.decode()
+        assert "De fase is nu ‘Afgesloten’" in response.content.decode()
 
     def test_after_a_conflict_the_kept_input_can_be_saved_deliberately(
         self, client_for, jobcoach_a, trajectory
@@ -471,7 +508,7 @@ class TestPhaseMachine:
         }
         response = c.post(url, data)
         form = response.context["phase_form"]
-        assert "iemand anders" in " ".join(form.non_field_errors())
+        assert "het traject is intussen gewijzigd" in " ".join(form.non_field_errors())
         assert form["note"].value() == "Verhuisd"
         assert form["version"].value() == str(trajectory.version)
         c.post(url, {**data, "version": form["version"].value()})
@@ -601,6 +638,90 @@ class TestRecording:
         )
         assert "hoogstens 60 uur" in response.content.decode()
         assert not Beroepsprofiel.objects.exists()
+
+    @pytest.mark.parametrize(
+        "typed,message",
+        [
+            ("0", "Vul meer dan 0 uur per week in, of laat het veld leeg."),
+            ("-2", "Vul meer dan 0 uur per week in, of laat het veld leeg."),
+            ("60,5", "Vul hoogstens 60 uur per week in."),
+            ("16,25", "Vul de uren in op hoogstens één decimaal, zoals 16,5."),
+            ("zestien", "Vul het aantal uren in als getal, bijvoorbeeld 16 of 16,5."),
+        ],
+    )
+    def test_profile_hours_more_than_nothing_and_typed_the_dutch_way(
+        self, client_for, jobcoach_a, trajectory, typed, message
+    ):
+        response = client_for(jobcoach_a).post(
+            reverse("ips:profile_edit", args=[trajectory.case_id, trajectory.pk]),
+            {"disclosure": Disclosure.NOG_NIET, "preferred_hours": typed},
+        )
+        assert response.context["form"].errors["preferred_hours"] == [message]
+        assert not Beroepsprofiel.objects.exists()
+
+    def test_profile_hours_with_a_decimal_comma(self, client_for, jobcoach_a, trajectory):
+        """Hours as agreed in practice: 16,5 as well as 16, typed with a comma."""
+        c = client_for(jobcoach_a)
+        url = reverse("ips:profile_edit", args=[trajectory.case_id, trajectory.pk])
+        c.post(url, {"disclosure": Disclosure.NOG_NIET, "preferred_hours": "16,5"})
+        assert Beroepsprofiel.objects.get().preferred_hours == Decimal("16.5")
+        page = reverse("ips:trajectory", args=[trajectory.case_id])
+        assert "<dd>16,5</dd>" in c.get(page).content.decode()
+        profile = Beroepsprofiel.objects.get()
+        c.post(
+            url,
+            {
+                "disclosure": Disclosure.NOG_NIET,
+                "preferred_hours": "16",
+                "version": profile.version,
+            },
+        )
+        assert Beroepsprofiel.objects.get().preferred_hours == Decimal("16")
+        assert "<dd>16</dd>" in c.get(page).content.decode()
+        # Edited again: the form shows what was typed, 16, not 16,0.
+        assert 'value="16"' in c.get(url).content.decode()
+
+    @pytest.mark.django_db(transaction=True)
+    def test_stored_profile_hours_convert(self, behandelaar_a, jobcoach_a):
+        """Migrations 0006-0007: a whole number stays what it was; a 0 (accepted until then, and
+        shown as nothing) becomes empty, as it was shown."""
+        from django.db.migrations.executor import MigrationExecutor
+
+        profiles = []
+        for index, last in enumerate(["Jansen", "Bakker"]):
+            case = new_case(behandelaar_a, index=index, last=last)
+            profiles.append(
+                Beroepsprofiel.objects.create(
+                    trajectory=start_trajectory(behandelaar_a, jobcoach_a, case),
+                    organisation=jobcoach_a.organisation,
+                    updated_by=jobcoach_a,
+                    preferred_hours=20,
+                )
+            )
+        executor = MigrationExecutor(connection)
+        executor.migrate([("ips", "0005_trajectory_waiting_index")])
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE ips_beroepsprofiel SET preferred_hours = 0 WHERE id = %s",
+                    [profiles[1].pk],
+                )
+        finally:
+            executor = MigrationExecutor(connection)
+            executor.migrate(executor.loader.graph.leaf_nodes())
+        hours = [Beroepsprofiel.objects.get(pk=p.pk).preferred_hours for p in profiles]
+        assert hours == [Decimal("20.0"), None]
+
+    def test_database_refuses_no_hours(self, jobcoach_a, trajectory):
+        from django.db import IntegrityError
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Beroepsprofiel.objects.create(
+                trajectory=trajectory,
+                organisation=jobcoach_a.organisation,
+                updated_by=jobcoach_a,
+                preferred_hours=0,
+            )
 
     def test_employer_contact_for_client(self, client_for, jobcoach_a, trajectory):
         client_for(jobcoach_a).post(
@@ -915,10 +1036,12 @@ class TestRecording:
             },
         )
         assert FollowAlongContact.objects.get().placement == placement
-        assert (
-            "Gaat goed"
-            in c.get(reverse("ips:trajectory", args=[trajectory.case_id])).content.decode()
-        )
+        html = c.get(reverse("ips:trajectory", args=[trajectory.case_id])).content.decode()
+        # Who logged it, as the phase history says, and no comma after the date (a tester had).
+        assert follow_along_lines(html) == [
+            f"{date_format(TODAY(), 'j b Y')}: Werkgever, over de baan Bakkersassistent "
+            f"({jobcoach_a.get_full_name()}) — Gaat goed"
+        ]
 
     def test_follow_along_before_the_referral_or_the_job_is_refused(
         self, client_for, jobcoach_a, trajectory
@@ -1012,6 +1135,85 @@ class TestRecording:
         placement.refresh_from_db()
         assert Placement.objects.count() == 1
         assert placement.end_date is None
+
+    def test_a_job_that_has_not_started_says_when_it_begins(
+        self, client_for, jobcoach_a, trajectory
+    ):
+        """Not '12 jan 2027 – loopt' for a job that starts then (a tester had)."""
+        to_search(trajectory, jobcoach_a, days_ago(5))
+        c = client_for(jobcoach_a)
+        starts = TODAY() + datetime.timedelta(days=14)
+        c.post(
+            reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
+            placement_data(start_date=starts.isoformat()),
+        )
+        page = reverse("ips:trajectory", args=[trajectory.case_id])
+        assert periods(c.get(page).content.decode()) == [
+            f"begint op {date_format(starts, 'j b Y')}"
+        ]
+        placement = Placement.objects.get()
+        end_job(c, placement, starts + datetime.timedelta(days=30), "contract_afgelopen")
+        ends = starts + datetime.timedelta(days=30)
+        assert periods(c.get(page).content.decode()) == [
+            f"begint op {date_format(starts, 'j b Y')}, eindigt op {date_format(ends, 'j b Y')} "
+            "(Contract afgelopen)"
+        ]
+        # The start date has come: the period as for any running job.
+        Placement.objects.update(start_date=TODAY(), end_date=None, end_reason="")
+        assert periods(c.get(page).content.decode()) == [f"{date_format(TODAY(), 'j b Y')} – loopt"]
+
+    def test_closing_waits_for_the_end_of_a_job_that_starts_after_it(
+        self, client_for, jobcoach_a, trajectory
+    ):
+        """A closed trajectory is read-only: a job that runs at the close keeps running in
+        the record, and cannot be ended afterwards. A job that starts only after the close
+        date never ran within the trajectory and would read 'loopt' for good (a tester had):
+        the close is refused, with what to do, until that job's end is recorded."""
+        to_search(trajectory, jobcoach_a, days_ago(8))
+        c = client_for(jobcoach_a)
+        starts = TODAY() + datetime.timedelta(days=7)
+        c.post(
+            reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
+            placement_data(start_date=starts.isoformat()),
+        )
+        placement = Placement.objects.get()
+        trajectory.refresh_from_db()
+        response = post_phase(c, trajectory, "afgesloten", close_reason="eigen_verzoek")
+        assert response.context["phase_form"].errors["to_phase"] == [
+            f"De baan Bakkersassistent bij Bakkerij De Korenschoof begint op "
+            f"{starts:%d-%m-%Y}, na de datum van afsluiten; na het afsluiten kan die baan niet "
+            "meer worden beëindigd. Leg eerst het einde van die baan vast (ook als hij niet "
+            f"doorgaat), of sluit het traject af per {starts:%d-%m-%Y} of later."
+        ]
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.ZOEKEN
+        # The job does not go ahead: its end is recorded, and then the trajectory closes.
+        end_job(c, placement, starts, "anders")
+        post_phase(c, trajectory, "afgesloten", close_reason="eigen_verzoek")
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.AFGESLOTEN
+
+    def test_a_close_dated_before_a_jobs_start_is_refused(self, client_for, jobcoach_a, trajectory):
+        """The same for a job recorded ahead of its start that has started since, with the
+        phase not yet moved: a close dated back to before its start is refused. Per its start
+        date or later the job runs at the close, and is kept as it is."""
+        to_search(trajectory, jobcoach_a, days_ago(8))
+        c = client_for(jobcoach_a)
+        c.post(
+            reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
+            placement_data(start_date=(TODAY() + datetime.timedelta(days=1)).isoformat()),
+        )
+        Placement.objects.update(start_date=days_ago(3))  # the start date has passed
+        trajectory.refresh_from_db()
+        with pytest.raises(ValidationError, match=f"begint op {days_ago(3):%d-%m-%Y}, na de"):
+            services.change_phase(
+                trajectory, jobcoach_a, Phase.AFGESLOTEN, days_ago(5), close_reason="verhuisd"
+            )
+        services.change_phase(
+            trajectory, jobcoach_a, Phase.AFGESLOTEN, days_ago(3), close_reason="verhuisd"
+        )
+        assert trajectory.phase == Phase.AFGESLOTEN
+        assert Placement.objects.get().end_date is None
 
 
 # --- Who may see what ------------------------------------------------------------------------
