@@ -3,6 +3,8 @@ above the fields; a field's own error next to that field."""
 
 from django import forms
 
+from .html_checks import assert_errors_tied_to_fields
+
 
 class MeetingForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -26,3 +28,10 @@ def test_errors_of_no_field_are_shown_once_in_an_alert_above_the_fields():
 
 def test_a_form_without_errors_has_no_alert():
     assert "form-errors" not in str(MeetingForm())
+
+
+def test_a_fields_error_is_tied_to_the_field():
+    page = assert_errors_tied_to_fields(str(MeetingForm({"version": "1", "place": ""})))
+    place = next(attrs for attrs in page.fields if attrs["name"] == "place")
+    assert place["aria-invalid"] == "true"
+    assert "id_place_error" in place["aria-describedby"].split()

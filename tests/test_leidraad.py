@@ -35,6 +35,7 @@ from consent.constants import Category, Purpose
 from consent.models import AccessLogEntry
 
 from .builders import make_case, make_consent
+from .html_checks import assert_errors_tied_to_fields
 
 THEME_KEYS = [
     "krachten",
@@ -758,6 +759,37 @@ class TestRules:
         assert "Niet opgeslagen: dit gesprek is intussen gewijzigd" in html
         assert "En meer" in html
         assert session.theme_notes.get().notes == "Wil weer structuur"
+
+    def test_each_steps_errors_are_tied_to_their_fields(self, client_for, behandelaar_a, case_a):
+        """The steps build their fields by hand: an error must still be named by its field's
+        aria-describedby, and the field must say it is invalid (a screen reader hears the
+        message on the field, not only somewhere on the page)."""
+        c = client_for(behandelaar_a)
+        session = start(c, case_a)
+        html = c.post(
+            step_url(case_a, session, 1), {"version": 1, "client_questions": "x" * 4001}
+        ).content.decode()
+        assert "Kies minstens één thema" in html
+        page = assert_errors_tied_to_fields(html)
+        assert {"themes-errors", "id_client_questions_error"} <= {
+            i for _tag, attrs in page.described_by for i in attrs["aria-describedby"].split()
+        }
+        c.post(step_url(case_a, session, 1), {"version": 1, "themes": ["grip"]})
+        html = c.post(
+            step_url(case_a, session, 2),
+            {"version": 2, "judgement_grip": "geweldig", "notes_grip": "x" * 4001},
+        ).content.decode()
+        assert "Kies een oordeel uit de lijst." in html
+        page = assert_errors_tied_to_fields(html)
+        invalid = {a["name"] for a in page.fields if a.get("aria-invalid") == "true"}
+        assert {"notes_grip", "judgement_grip"} <= invalid
+        html = c.post(
+            step_url(case_a, session, 3),
+            {"action": "afspraken", "what_1": "CV maken", "owner_1": "", "due_1": in_future()},
+        ).content.decode()
+        assert "Vul in wie de afspraak uitvoert." in html
+        page = assert_errors_tied_to_fields(html)
+        assert "owner_1" in {a["name"] for a in page.fields if a.get("aria-invalid") == "true"}
 
     def test_bad_judgement_value(self, client_for, behandelaar_a, case_a):
         c = client_for(behandelaar_a)
