@@ -42,6 +42,7 @@ from consent.models import AccessLogEntry
 
 from .builders import next_bsn
 from .conftest import PASSWORD
+from .html_checks import assert_errors_tied_to_fields
 from .test_security_routes import (
     CANARY,
     PDF,
@@ -977,6 +978,7 @@ def check_page(response, where):
     assert injected_markup(html) == [], (where, injected_markup(html))
     english = ENGLISH.search(html)
     assert english is None, (where, english and english.group(0))
+    assert_errors_tied_to_fields(html)
     return html
 
 
