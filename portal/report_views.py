@@ -1,5 +1,5 @@
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
@@ -32,7 +32,15 @@ def get_report(request, pk):
 @never_cache
 @login_required
 def report_detail(request, pk):
+    """The status page; while the report is made, htmx polls it for the status fragment.
+
+    A poll says which status the page shows (``getoond``). While that is still the status,
+    the answer is 204 No Content: htmx swaps nothing, so the page's live region does not
+    change and screen readers announce the status once per change, not every 2 seconds.
+    Without JavaScript the page is reloaded (the link "Vernieuwen") and shows the status."""
     report = get_report(request, pk)
+    if request.htmx and request.GET.get("getoond") == report.status:
+        return HttpResponse(status=204)
     template = "reports/_status.html" if request.htmx else "reports/detail.html"
     ready = report.status == ReportStatus.KLAAR
     # The same check as the download: a finished report the user may no longer have (consent

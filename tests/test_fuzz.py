@@ -318,6 +318,15 @@ FORMS = {
         method="GET",
         saves=False,
     ),
+    # The status page's poll says which status the page shows (a 204 while unchanged).
+    "portal:report_detail": Form(
+        "portal:report_detail",
+        "behandelaar_a",
+        lambda w: {"getoond": "bezig"},
+        kwargs=lambda w: {"pk": w.report.pk},
+        method="GET",
+        saves=False,
+    ),
     "portal:user_create": Form(
         "portal:user_create",
         "beheerder_a",

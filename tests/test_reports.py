@@ -281,6 +281,33 @@ def test_request_from_case_page_creates_a_queued_report(shared_case, klantmanage
     assert "<html" not in partial and "rapport-status" in partial
 
 
+def test_polling_swaps_the_status_in_only_when_it_changed(shared_case, klantmanager_g, client_for):
+    """The status sits in an aria-live region: swapping the same status in every 2 seconds
+    would have screen readers announce it again and again. A poll says which status the page
+    shows; unchanged, the answer is 204 (htmx swaps nothing). A changed status comes back as
+    the new fragment, which stops polling once the report is finished or failed."""
+    report = request_progress(klantmanager_g, shared_case)
+    c = client_for(klantmanager_g)
+    url = reverse("portal:report_detail", args=[report.pk])
+    htmx = {"HX-Request": "true"}
+    assert f'hx-get="{url}?getoond=wachtrij"' in c.get(url).content.decode()
+
+    unchanged = c.get(url, {"getoond": "wachtrij"}, headers=htmx)
+    assert (unchanged.status_code, unchanged.content) == (204, b"")
+
+    Report.objects.filter(pk=report.pk).update(status=ReportStatus.BEZIG)
+    changed = c.get(url, {"getoond": "wachtrij"}, headers=htmx).content.decode()
+    assert "Bezig" in changed and f'hx-get="{url}?getoond=bezig"' in changed
+    assert c.get(url, {"getoond": "bezig"}, headers=htmx).status_code == 204
+
+    Report.objects.filter(pk=report.pk).update(status=ReportStatus.MISLUKT, error="Mislukt: X")
+    failed = c.get(url, {"getoond": "bezig"}, headers=htmx).content.decode()
+    assert "Mislukt: X" in failed and "hx-trigger" not in failed
+    # Without JavaScript a reload shows the status, whatever the address says.
+    page = c.get(url, {"getoond": "mislukt"}).content.decode()
+    assert "<html" in page and "Mislukt: X" in page
+
+
 def test_outsider_cannot_request_a_report(shared_case, outsider, client_for):
     response = client_for(outsider).post(reverse("cases:progress_report", args=[shared_case.pk]))
     assert response.status_code == 404
