@@ -9,9 +9,10 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
-from portal.constants import OrganisationType
+from portal.constants import ROLES_BY_ORGANISATION_TYPE, OrganisationType
 from portal.forms import DateInput, Textarea, add_months, happened
 from portal.models import Organisation
 
@@ -60,6 +61,51 @@ class SupersedesChoiceField(forms.ModelChoiceField):
             "purpose": obj.get_purpose_display(),
             "until": obj.valid_until.strftime("%d-%m-%Y"),
         }
+
+
+def usable_purposes(organisation_type):
+    """The purposes under which someone at an organisation of this type could ever read
+    shared data: those of the case roles that fit the roles such an organisation can hold
+    (portal.constants, consent.policy). Under any other purpose a consent shares nothing."""
+    case_roles = set()
+    for role in ROLES_BY_ORGANISATION_TYPE[organisation_type]:
+        case_roles |= policy.CASE_ROLES_BY_ROLE.get(role, set())
+    return policy.purposes_for(case_roles)
+
+
+def _listing(labels, joined):
+    """‘A’, ‘B’ of ‘C’ (``joined`` puts the last two together: "%(first)s of %(last)s")."""
+    labels = [f"‘{label}’" for label in labels]
+    if len(labels) < 2:
+        return "".join(labels)
+    return joined % {"first": ", ".join(labels[:-1]), "last": labels[-1]}
+
+
+def purposes_text(purposes):
+    """The purposes, quoted, in the order of the choices: ‘A’, ‘B’ of ‘C’."""
+    return _listing([p.label for p in Purpose if p in purposes], _("%(first)s of %(last)s"))
+
+
+def purpose_help():
+    """Under the purpose: the kinds of organisation where not every purpose fits, and the
+    ones that do (from the same rule the form enforces). HTML, as Django renders help
+    text: escaped here (‘Gemeente (Werk & Inkomen)’)."""
+    narrower = {}
+    for kind in OrganisationType:
+        usable = frozenset(usable_purposes(kind))
+        if usable != frozenset(Purpose):
+            narrower.setdefault(usable, []).append(kind.label)
+    parts = [_("Kies een doel waarvoor de ontvanger de gegevens kan gebruiken.")]
+    for usable, kinds in narrower.items():
+        kinds = _listing(kinds, _("%(first)s en %(last)s"))
+        if usable:
+            parts.append(
+                _("Bij %(kinds)s past alleen %(purposes)s.")
+                % {"kinds": kinds, "purposes": purposes_text(usable)}
+            )
+        else:
+            parts.append(_("Met %(kinds)s kan niets worden gedeeld.") % {"kinds": kinds})
+    return escape(" ".join(str(part) for part in parts))
 
 
 def replaceable_consents(client, provider):
@@ -159,6 +205,7 @@ class ConsentForm(forms.Form):
             code__in=sorted(policy.held_by(provider.type))
         )
         self.fields["supersedes"].queryset = replaceable_consents(client, provider)
+        self.fields["purpose"].help_text = purpose_help()
         self.fields["valid_until"].help_text = _(
             "Verplicht, en hoogstens %(n)s maanden: gaat de toestemming in op de 4e, dan is "
             "de einddatum uiterlijk de 3e, %(n)s maanden later."
@@ -257,8 +304,39 @@ class ConsentForm(forms.Form):
                         "recipient": recipient,
                     },
                 )
+        self._check_purpose(cleaned)
         self._check_replacement(cleaned)
         return cleaned
+
+    def _check_purpose(self, cleaned):
+        """Refused: a purpose no one at the recipient could ever read under. Which roles an
+        organisation holds follows from its kind (a user's role must fit it), so this never
+        blocks sharing that would work; an organisation with several kinds of staff (a GGZ:
+        behandelaars and trajectbegeleiders) fits the purposes of all of them."""
+        recipient, purpose = cleaned.get("recipient"), cleaned.get("purpose")
+        if recipient is None or not purpose:
+            return
+        usable = usable_purposes(recipient.type)
+        if purpose in usable:
+            return
+        kind = OrganisationType(recipient.type).label
+        if not usable:
+            message = _(
+                "Met %(recipient)s, een organisatie van het soort ‘%(kind)s’, kan niets worden "
+                "gedeeld: niemand daar kan gedeelde gegevens inzien. Kies een andere ontvanger."
+            ) % {"recipient": recipient, "kind": kind}
+        else:
+            message = _(
+                "Met het doel ‘%(purpose)s’ kan niemand bij %(recipient)s de gegevens inzien: "
+                "er zou niets worden gedeeld. Bij een organisatie van het soort ‘%(kind)s’ past "
+                "alleen %(usable)s. Kies een van die doelen, of een andere ontvanger."
+            ) % {
+                "purpose": Purpose(purpose).label,
+                "recipient": recipient,
+                "kind": kind,
+                "usable": purposes_text(usable),
+            }
+        self.add_error("purpose", message)
 
     def _check_replacement(self, cleaned):
         """A replacement renews or changes the same sharing, and takes effect at once: the

@@ -51,7 +51,9 @@ from .forms import (
     ConsentForm,
     OverviewFilterForm,
     WithdrawalForm,
+    purposes_text,
     replaceable_consents,
+    usable_purposes,
     withdrawal_refused,
 )
 from .models import AccessLogEntry, Consent, ConsentWithdrawal, DataCategory
@@ -231,6 +233,7 @@ def _consent_form(request, client, decision, case, back):
     user = request.user
     initial = {"valid_from": timezone.localdate()}
     renewing = _query_id(request.GET, "vervangt")
+    notice = None
     if renewing is not None:
         old = (
             replaceable_consents(client, user.organisation)
@@ -240,11 +243,28 @@ def _consent_form(request, client, decision, case, back):
         )
         if old is not None:
             initial.update(
-                supersedes=old.pk,
-                recipient=old.recipient_id,
-                purpose=old.purpose,
-                categories=[c.pk for c in old.categories.all()],
+                recipient=old.recipient_id, categories=[c.pk for c in old.categories.all()]
             )
+            usable = usable_purposes(old.recipient.type)
+            if old.purpose in usable:
+                initial.update(supersedes=old.pk, purpose=old.purpose)
+            else:
+                # A purpose no one at the recipient reads under (recorded before the form
+                # refused it): renewing it would share nothing again, and a replacement
+                # keeps the purpose. A new consent for a fitting purpose instead.
+                notice = _(
+                    "Toestemming nr. %(pk)s is voor ‘%(purpose)s’: met dat doel kan niemand bij "
+                    "%(recipient)s de gegevens inzien, dus ze deelt niets. Verlengen heeft geen "
+                    "zin. Leg hieronder een nieuwe toestemming vast voor een doel dat past "
+                    "(%(usable)s) als de cliënt daarmee instemt. Nr. %(pk)s loopt af op %(end)s; "
+                    "trek haar eerder in als de cliënt dat wil."
+                ) % {
+                    "pk": old.pk,
+                    "end": old.valid_until.strftime("%d-%m-%Y"),
+                    "purpose": old.get_purpose_display(),
+                    "recipient": old.recipient,
+                    "usable": purposes_text(usable),
+                }
     form = ConsentForm(
         request.POST or None,
         request.FILES or None,
@@ -284,6 +304,7 @@ def _consent_form(request, client, decision, case, back):
             "client": client,
             "case": case,
             "back": back,
+            "notice": notice,
             "max_months": settings.WERKPAD_CONSENT_MAX_MONTHS,
         },
     )

@@ -12,6 +12,7 @@ from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from cases import services as cases
 from cases.constants import CaseRole, TimelineKind, WorkSituationKind
@@ -21,6 +22,9 @@ from consent import services as consent
 from consent.constants import Action, Basis, Category, ConsentMethod, ConsentState, Purpose
 from consent.forms import ConsentForm, add_months
 from consent.models import AccessLogEntry, Consent, ConsentWithdrawal
+from portal.constants import ROLES_BY_ORGANISATION_TYPE
+
+from .factories import UserFactory
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -422,6 +426,150 @@ class TestRecord:
         assert form.initial["supersedes"] == old.pk
         assert form.initial["recipient"] == gemeente_g.pk
         assert set(form.initial["categories"]) == {Category.WERKSITUATIE, Category.MOGELIJKHEDEN}
+
+
+class TestPurposeFitsTheRecipient:
+    """The tester's finding: a consent for ‘IPS-traject’ towards a gemeente gave its
+    klantmanager nothing (their case role reads under re-integratie and driegesprek only),
+    yet the form took it without a word: the behandelaar thought the data was shared."""
+
+    def record_directly(self, case, recipient, purpose):
+        """Set-up only: a consent as an older version of the form let it be recorded."""
+        today = timezone.localdate()
+        record = Consent.objects.create(
+            client=case.client,
+            provider=case.client.organisation,
+            recipient=recipient,
+            purpose=purpose,
+            valid_from=today - datetime.timedelta(days=10),
+            valid_until=today + datetime.timedelta(days=60),
+            method=ConsentMethod.SCHRIFTELIJK,
+            purpose_explained=True,
+            recorded_by=case.client.created_by,
+        )
+        record.categories.set([Category.WERKSITUATIE])
+        return record
+
+    @pytest.mark.parametrize("purpose", list(Purpose))
+    def test_accepted_exactly_when_someone_at_the_recipient_could_read_under_it(
+        self, behandelaar_a, ggz_b, gemeente_g, uwv_u, case_a, purpose
+    ):
+        """Against the real access check, for every role the recipient's kind of
+        organisation may hold in every case role: a GGZ with behandelaars and
+        trajectbegeleiders fits every purpose, a gemeente or UWV only what a klantmanager
+        reads under. The form refuses no sharing that would work."""
+        provider = case_a.client.organisation
+        for recipient in (ggz_b, gemeente_g, uwv_u):
+            staff = []
+            for role in ROLES_BY_ORGANISATION_TYPE[recipient.type]:
+                for case_role in CaseRole:
+                    user = UserFactory(organisation=recipient, role=role)
+                    consent.add_member(case_a, user, case_role)
+                    staff.append(user)
+            self.record_directly(case_a, recipient, purpose)
+            readable = any(
+                consent.case_access(u, case_a).can_read(Category.WERKSITUATIE, provider.pk)
+                for u in staff
+            )
+            form = ConsentForm(
+                form_data(recipient, purpose=purpose, categories=[Category.WERKSITUATIE]),
+                client=case_a.client,
+                provider=provider,
+            )
+            assert form.is_valid() == readable, (recipient.type, purpose, form.errors)
+        # What the tester found: IPS-traject towards a gemeente gives nothing.
+        assert readable == (purpose in (Purpose.REINTEGRATIE, Purpose.DRIEGESPREK))
+
+    @pytest.mark.parametrize("recipient", ["gemeente_g", "uwv_u"])
+    @pytest.mark.parametrize(
+        "purpose", [Purpose.IPS_TRAJECT, Purpose.AFSTEMMING, Purpose.CASUSBESPREKING]
+    )
+    def test_a_purpose_no_one_there_uses_is_refused_naming_those_that_fit(
+        self, client_for, behandelaar_a, case_a, recipient, purpose, request
+    ):
+        recipient = request.getfixturevalue(recipient)
+        response = client_for(behandelaar_a).post(
+            create_url(case_a), form_data(recipient, purpose=purpose)
+        )
+        assert response.status_code == 200
+        kind = "Gemeente (Werk & Inkomen)" if recipient.type == "gemeente" else "UWV"
+        assert response.context["form"].errors["purpose"] == [
+            f"Met het doel ‘{purpose.label}’ kan niemand bij {recipient} de gegevens inzien: "
+            f"er zou niets worden gedeeld. Bij een organisatie van het soort ‘{kind}’ past "
+            "alleen ‘Re-integratie en participatie’ of ‘Driegesprek’. Kies een van die doelen, "
+            "of een andere ontvanger."
+        ]
+        assert nothing_stored(case_a)
+
+    def test_the_beheerder_is_refused_too(self, client_for, beheerder_a, gemeente_g, case_a):
+        url = reverse("consent:beheer_create") + f"?client={case_a.client_id}"
+        response = client_for(beheerder_a).post(
+            url, form_data(gemeente_g, purpose=Purpose.IPS_TRAJECT)
+        )
+        assert response.status_code == 200
+        assert (
+            "kan niemand bij Gemeente G de gegevens inzien"
+            in (response.context["form"].errors["purpose"][0])
+        )
+        assert nothing_stored(case_a)
+
+    def test_the_form_says_beforehand_which_purposes_fit_where(
+        self, client_for, behandelaar_a, case_a
+    ):
+        response = client_for(behandelaar_a).get(create_url(case_a))
+        help_text = response.context["form"].fields["purpose"].help_text
+        # No GGZ role reads under re-integratie: a GGZ recipient is narrower too.
+        assert help_text == escape(
+            "Kies een doel waarvoor de ontvanger de gegevens kan gebruiken. Bij "
+            "‘GGZ-aanbieder’ past alleen ‘IPS-traject’, ‘Afstemming behandeling en werk’, "
+            "‘Driegesprek’ of ‘Casusbespreking’. Bij ‘Gemeente (Werk & Inkomen)’ en ‘UWV’ past "
+            "alleen ‘Re-integratie en participatie’ of ‘Driegesprek’."
+        )
+        assert help_text in response.content.decode()
+
+    def test_renewing_a_consent_whose_purpose_never_fitted(
+        self, client_for, behandelaar_a, klantmanager_g, gemeente_g, case_a
+    ):
+        """Recorded before the form refused it: ‘verlengen’ does not offer the same useless
+        sharing again (a replacement keeps the purpose) but a new consent for the same
+        recipient and data, and says why."""
+        old = self.record_directly(case_a, gemeente_g, Purpose.IPS_TRAJECT)
+        c = client_for(behandelaar_a)
+        response = c.get(create_url(case_a) + f"?vervangt={old.pk}")
+        form = response.context["form"]
+        assert form.initial["recipient"] == gemeente_g.pk
+        assert form.initial["categories"] == [Category.WERKSITUATIE]
+        assert "supersedes" not in form.initial and "purpose" not in form.initial
+        assert (
+            escape(
+                f"Toestemming nr. {old.pk} is voor ‘IPS-traject’: met dat doel kan niemand bij "
+                "Gemeente G de gegevens inzien, dus ze deelt niets."
+            )
+            in response.content.decode()
+        )
+        # Replacing it anyway, for the same purpose: refused.
+        response = c.post(
+            create_url(case_a),
+            form_data(gemeente_g, supersedes=old.pk, purpose=Purpose.IPS_TRAJECT),
+        )
+        assert "purpose" in response.context["form"].errors
+        assert Consent.objects.count() == 1
+        # The way the notice points to: a new consent for a fitting purpose shares.
+        response = c.post(create_url(case_a), form_data(gemeente_g))
+        assert response.status_code == 302
+        assert consent.case_access(klantmanager_g, case_a).can_read(
+            Category.WERKSITUATIE, case_a.client.organisation_id
+        )
+        assert Consent.objects.get(pk=old.pk).state() == ConsentState.ACTIEF
+
+    def test_renewing_a_fitting_consent_still_prefills_the_replacement(
+        self, client_for, behandelaar_a, gemeente_g, case_a
+    ):
+        old = self.record_directly(case_a, gemeente_g, Purpose.DRIEGESPREK)
+        response = client_for(behandelaar_a).get(create_url(case_a) + f"?vervangt={old.pk}")
+        form = response.context["form"]
+        assert (form.initial["supersedes"], form.initial["purpose"]) == (old.pk, old.purpose)
+        assert response.context["notice"] is None
 
 
 class TestUpload:
