@@ -1,10 +1,13 @@
 """The public Python API of cases/: registering clients, opening cases, the team, and
 everything that lands on the timeline. Access decisions come from consent.services."""
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -18,10 +21,13 @@ from .models import Case, ChangeRecord, Client, Invitation, TimelineEntry
 
 
 class ConflictError(Exception):
-    """Someone else saved the record first. ``changes`` lists (field label, theirs)."""
+    """Another save came first: from a colleague, or from the same user in another window.
+    ``changes`` lists (field label, theirs)."""
 
     def __init__(self, changes):
-        super().__init__(_("Iemand anders heeft dit gegeven intussen gewijzigd."))
+        super().__init__(
+            _("Dit gegeven is intussen gewijzigd, in een ander venster of door een collega.")
+        )
         self.changes = changes
 
 
@@ -579,9 +585,18 @@ def save_versioned(instance, form, user, case):
 
 
 def _display(obj, name):
+    """A field's value for the change history and for a conflict message (read by people,
+    parsed by nothing): a choice by its label; a decimal in the active language's format
+    (Dutch: 16,5, not 16.5), to the field's decimal places unless it is whole (16, not
+    16,0), as the pages show hours with floatformat:"-1". Anything else as it is."""
     value = getattr(obj, name)
     getter = getattr(obj, f"get_{name}_display", None)
-    return getter() if getter else value
+    if getter:
+        return getter()
+    if isinstance(value, Decimal):
+        whole = value == value.to_integral_value()
+        return number_format(value, 0 if whole else obj._meta.get_field(name).decimal_places)
+    return value
 
 
 def write_allowed(access, category):

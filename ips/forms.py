@@ -228,7 +228,8 @@ class PlacementForm(forms.ModelForm):
                 "invalid": _("Vul het aantal uren in als getal, bijvoorbeeld 32 of 24,5."),
                 "max_value": _("Meer dan %(max)s uur per week is niet mogelijk.")
                 % {"max": MAX_HOURS_PER_WEEK},
-                "min_value": _("Vul een positief aantal uren per week in."),
+                # The model's minimum (MinValueValidator(0.5)); 0,3 is positive too.
+                "min_value": _("Vul minstens 0,5 uur per week in."),
             },
             "hourly_wage": {
                 "min_value": _("Het uurloon kan niet negatief zijn."),

@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from cases import services as cases
 from cases.constants import CaseRole
 from cases.demo import demo_bsn
-from cases.models import Invitation, TimelineEntry
+from cases.models import ChangeRecord, Invitation, TimelineEntry
 from consent import services as consent
 from consent.constants import Category, ConsentMethod, Purpose
 from consent.models import AccessLogEntry, Consent, DataCategory
@@ -680,6 +680,16 @@ class TestRecording:
         assert "<dd>16</dd>" in c.get(page).content.decode()
         # Edited again: the form shows what was typed, 16, not 16,0.
         assert 'value="16"' in c.get(url).content.decode()
+        version = Beroepsprofiel.objects.get().version
+        c.post(
+            url, {"disclosure": Disclosure.NOG_NIET, "preferred_hours": "20,5", "version": version}
+        )
+        # The history of changes, too, the Dutch way (it had 16.5), as the page shows them.
+        history = ChangeRecord.objects.filter(field="preferred_hours").order_by("pk")
+        assert list(history.values_list("old_value", "new_value")) == [
+            ("16,5", "16"),
+            ("16", "20,5"),
+        ]
 
     @pytest.mark.django_db(transaction=True)
     def test_stored_profile_hours_convert(self, behandelaar_a, jobcoach_a):
@@ -925,7 +935,9 @@ class TestRecording:
         "overrides,message",
         [
             ({"hours_per_week": "61"}, "Meer dan 60 uur"),
-            ({"hours_per_week": "0"}, "positief aantal uren"),
+            ({"hours_per_week": "0"}, "Vul minstens 0,5 uur per week in."),
+            # Positive, but under the minimum: not "Vul een positief aantal uren in".
+            ({"hours_per_week": "0,3"}, "Vul minstens 0,5 uur per week in."),
             ({"hourly_wage": "-1"}, "niet negatief"),
             ({"competitive_override": "true"}, "reden voor de correctie"),
             ({"start_date": days_ago(400).isoformat()}, "vóór de aanmelding"),
@@ -963,6 +975,19 @@ class TestRecording:
         placement.refresh_from_db()
         assert placement.end_date == TODAY()
         assert placement.end_reason == "zelf_gestopt"
+
+    def test_a_stale_end_says_what_is_known(self, started_job):
+        """Ended meanwhile in another window (or by a colleague): which, is not known."""
+        c, placement = started_job
+        stale = Placement.objects.get(pk=placement.pk)
+        end_job(c, placement, TODAY() + datetime.timedelta(days=30), "anders")
+        response = end_job(c, stale, TODAY(), "zelf_gestopt")
+        assert response.context["form"].non_field_errors() == [
+            "Niet opgeslagen: deze baan is intussen gewijzigd, in een ander venster of door een "
+            "collega."
+        ]
+        placement.refresh_from_db()
+        assert placement.end_reason == "anders"
 
     def test_ending_a_job_not_on_this_trajectory_is_logged_as_denied(self, trajectory, started_job):
         c, placement = started_job

@@ -215,8 +215,30 @@ class TestReviewPages:
         stale = review.version
         c.post(url, {"version": stale, **all_scores(3)})
         response = c.post(url, {"version": stale, **all_scores(5)})
-        assert "iemand anders" in response.content.decode()
+        # The same user, in another window: not "iemand anders" (a tester had).
+        assert response.context["form"].non_field_errors() == [
+            "Niet opgeslagen: deze meting is intussen gewijzigd, in een ander venster of door "
+            "een collega."
+        ]
         assert set(review.scores.values_list("score", flat=True)) == {3}
+
+    def test_stale_finish_says_what_is_known(self, client_for, jobcoach_a, review):
+        c = client_for(jobcoach_a)
+        stale = review.version
+        c.post(
+            reverse("ips:fidelity_detail", args=[review.pk]), {"version": stale, **all_scores(4)}
+        )
+        response = c.post(
+            reverse("ips:fidelity_finish", args=[review.pk]), {"version": stale}, follow=True
+        )
+        html = response.content.decode()
+        assert "iemand anders" not in html
+        assert (
+            "Niet afgerond: de meting is intussen gewijzigd, in een ander venster of door een "
+            "collega."
+        ) in html
+        review.refresh_from_db()
+        assert review.status == ReviewStatus.CONCEPT
 
     def test_change_against_previous_review(self, jobcoach_a, client_for):
         today = timezone.localdate()
