@@ -20,14 +20,23 @@ from .constants import CaseRole, CaseStatus, InvitationStatus, TimelineKind
 from .models import Case, ChangeRecord, Client, Invitation, TimelineEntry
 
 
+def changed_meanwhile(subject, refused=None):
+    """The one message for a save that lost the race (optimistic locking). Whether the other
+    save came from this user's own other window or from a colleague is not known, so it
+    names both: never 'iemand anders' when it may have been the user. ``refused`` says what
+    did not happen (default: 'Niet opgeslagen:')."""
+    what = _("%(subject)s is intussen gewijzigd, in een ander venster of door een collega.") % {
+        "subject": subject
+    }
+    return f"{refused or _('Niet opgeslagen:')} {what}"
+
+
 class ConflictError(Exception):
     """Another save came first: from a colleague, or from the same user in another window.
     ``changes`` lists (field label, theirs)."""
 
     def __init__(self, changes):
-        super().__init__(
-            _("Dit gegeven is intussen gewijzigd, in een ander venster of door een collega.")
-        )
+        super().__init__(changed_meanwhile(_("dit gegeven")))
         self.changes = changes
 
 

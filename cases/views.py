@@ -167,11 +167,13 @@ def _report_conflict(request, conflict, subject):
     )
     messages.error(
         request,
-        _(
-            "Niet opgeslagen: %(subject)s is intussen gewijzigd (%(what)s), door iemand anders "
-            "of door u in een ander venster. Bekijk de nieuwe stand en probeer het opnieuw."
-        )
-        % {"subject": subject, "what": what},
+        " ".join(
+            [
+                services.changed_meanwhile(subject),
+                _("Wat er nu staat: %(what)s.") % {"what": what},
+                _("Bekijk de nieuwe stand en probeer het opnieuw."),
+            ]
+        ),
     )
 
 
@@ -1117,7 +1119,7 @@ def driegesprek_record(request, pk, meeting_pk):
         except services.ConflictError:
             messages.error(
                 request,
-                _("Niet opgeslagen: iemand anders heeft dit driegesprek intussen vastgelegd."),
+                services.changed_meanwhile(_("dit driegesprek")),
             )
             return redirect("cases:detail", case.pk)
         messages.success(request, _("Verslag van het driegesprek vastgelegd."))

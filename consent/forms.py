@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
-from portal.constants import ROLES_BY_ORGANISATION_TYPE, OrganisationType
+from portal.constants import OrganisationType
 from portal.forms import DateInput, Textarea, add_months, happened
 from portal.models import Organisation
 
@@ -63,16 +63,6 @@ class SupersedesChoiceField(forms.ModelChoiceField):
         }
 
 
-def usable_purposes(organisation_type):
-    """The purposes under which someone at an organisation of this type could ever read
-    shared data: those of the case roles that fit the roles such an organisation can hold
-    (portal.constants, consent.policy). Under any other purpose a consent shares nothing."""
-    case_roles = set()
-    for role in ROLES_BY_ORGANISATION_TYPE[organisation_type]:
-        case_roles |= policy.CASE_ROLES_BY_ROLE.get(role, set())
-    return policy.purposes_for(case_roles)
-
-
 def _listing(labels, joined):
     """‘A’, ‘B’ of ‘C’ (``joined`` puts the last two together: "%(first)s of %(last)s")."""
     labels = [f"‘{label}’" for label in labels]
@@ -92,7 +82,7 @@ def purpose_help():
     text: escaped here (‘Gemeente (Werk & Inkomen)’)."""
     narrower = {}
     for kind in OrganisationType:
-        usable = frozenset(usable_purposes(kind))
+        usable = frozenset(policy.usable_purposes(kind))
         if usable != frozenset(Purpose):
             narrower.setdefault(usable, []).append(kind.label)
     parts = [_("Kies een doel waarvoor de ontvanger de gegevens kan gebruiken.")]
@@ -316,7 +306,7 @@ class ConsentForm(forms.Form):
         recipient, purpose = cleaned.get("recipient"), cleaned.get("purpose")
         if recipient is None or not purpose:
             return
-        usable = usable_purposes(recipient.type)
+        usable = policy.usable_purposes(recipient.type)
         if purpose in usable:
             return
         kind = OrganisationType(recipient.type).label

@@ -93,3 +93,14 @@ def purposes_for(case_roles):
     for case_role in case_roles:
         purposes |= PURPOSES_BY_CASE_ROLE[case_role]
     return purposes
+
+
+def usable_purposes(organisation_type):
+    """The purposes under which someone at an organisation of this type could ever read
+    shared data: those of the case roles that fit the roles such an organisation can hold
+    (ROLES_BY_ORGANISATION_TYPE, CASE_ROLES_BY_ROLE). Under any other purpose a consent
+    shares nothing (the consent form refuses it)."""
+    case_roles = set()
+    for role in ROLES_BY_ORGANISATION_TYPE[organisation_type]:
+        case_roles |= CASE_ROLES_BY_ROLE.get(role, set())
+    return purposes_for(case_roles)

@@ -53,7 +53,6 @@ from .forms import (
     WithdrawalForm,
     purposes_text,
     replaceable_consents,
-    usable_purposes,
     withdrawal_refused,
 )
 from .models import AccessLogEntry, Consent, ConsentWithdrawal, DataCategory
@@ -245,7 +244,7 @@ def _consent_form(request, client, decision, case, back):
             initial.update(
                 recipient=old.recipient_id, categories=[c.pk for c in old.categories.all()]
             )
-            usable = usable_purposes(old.recipient.type)
+            usable = policy.usable_purposes(old.recipient.type)
             if old.purpose in usable:
                 initial.update(supersedes=old.pk, purpose=old.purpose)
             else:

@@ -30,6 +30,7 @@ TIMELINE_PLACEMENT = TimelineKind.STATUS
 
 # Someone else saved first (trajectory, profile, job or review): one exception for all.
 ConflictError = cases.ConflictError
+changed_meanwhile = cases.changed_meanwhile
 
 
 # --- Who may do what (on top of the role table in consent/policy.py) ---------------------

@@ -339,22 +339,11 @@ def _phase_conflict(trajectory, user):
             }
     return " ".join(
         [
-            _changed_meanwhile(_("het traject")),
+            services.changed_meanwhile(_("het traject")),
             now,
             _("Kijk opnieuw en sla zo nodig nogmaals op."),
         ]
     )
-
-
-def _changed_meanwhile(subject, refused=None):
-    """The one message for an IPS save that lost the race (optimistic locking). Whether
-    the other save came from this user's own other window or from a colleague is not
-    known, so it names both: never 'iemand anders' when it may have been the user.
-    ``refused`` says what did not happen (default: 'Niet opgeslagen:')."""
-    what = _("%(subject)s is intussen gewijzigd, in een ander venster of door een collega.") % {
-        "subject": subject
-    }
-    return f"{refused or _('Niet opgeslagen:')} {what}"
 
 
 @login_required
@@ -517,7 +506,7 @@ def placement_end(request, pk, trajectory_pk, placement_pk):
                 services.end_placement(form.instance, form, request.user)
                 _log_write(request, access, placement, "plaatsing", Action.UPDATE)
         except services.ConflictError:
-            form.add_error(None, _changed_meanwhile(_("deze baan")))
+            form.add_error(None, services.changed_meanwhile(_("deze baan")))
         else:
             messages.success(request, _("Einde van de baan vastgelegd."))
             return redirect(_trajectory_url(case) + "#banen")
@@ -994,7 +983,7 @@ def fidelity_detail(request, pk):
             try:
                 fidelity.save_scores(review, form.values(), form.cleaned_data["version"])
             except services.ConflictError:
-                form.add_error(None, _changed_meanwhile(_("deze meting")))
+                form.add_error(None, services.changed_meanwhile(_("deze meting")))
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -1047,7 +1036,7 @@ def _finish(request, review, version, saved=False):
     try:
         fidelity.finish_review(review, request.user, version)
     except services.ConflictError:
-        messages.error(request, _changed_meanwhile(_("de meting"), refused))
+        messages.error(request, services.changed_meanwhile(_("de meting"), refused))
     except ValidationError as exc:
         messages.error(request, f"{refused} {' '.join(exc.messages)}")
     else:

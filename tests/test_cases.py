@@ -851,7 +851,10 @@ class TestWorkAndAgreements:
         agreement.refresh_from_db()
         assert agreement.done is True  # the second, stale save did not overwrite
         assert agreement.version == stale_version + 1
-        assert "deze afspraak is intussen gewijzigd (gedaan: ja)" in response.content.decode()
+        assert (
+            "deze afspraak is intussen gewijzigd, in een ander venster of door een collega. "
+            "Wat er nu staat: gedaan: ja." in response.content.decode()
+        )
         change = ChangeRecord.objects.get()
         assert (change.field, change.changed_by) == ("done", behandelaar_a)
 
@@ -860,7 +863,7 @@ class TestWorkAndAgreements:
         [
             # Both marked it done (or one person clicked twice): nothing is lost.
             ("on", "Deze afspraak stond intussen al zo opgeslagen; er is niets anders gewijzigd."),
-            ("", "Niet opgeslagen: deze afspraak is intussen gewijzigd (gedaan: ja), door"),
+            ("", "Niet opgeslagen: deze afspraak is intussen gewijzigd, in een ander venster of"),
         ],
     )
     def test_a_stale_mark_as_done_says_what_happened(
@@ -1285,7 +1288,7 @@ def test_goal_status_change_is_versioned_and_kept_as_history(
     )
     goal.refresh_from_db()
     assert (goal.status, goal.version) == ("bereikt", 2)
-    assert "iemand anders" in response.content.decode()
+    assert "in een ander venster of door een collega" in response.content.decode()
     change = ChangeRecord.objects.get(object_type="goal")
     assert (change.field, change.old_value, change.new_value) == ("status", "Loopt", "Bereikt")
 
