@@ -1,6 +1,7 @@
 """Sign-in, second factor, idle sessions and rate limits (issue: Fundament)."""
 
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -345,3 +346,54 @@ def test_the_sign_out_page_speaks_formal_dutch(client_for, behandelaar_a):
     assert " je " not in html
     assert c.post(reverse("account_logout")).status_code == 302
     assert "_auth_user_id" not in c.session
+
+
+INFORMAL = re.compile(r"\b(je|jij|jou|jouw|jezelf)\b", re.IGNORECASE)
+
+
+def test_every_account_and_second_factor_page_says_u(client_for, behandelaar_a, client):
+    """allauth's own pages speak informal Dutch ('Weet je dit zeker?'); every page of
+    sign-in, password and second factor that Werkpad offers says 'u', like the rest."""
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    anonymous = [
+        "account_login",
+        "account_reset_password",
+        "account_reset_password_done",
+        "account_reset_password_from_key_done",
+        "account_inactive",
+        "account_signup",
+    ]
+    signed_in = [
+        "account_logout",
+        "account_reauthenticate",
+        "account_change_password",
+        "account_set_password",
+        "mfa_activate_totp",
+        "mfa_index",
+    ]
+    with_totp = [
+        "mfa_index",
+        "mfa_deactivate_totp",
+        "mfa_view_recovery_codes",
+        "mfa_generate_recovery_codes",
+        "mfa_reauthenticate",
+    ]
+
+    def informal(c, names):
+        found = {}
+        for name in names:
+            response = c.get(reverse(name), follow=True)
+            assert response.status_code in (200, 404), (name, response.status_code)
+            text = response.content.decode()
+            if hits := INFORMAL.findall(text):
+                found[name] = hits
+        return found
+
+    assert informal(client, anonymous) == {}
+    c = client_for(behandelaar_a)
+    assert informal(c, signed_in) == {}
+    TOTP.activate(behandelaar_a, generate_totp_secret())
+    RecoveryCodes.activate(behandelaar_a)
+    assert informal(c, with_totp) == {}
