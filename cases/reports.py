@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from consent import services as consent
 from consent.constants import Action, Category
-from portal.reports import Built, case_download_decisions, exportable_filter
+from portal.reports import Built, case_download_decisions, exportable_filter, exportable_holders
 
 from . import conversation_services as conversation_data
 from .models import TimelineEntry, WorkSituation
@@ -54,8 +54,15 @@ def build(report):
     for conversation in conversations:
         contents.add((conversation.organisation_id, Category.GESPREKSVERSLAGEN))
     recent = conversation_data.chronological(conversations)[-RECENT_CONVERSATIONS:][::-1]
+    # The IPS trajectory as the case page's IPS card shows it (one selection for both), as
+    # far as the requester may export it.
+    from ips import summary as ips_summary  # ips builds on cases: import at call time
+
+    ips = ips_summary.summary(case, exportable_holders(access, Category.IPS))
     if work:
         contents.add((work.organisation_id, Category.WERKSITUATIE))
+    if ips is not None:
+        contents |= ips.shown
     for item in goals + agreements + meetings:
         contents.add((item.organisation_id, Category.AFSPRAKEN))
     for entry in entries:
@@ -66,6 +73,7 @@ def build(report):
             "case": case,
             "client_visible": client_visible,
             "work": work,
+            "ips": ips,
             "goals": goals,
             "agreements": agreements,
             "meetings": meetings,

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, Count, Q, When
+from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,7 +31,7 @@ from portal.models import ReportType, User
 from portal.reports import request_report
 from portal.views import audit_event, role_required
 
-from . import fidelity, figures, reports, services
+from . import fidelity, figures, reports, services, summary
 from .constants import (
     CASELOAD_MAX,
     EMPLOYER_CONTACTS_PER_WEEK_NORM,
@@ -70,14 +70,8 @@ IPS = Category.IPS
 # --- Doors ----------------------------------------------------------------------------------
 
 
-def _readable_trajectories(case, access, first_contact=True):
-    trajectories = (
-        Trajectory.objects.filter(case=case)
-        .filter(access.readable_filter(IPS))
-        .select_related("coach", "profile", "organisation")
-        .order_by("closed_on", "-referred_at", "-pk")  # open ones (no closed_on) first
-    )
-    return trajectories.with_first_contact() if first_contact else trajectories
+def _readable_trajectories(case, access):
+    return summary.trajectories(case, access.readable_filter(IPS)).with_first_contact()
 
 
 def get_trajectory(request, pk, trajectory_pk):
@@ -156,42 +150,20 @@ def _profile_of(trajectory, access):
 
 def case_panel(request, case, access):
     """The IPS card on the case page: phase, coach, disclosure choice, rapid-search flag and
-    the current job. One read without a trajectory, four with one, whatever the data size."""
-    # The first-contact annotation is asked for apart, and only when there is a trajectory:
-    # most clients have none, and Django takes ≈ 3 ms to build its four subqueries.
-    trajectories = list(_readable_trajectories(case, access, first_contact=False)[:1])
-    if not trajectories:
+    the current job, as far as this user may read them (ips.summary, which the
+    voortgangsrapportage shares). One read without a trajectory, three with one, whatever
+    the data size."""
+    ips = summary.summary(case, access.readable_holders(IPS))
+    if ips is None:
         return None
-    trajectory = trajectories[0]
-    trajectory.first_contact_on = (
-        Trajectory.objects.filter(pk=trajectory.pk)
-        .with_first_contact()
-        .values_list("first_contact_on", flat=True)
-        .get()
-    )
-    # A job counts from its start date to its end date, as on the dashboard: an end
-    # recorded ahead of time leaves it current until then. A job that has started comes
-    # before one that is still to start.
-    today = timezone.localdate()
-    current_job = (
-        Placement.objects.filter(trajectory=trajectory)
-        .filter(access.readable_filter(IPS))
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .order_by(Case(When(start_date__lte=today, then=0), default=1), "-start_date")
-        .first()
-    )
-    shown = {(trajectory.organisation_id, IPS)}
-    profile = _profile_of(trajectory, access)
-    if profile is not None:
-        shown.add((profile.organisation_id, IPS))
     return {
         "template": "ips/_case_panel.html",
-        "log": consent.case_read_entries(request, access, shown, object_type="ips-traject"),
-        "trajectory": trajectory,
-        "profile": profile,
-        "rapid": figures.rapid_search(trajectory, trajectory.first_contact_on),
-        "current_job": current_job,
-        "job_started": current_job is not None and current_job.start_date <= today,
+        "log": consent.case_read_entries(request, access, ips.shown, object_type="ips-traject"),
+        "trajectory": ips.trajectory,
+        "profile": ips.profile,
+        "rapid": ips.rapid,
+        "current_job": ips.current_job,
+        "job_started": ips.job_started,
     }
 
 

@@ -56,17 +56,22 @@ def builder_for(report_type):
     )
 
 
-def exportable_filter(access, category):
-    """A Q keeping rows of one ``category`` (with an ``organisation`` field, the holder) that
-    the user of ``access`` may export: read them, and take them out of the portal."""
+def exportable_holders(access, category):
+    """The organisations whose data of ``category`` the user of ``access`` may export: read
+    it, and take it out of the portal."""
     from consent.constants import Action
 
-    holders = {
+    return {
         holder
         for holder in access.readable_holders(category)
         if access.decide(category, holder, Action.EXPORT).allowed
     }
-    return Q(organisation_id__in=sorted(holders))
+
+
+def exportable_filter(access, category):
+    """A Q keeping rows of one ``category`` (with an ``organisation`` field, the holder) that
+    the user of ``access`` may export."""
+    return Q(organisation_id__in=sorted(exportable_holders(access, category)))
 
 
 def all_allowed(decisions):

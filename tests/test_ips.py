@@ -1511,3 +1511,51 @@ class TestQueryCounts:
         html = c.get(reverse("ips:caseload")).content.decode()
         assert "25 lopende trajecten" in html
         assert "boven de IPS-norm" in html
+
+
+# --- The IPS card's selection, shared with the voortgangsrapportage ---------------------------
+
+
+class TestSummary:
+    """ips.summary picks what the IPS card on the case page shows and the progress report
+    takes along; the caller's holders (readable for a page, exportable for a report) decide
+    every row: the trajectory, its profile and its job."""
+
+    def test_one_read_without_a_trajectory_three_with_one(
+        self, behandelaar_a, busy_trajectory, django_assert_num_queries
+    ):
+        from ips import summary
+
+        other = new_case(behandelaar_a, index=1, first="Kees", last="Bos")
+        holders = consent.case_access(behandelaar_a, other).readable_holders(Category.IPS)
+        with django_assert_num_queries(1):
+            assert summary.summary(other, holders) is None
+        case = busy_trajectory.case
+        holders = consent.case_access(behandelaar_a, case).readable_holders(Category.IPS)
+        with django_assert_num_queries(3):  # what the card shows comes along
+            ips = summary.summary(case, holders)
+            seen = (
+                ips.trajectory.coach,
+                ips.trajectory.organisation.name,
+                ips.profile.disclosure,
+                ips.current_job.job_title,
+                ips.job_started,
+            )
+        assert seen == (busy_trajectory.coach, "GGZ A", Disclosure.VERTELLEN, "Gastvrouw", True)
+        assert ips.trajectory.first_contact_on == TODAY()
+
+    def test_the_holders_decide_every_row(self, ggz_a, ggz_b, busy_trajectory):
+        from ips import summary
+
+        Beroepsprofiel.objects.filter(trajectory=busy_trajectory).update(organisation=ggz_b)
+        Placement.objects.filter(trajectory=busy_trajectory).update(organisation=ggz_b)
+        case = busy_trajectory.case
+        only_a = summary.summary(case, {ggz_a.pk})
+        assert only_a.trajectory == busy_trajectory
+        assert (only_a.profile, only_a.current_job) == (None, None)
+        assert only_a.shown == {(ggz_a.pk, Category.IPS)}
+        both = summary.summary(case, {ggz_a.pk, ggz_b.pk})
+        assert both.profile.organisation_id == ggz_b.pk
+        assert both.current_job.job_title == "Gastvrouw"
+        assert both.shown == {(ggz_a.pk, Category.IPS), (ggz_b.pk, Category.IPS)}
+        assert summary.summary(case, {ggz_b.pk}) is None

@@ -151,7 +151,7 @@ def test_rendering_takes_the_same_queries_for_a_short_and_a_long_file(
 
     def rendered():
         report = request_progress(behandelaar_a, shared_case)
-        with django_assert_num_queries(17):
+        with django_assert_num_queries(18):
             reports.render(report.pk)
         return pdf_text(report)
 
