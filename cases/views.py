@@ -925,15 +925,16 @@ def leave(request, pk):
     case, access = get_case(request, pk)
     data = request.POST if request.method == "POST" else request.GET
     member = None
-    if data.get("gebruiker"):
+    if data.get("gebruiker") and data["gebruiker"] != str(request.user.pk):
+        # Only the lead takes someone off the team. Anyone else gets the same 404 whoever
+        # the id is: an answer that differed for members would tell a klantmanager without
+        # consent who is on the team (CaseAccess.knows_of).
+        if not services.can_lead(access):
+            raise Http404
         member = next((u for u, _role in access.team if str(u.pk) == data["gebruiker"]), None)
         if member is None:
             raise Http404
-    if member == request.user:
-        member = None
     if request.method != "POST":
-        if member is not None and not services.can_lead(access):
-            raise Http404
         return _confirm_leave(request, access, member)
     gone = member or request.user
     try:
@@ -955,8 +956,8 @@ def _confirm_leave(request, access, member):
     if member is None:
         title = _("Team verlaten")
         intro = _(
-            "Daarna ziet u niets meer van deze casus. Alleen de regiebehandelaar kan u opnieuw "
-            "uitnodigen."
+            "Daarna ziet u niets meer van deze casus. Alleen wie de regie over de casus voert, "
+            "kan u opnieuw uitnodigen."
         )
         submit = _("Ja, team verlaten")
     else:

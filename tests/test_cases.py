@@ -403,6 +403,27 @@ class TestTeam:
         )
         assert client_for(klantmanager_g).get(detail).status_code == 404
 
+    def test_taking_someone_off_answers_a_non_lead_alike_for_members_and_others(
+        self, client_for, behandelaar_a, jobcoach_a, klantmanager_g, outsider, case_a
+    ):
+        """A klantmanager without consent does not see GGZ's people on the team; a different
+        answer for a member than for anyone else would tell who is on it."""
+        consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
+        consent.add_member(case_a, jobcoach_a, CaseRole.TRAJECTBEGELEIDER)
+        url = reverse("cases:leave", args=[case_a.pk])
+        c = client_for(klantmanager_g)
+        for someone in (behandelaar_a, jobcoach_a, outsider):
+            for response in (
+                c.get(url, {"gebruiker": someone.pk}),
+                c.post(url, {"gebruiker": someone.pk}),
+            ):
+                assert response.status_code == 404, someone
+        assert consent.case_roles_of(behandelaar_a, case_a) == {CaseRole.REGIEBEHANDELAAR}
+        assert consent.case_roles_of(jobcoach_a, case_a) == {CaseRole.TRAJECTBEGELEIDER}
+        # Their own id is leaving, as without one.
+        page = c.get(url, {"gebruiker": klantmanager_g.pk}).content.decode()
+        assert "Alleen wie de regie over de casus voert, kan u opnieuw uitnodigen." in page
+
     def test_leaving_and_taking_off_the_team_ask_first(
         self, client_for, behandelaar_a, klantmanager_g, case_a
     ):
