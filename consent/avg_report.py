@@ -3,9 +3,10 @@ one of its clients, and the full access log about that client (who saw what, whe
 basis), in readable form.
 
 Only the beheerder of the client's own organisation (consent.services.beheer_decision, for
-each category, action export) when the PDF is made and at every download. The records are
-described field by field from their models, so a section is one line in ``SECTIONS``; a new
-kind of client data (for example conversations) is added there.
+each category, action export) when the PDF is made and at every download, and only on a
+recorded request of the client (consent.models.AccessRequest), shown on the first page.
+The records are described field by field from their models, so a section is one line in
+``SECTIONS``; a new kind of client data (for example conversations) is added there.
 """
 
 import datetime
@@ -157,6 +158,14 @@ SECTIONS = [
         Category.IDENTIFICATIE,
         holder_path="consent__provider",
     ),
+    # The client's requests for access, this one included (also on the first page).
+    Section(
+        gettext_lazy("Verzoeken om inzage"),
+        "consent.AccessRequest",
+        "client",
+        Category.IDENTIFICATIE,
+        skip=("report",),
+    ),
     # Field changes record values of any category: shown only if all may be exported.
     Section(
         gettext_lazy("Wijzigingen"),
@@ -305,6 +314,17 @@ def _access_log(client):
     ]
 
 
+def _access_request(report):
+    """The client's request this report answers (AccessRequest), or None."""
+    from .models import AccessRequest
+
+    return (
+        AccessRequest.objects.filter(report=report, client=report.client_id)
+        .select_related("recorded_by")
+        .first()
+    )
+
+
 def build(report):
     user, client = report.requested_by, report.client
     if (
@@ -312,6 +332,9 @@ def build(report):
         or not services.beheer_decision(user, client, Category.IDENTIFICATIE, Action.EXPORT).allowed
     ):
         raise PermissionError("Alleen de beheerder van de organisatie van de cliënt.")
+    access_request = _access_request(report)
+    if access_request is None:
+        raise PermissionError("Een AVG-inzage wordt alleen gemaakt op een vastgelegd verzoek.")
     organisation_id = user.organisation_id
     allowed = _allowed_categories(user, client)
     contents = {(organisation_id, Category.IDENTIFICATIE)}
@@ -330,6 +353,7 @@ def build(report):
         template="reports/avg_inzage.html",
         context={
             "client": client,
+            "access_request": access_request,
             "identity": identity,
             "sections": sections,
             "log": _access_log(client),

@@ -101,3 +101,21 @@ def label_of(choices, value):
         return choices(value).label  # the enum's own value lookup: no list built per call
     except ValueError:
         return value
+
+
+class RequestChannel(models.TextChoices):
+    """How a client's request for access came in."""
+
+    BALIE = "balie", _("Aan de balie of in een gesprek")
+    BRIEF = "brief", _("Per brief")
+    EMAIL = "email", _("Per e-mail")
+    TELEFOON = "telefoon", _("Telefonisch")
+    ANDERS = "anders", _("Anders")
+
+
+class IdentityCheck(models.TextChoices):
+    """How the beheerder made sure the request came from the client."""
+
+    ID_BEWIJS = "id_bewijs", _("ID-bewijs gezien aan de balie")
+    DIGID = "digid", _("Via DigiD of een beveiligd portaal")
+    ANDERS = "anders", _("Anders")

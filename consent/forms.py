@@ -22,8 +22,10 @@ from .constants import (
     Action,
     ConsentMethod,
     ConsentState,
+    IdentityCheck,
     Outcome,
     Purpose,
+    RequestChannel,
     WithdrawalMethod,
 )
 from .models import Consent, DataCategory
@@ -448,6 +450,86 @@ def withdrawal_refused(consent):
     if state == ConsentState.VERLOPEN:
         return _("Deze toestemming is al verlopen; intrekken is niet meer nodig.")
     return None
+
+
+# --- AVG-inzage: the client's request -------------------------------------------------------
+
+# A request received longer ago than this is a typing error in the date: the answer is due
+# within a month (three at most, art. 12(3) AVG).
+ACCESS_REQUEST_MAX_MONTHS = 12
+
+
+class AccessRequestForm(forms.Form):
+    """The client's request for access (art. 15 AVG), recorded before the AVG-inzage is
+    made: no export of a whole file without a request behind it."""
+
+    received_on = forms.DateField(
+        label=_("Verzoek ontvangen op"),
+        widget=DateInput(),
+        help_text=_("De dag waarop de cliënt om inzage vroeg. U antwoordt binnen een maand."),
+    )
+    channel = forms.ChoiceField(
+        label=_("Hoe kwam het verzoek binnen?"),
+        choices=RequestChannel.choices,
+        widget=forms.RadioSelect,
+    )
+    identity_check = forms.ChoiceField(
+        label=_("Hoe hebt u de identiteit van de cliënt vastgesteld?"),
+        choices=IdentityCheck.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Geef een inzage alleen aan de cliënt zelf (of een wettelijk vertegenwoordiger). "
+            "Maak geen kopie van het ID-bewijs."
+        ),
+    )
+    identity_note = forms.CharField(
+        label=_("Toelichting op de identiteit"),
+        required=False,
+        max_length=300,
+        help_text=_("Verplicht bij ‘Anders’: hoe weet u dat het verzoek van de cliënt komt?"),
+    )
+    note = forms.CharField(
+        label=_("Notitie bij het verzoek"),
+        required=False,
+        max_length=1000,
+        widget=Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Verplicht bij ‘Anders’ hierboven: hoe kwam het verzoek binnen? De notitie staat, "
+            "met de rest van het verzoek, op de eerste pagina van het rapport voor de cliënt."
+        ),
+    )
+
+    def clean_received_on(self):
+        received_on = self.cleaned_data["received_on"]
+        today = timezone.localdate()
+        if received_on > today:
+            raise forms.ValidationError(
+                _("Deze datum ligt in de toekomst. Vul de dag in waarop het verzoek binnenkwam.")
+            )
+        if received_on < add_months(today, -ACCESS_REQUEST_MAX_MONTHS):
+            raise forms.ValidationError(
+                _(
+                    "Deze datum ligt meer dan een jaar terug, terwijl een verzoek om inzage "
+                    "binnen een maand wordt beantwoord. Klopt het jaartal?"
+                )
+            )
+        return received_on
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("identity_check") == IdentityCheck.ANDERS and not cleaned.get(
+            "identity_note"
+        ):
+            self.add_error(
+                "identity_note",
+                _(
+                    "Beschrijf hoe u de identiteit van de cliënt hebt vastgesteld, bijvoorbeeld "
+                    "‘persoonlijk bekend bij de behandelaar, verzoek in het gesprek gedaan’."
+                ),
+            )
+        if cleaned.get("channel") == RequestChannel.ANDERS and not cleaned.get("note"):
+            self.add_error("note", _("Beschrijf in de notitie hoe het verzoek binnenkwam."))
+        return cleaned
 
 
 # --- Filters of the beheerder's pages -----------------------------------------------------

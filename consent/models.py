@@ -10,14 +10,17 @@ from portal.constants import Role
 from portal.models import ChoiceLabels
 from portal.storage import private_storage
 
+from . import policy
 from .constants import (
     Action,
     Basis,
     Category,
     ConsentMethod,
     ConsentState,
+    IdentityCheck,
     Outcome,
     Purpose,
+    RequestChannel,
     WithdrawalMethod,
     label_of,
 )
@@ -135,6 +138,13 @@ class Consent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Een toestemming wordt nooit verwijderd.")
+
+    @property
+    def purpose_fits(self):
+        """Whether anyone at the recipient could ever read under this consent's purpose
+        (policy.usable_purposes, the rule the consent form enforces). A consent recorded
+        before the form refused it may not: it is live, yet shares nothing."""
+        return self.purpose in policy.usable_purposes(self.recipient.type)
 
     def state(self, today=None):
         today = today or timezone.localdate()
@@ -292,3 +302,89 @@ class AccessLogEntry(ChoiceLabels, models.Model):
         payload["timestamp"] = self.timestamp.isoformat()
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256((prev_hash + text).encode()).hexdigest()
+
+
+# --- AVG-inzage: the client's request for access (art. 15) ---------------------------------
+
+
+class AccessRequest(models.Model):
+    """A client's request for access (AVG art. 15), recorded by the beheerder before the
+    AVG-inzage is made: when it came in, how, and how the client's identity was checked.
+    Every AVG-inzage has one, so an export of a client's whole file (medical notes
+    included) always has a request behind it. Kept after its report is purged
+    (portal.reports.purge_expired: only the link to the report is cleared); never changed
+    or deleted otherwise."""
+
+    client = models.ForeignKey(
+        "cases.Client",
+        verbose_name=_("cliënt"),
+        on_delete=models.PROTECT,
+        related_name="access_requests",
+    )
+    organisation = models.ForeignKey(
+        "portal.Organisation",
+        verbose_name=_("ontvangen door"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    received_on = models.DateField(_("verzoek ontvangen op"))
+    channel = models.CharField(
+        _("hoe het verzoek binnenkwam"), max_length=10, choices=RequestChannel.choices
+    )
+    identity_check = models.CharField(
+        _("identiteit vastgesteld"), max_length=10, choices=IdentityCheck.choices
+    )
+    identity_note = models.CharField(_("toelichting op de identiteit"), max_length=300, blank=True)
+    note = models.TextField(_("notitie bij het verzoek"), blank=True)
+    report = models.OneToOneField(
+        "portal.Report",
+        verbose_name=_("rapport"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="access_request",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("vastgelegd door"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("vastgelegd op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("verzoek om inzage")
+        verbose_name_plural = _("verzoeken om inzage")
+        ordering = ["-recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(identity_check=IdentityCheck.ANDERS)
+                | ~models.Q(identity_note=""),
+                name="accessrequest_other_identity_check_explained",
+                violation_error_message=_(
+                    "Beschrijf hoe u de identiteit van de cliënt hebt vastgesteld."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(channel=RequestChannel.ANDERS) | ~models.Q(note=""),
+                name="accessrequest_other_channel_explained",
+                violation_error_message=_("Beschrijf hoe het verzoek binnenkwam."),
+            ),
+        ]
+
+    def __str__(self):
+        return _("Verzoek om inzage nr. %(pk)s") % {"pk": self.pk}
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Een verzoek om inzage wordt nooit gewijzigd.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Een verzoek om inzage wordt nooit verwijderd.")
+
+    @property
+    def identity_text(self):
+        """How the identity was checked, in words, with its explanation if there is one."""
+        label = self.get_identity_check_display()
+        return f"{label}: {self.identity_note}" if self.identity_note else str(label)

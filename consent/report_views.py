@@ -5,20 +5,23 @@ Who may ask is decided by the same rules as the pages (consent.views, consent.se
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.models import Client
 from portal.constants import Role
 from portal.middleware import repeatable
 from portal.models import ReportType
 from portal.reports import request_report
-from portal.views import role_required
+from portal.views import audit_event, role_required
 
 from . import services
 from .constants import Action, Category
+from .forms import AccessRequestForm
+from .models import AccessRequest
 from .services import client_consents_decision
 from .views import CLIENT_SEARCH_LIMIT, _find_clients, get_consent
 
@@ -76,8 +79,8 @@ AVG = "avg-inzage"
 
 @role_required(Role.BEHEERDER)
 def avg_inzage(request):
-    """The beheerder handles a client's request for access: look the client up, then make
-    the report (after confirming the password)."""
+    """The beheerder handles a client's request for access: look the client up, then record
+    the request and make the report (after confirming the password)."""
     form, clients = _find_clients(request, object_type="cliëntzoekactie")
     return render(
         request,
@@ -86,14 +89,22 @@ def avg_inzage(request):
     )
 
 
+# The page with the request form shows who the client is.
+AVG_FORM = "inzageverzoekformulier"
+# The recorded request itself (consent.models.AccessRequest).
+AVG_REQUEST = "inzageverzoek"
+
+
 @repeatable
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required(Role.BEHEERDER)
 @reauthentication_required
 def avg_inzage_request(request, client_pk):
     """Everything the organisation holds about the client and the full access log, as a
-    PDF. Only the beheerder of the client's own organisation, after re-authentication;
-    the request itself is written to the access log."""
+    PDF. Only the beheerder of the client's own organisation, after re-authentication, and
+    only on a recorded request of the client: when it came in, how, and how the client's
+    identity was checked (AccessRequest, shown on the PDF's first page). The request and
+    the export are written to the access log together, so the log says why."""
     user = request.user
     client = Client.objects.select_related("organisation").filter(pk=client_pk).first()
     if client is None:
@@ -107,20 +118,76 @@ def avg_inzage_request(request, client_pk):
             object_id="",
             client=client.pk,
             category=Category.IDENTIFICATIE,
-            action=Action.EXPORT,
+            action=Action.EXPORT if request.method == "POST" else Action.READ,
         )
         raise Http404
-    report = request_report(
-        user, ReportType.AVG_INZAGE, _("AVG-inzage (artikel 15)"), client=client
-    )
+    form = AccessRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        access_request, report = _record_avg_request(request, client, decision, form.cleaned_data)
+        audit_event(
+            request,
+            "avg_inzage_aangevraagd",
+            client_id=client.pk,
+            report_id=report.pk,
+            access_request_id=access_request.pk,
+            received_on=str(access_request.received_on),
+            channel=access_request.channel,
+            identity_check=access_request.identity_check,
+        )
+        return redirect("portal:report_detail", report.pk)
+    # The page names the client (name, date of birth, BSN partly hidden): a read.
     services.log(
         request,
         user,
-        decision=decision,
-        action=Action.EXPORT,
-        object_type=AVG,
-        object_id=report.pk,
+        decision=services.beheer_decision(user, client, Category.IDENTIFICATIE),
+        action=Action.READ,
+        object_type=AVG_FORM,
         category=Category.IDENTIFICATIE,
         client=client.pk,
     )
-    return redirect("portal:report_detail", report.pk)
+    return render(request, "consent/avg_inzage_request.html", {"form": form, "client": client})
+
+
+def _record_avg_request(request, client, decision, data):
+    """The request, its report and their two access-log entries: all or nothing."""
+    user = request.user
+    with transaction.atomic():
+        report = request_report(
+            user, ReportType.AVG_INZAGE, _("AVG-inzage (artikel 15)"), client=client
+        )
+        access_request = AccessRequest.objects.create(
+            client=client,
+            organisation=user.organisation,
+            received_on=data["received_on"],
+            channel=data["channel"],
+            identity_check=data["identity_check"],
+            identity_note=data["identity_note"],
+            note=data["note"],
+            report=report,
+            recorded_by=user,
+        )
+        services.write_log(
+            [
+                services.entry(
+                    request,
+                    user,
+                    decision=decision,
+                    action=Action.CREATE,
+                    object_type=AVG_REQUEST,
+                    object_id=access_request.pk,
+                    category=Category.IDENTIFICATIE,
+                    client=client.pk,
+                ),
+                services.entry(
+                    request,
+                    user,
+                    decision=decision,
+                    action=Action.EXPORT,
+                    object_type=AVG,
+                    object_id=report.pk,
+                    category=Category.IDENTIFICATIE,
+                    client=client.pk,
+                ),
+            ]
+        )
+    return access_request, report

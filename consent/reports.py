@@ -8,7 +8,7 @@ from django.utils import timezone
 from portal.models import ReportType
 from portal.reports import Built, all_allowed
 
-from .constants import Action, Category
+from .constants import LIVE_STATES, Action, Category
 from .models import Consent
 from .services import client_consents_decision, record_decision
 
@@ -57,10 +57,18 @@ def _build_overview(report):
         .filter(client=client, provider_id=user.organisation_id)
         .order_by("-valid_from", "-pk")
     )
-    rows = [
-        {"consent": c, "state": c.state(today), "categories": list(c.categories.all())}
-        for c in consents
-    ]
+    rows = []
+    for c in consents:
+        state = c.state(today)
+        rows.append(
+            {
+                "consent": c,
+                "state": state,
+                "categories": list(c.categories.all()),
+                # Live, yet no one at the recipient reads under its purpose.
+                "shares_nothing": state in LIVE_STATES and not c.purpose_fits,
+            }
+        )
     return Built(
         template="reports/toestemmingsoverzicht.html",
         context={

@@ -244,8 +244,7 @@ def _consent_form(request, client, decision, case, back):
             initial.update(
                 recipient=old.recipient_id, categories=[c.pk for c in old.categories.all()]
             )
-            usable = policy.usable_purposes(old.recipient.type)
-            if old.purpose in usable:
+            if old.purpose_fits:
                 initial.update(supersedes=old.pk, purpose=old.purpose)
             else:
                 # A purpose no one at the recipient reads under (recorded before the form
@@ -262,7 +261,7 @@ def _consent_form(request, client, decision, case, back):
                     "end": old.valid_until.strftime("%d-%m-%Y"),
                     "purpose": old.get_purpose_display(),
                     "recipient": old.recipient,
-                    "usable": purposes_text(usable),
+                    "usable": purposes_text(policy.usable_purposes(old.recipient.type)),
                 }
     form = ConsentForm(
         request.POST or None,
@@ -434,6 +433,15 @@ def detail(request, pk):
     _log(request, decision, Action.READ, consent, case)
     state = consent.state()
     live = state in LIVE_STATES
+    renew_url = (
+        _renew_url(consent, case, request.user)
+        if state != ConsentState.INGETROKKEN and not hasattr(consent, "superseded_by")
+        else None
+    )
+    # A purpose no one at the recipient reads under (recorded before the form refused it):
+    # the consent shares nothing. Renewing would keep the purpose, so the renew link offers
+    # a new consent instead (_consent_form explains why and fills in recipient and data).
+    fits = consent.purpose_fits
     return render(
         request,
         "consent/detail.html",
@@ -444,11 +452,31 @@ def detail(request, pk):
             "categories": list(consent.categories.all()),
             "can_withdraw": live,
             "can_sign": live,
-            "renew_url": _renew_url(consent, case, request.user)
-            if state != ConsentState.INGETROKKEN and not hasattr(consent, "superseded_by")
-            else None,
+            "renew_url": renew_url if fits else None,
+            "new_consent_url": renew_url if not fits else None,
+            "shares_nothing": _shares_nothing(consent) if live and not fits else None,
         },
     )
+
+
+def _shares_nothing(consent):
+    """Why ``consent`` shares nothing: its purpose does not fit the recipient
+    (policy.usable_purposes, as the consent form says when it refuses one)."""
+    usable = policy.usable_purposes(consent.recipient.type)
+    if not usable:
+        return _(
+            "Deze toestemming deelt niets: bij %(recipient)s kan niemand gedeelde gegevens inzien."
+        ) % {"recipient": consent.recipient}
+    return _(
+        "Deze toestemming deelt niets: met het doel ‘%(purpose)s’ kan niemand bij "
+        "%(recipient)s de gegevens inzien; daar past alleen %(usable)s. Verlengen heeft geen "
+        "zin. Leg een nieuwe toestemming vast voor een doel dat past, als de cliënt daarmee "
+        "instemt."
+    ) % {
+        "purpose": consent.get_purpose_display(),
+        "recipient": consent.recipient,
+        "usable": purposes_text(usable),
+    }
 
 
 @login_required
@@ -700,6 +728,7 @@ def overview(request):
             "rows": shown,
             "query_string": query_without(request, "pagina"),
             "q": form.cleaned_data["q"] if form.is_valid() else "",
+            "live_states": LIVE_STATES,
         },
     )
 

@@ -752,7 +752,14 @@ FORMS = {
     "consent:avg_inzage_request": Form(
         "consent:avg_inzage_request",
         "beheerder_a",
-        lambda w: {"knop": "1"},
+        # 'Anders' both times: their explanations are required then.
+        lambda w: {
+            "received_on": today(-2),
+            "channel": "anders",
+            "identity_check": "anders",
+            "identity_note": "Bekend bij de regiebehandelaar",
+            "note": "Gevraagd in het driegesprek",
+        },
         lambda w: {"client_pk": w.case.client_id},
     ),
     "consent:overview": Form(

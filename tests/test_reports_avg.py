@@ -1,20 +1,23 @@
 """Rapportage 4: the AVG-inzage (art. 15) for the beheerder of the client's own organisation:
 everything the organisation holds about the client and the full access log, readable.
-Asking needs a fresh password confirmation and is itself logged; nobody else asks or
-downloads, and another organisation's data never ends up in it."""
+Asking needs a fresh password confirmation and a recorded request of the client (when it
+came in, how, how the identity was checked), and is itself logged with that request;
+nobody else asks or downloads, and another organisation's data never ends up in it."""
 
 import datetime
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from cases import services
 from cases.constants import CaseRole, WorkSituationKind
 from cases.models import Agreement, WorkSituation
 from consent import services as consent
 from consent.constants import Category, Purpose
-from consent.models import AccessLogEntry
+from consent.models import AccessLogEntry, AccessRequest
 from portal import reports
 from portal.models import Report, ReportStatus, ReportType
 
@@ -81,44 +84,77 @@ def request_url(client):
     return reverse("consent:avg_inzage_request", args=[client.pk])
 
 
+def request_data(**changes):
+    """A valid request of the client: received two days ago by letter, identity checked
+    at the desk."""
+    data = {
+        "received_on": (timezone.localdate() - datetime.timedelta(days=2)).isoformat(),
+        "channel": "brief",
+        "identity_check": "id_bewijs",
+        "identity_note": "",
+        "note": "",
+    }
+    data.update(changes)
+    return data
+
+
+def ask(c, client, **changes):
+    return c.post(request_url(client), request_data(**changes))
+
+
 def denied(user, **filters):
     return AccessLogEntry.objects.filter(user=user, outcome="geweigerd", **filters)
 
 
 class TestWhoMayAsk:
     def test_anonymous_is_sent_to_sign_in(self, client_for, case_a):
-        response = client_for(None).post(request_url(case_a.client))
-        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-        assert not Report.objects.exists()
+        for response in (
+            ask(client_for(None), case_a.client),
+            client_for(None).get(request_url(case_a.client)),
+        ):
+            assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        assert not Report.objects.exists() and not AccessRequest.objects.exists()
 
     @pytest.mark.parametrize("fixture", ["behandelaar_a", "klantmanager_g", "outsider"])
     def test_professionals_are_refused(self, client_for, request, case_a, fixture):
         user = request.getfixturevalue(fixture)
-        assert client_for(user).post(request_url(case_a.client)).status_code == 403
+        assert ask(client_for(user), case_a.client).status_code == 403
+        assert client_for(user).get(request_url(case_a.client)).status_code == 403
         assert client_for(user).get(reverse("consent:avg_inzage")).status_code == 403
-        assert not Report.objects.exists()
+        assert not Report.objects.exists() and not AccessRequest.objects.exists()
 
     def test_beheerder_of_another_organisation_gets_404_logged(
         self, client_for, beheerder_g, case_a
     ):
-        assert client_for(beheerder_g).post(request_url(case_a.client)).status_code == 404
+        c = client_for(beheerder_g)
+        assert ask(c, case_a.client).status_code == 404
         assert denied(beheerder_g, object_type="avg-inzage", client=case_a.client).exists()
-        assert not Report.objects.exists()
+        # Nor the form, which names the client.
+        response = c.get(request_url(case_a.client))
+        assert response.status_code == 404 and "Jansen" not in response.content.decode()
+        assert denied(beheerder_g, client=case_a.client).count() == 2
+        assert not Report.objects.exists() and not AccessRequest.objects.exists()
 
     def test_asks_for_the_password_first_then_goes_through(self, client, beheerder_a, case_a):
         client.force_login(beheerder_a, backend="portal.backends.UserBackend")
-        response = client.post(request_url(case_a.client))
+        # Already the form, which names the client.
+        response = client.get(request_url(case_a.client))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_reauthenticate"))
+        response = ask(client, case_a.client, note="Brief van 3 juni")
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("account_reauthenticate"))
         assert not Report.objects.exists()
         assert client.post(response["Location"], {"password": "fout"}).status_code == 200
-        assert not Report.objects.exists()
+        assert not Report.objects.exists() and not AccessRequest.objects.exists()
         resumed = client.post(response["Location"], {"password": PASSWORD})
         report = Report.objects.get()
         assert resumed["Location"] == reverse("portal:report_detail", args=[report.pk])
+        # The request typed before the password is the one stored.
+        assert AccessRequest.objects.get().note == "Brief van 3 juni"
 
     def test_the_request_is_logged(self, client_for, beheerder_a, case_a):
-        response = client_for(beheerder_a).post(request_url(case_a.client))
+        response = ask(client_for(beheerder_a), case_a.client)
         report = Report.objects.get()
         assert response["Location"] == reverse("portal:report_detail", args=[report.pk])
         assert (report.type, report.client, report.case, report.status) == (
@@ -135,6 +171,17 @@ class TestWhoMayAsk:
             case_a.client_id,
             str(report.pk),
         )
+        # Why: the client's request, recorded with it, in the same request of the log.
+        access_request = AccessRequest.objects.get()
+        why = AccessLogEntry.objects.get(user=beheerder_a, object_type="inzageverzoek")
+        assert (why.action, why.outcome, why.client_id, why.object_id, why.request_id) == (
+            "create",
+            "toegestaan",
+            case_a.client_id,
+            str(access_request.pk),
+            entry.request_id,
+        )
+        assert why.pk == entry.pk - 1
 
     def test_search_page_finds_own_clients_and_offers_the_request(
         self, client_for, beheerder_a, beheerder_g, case_a
@@ -144,7 +191,9 @@ class TestWhoMayAsk:
             .get(reverse("consent:avg_inzage"), {"q": "Jansen"})
             .content.decode()
         )
-        assert f'action="{request_url(case_a.client)}"' in html and "Eva Jansen" in html
+        # It opens the request form; nothing is made from the search page.
+        assert f'<form method="get" action="{request_url(case_a.client)}">' in html
+        assert "Eva Jansen" in html
         assert AccessLogEntry.objects.filter(
             user=beheerder_a, client=case_a.client, action="read", outcome="toegestaan"
         ).exists()
@@ -156,11 +205,183 @@ class TestWhoMayAsk:
         assert "Eva Jansen" not in other
 
 
+class TestTheClientsRequest:
+    """No AVG-inzage without the client's request on record: when it came in, how, and how
+    the beheerder knows it was the client. The export holds medical notes; a beheerder
+    does not read them this way without a stated reason."""
+
+    def test_the_form_page_names_the_client_and_is_logged(self, client_for, beheerder_a, case_a):
+        response = client_for(beheerder_a).get(request_url(case_a.client))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Eva Jansen" in html and "111222333" not in html  # the BSN partly hidden
+        for name in ("received_on", "channel", "identity_check", "identity_note", "note"):
+            assert f'name="{name}"' in html
+        assert "ID-bewijs gezien aan de balie" in html
+        assert "Via DigiD of een beveiligd portaal" in html
+        assert AccessLogEntry.objects.filter(
+            user=beheerder_a,
+            client=case_a.client,
+            object_type="inzageverzoekformulier",
+            action="read",
+            outcome="toegestaan",
+        ).exists()
+        assert not Report.objects.exists() and not AccessRequest.objects.exists()
+
+    def test_without_a_request_nothing_is_made(self, client_for, beheerder_a, case_a):
+        response = client_for(beheerder_a).post(request_url(case_a.client), {"knop": "1"})
+        assert response.status_code == 200
+        errors = response.context["form"].errors
+        assert set(errors) == {"received_on", "channel", "identity_check"}
+        assert not Report.objects.exists() and not AccessRequest.objects.exists()
+        assert not AccessLogEntry.objects.filter(action__in=("export", "create")).exists()
+
+    @pytest.mark.parametrize(
+        ("days", "message"),
+        [
+            (-1, "Deze datum ligt in de toekomst."),
+            (400, "Deze datum ligt meer dan een jaar terug"),
+            (365 * 2000, "Deze datum ligt meer dan een jaar terug"),
+        ],
+        ids=["morgen", "ruim-een-jaar", "jaar-1"],
+    )
+    def test_the_date_received_is_not_in_the_future_nor_long_ago(
+        self, client_for, beheerder_a, case_a, days, message
+    ):
+        day = timezone.localdate() - datetime.timedelta(days=days)
+        response = ask(client_for(beheerder_a), case_a.client, received_on=day.isoformat())
+        assert response.status_code == 200
+        assert message in response.context["form"].errors["received_on"][0]
+        assert not Report.objects.exists() and not AccessRequest.objects.exists()
+
+    def test_a_year_ago_today_is_still_accepted(self, client_for, beheerder_a, case_a):
+        from portal.forms import add_months
+
+        day = add_months(timezone.localdate(), -12)
+        ask(client_for(beheerder_a), case_a.client, received_on=day.isoformat())
+        assert AccessRequest.objects.get().received_on == day
+
+    def test_other_needs_an_explanation(self, client_for, beheerder_a, case_a):
+        c = client_for(beheerder_a)
+        response = ask(c, case_a.client, identity_check="anders", channel="anders")
+        errors = response.context["form"].errors
+        assert errors["identity_note"] == [
+            "Beschrijf hoe u de identiteit van de cliënt hebt vastgesteld, bijvoorbeeld "
+            "‘persoonlijk bekend bij de behandelaar, verzoek in het gesprek gedaan’."
+        ]
+        assert errors["note"] == ["Beschrijf in de notitie hoe het verzoek binnenkwam."]
+        assert not AccessRequest.objects.exists()
+        response = ask(
+            c,
+            case_a.client,
+            identity_check="anders",
+            identity_note="Bekend bij de regiebehandelaar",
+            channel="anders",
+            note="Gevraagd tijdens het driegesprek",
+        )
+        assert response.status_code == 302
+        assert AccessRequest.objects.get().identity_note == "Bekend bij de regiebehandelaar"
+
+    def test_the_request_is_stored_with_its_report_and_in_the_audit_stream(
+        self, client_for, beheerder_a, case_a
+    ):
+        from structlog.testing import capture_logs
+
+        with capture_logs() as events:
+            ask(
+                client_for(beheerder_a),
+                case_a.client,
+                channel="email",
+                identity_check="digid",
+                note="Mail van 2 juni",
+            )
+        report, stored = Report.objects.get(), AccessRequest.objects.get()
+        assert (
+            stored.client,
+            stored.organisation,
+            stored.received_on,
+            stored.channel,
+            stored.identity_check,
+            stored.note,
+            stored.recorded_by,
+            stored.report,
+        ) == (
+            case_a.client,
+            beheerder_a.organisation,
+            timezone.localdate() - datetime.timedelta(days=2),
+            "email",
+            "digid",
+            "Mail van 2 juni",
+            beheerder_a,
+            report,
+        )
+        [event] = [e for e in events if e["event"] == "avg_inzage_aangevraagd"]
+        assert (
+            event["report_id"],
+            event["access_request_id"],
+            event["received_on"],
+            event["channel"],
+            event["identity_check"],
+        ) == (
+            report.pk,
+            stored.pk,
+            str(stored.received_on),
+            "email",
+            "digid",
+        )
+        assert "Mail van 2 juni" not in str(event)  # free text stays out of the stream
+
+    def test_the_pdf_shows_the_request_on_its_first_page(self, client_for, beheerder_a, case_a):
+        ask(
+            client_for(beheerder_a),
+            case_a.client,
+            identity_check="anders",
+            identity_note="Bekend bij de regiebehandelaar",
+            note="Gevraagd tijdens het driegesprek",
+        )
+        report = Report.objects.get()
+        reports.render(report.pk)
+        text = " ".join(pdf_text(report).split())
+        first = text[: text.index("Uw gegevens")]
+        received = timezone.localdate() - datetime.timedelta(days=2)
+        assert f"Ontvangen op {date_format(received, 'j F Y')}" in first
+        assert "Hoe het binnenkwam Per brief" in first
+        assert "Identiteit vastgesteld Anders: Bekend bij de regiebehandelaar" in first
+        assert "Notitie Gevraagd tijdens het driegesprek" in first
+        assert beheerder_a.get_full_name() in first
+        # Among the client's data too, and in the log that is part of it.
+        assert "Verzoeken om inzage" in text and "inzageverzoek" in text
+
+    def test_no_pdf_without_a_recorded_request(self, beheerder_a, case_a):
+        """A report record made some other way (or before requests were recorded) is not
+        rendered: the rule holds in the worker too."""
+        from consent import avg_report
+
+        report = reports.request_report(
+            beheerder_a, ReportType.AVG_INZAGE, "AVG-inzage", client=case_a.client
+        )
+        with pytest.raises(PermissionError):
+            avg_report.build(report)
+
+    def test_the_request_outlives_its_purged_report(self, client_for, beheerder_a, case_a):
+        ask(client_for(beheerder_a), case_a.client)
+        report = Report.objects.get()
+        reports.render(report.pk)
+        later = timezone.now() + datetime.timedelta(days=365)
+        assert reports.purge_expired(now=later) == 1
+        stored = AccessRequest.objects.get()
+        assert stored.report is None and stored.client == case_a.client
+        with pytest.raises(ValueError):
+            stored.save()
+        with pytest.raises(ValueError):
+            stored.delete()
+
+
 class TestContent:
     def test_everything_the_organisation_holds_and_the_full_log(
         self, client_for, beheerder_a, klantmanager_g, case_a
     ):
-        client_for(beheerder_a).post(request_url(case_a.client))
+        ask(client_for(beheerder_a), case_a.client)
         report = Report.objects.get()
         reports.render(report.pk)
         text = " ".join(pdf_text(report).split())
@@ -190,7 +411,7 @@ class TestContent:
     ):
         """A case role is stored as a guardian Permission (codename = CaseRole value): the
         client reads its label, not Permission's "Cliënten en casussen | casus | ..."."""
-        client_for(beheerder_a).post(request_url(case_a.client))
+        ask(client_for(beheerder_a), case_a.client)
         report = Report.objects.get()
         reports.render(report.pk)
         text = " ".join(pdf_text(report).split())
@@ -201,7 +422,7 @@ class TestContent:
         assert "– regiebehandelaar" not in text
 
     def test_every_log_line_about_the_client_is_in_it(self, client_for, beheerder_a, case_a):
-        client_for(beheerder_a).post(request_url(case_a.client))
+        ask(client_for(beheerder_a), case_a.client)
         report = Report.objects.get()
         reports.render(report.pk)
         text = pdf_text(report)
@@ -221,7 +442,7 @@ def test_a_log_line_is_not_split_over_two_pages(client_for, beheerder_a, case_a)
     c = client_for(beheerder_a)
     for _ in range(40):  # each view of the client's consents adds log lines
         c.get(reverse("consent:avg_inzage"), {"q": "Jansen"})
-    c.post(request_url(case_a.client))
+    ask(c, case_a.client)
     report = Report.objects.get()
     pages = rows_per_page(avg_report.build(report), report, confidential=True)
     assert len(pages) > 2
@@ -275,7 +496,7 @@ class TestDownload:
         self, client_for, beheerder_a, case_a
     ):
         c = client_for(beheerder_a)
-        c.post(request_url(case_a.client))
+        ask(c, case_a.client)
         report = Report.objects.get()
         reports.render(report.pk)
         url = reverse("portal:report_download", args=[report.pk])
@@ -294,7 +515,7 @@ class TestDownload:
     def test_another_beheerder_never_gets_it(self, client_for, beheerder_a, case_a, ggz_a):
         from .factories import UserFactory
 
-        client_for(beheerder_a).post(request_url(case_a.client))
+        ask(client_for(beheerder_a), case_a.client)
         report = Report.objects.get()
         reports.render(report.pk)
         colleague = UserFactory(email="beheer2@a.test", organisation=ggz_a, role="beheerder")

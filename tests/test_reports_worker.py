@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from cases import leidraad_services as leidraad
 from cases.constants import CaseRole
@@ -80,7 +81,11 @@ def test_each_report_is_rendered_by_a_real_worker(
         (
             beheerder_a,
             reverse("consent:avg_inzage_request", args=[case.client_id]),
-            {},
+            {
+                "received_on": (timezone.localdate() - datetime.timedelta(days=2)).isoformat(),
+                "channel": "brief",
+                "identity_check": "id_bewijs",
+            },
             ["Inzagelog", "Notitie over financien", "Schuldhulp bellen"],
             [],
         ),

@@ -251,7 +251,15 @@ def test_journey_4_beheerder(
         make.click()
         expect(page).to_have_url(re.compile(re.escape(reverse("account_reauthenticate"))))
         confirm_password(page)
+        # Made only on a recorded request of the client: when, how, and how the identity
+        # was checked.
         expect(page.get_by_role("heading", level=1)).to_have_text("AVG-inzage (artikel 15)")
+        assert_accessible(page)
+        received = timezone.localdate() - datetime.timedelta(days=2)
+        page.get_by_label("Verzoek ontvangen op").fill(received.isoformat())
+        page.get_by_label("Per brief").check()
+        page.get_by_label("ID-bewijs gezien aan de balie").check()
+        page.get_by_role("button", name="Verzoek vastleggen en AVG-inzage maken").click()
         expect(page).to_have_url(re.compile(r"/rapporten/\d+/$"))
 
     link = page.get_by_role("link", name="Download de PDF")
@@ -263,6 +271,7 @@ def test_journey_4_beheerder(
     text = pdf_text(Path(info.value.path()).read_bytes())
     assert CLIENT_NAME in text
     assert "Inzagelog: wie heeft uw gegevens gezien of gebruikt" in text
+    assert "Uw verzoek" in text
     assert behandelaar_a.get_full_name() in text
 
     # The export itself is in the access log.

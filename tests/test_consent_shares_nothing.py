@@ -1,0 +1,159 @@
+"""A consent recorded before the form refused a purpose no one at the recipient reads under
+(consent.policy.usable_purposes) is live, yet shares nothing. The consent page and the
+beheerder's overview say so, and the page does not offer to renew it (a renewal keeps the
+purpose) but a new consent; the client's overview of consents does not claim it shares."""
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+
+from consent import policy
+from consent.constants import Category, Purpose
+from portal import reports
+from portal.models import Report
+
+from .builders import make_case, make_consent
+from .test_reports import _private_media, pdf_text  # noqa: F401
+
+RENEW = "Verlengen of wijzigen"
+NEW = "Nieuwe toestemming vastleggen voor een doel dat past"
+FLAG = "Deelt niets: doel past niet bij de ontvanger"
+
+
+@pytest.fixture
+def case_a(behandelaar_a):
+    return make_case(behandelaar_a, first_name="Eva", last_name="Jansen")
+
+
+def record(case, recipient, purpose, days=(-10, 60)):
+    """Set-up only: recorded directly, as an older version of the form let it be."""
+    today = timezone.localdate()
+    return make_consent(
+        case.client,
+        case.client.organisation,
+        recipient,
+        purpose,
+        [Category.WERKSITUATIE],
+        valid_from=today + datetime.timedelta(days=days[0]),
+        valid_until=today + datetime.timedelta(days=days[1]),
+    )
+
+
+def detail(c, consent):
+    response = c.get(reverse("consent:detail", args=[consent.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+class TestConsentPage:
+    @pytest.mark.parametrize("who", ["behandelaar_a", "beheerder_a"])
+    def test_a_purpose_that_never_fits_shares_nothing_and_is_not_renewed(
+        self, client_for, request, case_a, gemeente_g, who
+    ):
+        user = request.getfixturevalue(who)
+        useless = record(case_a, gemeente_g, Purpose.IPS_TRAJECT)
+        html = detail(client_for(user), useless)
+        assert "Actief" in html and "Deelt niets" in html
+        assert (
+            escape(
+                "Deze toestemming deelt niets: met het doel ‘IPS-traject’ kan niemand bij "
+                "Gemeente G de gegevens inzien; daar past alleen ‘Re-integratie en participatie’ "
+                "of ‘Driegesprek’. Verlengen heeft geen zin."
+            )
+            in html
+        )
+        assert RENEW not in html
+        # Instead: the renew flow, which explains and offers a new consent for the same
+        # recipient and data.
+        assert NEW in html
+        assert f"vervangt={useless.pk}" in html
+        # Withdrawing it stays possible.
+        assert reverse("consent:withdraw", args=[useless.pk]) in html
+
+    def test_the_new_consent_link_leads_to_the_form_that_explains(
+        self, client_for, behandelaar_a, case_a, gemeente_g
+    ):
+        useless = record(case_a, gemeente_g, Purpose.CASUSBESPREKING)
+        c = client_for(behandelaar_a)
+        response = c.get(reverse("consent:detail", args=[useless.pk]))
+        url = response.context["new_consent_url"]
+        form = c.get(url)
+        assert form.context["notice"].startswith(f"Toestemming nr. {useless.pk} is voor")
+        assert "supersedes" not in form.context["form"].initial
+
+    def test_a_fitting_purpose_is_renewed_as_before(
+        self, client_for, behandelaar_a, case_a, gemeente_g, ggz_b
+    ):
+        c = client_for(behandelaar_a)
+        for recipient, purpose in [
+            (gemeente_g, Purpose.REINTEGRATIE),
+            (gemeente_g, Purpose.DRIEGESPREK),
+            (ggz_b, Purpose.IPS_TRAJECT),
+        ]:
+            html = detail(c, record(case_a, recipient, purpose))
+            assert RENEW in html and NEW not in html and "Deelt niets" not in html
+
+    def test_an_ended_consent_is_not_flagged_but_not_renewed_either(
+        self, client_for, behandelaar_a, case_a, gemeente_g
+    ):
+        expired = record(case_a, gemeente_g, Purpose.AFSTEMMING, days=(-90, -5))
+        html = detail(client_for(behandelaar_a), expired)
+        assert "Verlopen" in html and "Deelt niets" not in html
+        assert RENEW not in html and NEW in html
+
+    def test_derived_from_the_one_policy(
+        self, client_for, behandelaar_a, case_a, gemeente_g, monkeypatch
+    ):
+        """Not a rule of its own: what policy.usable_purposes says, the page says."""
+        fitting = record(case_a, gemeente_g, Purpose.REINTEGRATIE)
+        monkeypatch.setattr(policy, "usable_purposes", lambda kind: set())
+        html = detail(client_for(behandelaar_a), fitting)
+        assert "Deelt niets" in html and RENEW not in html
+        assert escape("bij Gemeente G kan niemand gedeelde gegevens inzien") in html
+
+
+class TestOverview:
+    def rows(self, c, state="alle"):
+        response = c.get(reverse("consent:overview"), {"status": state})
+        assert response.status_code == 200
+        html = response.content.decode()
+        return {
+            consent.pk: html[html.index(f">{consent.pk}</a>") :].split("</tr>")[0]
+            for consent in response.context["rows"]
+        }
+
+    def test_a_live_consent_that_shares_nothing_is_flagged(
+        self, client_for, beheerder_a, case_a, gemeente_g
+    ):
+        useless = record(case_a, gemeente_g, Purpose.IPS_TRAJECT)
+        future = record(case_a, gemeente_g, Purpose.AFSTEMMING, days=(5, 60))
+        fitting = record(case_a, gemeente_g, Purpose.DRIEGESPREK)
+        expired = record(case_a, gemeente_g, Purpose.CASUSBESPREKING, days=(-90, -5))
+        rows = self.rows(client_for(beheerder_a))
+        assert "Actief" in rows[useless.pk] and FLAG in rows[useless.pk]
+        assert "Gaat nog in" in rows[future.pk] and FLAG in rows[future.pk]
+        assert FLAG not in rows[fitting.pk]
+        assert FLAG not in rows[expired.pk]  # ended: it shares nothing either way
+        assert FLAG in self.rows(client_for(beheerder_a), "actief")[useless.pk]
+
+
+def test_the_clients_overview_of_consents_does_not_claim_it_shares(
+    client_for, beheerder_a, case_a, gemeente_g
+):
+    useless = record(case_a, gemeente_g, Purpose.IPS_TRAJECT)
+    fitting = record(case_a, gemeente_g, Purpose.REINTEGRATIE)
+    client_for(beheerder_a).post(reverse("consent:client_consents_report", args=[case_a.client_id]))
+    report = Report.objects.get()
+    reports.render(report.pk)
+    text = " ".join(pdf_text(report).split())
+    now = text[text.index("Wat nu geldt") : text.index("Alle toestemmingen")]
+    lines = {int(pk): line for pk, line in re.findall(r"Nr\. (\d+):(.*?)(?=Nr\. \d+:|$)", now)}
+    assert "Hiermee wordt niets gedeeld" in lines[useless.pk]
+    assert "Hiermee wordt niets gedeeld" not in lines[fitting.pk]
+    # The table's status column too (its cells' lines interleave in the extracted text).
+    table = text[text.index("Alle toestemmingen") : text.index("Intrekken")]
+    assert table.count("deelt niets (doel past niet bij") == 1
