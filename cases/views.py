@@ -263,7 +263,8 @@ def worklist(request):
                 to_attr="open_agreements",
             )
         )
-        .order_by("-last_seen_at", "-pk")
+        # Nothing to read (None): last, not first as PostgreSQL would put it.
+        .order_by(F("last_seen_at").desc(nulls_last=True), "-pk")
     )
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("pagina"))
     rows = _worklist_rows(request, user, list(page.object_list))

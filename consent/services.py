@@ -10,7 +10,7 @@ from datetime import timedelta
 import structlog
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -292,10 +292,11 @@ def name_search(user, cases, text):
 
 def with_last_seen_activity(user, cases):
     """``cases`` (from cases_for(user)) annotated with ``last_seen_at``: when the newest
-    timeline entry that ``user`` may read was made, or when the case was opened if there is
-    none. The werkvoorraad shows and sorts by it. The last activity of any kind would tell
-    a klantmanager when treatment took place, and a consent that does not cover a
-    category hides when it was written to as well as what was written."""
+    timeline entry that ``user`` may read was made; if there is none, when the case was
+    opened, for the case's own organisation only (else None). The werkvoorraad shows and
+    sorts by it. The last activity of any kind would tell a klantmanager when treatment
+    took place, and a consent that does not cover a category hides when it was written to
+    as well as what was written; so does the opening of a GGZ case (CaseAccess.knows_of)."""
     from cases.models import TimelineEntry
 
     readable = [c for c in Category if policy.role_allows(user.role, c, Action.READ)]
@@ -311,7 +312,10 @@ def with_last_seen_activity(user, cases):
         .order_by("-occurred_at")
         .values("occurred_at")[:1]
     )
-    return cases.annotate(last_seen_at=Coalesce(Subquery(newest), "opened_at"))
+    opened = models.Case(
+        models.When(organisation_id=user.organisation_id, then=models.F("opened_at"))
+    )
+    return cases.annotate(last_seen_at=Coalesce(Subquery(newest), opened))
 
 
 # --- Team membership (guardian object permissions on Case) -------------------------------

@@ -974,7 +974,8 @@ class TestWorklist:
         order, html = rows(klantmanager_g)
         assert order == [quiet.pk, busy.pk]
         assert html.count(shown(start + 2 * day)) == 1
-        assert html.count(shown(start)) == 1  # the busy case: when it was opened
+        # The busy case has nothing the klantmanager may read: not even when GGZ opened it.
+        assert shown(start) not in html
         assert shown(start + 5 * day) not in html
 
         order, html = rows(behandelaar_a)
@@ -984,8 +985,12 @@ class TestWorklist:
         # Withdrawn, the consent no longer shows when the afspraken were written either.
         withdraw(shared, behandelaar_a)
         order, html = rows(klantmanager_g)
-        assert order == [busy.pk, quiet.pk]  # both at their opening; the newest id first
+        assert order == [busy.pk, quiet.pk]  # nothing to read on either: the newest id first
         assert shown(start + 2 * day) not in html
+        assert shown(start) not in html
+        # The behandelaar's own case: with nothing newer, when it was opened.
+        TimelineEntry.objects.filter(case=quiet).delete()
+        assert shown(start) in rows(behandelaar_a)[1]
 
     def test_every_kind_of_data_a_row_shows_is_logged(
         self, client_for, behandelaar_a, klantmanager_g

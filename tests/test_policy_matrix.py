@@ -236,7 +236,10 @@ class TestPolicyMatrix:
             .get(pk=built.case.pk)
             .last_seen_at
         )
-        assert seen == max(readable, default=built.case.opened_at)
+        # With nothing to read, the opening of the case is shown only to its own
+        # organisation: to others it would tell when treatment began.
+        own_case = user.organisation_id == built.case.organisation_id
+        assert seen == max(readable, default=built.case.opened_at if own_case else None)
 
     # --- The same on the real pages ----------------------------------------------------------
 
