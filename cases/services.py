@@ -189,6 +189,11 @@ def can_lead(access):
     )
 
 
+def can_refer(access):
+    """Who may refer the client on: a behandelaar on the team, or whoever leads the case."""
+    return access.has_case_role(CaseRole.REGIEBEHANDELAAR, CaseRole.BEHANDELAAR) or can_lead(access)
+
+
 @transaction.atomic
 def invite(access, invitee, case_role, reason=""):
     case = access.case
@@ -252,9 +257,7 @@ def refer(access, organisation, case_role, reason):
     from ips import services as ips_services  # ips builds on cases: import at call time
 
     case = access.case
-    if not (
-        access.has_case_role(CaseRole.REGIEBEHANDELAAR, CaseRole.BEHANDELAAR) or can_lead(access)
-    ):
+    if not can_refer(access):
         raise ValidationError(_("U kunt vanuit deze casus niet verwijzen."))
     ensure_open(case)
     if not reason.strip():

@@ -24,7 +24,7 @@ from portal.constants import OrganisationType, Role
 from portal.middleware import repeatable
 from portal.models import ReportType
 from portal.reports import request_report
-from portal.views import query_without, role_required
+from portal.views import RoleDenied, query_without, role_required
 
 from . import services
 from .constants import (
@@ -565,6 +565,7 @@ def case_detail(request, pk):
             "work_prompt": work_prompt,
             "work_status_visible": work_status_visible,
             "can_lead": services.can_lead(access),
+            "can_refer": services.can_refer(access),
             "can_write": {c.value: services.write_allowed(access, c) for c in Category},
             "meetings": meetings,
             "panels": panels,
@@ -854,6 +855,8 @@ def refer(request, pk):
     case, access = get_case(request, pk)
     if refused := _refuse_closed(request, case):
         return refused
+    if not services.can_refer(access):
+        raise RoleDenied(_("Verwijzen kan alleen een behandelaar, of wie de regie voert."))
     form = ReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

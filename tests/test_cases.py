@@ -548,6 +548,28 @@ class TestReferral:
         assert "verplicht" in response.content.decode()
         assert not Invitation.objects.exists()
 
+    def test_only_who_may_refer_is_offered_the_form(
+        self, client_for, behandelaar_a, jobcoach_a, klantmanager_g, case_a
+    ):
+        """A klantmanager on a GGZ case, or the jobcoach, saw 'Verwijzen' and a whole form,
+        to be told on sending that they cannot refer from this case."""
+        consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
+        consent.add_member(case_a, jobcoach_a, CaseRole.TRAJECTBEGELEIDER)
+        url = reverse("cases:refer", args=[case_a.pk])
+        detail = reverse("cases:detail", args=[case_a.pk])
+        assert f'href="{url}"' in client_for(behandelaar_a).get(detail).content.decode()
+        for user in (klantmanager_g, jobcoach_a):
+            c = client_for(user)
+            assert f'href="{url}"' not in c.get(detail).content.decode()
+            page = c.get(url)
+            assert page.status_code == 403
+            assert "Verwijzen kan alleen een behandelaar, of wie de regie voert." in (
+                page.content.decode()
+            )
+            sent = c.post(url, {"target": "ips", "organisation": case_a.organisation_id})
+            assert sent.status_code == 403
+        assert not Invitation.objects.exists()
+
     def test_the_form_says_who_reads_the_reason(self, client_for, behandelaar_a, case_a):
         """The reason is read by the other organisation before any consent: the form says
         so where it is typed."""
