@@ -879,6 +879,8 @@ def case_panel_context(request, case, access):
         }
         for c in consents
     ]
+    for row in rows:
+        row["shares_nothing"] = row["state"] in LIVE_STATES and not row["consent"].purpose_fits
     # The log of the file is the client's organisation's to review: others see only the
     # reads of their own organisation, not when and how often the care provider looked.
     holder = case.client.organisation_id == organisation_id

@@ -157,3 +157,22 @@ def test_the_clients_overview_of_consents_does_not_claim_it_shares(
     # The table's status column too (its cells' lines interleave in the extracted text).
     table = text[text.index("Alle toestemmingen") : text.index("Intrekken")]
     assert table.count("deelt niets (doel past niet bij") == 1
+
+
+class TestCasePanel:
+    def test_the_case_pages_consent_panel_flags_it_too(
+        self, client_for, behandelaar_a, klantmanager_g, case_a, gemeente_g
+    ):
+        from cases.constants import CaseRole
+        from consent import services as consent
+
+        consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
+        useless = record(case_a, gemeente_g, Purpose.IPS_TRAJECT)
+        record(case_a, gemeente_g, Purpose.REINTEGRATIE)
+        url = reverse("cases:detail", args=[case_a.pk])
+        for user in (behandelaar_a, klantmanager_g):
+            response = client_for(user).get(url)
+            html = response.content.decode()
+            assert html.count(FLAG) == 1, user
+            line = next(li for li in html.split("<li>") if f"Nr. {useless.pk}" in li)
+            assert FLAG in line
