@@ -1,13 +1,10 @@
 """The public Python API of cases/: registering clients, opening cases, the team, and
 everything that lands on the timeline. Access decisions come from consent.services."""
 
-from decimal import Decimal
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -15,6 +12,7 @@ from consent import services as consent
 from consent.constants import Action, Category
 from consent.policy import CASE_ROLES_BY_ROLE, fitting_case_roles
 from portal.constants import Role
+from portal.words import in_words
 
 from .constants import CaseRole, CaseStatus, InvitationStatus, TimelineKind
 from .models import Case, ChangeRecord, Client, Invitation, TimelineEntry
@@ -597,18 +595,9 @@ def save_versioned(instance, form, user, case):
 
 
 def _display(obj, name):
-    """A field's value for the change history and for a conflict message (read by people,
-    parsed by nothing): a choice by its label; a decimal in the active language's format
-    (Dutch: 16,5, not 16.5), to the field's decimal places unless it is whole (16, not
-    16,0), as the pages show hours with floatformat:"-1". Anything else as it is."""
-    value = getattr(obj, name)
-    getter = getattr(obj, f"get_{name}_display", None)
-    if getter:
-        return getter()
-    if isinstance(value, Decimal):
-        whole = value == value.to_integral_value()
-        return number_format(value, 0 if whole else obj._meta.get_field(name).decimal_places)
-    return value
+    """A field's value for the change history and a conflict message: in words, as people
+    read it (portal.words); empty as ''."""
+    return in_words(obj, obj._meta.get_field(name)) or ""
 
 
 def write_allowed(access, category):

@@ -161,10 +161,7 @@ def _report_conflict(request, conflict, subject):
             % {"subject": capfirst(subject)},
         )
         return
-    what = ", ".join(
-        f"{label}: {(_('ja') if value else _('nee')) if isinstance(value, bool) else value}"
-        for label, value in conflict.changes
-    )
+    what = ", ".join(f"{label}: {value or '—'}" for label, value in conflict.changes)
     messages.error(
         request,
         " ".join(

@@ -9,23 +9,19 @@ The records are described field by field from their models, so a section is one 
 ``SECTIONS``; a new kind of client data (for example conversations) is added there.
 """
 
-import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from decimal import Decimal
 
 from django.apps import apps
 from django.db import models
-from django.utils import timezone
-from django.utils.formats import date_format, number_format
 from django.utils.text import capfirst
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.constants import CaseRole
 from portal.constants import Role
 from portal.reports import Built, all_allowed
+from portal.words import in_words
 
 from . import services
 from .constants import Action, Category, label_of
@@ -201,25 +197,11 @@ def _value(obj, field, shown_as=None):
     """A field's value in words, or None when there is nothing to show; ``shown_as`` maps a
     field name to the function that puts its value in words (Section.shown_as)."""
     value = getattr(obj, field.name)
-    if value is None or value == "":
+    if value is None or value == "" or isinstance(field, models.JSONField):
         return None
     if shown_as and field.name in shown_as:
         return shown_as[field.name](value)
-    if field.choices:
-        return getattr(obj, f"get_{field.name}_display")()
-    if isinstance(field, models.FileField):
-        return _("bestand aanwezig")
-    if isinstance(field, models.JSONField):
-        return None
-    if isinstance(value, bool):
-        return _("ja") if value else _("nee")
-    if isinstance(value, datetime.datetime):
-        return date_format(timezone.localtime(value), "j F Y, H:i")
-    if isinstance(value, datetime.date):
-        return date_format(value, "j F Y")
-    if isinstance(value, Decimal | float):
-        return number_format(value)
-    return str(value)
+    return in_words(obj, field)
 
 
 def _fields(model, section):

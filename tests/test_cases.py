@@ -900,6 +900,8 @@ class TestWorkAndAgreements:
         )
         change = ChangeRecord.objects.get()
         assert (change.field, change.changed_by) == ("done", behandelaar_a)
+        # In words, as the AVG-inzage shows it to the client (it read 'False', 'True').
+        assert (change.old_value, change.new_value) == ("nee", "ja")
 
     @pytest.mark.parametrize(
         "second,expected",
