@@ -78,6 +78,28 @@ def purposes_text(purposes):
     return _listing([p.label for p in Purpose if p in purposes], _("%(first)s of %(last)s"))
 
 
+def shares_nothing(purpose, recipient):
+    """Why a consent for ``purpose`` to ``recipient`` shares nothing (no one there reads
+    under it, policy.usable_purposes), and which purposes do fit: the one explanation the
+    consent form, the renewal and the consent page give."""
+    usable = policy.usable_purposes(recipient.type)
+    kind = OrganisationType(recipient.type).label
+    if not usable:
+        return _(
+            "Bij %(recipient)s, een organisatie van het soort ‘%(kind)s’, kan niemand gedeelde "
+            "gegevens inzien."
+        ) % {"recipient": recipient, "kind": kind}
+    return _(
+        "Met het doel ‘%(purpose)s’ kan niemand bij %(recipient)s de gegevens inzien. Bij een "
+        "organisatie van het soort ‘%(kind)s’ past alleen %(usable)s."
+    ) % {
+        "purpose": Purpose(purpose).label,
+        "recipient": recipient,
+        "kind": kind,
+        "usable": purposes_text(usable),
+    }
+
+
 def purpose_help():
     """Under the purpose: the kinds of organisation where not every purpose fits, and the
     ones that do (from the same rule the form enforces). HTML, as Django renders help
@@ -308,26 +330,16 @@ class ConsentForm(forms.Form):
         recipient, purpose = cleaned.get("recipient"), cleaned.get("purpose")
         if recipient is None or not purpose:
             return
-        usable = policy.usable_purposes(recipient.type)
-        if purpose in usable:
+        if purpose in policy.usable_purposes(recipient.type):
             return
-        kind = OrganisationType(recipient.type).label
-        if not usable:
-            message = _(
-                "Met %(recipient)s, een organisatie van het soort ‘%(kind)s’, kan niets worden "
-                "gedeeld: niemand daar kan gedeelde gegevens inzien. Kies een andere ontvanger."
-            ) % {"recipient": recipient, "kind": kind}
-        else:
-            message = _(
-                "Met het doel ‘%(purpose)s’ kan niemand bij %(recipient)s de gegevens inzien: "
-                "er zou niets worden gedeeld. Bij een organisatie van het soort ‘%(kind)s’ past "
-                "alleen %(usable)s. Kies een van die doelen, of een andere ontvanger."
-            ) % {
-                "purpose": Purpose(purpose).label,
-                "recipient": recipient,
-                "kind": kind,
-                "usable": purposes_text(usable),
-            }
+        message = " ".join(
+            str(part)
+            for part in [
+                _("Er zou niets worden gedeeld."),
+                shares_nothing(purpose, recipient),
+                _("Kies een doel dat past, of een andere ontvanger."),
+            ]
+        )
         self.add_error("purpose", message)
 
     def _check_replacement(self, cleaned):

@@ -51,8 +51,8 @@ from .forms import (
     ConsentForm,
     OverviewFilterForm,
     WithdrawalForm,
-    purposes_text,
     replaceable_consents,
+    shares_nothing,
     withdrawal_refused,
 )
 from .models import AccessLogEntry, Consent, ConsentWithdrawal, DataCategory
@@ -250,19 +250,19 @@ def _consent_form(request, client, decision, case, back):
                 # A purpose no one at the recipient reads under (recorded before the form
                 # refused it): renewing it would share nothing again, and a replacement
                 # keeps the purpose. A new consent for a fitting purpose instead.
-                notice = _(
-                    "Toestemming nr. %(pk)s is voor ‘%(purpose)s’: met dat doel kan niemand bij "
-                    "%(recipient)s de gegevens inzien, dus ze deelt niets. Verlengen heeft geen "
-                    "zin. Leg hieronder een nieuwe toestemming vast voor een doel dat past "
-                    "(%(usable)s) als de cliënt daarmee instemt. Nr. %(pk)s loopt af op %(end)s; "
-                    "trek haar eerder in als de cliënt dat wil."
-                ) % {
-                    "pk": old.pk,
-                    "end": old.valid_until.strftime("%d-%m-%Y"),
-                    "purpose": old.get_purpose_display(),
-                    "recipient": old.recipient,
-                    "usable": purposes_text(policy.usable_purposes(old.recipient.type)),
-                }
+                notice = " ".join(
+                    [
+                        _("Toestemming nr. %(pk)s deelt niets.") % {"pk": old.pk},
+                        shares_nothing(old.purpose, old.recipient),
+                        _(
+                            "Verlengen heeft geen zin: leg hieronder een nieuwe toestemming "
+                            "vast voor een doel dat past, als de cliënt daarmee instemt. Nr. "
+                            "%(pk)s loopt af op %(end)s; trek haar eerder in als de cliënt dat "
+                            "wil."
+                        )
+                        % {"pk": old.pk, "end": old.valid_until.strftime("%d-%m-%Y")},
+                    ]
+                )
     form = ConsentForm(
         request.POST or None,
         request.FILES or None,
@@ -460,23 +460,17 @@ def detail(request, pk):
 
 
 def _shares_nothing(consent):
-    """Why ``consent`` shares nothing: its purpose does not fit the recipient
-    (policy.usable_purposes, as the consent form says when it refuses one)."""
-    usable = policy.usable_purposes(consent.recipient.type)
-    if not usable:
-        return _(
-            "Deze toestemming deelt niets: bij %(recipient)s kan niemand gedeelde gegevens inzien."
-        ) % {"recipient": consent.recipient}
-    return _(
-        "Deze toestemming deelt niets: met het doel ‘%(purpose)s’ kan niemand bij "
-        "%(recipient)s de gegevens inzien; daar past alleen %(usable)s. Verlengen heeft geen "
-        "zin. Leg een nieuwe toestemming vast voor een doel dat past, als de cliënt daarmee "
-        "instemt."
-    ) % {
-        "purpose": consent.get_purpose_display(),
-        "recipient": consent.recipient,
-        "usable": purposes_text(usable),
-    }
+    """Why ``consent`` shares nothing: its purpose does not fit the recipient."""
+    return " ".join(
+        [
+            _("Deze toestemming deelt niets."),
+            shares_nothing(consent.purpose, consent.recipient),
+            _(
+                "Verlengen heeft geen zin. Leg een nieuwe toestemming vast voor een doel dat "
+                "past, als de cliënt daarmee instemt."
+            ),
+        ]
+    )
 
 
 @login_required

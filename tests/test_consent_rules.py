@@ -494,9 +494,9 @@ class TestPurposeFitsTheRecipient:
         assert response.status_code == 200
         kind = "Gemeente (Werk & Inkomen)" if recipient.type == "gemeente" else "UWV"
         assert response.context["form"].errors["purpose"] == [
-            f"Met het doel ‘{purpose.label}’ kan niemand bij {recipient} de gegevens inzien: "
-            f"er zou niets worden gedeeld. Bij een organisatie van het soort ‘{kind}’ past "
-            "alleen ‘Re-integratie en participatie’ of ‘Driegesprek’. Kies een van die doelen, "
+            f"Er zou niets worden gedeeld. Met het doel ‘{purpose.label}’ kan niemand bij "
+            f"{recipient} de gegevens inzien. Bij een organisatie van het soort ‘{kind}’ past "
+            "alleen ‘Re-integratie en participatie’ of ‘Driegesprek’. Kies een doel dat past, "
             "of een andere ontvanger."
         ]
         assert nothing_stored(case_a)
@@ -542,8 +542,8 @@ class TestPurposeFitsTheRecipient:
         assert "supersedes" not in form.initial and "purpose" not in form.initial
         assert (
             escape(
-                f"Toestemming nr. {old.pk} is voor ‘IPS-traject’: met dat doel kan niemand bij "
-                "Gemeente G de gegevens inzien, dus ze deelt niets."
+                f"Toestemming nr. {old.pk} deelt niets. Met het doel ‘IPS-traject’ kan niemand "
+                "bij Gemeente G de gegevens inzien."
             )
             in response.content.decode()
         )

@@ -60,9 +60,10 @@ class TestConsentPage:
         assert "Actief" in html and "Deelt niets" in html
         assert (
             escape(
-                "Deze toestemming deelt niets: met het doel ‘IPS-traject’ kan niemand bij "
-                "Gemeente G de gegevens inzien; daar past alleen ‘Re-integratie en participatie’ "
-                "of ‘Driegesprek’. Verlengen heeft geen zin."
+                "Deze toestemming deelt niets. Met het doel ‘IPS-traject’ kan niemand bij "
+                "Gemeente G de gegevens inzien. Bij een organisatie van het soort ‘Gemeente "
+                "(Werk & Inkomen)’ past alleen ‘Re-integratie en participatie’ of ‘Driegesprek’. "
+                "Verlengen heeft geen zin."
             )
             in html
         )
@@ -82,7 +83,7 @@ class TestConsentPage:
         response = c.get(reverse("consent:detail", args=[useless.pk]))
         url = response.context["new_consent_url"]
         form = c.get(url)
-        assert form.context["notice"].startswith(f"Toestemming nr. {useless.pk} is voor")
+        assert form.context["notice"].startswith(f"Toestemming nr. {useless.pk} deelt niets.")
         assert "supersedes" not in form.context["form"].initial
 
     def test_a_fitting_purpose_is_renewed_as_before(
@@ -113,7 +114,8 @@ class TestConsentPage:
         monkeypatch.setattr(policy, "usable_purposes", lambda kind: set())
         html = detail(client_for(behandelaar_a), fitting)
         assert "Deelt niets" in html and RENEW not in html
-        assert escape("bij Gemeente G kan niemand gedeelde gegevens inzien") in html
+        assert escape("Bij Gemeente G, een organisatie van het soort") in html
+        assert "kan niemand gedeelde gegevens inzien" in html
 
 
 class TestOverview:
