@@ -20,6 +20,8 @@ CASELOAD_MAX = 20
 EMPLOYER_CONTACTS_PER_WEEK_NORM = 6
 # A placement of more hours than this is a typing error.
 MAX_HOURS_PER_WEEK = 60
+# A job of fewer hours than this is no job (the beroepsprofiel's wish only needs more than 0).
+MIN_JOB_HOURS_PER_WEEK = Decimal("0.5")
 
 
 class Phase(models.TextChoices):
@@ -90,6 +92,10 @@ class PlacementEndReason(models.TextChoices):
     ONTSLAGEN = "ontslagen", _("Ontslagen door de werkgever")
     ANDERE_BAAN = "andere_baan", _("Andere baan gevonden")
     GEZONDHEID = "gezondheid", _("Om gezondheidsredenen")
+    # A job recorded ahead of its start that did not go ahead: it never ran. Only for a job
+    # that has not started; its end date is the day that was recorded (before the start).
+    # Such a job counts in no figure: see ips.querysets.WENT_AHEAD.
+    NIET_DOORGEGAAN = "niet_doorgegaan", _("Niet doorgegaan")
     ANDERS = "anders", _("Anders")
 
 

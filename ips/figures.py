@@ -206,9 +206,11 @@ def _load(team, span_start, span_end):
         .order_by()
     )
     # The jobs of exactly those trajectories: a job of a trajectory closed before the span
-    # would count for the team but for none of its coaches.
+    # would count for the team but for none of its coaches. A job that did not go ahead
+    # never ran: it counts nowhere (no work, no tenure).
     placements = list(
-        Placement.objects.filter(
+        Placement.objects.went_ahead()
+        .filter(
             trajectory__organisation_id=team.organisation_id,
             trajectory__coach_id__in=coach_ids,
             trajectory__referred_at__lt=after_span,

@@ -1,5 +1,10 @@
+import re
+from decimal import Decimal
+
 from django import forms
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -11,8 +16,10 @@ from .constants import (
     FIDELITY_SCORE_MAX,
     FIDELITY_SCORE_MIN,
     MAX_HOURS_PER_WEEK,
+    MIN_JOB_HOURS_PER_WEEK,
     CloseReason,
     Phase,
+    PlacementEndReason,
     ReviewKind,
 )
 from .models import (
@@ -24,6 +31,96 @@ from .models import (
     Placement,
 )
 from .services import allowed_next
+
+# --- Hours per week ----------------------------------------------------------------------
+
+# Hours as typed: digits 0-9 with at most one decimal comma (or point). No exponent (1e1 is
+# not 10 hours but a typing error), no digits of other scripts, no thousands separator.
+HOURS_TYPED = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)")
+
+
+def hours_text(value):
+    """Hours the Dutch way, as the pages show them: 16,5 and 16 (not 16,0)."""
+    value = Decimal(value)
+    return number_format(value, 0 if value == value.to_integral_value() else 1)
+
+
+class HoursField(forms.Field):
+    """Hours per week, as people type them: 16 or 16,5 (16.5 too). Trailing zeros say
+    nothing (16,50 is 16,5; 16,0 is 16); at most one decimal; no exponent. One set of Dutch
+    messages for every hours field of ips/; each form gives its own lower bound:
+    ``minimum`` (at least that) or ``above`` (more than that). Shown again as typed, or the
+    stored value the Dutch way (16, not 16,0)."""
+
+    widget = forms.TextInput
+    default_error_messages = {
+        "required": _("Vul het aantal uren per week in."),
+        "invalid": _("Vul het aantal uren per week in als getal, bijvoorbeeld 16 of 16,5."),
+        "decimals": _("Vul de uren in op hoogstens één decimaal, bijvoorbeeld 16,5."),
+        "minimum": _("Vul minstens %(limit)s uur per week in."),
+        "above": _("Vul meer dan %(limit)s uur per week in."),
+        "maximum": _("Vul hoogstens %(limit)s uur per week in."),
+        # After "minimum" or "above" for a field that may stay empty.
+        "or_empty": _("%(message)s, of laat het veld leeg."),
+    }
+
+    def __init__(self, *, minimum=None, above=None, maximum=MAX_HOURS_PER_WEEK, **kwargs):
+        if (minimum is None) == (above is None):
+            raise TypeError("HoursField takes one lower bound: minimum or above.")
+        self.minimum, self.above, self.maximum = minimum, above, maximum
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "inputmode": "decimal"}
+
+    def prepare_value(self, value):
+        if isinstance(value, (Decimal, int)):  # stored, not typed
+            return hours_text(value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, (Decimal, int)):
+            return Decimal(value)
+        text = str(value if value is not None else "").strip()
+        if not text:
+            return None
+        if not HOURS_TYPED.fullmatch(text):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        sign = "-" if text[0] == "-" else ""
+        text = text.lstrip("+-")
+        whole, _separator, fraction = text.replace(",", ".").partition(".")
+        fraction = fraction.rstrip("0")  # 16,50 is 16,5
+        return Decimal(f"{sign}{whole or 0}.{fraction}" if fraction else f"{sign}{whole}")
+
+    def validate(self, value):
+        super().validate(value)
+        if value is None:
+            return
+        if self.minimum is not None and value < self.minimum:
+            self._too_few("minimum", self.minimum)
+        if self.above is not None and value <= self.above:
+            self._too_few("above", self.above)
+        if value > self.maximum:
+            raise forms.ValidationError(
+                self.error_messages["maximum"] % {"limit": hours_text(self.maximum)},
+                code="maximum",
+            )
+        if value.as_tuple().exponent < -1:
+            raise forms.ValidationError(self.error_messages["decimals"], code="decimals")
+
+    def _too_few(self, code, limit):
+        message = self.error_messages[code] % {"limit": hours_text(limit)}
+        if not self.required:
+            message = self.error_messages["or_empty"] % {"message": message.rstrip(".")}
+        raise forms.ValidationError(message, code=code)
+
+
+def _label(model, name):
+    """The label a ModelForm gives the model's field, for a field the form declares."""
+    return capfirst(model._meta.get_field(name).verbose_name)
+
+
+# --- The trajectory ----------------------------------------------------------------------
 
 
 class PhaseForm(forms.Form):
@@ -95,6 +192,10 @@ class ProfileForm(forms.ModelForm):
     # All of it, what the employer may hear about the illness included, is IPS data.
     notice = shared_notice(Category.IPS)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # A wish, so anything more than nothing; empty while it is not known.
+    preferred_hours = HoursField(
+        above=Decimal(0), required=False, label=_label(Beroepsprofiel, "preferred_hours")
+    )
 
     class Meta:
         model = Beroepsprofiel
@@ -118,26 +219,11 @@ class ProfileForm(forms.ModelForm):
             "strengths": Textarea(attrs={"rows": 3}),
             "barriers": Textarea(attrs={"rows": 3}),
             "support_needed": Textarea(attrs={"rows": 3}),
-            "preferred_hours": forms.TextInput(attrs={"inputmode": "decimal"}),
-        }
-        # Typed the Dutch way: 16,5 hours.
-        localized_fields = ["preferred_hours"]
-        error_messages = {
-            "preferred_hours": {
-                "invalid": _("Vul het aantal uren in als getal, bijvoorbeeld 16 of 16,5."),
-                "max_value": _("Vul hoogstens 60 uur per week in."),
-                "max_whole_digits": _("Vul hoogstens 60 uur per week in."),
-                "min_value": _("Vul meer dan 0 uur per week in, of laat het veld leeg."),
-                "max_decimal_places": _("Vul de uren in op hoogstens één decimaal, zoals 16,5."),
-            },
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version
-        hours = self.instance.preferred_hours
-        if hours is not None and hours == hours.to_integral_value():
-            self.initial["preferred_hours"] = hours.quantize(1)  # 16, not 16,0
 
 
 def _not_before_referral(value, trajectory, message):
@@ -187,6 +273,9 @@ class PlacementForm(forms.ModelForm):
         max_length=2000,
         widget=Textarea(attrs={"rows": 2}),
     )
+    hours_per_week = HoursField(
+        minimum=MIN_JOB_HOURS_PER_WEEK, label=_label(Placement, "hours_per_week")
+    )
     competitive_override = forms.NullBooleanField(
         label=_("Regulier betaald werk: correctie"),
         required=False,
@@ -218,19 +307,11 @@ class PlacementForm(forms.ModelForm):
         ]
         widgets = {
             "start_date": DateInput(),
-            "hours_per_week": forms.TextInput(attrs={"inputmode": "decimal"}),
             "hourly_wage": forms.TextInput(attrs={"inputmode": "decimal"}),
         }
-        # Typed the Dutch way: 32,5 hours, € 14,50 an hour.
-        localized_fields = ["hours_per_week", "hourly_wage"]
+        # Typed the Dutch way: € 14,50 an hour (the hours: HoursField).
+        localized_fields = ["hourly_wage"]
         error_messages = {
-            "hours_per_week": {
-                "invalid": _("Vul het aantal uren in als getal, bijvoorbeeld 32 of 24,5."),
-                "max_value": _("Meer dan %(max)s uur per week is niet mogelijk.")
-                % {"max": MAX_HOURS_PER_WEEK},
-                # The model's minimum (MinValueValidator(0.5)); 0,3 is positive too.
-                "min_value": _("Vul minstens 0,5 uur per week in."),
-            },
             "hourly_wage": {
                 "min_value": _("Het uurloon kan niet negatief zijn."),
                 "invalid": _("Vul het uurloon in als bedrag, bijvoorbeeld 14,50."),
@@ -262,6 +343,10 @@ class PlacementForm(forms.ModelForm):
 
 
 class PlacementEndForm(forms.ModelForm):
+    """The end of a job: its date and reason. A job that has not started may also not go
+    ahead ('Niet doorgegaan'): then no date is asked for; it ends on the day that is
+    recorded, before its start (Placement.clean refuses it for a job that has started)."""
+
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:
@@ -272,15 +357,48 @@ class PlacementEndForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version
-        self.fields["end_date"].required = True
         self.fields["end_reason"].required = True
+        # Asked for in clean(): not for a job that does not go ahead.
+        end_date = self.fields["end_date"]
+        end_date.required = False
+        reason = self.fields["end_reason"]
+        if self.instance.has_started:
+            end_date.widget.attrs["required"] = True
+            # Not offered; a form opened before the start that still posts it is told why.
+            reason.widget.choices = [
+                (value, label)
+                for value, label in reason.choices
+                if value != PlacementEndReason.NIET_DOORGEGAAN
+            ]
+        else:
+            end_date.help_text = _(
+                "Gaat de baan niet door? Kies dan de reden ‘Niet doorgegaan’ en laat de "
+                "einddatum leeg."
+            )
 
     def clean(self):
         cleaned = super().clean()
-        end = cleaned.get("end_date")
-        if end and end < self.instance.start_date:
+        end, reason = cleaned.get("end_date"), cleaned.get("end_reason")
+        today = timezone.localdate()
+        if reason == PlacementEndReason.NIET_DOORGEGAAN:
+            typed = end is not None and end != today and "end_date" in self.changed_data
+            if typed and not self.instance.has_started:
+                self.add_error(
+                    "end_date",
+                    _(
+                        "Laat de einddatum leeg bij ‘Niet doorgegaan’: de baan begint niet, "
+                        "dus er is geen laatste werkdag."
+                    ),
+                )
+            else:
+                # Recorded today; for a job that has started Placement.clean says why not.
+                cleaned["end_date"] = today
+        elif end is None:
+            if "end_date" not in self.errors:
+                self.add_error("end_date", _("Vul de einddatum in."))
+        elif end < self.instance.start_date:
             self.add_error("end_date", _("De einddatum ligt vóór de begindatum."))
-        elif end:
+        else:
             try:
                 planned(end, earliest=self.instance.start_date)
             except forms.ValidationError as problem:

@@ -8,6 +8,7 @@ decides from that pair who may read it.
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -22,6 +23,7 @@ from .constants import (
     FIDELITY_SCORE_MAX,
     FIDELITY_SCORE_MIN,
     MAX_HOURS_PER_WEEK,
+    MIN_JOB_HOURS_PER_WEEK,
     MINIMUM_HOURLY_WAGE,
     CloseReason,
     ContactType,
@@ -319,7 +321,10 @@ class Placement(Versioned):
         _("uren per week"),
         max_digits=4,
         decimal_places=1,
-        validators=[MinValueValidator(0.5), MaxValueValidator(MAX_HOURS_PER_WEEK)],
+        validators=[
+            MinValueValidator(MIN_JOB_HOURS_PER_WEEK),
+            MaxValueValidator(MAX_HOURS_PER_WEEK),
+        ],
     )
     hourly_wage = models.DecimalField(
         _("bruto uurloon (€)"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
@@ -363,8 +368,11 @@ class Placement(Versioned):
         ordering = ["-start_date", "-pk"]
         constraints = [
             models.CheckConstraint(
+                # A job that did not go ahead ends on the day that was recorded, before its
+                # start (Placement.clean holds that it is before).
                 condition=models.Q(end_date__isnull=True)
-                | models.Q(end_date__gte=models.F("start_date")),
+                | models.Q(end_date__gte=models.F("start_date"))
+                | models.Q(end_reason=PlacementEndReason.NIET_DOORGEGAAN),
                 name="ips_placement_ends_after_start",
                 violation_error_message=_("De einddatum ligt vóór de begindatum."),
             ),
@@ -410,13 +418,40 @@ class Placement(Versioned):
             return self.competitive_override
         return self.derived_competitive
 
+    def clean(self):
+        super().clean()
+        # 'Niet doorgegaan' is for a job called off before its start: ended (recorded) on a
+        # day before its start date. A job that has started ends with another reason.
+        if (
+            self.end_reason == PlacementEndReason.NIET_DOORGEGAAN
+            and self.end_date is not None
+            and self.end_date >= self.start_date
+        ):
+            raise ValidationError(
+                {
+                    "end_reason": _(
+                        "‘Niet doorgegaan’ is er alleen voor een baan die nog niet begonnen is; "
+                        "deze baan is op %(date)s begonnen. Leg het einde vast met de "
+                        "einddatum en de reden die passen."
+                    )
+                    % {"date": self.start_date.strftime("%d-%m-%Y")}
+                }
+            )
+
+    @property
+    def went_ahead(self):
+        """False for a job that did not go ahead: it never ran. Mirrors
+        ips.querysets.WENT_AHEAD."""
+        return self.end_reason != PlacementEndReason.NIET_DOORGEGAAN
+
     @property
     def has_started(self):
-        return self.start_date <= timezone.localdate()
+        return self.went_ahead and self.start_date <= timezone.localdate()
 
     @property
     def is_current(self):
-        return self.end_date is None or self.end_date >= timezone.localdate()
+        """Running or still to come: counted, and its end may be recorded or changed."""
+        return self.went_ahead and (self.end_date is None or self.end_date >= timezone.localdate())
 
 
 class FollowAlongContact(models.Model):

@@ -2,13 +2,19 @@ from django.db import models
 from django.db.models import Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Least
 
-from .constants import MINIMUM_HOURLY_WAGE, Phase
+from .constants import MINIMUM_HOURLY_WAGE, Phase, PlacementEndReason
 
 # "Regulier betaald werk" in SQL: the coach's correction wins, otherwise derived from the
 # data (at least minimum wage and not set aside). Mirrors Placement.is_competitive.
 COMPETITIVE = Q(competitive_override=True) | Q(
     competitive_override__isnull=True, hourly_wage__gte=MINIMUM_HOURLY_WAGE, set_aside=False
 )
+
+# A job that went ahead, or still may: every job but one recorded as 'niet doorgegaan' (it
+# was called off before its start and never ran). The one rule for what counts as a job:
+# the first contact (rapid search), the current job, the dashboard, the phase machine.
+# Mirrors Placement.went_ahead.
+WENT_AHEAD = ~Q(end_reason=PlacementEndReason.NIET_DOORGEGAAN)
 
 
 class TrajectoryQuerySet(models.QuerySet):
@@ -18,7 +24,8 @@ class TrajectoryQuerySet(models.QuerySet):
     def with_first_contact(self):
         """Annotate ``first_contact_on``: the day of the first face-to-face employer contact
         for this trajectory's client, the first one recorded or the start of a job if that
-        came earlier (a job found without a recorded contact still began with one). Two
+        came earlier (a job found without a recorded contact still began with one; a job that
+        did not go ahead began nothing, and its start is not a contact). Two
         subqueries (each written twice, see below), whatever the number of contacts and
         jobs."""
         from .models import EmployerContact, Placement
@@ -33,7 +40,7 @@ class TrajectoryQuerySet(models.QuerySet):
 
         # Face to face, as IPS counts employer contacts (not by telephone or e-mail).
         contact = first(EmployerContact.objects.face_to_face(), "contacted_on")
-        job = first(Placement.objects.all(), "start_date")
+        job = first(Placement.objects.went_ahead(), "start_date")
         # LEAST of the two, the one there is when the other is missing (SQLite's LEAST is
         # NULL when either is).
         return self.annotate(first_contact_on=Least(Coalesce(contact, job), Coalesce(job, contact)))
@@ -42,6 +49,10 @@ class TrajectoryQuerySet(models.QuerySet):
 class PlacementQuerySet(models.QuerySet):
     def competitive(self):
         return self.filter(COMPETITIVE)
+
+    def went_ahead(self):
+        """All but the jobs that did not go ahead (see WENT_AHEAD)."""
+        return self.filter(WENT_AHEAD)
 
     def active_between(self, start, end):
         """Placements that ran on at least one day of [start, end]."""

@@ -16,7 +16,14 @@ from consent.constants import Category
 from portal.constants import Role
 from portal.models import User
 
-from .constants import AFTER_INTAKE, PLACEMENT_PHASES, TRANSITIONS, CloseReason, Phase
+from .constants import (
+    AFTER_INTAKE,
+    PLACEMENT_PHASES,
+    TRANSITIONS,
+    CloseReason,
+    Phase,
+    PlacementEndReason,
+)
 from .models import (
     IpsTeam,
     PhaseChange,
@@ -161,9 +168,12 @@ def on_referral_declined(referral, user, reason="", *, withdrawn=False):
 
 def running_on(placements, day):
     """The jobs among ``placements`` that run on ``day``: from their start date up to and
-    including their end date, as the dashboard counts them."""
+    including their end date, as the dashboard counts them; never one that did not go
+    ahead."""
     return [
-        p for p in placements if p.start_date <= day and (p.end_date is None or p.end_date >= day)
+        p
+        for p in placements
+        if p.went_ahead and p.start_date <= day and (p.end_date is None or p.end_date >= day)
     ]
 
 
@@ -231,7 +241,7 @@ def check_transition(trajectory, to_phase, changed_on, *, close_reason="", wants
     if to_phase == Phase.AFGESLOTEN:
         _refuse_job_after_close(trajectory, changed_on)
     if to_phase == Phase.GEPLAATST:
-        placements = list(trajectory.placements.all())
+        placements = list(trajectory.placements.went_ahead())
         if not running_on(placements, changed_on):
             later = [p.start_date for p in placements if p.start_date > changed_on]
             if later:
@@ -262,28 +272,42 @@ def _refuse_job_after_close(trajectory, closed_on):
     """Closing leaves the jobs as they are: a closed trajectory is read-only, so a job that
     runs at the close keeps running in the record (the client still works there). A job
     with no end that starts only after ``closed_on`` never ran within the trajectory, and
-    would read 'loopt' for good: closing per that date waits until its end is recorded (also
-    when it does not go ahead)."""
+    would read 'loopt' for good: closing per that date waits until its end is recorded.
+
+    The refusal says only what can be done now. A close is never dated ahead, so for a
+    job still to start: record that it does not go ahead, or close from its start date on.
+    For one that has started (the close is dated back to before its start): record its end,
+    or date the close on its start or later."""
     later = (
         trajectory.placements.filter(start_date__gt=closed_on, end_date__isnull=True)
         .order_by("start_date", "pk")
         .first()
     )
-    if later is not None:
-        raise ValidationError(
+    if later is None:
+        return
+    job = {
+        "job": later.job_title,
+        "employer": later.employer,
+        "date": later.start_date.strftime("%d-%m-%Y"),
+    }
+    if later.start_date > timezone.localdate():
+        message = _(
+            "De baan %(job)s bij %(employer)s begint op %(date)s, na de datum van afsluiten; "
+            "na het afsluiten kan die baan niet meer worden beëindigd. Gaat de baan niet "
+            "door? Leg dat dan eerst vast bij de baan (‘Einde vastleggen’, reden "
+            "‘%(reason)s’). Gaat hij wel door, dan kan het traject vanaf %(date)s worden "
+            "afgesloten."
+        ) % {**job, "reason": PlacementEndReason.NIET_DOORGEGAAN.label}
+    else:
+        message = (
             _(
-                "De baan %(job)s bij %(employer)s begint op %(date)s, na de datum van "
-                "afsluiten; na het afsluiten kan die baan niet meer worden beëindigd. Leg eerst "
-                "het einde van die baan vast (ook als hij niet doorgaat), of sluit het traject "
-                "af per %(date)s of later."
+                "De baan %(job)s bij %(employer)s begint op %(date)s, na de datum van afsluiten; "
+                "na het afsluiten kan die baan niet meer worden beëindigd. Leg eerst het einde "
+                "van die baan vast, of sluit het traject af per %(date)s of later."
             )
-            % {
-                "job": later.job_title,
-                "employer": later.employer,
-                "date": later.start_date.strftime("%d-%m-%Y"),
-            },
-            code="to_phase",
+            % job
         )
+    raise ValidationError(message, code="to_phase")
 
 
 @transaction.atomic
@@ -428,22 +452,28 @@ def record_placement(trajectory, placement, user):
 
 
 def end_placement(placement, form, user):
-    """End a job (date and reason), unless someone else changed it first."""
+    """End a job (date and reason), or record that it does not go ahead, unless someone
+    else changed it first."""
     placement = cases.save_versioned(placement, form, user, placement.trajectory.case)
+    if not placement.went_ahead:
+        title = _("Baan gaat niet door: %(job)s bij %(employer)s (zou beginnen op %(date)s)")
+        date = placement.start_date
+    elif placement.end_date > timezone.localdate():
+        title = _("Baan eindigt: %(job)s bij %(employer)s per %(date)s (%(reason)s)")
+        date = placement.end_date
+    else:
+        title = _("Baan beëindigd: %(job)s bij %(employer)s per %(date)s (%(reason)s)")
+        date = placement.end_date
     cases.add_timeline(
         placement.trajectory.case,
         user,
         TIMELINE_PLACEMENT,
         Category.IPS,
-        (
-            _("Baan eindigt: %(job)s bij %(employer)s per %(date)s (%(reason)s)")
-            if placement.end_date > timezone.localdate()
-            else _("Baan beëindigd: %(job)s bij %(employer)s per %(date)s (%(reason)s)")
-        )
+        title
         % {
             "job": placement.job_title,
             "employer": placement.employer,
-            "date": placement.end_date.strftime("%d-%m-%Y"),
+            "date": date.strftime("%d-%m-%Y"),
             "reason": placement.get_end_reason_display(),
         },
     )

@@ -61,11 +61,12 @@ def summary(case, holders, today=None):
     )
     # A job counts from its start date to its end date, as on the dashboard: an end
     # recorded ahead of time leaves it current until then. A job that has started comes
-    # before one that is still to start.
+    # before one that is still to start; one that did not go ahead is no job.
     today = today or timezone.localdate()
     current_job = (
         Placement.objects.filter(trajectory=trajectory)
         .filter(rows)
+        .went_ahead()
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
         .order_by(Case(When(start_date__lte=today, then=0), default=1), "-start_date")
         .first()

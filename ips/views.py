@@ -469,7 +469,10 @@ def placement_end(request, pk, trajectory_pk, placement_pk):
     if placement is None or not services.can_update(access, placement):
         not_found(request, case, "plaatsing", placement_pk, IPS)
     if not placement.is_current:  # an end still ahead may be changed until then
-        messages.error(request, _("Deze baan is al beëindigd."))
+        if placement.went_ahead:
+            messages.error(request, _("Deze baan is al beëindigd."))
+        else:
+            messages.error(request, _("Deze baan is niet doorgegaan."))
         return redirect(_trajectory_url(case) + "#banen")
     form = PlacementEndForm(request.POST or None, instance=placement)
     if request.method == "POST" and form.is_valid():
@@ -480,7 +483,10 @@ def placement_end(request, pk, trajectory_pk, placement_pk):
         except services.ConflictError:
             form.add_error(None, services.changed_meanwhile(_("deze baan")))
         else:
-            messages.success(request, _("Einde van de baan vastgelegd."))
+            if placement.went_ahead:
+                messages.success(request, _("Einde van de baan vastgelegd."))
+            else:
+                messages.success(request, _("Vastgelegd dat de baan niet doorgaat."))
             return redirect(_trajectory_url(case) + "#banen")
     return case_page(
         request,
@@ -495,7 +501,12 @@ def follow_along_create(request, pk, trajectory_pk):
     case, access, trajectory = get_writable_trajectory(request, pk, trajectory_pk)
     if refusal := _closed_refusal(request, case, trajectory):
         return refusal
-    placements = Placement.objects.filter(trajectory=trajectory).filter(access.readable_filter(IPS))
+    # Follow-along is about a job that went ahead (or still may).
+    placements = (
+        Placement.objects.filter(trajectory=trajectory)
+        .filter(access.readable_filter(IPS))
+        .went_ahead()
+    )
     form = FollowAlongForm(request.POST or None, trajectory=trajectory, placements=placements)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():

@@ -137,7 +137,10 @@ V = {
     Disclosure: tuple(Disclosure.values),
     FollowAlongWith: tuple(FollowAlongWith.values),
     GoalStatus: tuple(GoalStatus.values),
-    PlacementEndReason: tuple(PlacementEndReason.values),
+    # Jobs that ran: 'niet doorgegaan' is for a job called off before it started.
+    PlacementEndReason: tuple(
+        r for r in PlacementEndReason.values if r != PlacementEndReason.NIET_DOORGEGAAN
+    ),
     RecoveryDomain: tuple(RecoveryDomain.values),
     WishToWork: tuple(WishToWork.values),
     WorkSituationKind: tuple(WorkSituationKind.values),

@@ -123,10 +123,15 @@ def post_phase(c, trajectory, to_phase, *, follow=False, **fields):
 
 
 def end_job(c, placement, end_date, reason):
-    """Post the end of ``placement`` (at its current version)."""
+    """Post the end of ``placement`` (at its current version); ``end_date`` None: left
+    empty."""
     trajectory = placement.trajectory
     url = reverse("ips:placement_end", args=[trajectory.case_id, trajectory.pk, placement.pk])
-    data = {"version": placement.version, "end_date": end_date.isoformat(), "end_reason": reason}
+    data = {
+        "version": placement.version,
+        "end_date": end_date.isoformat() if end_date else "",
+        "end_reason": reason,
+    }
     return c.post(url, data)
 
 
@@ -639,25 +644,89 @@ class TestRecording:
         assert "hoogstens 60 uur" in response.content.decode()
         assert not Beroepsprofiel.objects.exists()
 
+    # One hours field (ips.forms.HoursField) for the job's hours and the profile's wish: the
+    # same input accepted, the same messages, each with its own minimum. A tester found the
+    # profile refusing 16,50 and taking 1e1 as 10, and the job in other words.
+    HOURS_MINIMUM = {
+        "job": "Vul minstens 0,5 uur per week in.",
+        "profile": "Vul meer dan 0 uur per week in, of laat het veld leeg.",
+    }
+
+    def post_hours(self, c, trajectory, form, typed):
+        """Post ``typed`` as the hours of a new job or of the profile; returns (response,
+        the model, the field)."""
+        args = [trajectory.case_id, trajectory.pk]
+        if form == "job":
+            url, data = reverse("ips:placement_create", args=args), placement_data()
+            model, field = Placement, "hours_per_week"
+        else:
+            url, data = reverse("ips:profile_edit", args=args), {"disclosure": "nog_niet"}
+            model, field = Beroepsprofiel, "preferred_hours"
+        return c.post(url, {**data, field: typed}), model, field
+
+    @pytest.mark.parametrize("form", ["job", "profile"])
     @pytest.mark.parametrize(
         "typed,message",
         [
-            ("0", "Vul meer dan 0 uur per week in, of laat het veld leeg."),
-            ("-2", "Vul meer dan 0 uur per week in, of laat het veld leeg."),
+            ("0", None),  # the form's own minimum
+            ("-2", None),
+            ("-0", None),
+            ("61", "Vul hoogstens 60 uur per week in."),
             ("60,5", "Vul hoogstens 60 uur per week in."),
-            ("16,25", "Vul de uren in op hoogstens één decimaal, zoals 16,5."),
-            ("zestien", "Vul het aantal uren in als getal, bijvoorbeeld 16 of 16,5."),
+            ("16,25", "Vul de uren in op hoogstens één decimaal, bijvoorbeeld 16,5."),
+            ("zestien", "Vul het aantal uren per week in als getal, bijvoorbeeld 16 of 16,5."),
+            # An exponent is a typing error, not 10 hours.
+            ("1e1", "Vul het aantal uren per week in als getal, bijvoorbeeld 16 of 16,5."),
+            ("2E1", "Vul het aantal uren per week in als getal, bijvoorbeeld 16 of 16,5."),
+            ("NaN", "Vul het aantal uren per week in als getal, bijvoorbeeld 16 of 16,5."),
+            ("١٦", "Vul het aantal uren per week in als getal, bijvoorbeeld 16 of 16,5."),
+            ("16 uur", "Vul het aantal uren per week in als getal, bijvoorbeeld 16 of 16,5."),
         ],
     )
-    def test_profile_hours_more_than_nothing_and_typed_the_dutch_way(
-        self, client_for, jobcoach_a, trajectory, typed, message
+    def test_hours_refused_in_the_same_words(
+        self, client_for, jobcoach_a, trajectory, form, typed, message
     ):
-        response = client_for(jobcoach_a).post(
-            reverse("ips:profile_edit", args=[trajectory.case_id, trajectory.pk]),
-            {"disclosure": Disclosure.NOG_NIET, "preferred_hours": typed},
-        )
-        assert response.context["form"].errors["preferred_hours"] == [message]
-        assert not Beroepsprofiel.objects.exists()
+        to_search(trajectory, jobcoach_a)
+        response, model, field = self.post_hours(client_for(jobcoach_a), trajectory, form, typed)
+        assert response.context["form"].errors[field] == [message or self.HOURS_MINIMUM[form]]
+        assert not model.objects.exists()
+
+    @pytest.mark.parametrize("form", ["job", "profile"])
+    @pytest.mark.parametrize(
+        "typed,stored,shown",
+        [
+            ("16,5", "16.5", "16,5"),
+            ("16,50", "16.5", "16,5"),  # the same value as 16,5
+            ("16.50", "16.5", "16,5"),
+            ("16,0", "16", "16"),
+            (" 20 ", "20", "20"),
+            ("60,00", "60", "60"),
+            ("0,5", "0.5", "0,5"),
+        ],
+    )
+    def test_hours_with_trailing_zeros_are_the_same_hours(
+        self, client_for, jobcoach_a, trajectory, form, typed, stored, shown
+    ):
+        to_search(trajectory, jobcoach_a)
+        c = client_for(jobcoach_a)
+        response, model, field = self.post_hours(c, trajectory, form, typed)
+        assert response.status_code == 302, response.context["form"].errors
+        assert getattr(model.objects.get(), field) == Decimal(stored)
+        html = c.get(reverse("ips:trajectory", args=[trajectory.case_id])).content.decode()
+        cell = f"<td>{shown}</td>" if form == "job" else f"<dd>{shown}</dd>"
+        assert cell in html
+
+    def test_a_wish_below_half_an_hour_is_still_more_than_nothing(
+        self, client_for, jobcoach_a, trajectory
+    ):
+        """Each form its own minimum: a job of 0,3 hours is refused, a wish of 0,3 is not."""
+        to_search(trajectory, jobcoach_a)
+        c = client_for(jobcoach_a)
+        job, _model, _field = self.post_hours(c, trajectory, "job", "0,3")
+        assert job.context["form"].errors["hours_per_week"] == [self.HOURS_MINIMUM["job"]]
+        profile, _model, _field = self.post_hours(c, trajectory, "profile", "0,3")
+        assert profile.status_code == 302
+        assert Beroepsprofiel.objects.get().preferred_hours == Decimal("0.3")
 
     def test_profile_hours_with_a_decimal_comma(self, client_for, jobcoach_a, trajectory):
         """Hours as agreed in practice: 16,5 as well as 16, typed with a comma."""
@@ -934,7 +1003,7 @@ class TestRecording:
     @pytest.mark.parametrize(
         "overrides,message",
         [
-            ({"hours_per_week": "61"}, "Meer dan 60 uur"),
+            ({"hours_per_week": "61"}, "Vul hoogstens 60 uur per week in."),
             ({"hours_per_week": "0"}, "Vul minstens 0,5 uur per week in."),
             # Positive, but under the minimum: not "Vul een positief aantal uren in".
             ({"hours_per_week": "0,3"}, "Vul minstens 0,5 uur per week in."),
@@ -1204,16 +1273,19 @@ class TestRecording:
         placement = Placement.objects.get()
         trajectory.refresh_from_db()
         response = post_phase(c, trajectory, "afgesloten", close_reason="eigen_verzoek")
+        # Only what can be done now: not 'close per its start date or later', which the
+        # form refuses as a date in the future (a tester had).
         assert response.context["phase_form"].errors["to_phase"] == [
             f"De baan Bakkersassistent bij Bakkerij De Korenschoof begint op "
             f"{starts:%d-%m-%Y}, na de datum van afsluiten; na het afsluiten kan die baan niet "
-            "meer worden beëindigd. Leg eerst het einde van die baan vast (ook als hij niet "
-            f"doorgaat), of sluit het traject af per {starts:%d-%m-%Y} of later."
+            "meer worden beëindigd. Gaat de baan niet door? Leg dat dan eerst vast bij de baan "
+            "(‘Einde vastleggen’, reden ‘Niet doorgegaan’). Gaat hij wel door, dan kan het "
+            f"traject vanaf {starts:%d-%m-%Y} worden afgesloten."
         ]
         trajectory.refresh_from_db()
         assert trajectory.phase == Phase.ZOEKEN
-        # The job does not go ahead: its end is recorded, and then the trajectory closes.
-        end_job(c, placement, starts, "anders")
+        # The job does not go ahead: that is recorded, and then the trajectory closes.
+        end_job(c, placement, None, "niet_doorgegaan")
         post_phase(c, trajectory, "afgesloten", close_reason="eigen_verzoek")
         trajectory.refresh_from_db()
         assert trajectory.phase == Phase.AFGESLOTEN
@@ -1230,15 +1302,163 @@ class TestRecording:
         )
         Placement.objects.update(start_date=days_ago(3))  # the start date has passed
         trajectory.refresh_from_db()
-        with pytest.raises(ValidationError, match=f"begint op {days_ago(3):%d-%m-%Y}, na de"):
+        with pytest.raises(ValidationError) as refused:
             services.change_phase(
                 trajectory, jobcoach_a, Phase.AFGESLOTEN, days_ago(5), close_reason="verhuisd"
             )
+        # A date that can be chosen: its start has passed. 'Niet doorgegaan' is not offered
+        # for a job that has started.
+        assert refused.value.messages == [
+            f"De baan Bakkersassistent bij Bakkerij De Korenschoof begint op "
+            f"{days_ago(3):%d-%m-%Y}, na de datum van afsluiten; na het afsluiten kan die baan "
+            "niet meer worden beëindigd. Leg eerst het einde van die baan vast, of sluit het "
+            f"traject af per {days_ago(3):%d-%m-%Y} of later."
+        ]
         services.change_phase(
             trajectory, jobcoach_a, Phase.AFGESLOTEN, days_ago(3), close_reason="verhuisd"
         )
         assert trajectory.phase == Phase.AFGESLOTEN
         assert Placement.objects.get().end_date is None
+
+    # --- A job that does not go ahead ---------------------------------------------------
+
+    @pytest.fixture
+    def job_to_come(self, client_for, jobcoach_a, trajectory):
+        """A job recorded through the page that starts in two weeks: (client, placement)."""
+        to_search(trajectory, jobcoach_a, days_ago(8))
+        c = client_for(jobcoach_a)
+        c.post(
+            reverse("ips:placement_create", args=[trajectory.case_id, trajectory.pk]),
+            placement_data(start_date=(TODAY() + datetime.timedelta(days=14)).isoformat()),
+        )
+        return c, Placement.objects.get()
+
+    def test_a_job_that_does_not_go_ahead(self, job_to_come, trajectory):
+        """Recorded as such: not as a one-day job on its start date, the only way through
+        a tester found. It ends on the day that is recorded, reads 'niet doorgegaan', and
+        can no longer be ended; the trajectory can then be closed."""
+        c, placement = job_to_come
+        starts = placement.start_date
+        args = [trajectory.case_id, trajectory.pk]
+        url = reverse("ips:placement_end", args=[*args, placement.pk])
+        form = c.get(url).content.decode()
+        assert '<option value="niet_doorgegaan">Niet doorgegaan</option>' in form
+        assert "Gaat de baan niet door? Kies dan de reden ‘Niet doorgegaan’" in form
+        response = end_job(c, placement, None, "niet_doorgegaan")
+        assert response.status_code == 302
+        placement.refresh_from_db()
+        assert (placement.end_date, placement.end_reason) == (TODAY(), "niet_doorgegaan")
+        assert not placement.went_ahead
+        assert TimelineEntry.objects.filter(
+            title="Baan gaat niet door: Bakkersassistent bij Bakkerij De Korenschoof (zou "
+            f"beginnen op {starts:%d-%m-%Y})"
+        ).exists()
+        page = reverse("ips:trajectory", args=[trajectory.case_id])
+        html = c.get(page).content.decode()
+        called_off = f"niet doorgegaan (zou beginnen op {date_format(starts, 'j b Y')})"
+        assert periods(html) == [called_off]
+        assert "Einde wijzigen" not in html and "Einde vastleggen" not in html
+        assert "Deze baan is niet doorgegaan." in c.get(url, follow=True).content.decode()
+        # No job to come on the case page, nothing to follow along on.
+        panel = c.get(reverse("cases:detail", args=[trajectory.case_id])).content.decode()
+        assert "Gaat werken bij" not in panel
+        follow = c.get(reverse("ips:follow_along_create", args=args)).content.decode()
+        assert f'<option value="{placement.pk}"' not in follow
+        # Nor is it the job that puts the client at work.
+        trajectory.refresh_from_db()
+        with pytest.raises(ValidationError, match="Leg eerst de baan vast"):
+            services.check_transition(trajectory, Phase.GEPLAATST, TODAY())
+        # Closing no longer waits for it; closed, it still reads as it was.
+        post_phase(c, trajectory, "afgesloten", close_reason="eigen_verzoek")
+        trajectory.refresh_from_db()
+        assert trajectory.phase == Phase.AFGESLOTEN
+        assert periods(c.get(page).content.decode()) == [called_off]
+
+    def test_a_job_to_come_ends_with_a_date_or_does_not_go_ahead(self, job_to_come):
+        """The date is asked for every reason but 'Niet doorgegaan', where it is the day
+        that is recorded: a date typed with it is refused, not silently replaced."""
+        c, placement = job_to_come
+        response = end_job(c, placement, None, "contract_afgelopen")
+        assert response.context["form"].errors == {"end_date": ["Vul de einddatum in."]}
+        later = placement.start_date + datetime.timedelta(days=5)
+        response = end_job(c, placement, later, "niet_doorgegaan")
+        assert response.context["form"].errors == {
+            "end_date": [
+                "Laat de einddatum leeg bij ‘Niet doorgegaan’: de baan begint niet, dus er is "
+                "geen laatste werkdag."
+            ]
+        }
+        placement.refresh_from_db()
+        assert (placement.end_date, placement.end_reason) == (None, "")
+        # A job whose end was recorded ahead may still not go ahead: the stored end date,
+        # shown in the form, need not be emptied first.
+        end_job(c, placement, later, "contract_afgelopen")
+        placement.refresh_from_db()
+        end_job(c, placement, later, "niet_doorgegaan")
+        placement.refresh_from_db()
+        assert (placement.end_date, placement.end_reason) == (TODAY(), "niet_doorgegaan")
+
+    def test_a_job_that_has_started_cannot_not_go_ahead(self, started_job, trajectory):
+        """It is not offered once the job has started; a form opened before its start that
+        still sends it is told why, and nothing is stored."""
+        c, placement = started_job
+        url = reverse("ips:placement_end", args=[trajectory.case_id, trajectory.pk, placement.pk])
+        form = c.get(url).content.decode()
+        assert 'value="niet_doorgegaan"' not in form
+        assert "Gaat de baan niet door?" not in form
+        for end_date in (None, TODAY()):
+            response = end_job(c, placement, end_date, "niet_doorgegaan")
+            assert response.context["form"].errors == {
+                "end_reason": [
+                    "‘Niet doorgegaan’ is er alleen voor een baan die nog niet begonnen is; "
+                    f"deze baan is op {days_ago(3):%d-%m-%Y} begonnen. Leg het einde vast met "
+                    "de einddatum en de reden die passen."
+                ]
+            }
+        placement.refresh_from_db()
+        assert (placement.end_date, placement.end_reason) == (None, "")
+        response = end_job(c, placement, None, "zelf_gestopt")
+        assert response.context["form"].errors == {"end_date": ["Vul de einddatum in."]}
+
+    def test_a_job_that_did_not_go_ahead_is_no_job_for_the_card_nor_the_rapid_search(
+        self, ggz_a, job_to_come, trajectory
+    ):
+        """Its start was never an employer contact, and it is no job to come (ips.summary:
+        the case card and the voortgangsrapportage)."""
+        from ips import summary
+
+        _c, placement = job_to_come
+        before = summary.summary(trajectory.case, {ggz_a.pk})
+        assert before.current_job == placement
+        assert before.rapid.days == 24  # referred 10 days ago, the job starts in 14
+        Placement.objects.filter(pk=placement.pk).update(
+            end_date=TODAY(), end_reason="niet_doorgegaan"
+        )
+        after = summary.summary(trajectory.case, {ggz_a.pk})
+        assert (after.current_job, after.job_started) == (None, False)
+        assert after.trajectory.first_contact_on is None
+        assert str(after.rapid) == "Nog geen werkgeverscontact, 10 dagen na aanmelding"
+
+    def test_database_takes_an_end_before_the_start_only_for_a_job_not_gone_ahead(
+        self, jobcoach_a, trajectory
+    ):
+        from django.db import IntegrityError
+
+        fields = {
+            "trajectory": trajectory,
+            "organisation": jobcoach_a.organisation,
+            "recorded_by": jobcoach_a,
+            "employer": "X",
+            "job_title": "Y",
+            "start_date": TODAY() + datetime.timedelta(days=7),
+            "end_date": TODAY(),
+            "hours_per_week": 10,
+            "hourly_wage": 15,
+            "contract_type": ContractType.BEPAALD,
+        }
+        Placement.objects.create(**fields, end_reason="niet_doorgegaan")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Placement.objects.create(**fields, end_reason="anders")
 
 
 # --- Who may see what ------------------------------------------------------------------------

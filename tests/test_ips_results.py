@@ -17,6 +17,7 @@ from ips.constants import (
     ContactType,
     ContractType,
     Phase,
+    PlacementEndReason,
 )
 from ips.figures import Quarter
 from ips.models import EmployerContact, Placement, Trajectory
@@ -62,7 +63,16 @@ def contact(coach, day, trajectory=None, face_to_face=True):
     )
 
 
-def job(trajectory, start, end=None, wage="15.00", set_aside=False, override=None, reason=""):
+def job(
+    trajectory,
+    start,
+    end=None,
+    wage="15.00",
+    set_aside=False,
+    override=None,
+    reason="",
+    end_reason=None,
+):
     return Placement.objects.create(
         trajectory=trajectory,
         organisation=trajectory.organisation,
@@ -71,7 +81,7 @@ def job(trajectory, start, end=None, wage="15.00", set_aside=False, override=Non
         job_title="Functie",
         start_date=start,
         end_date=end,
-        end_reason="anders" if end else "",
+        end_reason=end_reason or ("anders" if end else ""),
         hours_per_week=Decimal("20"),
         hourly_wage=Decimal(wage),
         contract_type=ContractType.BEPAALD,
@@ -152,6 +162,28 @@ def test_a_job_counts_as_an_employer_contact(behandelaar_a, jobcoach_a, contact_
     assert t.first_contact_on == expected
     rapid = figures.rapid_search(t, t.first_contact_on, D(2025, 6, 1))
     assert (rapid.days, rapid.flagged) == ((expected - D(2025, 1, 1)).days, False)
+
+
+def test_a_job_that_did_not_go_ahead_counts_nowhere(behandelaar_a, jobcoach_a):
+    """Recorded to start on 1 March, called off on 10 February: its start was no employer
+    contact, the client did not work in the quarter, and it has no tenure (a tester saw the
+    start of a job that never happened counted in the rapid search)."""
+    t = trajectory(behandelaar_a, 1, jobcoach_a, D(2025, 1, 1))
+    job(t, D(2025, 3, 1), end=D(2025, 2, 10), end_reason=PlacementEndReason.NIET_DOORGEGAAN)
+    t = Trajectory.objects.with_first_contact().get(pk=t.pk)
+    assert t.first_contact_on is None
+    assert figures.rapid_search(t, t.first_contact_on, D(2025, 1, 20)).waiting == 19
+    data = figures.team_results(team_of(jobcoach_a), Quarter(2025, 1), today=D(2025, 6, 1))
+    for figures_of in (data["team"], data["coaches"][0]):
+        assert figures_of["active"] == 1
+        assert (figures_of["with_work"], figures_of["with_work_pct"]) == (0, 0)
+        assert figures_of["median_days_first_contact"] is None
+        assert figures_of["median_tenure_weeks"] is None
+    # A job that did go ahead, on the same days, counts as before.
+    job(t, D(2025, 3, 1), end=D(2025, 3, 14))
+    data = figures.team_results(team_of(jobcoach_a), Quarter(2025, 1), today=D(2025, 6, 1))
+    assert (data["team"]["with_work"], data["team"]["median_tenure_weeks"]) == (1, 2.0)
+    assert data["team"]["median_days_first_contact"] == 59
 
 
 def test_a_contact_dated_before_the_referral_counts_as_on_the_referral_day(
