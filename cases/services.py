@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from consent import policy
 from consent import services as consent
 from consent.constants import Action, Category
 from consent.policy import CASE_ROLES_BY_ROLE, fitting_case_roles
@@ -177,14 +178,18 @@ def open_case(user, client):
     return case
 
 
+# Refusals for who does not lead the case (consent.policy.leads).
+ONLY_THE_LEAD_INVITES = gettext_lazy(
+    "Alleen wie de regie over de casus voert, nodigt anderen uit voor het team."
+)
+ONLY_THE_LEAD_REMOVES = gettext_lazy(
+    "Alleen wie de regie over de casus voert, haalt iemand uit het team."
+)
+
+
 def can_lead(access):
-    """Who may invite others and refer: the regiebehandelaar, or a klantmanager on a case
-    their own organisation opened."""
-    if access.has_case_role(CaseRole.REGIEBEHANDELAAR):
-        return True
-    return access.has_case_role(CaseRole.KLANTMANAGER) and (
-        access.case.organisation_id == access.organisation_id
-    )
+    """Who may invite others, refer and take people off the team (consent.policy.leads)."""
+    return access.leads
 
 
 def can_refer(access):
@@ -196,7 +201,7 @@ def can_refer(access):
 def invite(access, invitee, case_role, reason=""):
     case = access.case
     if not can_lead(access):
-        raise ValidationError(_("Alleen de regiebehandelaar nodigt anderen uit voor het team."))
+        raise ValidationError(ONLY_THE_LEAD_INVITES)
     ensure_open(case)
     if invitee == access.user:
         # The regie is theirs already; an invitation to themselves could never be accepted.
@@ -420,10 +425,8 @@ HAND_OVER_FIRST = gettext_lazy(
 
 
 def _leads(case, user, case_roles):
-    """Whether ``user`` with these (fitting) case roles leads ``case``, as can_lead decides."""
-    return CaseRole.REGIEBEHANDELAAR in case_roles or (
-        CaseRole.KLANTMANAGER in case_roles and case.organisation_id == user.organisation_id
-    )
+    """Whether ``user`` with these (fitting) case roles leads ``case``."""
+    return policy.leads(case_roles, user.organisation_id, case.organisation_id)
 
 
 def _only_lead_gives_up(case, user, case_roles_after):
@@ -537,11 +540,11 @@ def cases_led_only_by(user, opened_by_own_organisation=None):
 
 @transaction.atomic
 def leave(access, member=None):
-    """Leave the team (member=None) or remove someone (regiebehandelaar only)."""
+    """Leave the team (member=None) or remove someone (who leads the case only)."""
     case = access.case
     member = member or access.user
     if member != access.user and not can_lead(access):
-        raise ValidationError(_("Alleen de regiebehandelaar haalt iemand uit het team."))
+        raise ValidationError(ONLY_THE_LEAD_REMOVES)
     Case.objects.select_for_update(no_key=True).filter(pk=case.pk).first()  # one at a time
     roles = consent.case_roles_of(member, case)
     if not roles:

@@ -558,7 +558,10 @@ def case_detail(request, pk):
             "timeline": timeline,
             "team": access.visible_team,
             "team_complete": access.case.organisation_id == access.organisation_id,
-            "opened_visible": access.knows_of(case.organisation_id),
+            # When the case was opened is the case organisation's to know (as in the
+            # werkvoorraad: consent.with_last_seen_activity); for a GGZ case it says when
+            # treatment began.
+            "opened_visible": case.organisation_id == access.organisation_id,
             "work_prompt": work_prompt,
             "work_status_visible": work_status_visible,
             "can_lead": services.can_lead(access),

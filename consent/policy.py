@@ -76,6 +76,15 @@ def fitting_case_roles(role, case_roles):
     return frozenset(case_roles) & CASE_ROLES_BY_ROLE.get(role, frozenset())
 
 
+def leads(case_roles, organisation_id, case_organisation_id):
+    """Whether someone with these (fitting) case roles, of ``organisation_id``, leads a case
+    opened by ``case_organisation_id``: the regiebehandelaar, or a klantmanager of the
+    organisation that opened it. Who leads invites, refers and takes people off the team."""
+    return CaseRole.REGIEBEHANDELAAR in case_roles or (
+        CaseRole.KLANTMANAGER in case_roles and organisation_id == case_organisation_id
+    )
+
+
 def role_allows(role, category, action):
     return action in ROLE_ACTIONS.get(role, {}).get(category, ())
 

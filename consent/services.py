@@ -86,15 +86,22 @@ class CaseAccess:
         another organisation read it, never change it."""
         return self.decide(category, holder_id, Action.UPDATE).allowed
 
+    @property
+    def leads(self):
+        """Whether this user leads the case (policy.leads)."""
+        return policy.leads(self.case_roles, self.organisation_id, self.case.organisation_id)
+
     def knows_of(self, organisation_id):
         """Whether this user may see that ``organisation_id`` takes part in the case (its
-        people on the team): their own organisation; the case's own organisation, which
-        runs the team and invited the others; or one whose data the client lets theirs
-        read. That a GGZ provider is on the team says the client is in treatment: a
-        klantmanager without (or after) the client's consent does not learn who is."""
+        people on the team): their own organisation; everyone, for the case's own
+        organisation, which runs the team, and for whoever leads it (they invite and take
+        people off); or one whose data the client lets theirs read. That a GGZ provider is
+        on the team says the client is in treatment: a klantmanager without (or after) the
+        client's consent does not learn who is."""
         return (
             organisation_id == self.organisation_id
             or self.case.organisation_id == self.organisation_id
+            or self.leads
             or any(holder == organisation_id for holder, _category in self.grants)
         )
 

@@ -782,9 +782,9 @@ class TestImmediateEffect:
         self, client_for, behandelaar_a, klantmanager_g, adviseur_u, case_a, shared
     ):
         """A GGZ provider on the team says the client is in treatment: the klantmanager sees
-        GGZ A's people (and when the case was opened) while a consent lets the gemeente read
-        GGZ A's data, and from the next request after the withdrawal no more; never UWV's,
-        whose data the client shares with nobody. GGZ A runs the case and sees everyone."""
+        GGZ A's people while a consent lets the gemeente read GGZ A's data, and from the next
+        request after the withdrawal no more; never UWV's, whose data the client shares with
+        nobody. GGZ A runs the case and sees everyone, and when it was opened."""
         consent.add_member(case_a, adviseur_u, CaseRole.KLANTMANAGER)
         url = reverse("cases:detail", args=[case_a.pk])
 
@@ -798,7 +798,7 @@ class TestImmediateEffect:
         assert team(behandelaar_a) == (everyone, True)
         assert team(klantmanager_g) == (
             {behandelaar_a.get_full_name(), klantmanager_g.get_full_name()},
-            True,
+            False,  # when GGZ A opened the case is GGZ A's to know
         )
         assert team(adviseur_u) == ({adviseur_u.get_full_name()}, False)
         html = client_for(klantmanager_g).get(url).content.decode()
@@ -818,6 +818,30 @@ class TestImmediateEffect:
             not in client_for(klantmanager_g).get(url).content.decode()
         )
         assert team(behandelaar_a) == (everyone, True)
+
+    def test_whoever_leads_sees_the_whole_team(
+        self, client_for, klantmanager_g, behandelaar_a, adviseur_u, outsider
+    ):
+        """A GGZ regiebehandelaar on a case the gemeente opened leads it: they invite and
+        take people off, so they see everyone (and the same answer for a member and anyone
+        else would be no answer). A behandelaar of another GGZ on that team does not."""
+        from .builders import make_case
+
+        case = make_case(klantmanager_g)
+        consent.add_member(case, behandelaar_a, CaseRole.REGIEBEHANDELAAR)
+        consent.add_member(case, adviseur_u, CaseRole.KLANTMANAGER)
+        consent.add_member(case, outsider, CaseRole.BEHANDELAAR)
+        url = reverse("cases:detail", args=[case.pk])
+
+        def team(user):
+            return {m for m, _role in client_for(user).get(url).context["team"]}
+
+        assert team(behandelaar_a) == {klantmanager_g, behandelaar_a, adviseur_u, outsider}
+        assert team(outsider) == {outsider}
+        leave = reverse("cases:leave", args=[case.pk])
+        page = client_for(behandelaar_a).get(leave, {"gebruiker": adviseur_u.pk})
+        assert page.status_code == 200
+        assert client_for(outsider).get(leave, {"gebruiker": adviseur_u.pk}).status_code == 404
 
     def test_expiry_takes_effect_the_next_day(self, client_for, klantmanager_g, case_a, shared):
         last_day = datetime.datetime.combine(shared.valid_until, datetime.time(12, 0))
