@@ -95,7 +95,8 @@ AVG_FORM = "inzageverzoekformulier"
 AVG_REQUEST = "inzageverzoek"
 
 
-@repeatable
+# Not repeatable: each sending records a request of the client. The same request sent
+# again (Back, then send) is the same request, not a second one with a second export.
 @require_http_methods(["GET", "POST"])
 @role_required(Role.BEHEERDER)
 @reauthentication_required

@@ -374,3 +374,30 @@ class TestSameContentFromAFreshForm:
         for _ in range(2):  # each from a fresh rendering of the case page
             assert c.post(url, {"submission": str(uuid.uuid4())}).status_code == 302
         assert Report.objects.filter(case=case).count() == 2
+
+
+def test_an_avg_request_sent_again_is_one_request(client_for, beheerder_a, behandelaar_a):
+    """Each sending records a request of the client (and exports the whole file): the same
+    request sent again from a fresh rendering (Back, then send) is not a second one."""
+    from consent.models import AccessRequest
+    from portal.models import Report
+
+    case = new_case(behandelaar_a)
+    c = client_for(beheerder_a)
+    url = reverse("consent:avg_inzage_request", args=[case.client_id])
+    data = {
+        "received_on": (timezone.localdate() - timedelta(days=2)).isoformat(),
+        "channel": "brief",
+        "identity_check": "id_bewijs",
+        "identity_note": "",
+        "note": "",
+    }
+    first = c.post(url, {**data, "submission": token_of(c.get(url))})
+    again = c.post(url, {**data, "submission": token_of(c.get(url))})
+    assert (first.status_code, again.status_code) == (302, 302)
+    assert again["Location"] == first["Location"]
+    assert (AccessRequest.objects.count(), Report.objects.count()) == (1, 1)
+    # Another request (received on another day) is one more.
+    other = {**data, "received_on": (timezone.localdate() - timedelta(days=1)).isoformat()}
+    assert c.post(url, {**other, "submission": token_of(c.get(url))}).status_code == 302
+    assert AccessRequest.objects.count() == 2
