@@ -173,7 +173,7 @@ def percentage(part, whole):
 # --- The team dashboard ---------------------------------------------------------------------
 
 
-def _load(team, span_start, span_end):
+def _load(team, span_start, span_end, today):
     """Four queries, whatever the number of trajectories: the team's trajectbegeleiders, and
     their trajectories, placements and employer contacts. Only what the span needs: a
     trajectory closed before it, or referred after it, counts in none of its figures. So the
@@ -200,7 +200,7 @@ def _load(team, span_start, span_end):
     trajectories = list(
         Trajectory.objects.filter(organisation_id=team.organisation_id, coach_id__in=coach_ids)
         .filter(in_span, referred_at__lt=after_span)
-        .with_first_contact()
+        .with_first_contact(today)
         .annotate(referred_on=TruncDate("referred_at"))
         .values("pk", "coach_id", "phase", "referred_on", "closed_on", "first_contact_on")
         .order_by()
@@ -326,7 +326,7 @@ def team_results(team, quarter, today=None, trend_quarters=4):
     trend = [quarter]
     while len(trend) < trend_quarters:
         trend.insert(0, trend[0].previous())
-    trajectories, placements, contacts, coaches = _load(team, trend[0].start, quarter.end)
+    trajectories, placements, contacts, coaches = _load(team, trend[0].start, quarter.end, today)
 
     coach_of = {t["pk"]: t["coach_id"] for t in trajectories}
     own = {coach.pk: ([], []) for coach in coaches}

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
 
 from .constants import MINIMUM_HOURLY_WAGE, Phase, PlacementEndReason
 
@@ -21,11 +22,11 @@ class TrajectoryQuerySet(models.QuerySet):
     def open(self):
         return self.exclude(phase=Phase.AFGESLOTEN)
 
-    def with_first_contact(self):
+    def with_first_contact(self, today=None):
         """Annotate ``first_contact_on``: the day of the first face-to-face employer contact
         for this trajectory's client, the first one recorded or the start of a job if that
         came earlier (a job found without a recorded contact still began with one; a job that
-        did not go ahead began nothing, and its start is not a contact). Two
+        did not go ahead began nothing, nor one still to start after ``today``). Two
         subqueries (each written twice, see below), whatever the number of contacts and
         jobs."""
         from .models import EmployerContact, Placement
@@ -40,7 +41,10 @@ class TrajectoryQuerySet(models.QuerySet):
 
         # Face to face, as IPS counts employer contacts (not by telephone or e-mail).
         contact = first(EmployerContact.objects.face_to_face(), "contacted_on")
-        job = first(Placement.objects.went_ahead(), "start_date")
+        # A job still to start is no contact yet: its start lies ahead.
+        today = today or timezone.localdate()
+        started = Placement.objects.went_ahead().filter(start_date__lte=today)
+        job = first(started, "start_date")
         # LEAST of the two, the one there is when the other is missing (SQLite's LEAST is
         # NULL when either is).
         return self.annotate(first_contact_on=Least(Coalesce(contact, job), Coalesce(job, contact)))

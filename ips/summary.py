@@ -53,16 +53,16 @@ def summary(case, holders, today=None):
     profile = getattr(trajectory, "profile", None)  # came along (select_related)
     # The first-contact annotation is asked for apart, and only when there is a trajectory:
     # most clients have none, and Django takes ≈ 3 ms to build its four subqueries.
+    today = today or timezone.localdate()
     trajectory.first_contact_on = (
         Trajectory.objects.filter(pk=trajectory.pk)
-        .with_first_contact()
+        .with_first_contact(today)
         .values_list("first_contact_on", flat=True)
         .get()
     )
     # A job counts from its start date to its end date, as on the dashboard: an end
     # recorded ahead of time leaves it current until then. A job that has started comes
     # before one that is still to start; one that did not go ahead is no job.
-    today = today or timezone.localdate()
     current_job = (
         Placement.objects.filter(trajectory=trajectory)
         .filter(rows)

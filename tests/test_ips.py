@@ -1430,7 +1430,8 @@ class TestRecording:
         _c, placement = job_to_come
         before = summary.summary(trajectory.case, {ggz_a.pk})
         assert before.current_job == placement
-        assert before.rapid.days == 24  # referred 10 days ago, the job starts in 14
+        # Referred 10 days ago, the job starts in 14: no contact yet (until it starts).
+        assert (before.rapid.days, before.rapid.waiting) == (None, 10)
         Placement.objects.filter(pk=placement.pk).update(
             end_date=TODAY(), end_reason="niet_doorgegaan"
         )

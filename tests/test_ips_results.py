@@ -164,6 +164,19 @@ def test_a_job_counts_as_an_employer_contact(behandelaar_a, jobcoach_a, contact_
     assert (rapid.days, rapid.flagged) == ((expected - D(2025, 1, 1)).days, False)
 
 
+def test_a_job_still_to_start_is_no_contact_yet(behandelaar_a, jobcoach_a):
+    """Recorded on 10 February to start on 1 March: until then the rapid search waits (a
+    tester saw '76 dagen … tot eerste persoonlijke werkgeverscontact' for a start weeks
+    ahead); from its start, it counts."""
+    t = trajectory(behandelaar_a, 1, jobcoach_a, D(2025, 1, 1))
+    job(t, D(2025, 3, 1))
+    before = Trajectory.objects.with_first_contact(D(2025, 2, 10)).get(pk=t.pk)
+    assert before.first_contact_on is None
+    assert figures.rapid_search(before, None, D(2025, 2, 10)).waiting == 40
+    after = Trajectory.objects.with_first_contact(D(2025, 3, 1)).get(pk=t.pk)
+    assert after.first_contact_on == D(2025, 3, 1)
+
+
 def test_a_job_that_did_not_go_ahead_counts_nowhere(behandelaar_a, jobcoach_a):
     """Recorded to start on 1 March, called off on 10 February: its start was no employer
     contact, the client did not work in the quarter, and it has no tenure (a tester saw the
@@ -451,7 +464,7 @@ def test_only_what_the_span_needs_is_loaded(jobcoach_a, quarter_world):
     """T4 closed before the span and T5 referred after it count in no figure of it, so they
     are not read: the cost follows the team's current work, not its whole history."""
     trajectories, placements, _contacts, _coaches = figures._load(
-        team_of(jobcoach_a), D(2025, 1, 1), D(2025, 3, 31)
+        team_of(jobcoach_a), D(2025, 1, 1), D(2025, 3, 31), D(2025, 6, 1)
     )
     assert sorted(t["referred_on"] for t in trajectories) == [
         D(2024, 12, 1),
