@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 def in_words(obj, field):
     """``field`` of ``obj`` in words, or None when there is nothing to show: a choice by its
-    label, yes/no, dates and times in Dutch (local time), a decimal to its field's places
-    unless it is whole (16, not 16,0; 16,5, not 16.5), as the pages show hours."""
+    label, yes/no, dates and times in Dutch (local time), a decimal with a comma to its
+    field's places (16,5; € 14,00), whole hours without (16, not 16,0)."""
     value = getattr(obj, field.name)
     if value is None or value == "":
         return None
@@ -28,8 +28,12 @@ def in_words(obj, field):
     if isinstance(value, datetime.date):
         return date_format(value, "j F Y")
     if isinstance(value, Decimal):
-        whole = value == value.to_integral_value()
-        return number_format(value, 0 if whole else field.decimal_places)
+        places = field.decimal_places
+        # Hours (one place) as the pages show them, 16 and not 16,0; an amount keeps its
+        # cents (€ 14,00).
+        if places == 1 and value == value.to_integral_value():
+            places = 0
+        return number_format(value, places)
     if isinstance(value, float):
         return number_format(value)
     return str(value)

@@ -35,3 +35,18 @@ def test_a_fields_error_is_tied_to_the_field():
     place = next(attrs for attrs in page.fields if attrs["name"] == "place")
     assert place["aria-invalid"] == "true"
     assert "id_place_error" in place["aria-describedby"].split()
+
+
+def test_values_in_words_keep_an_amounts_cents_and_drop_an_hours_zero():
+    """portal.words: the change history and the AVG-inzage (a wage of € 14,00 read '14')."""
+    from decimal import Decimal
+
+    from ips.models import Placement
+    from portal.words import in_words
+
+    job = Placement(hourly_wage=Decimal("14.00"), hours_per_week=Decimal("16.0"))
+    field = Placement._meta.get_field
+    assert in_words(job, field("hourly_wage")) == "14,00"
+    assert in_words(job, field("hours_per_week")) == "16"
+    job.hours_per_week = Decimal("16.5")
+    assert in_words(job, field("hours_per_week")) == "16,5"
