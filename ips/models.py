@@ -368,18 +368,29 @@ class Placement(Versioned):
         ordering = ["-start_date", "-pk"]
         constraints = [
             models.CheckConstraint(
-                # A job that did not go ahead ends on the day that was recorded, before its
-                # start (Placement.clean holds that it is before).
-                condition=models.Q(end_date__isnull=True)
-                | models.Q(end_date__gte=models.F("start_date"))
-                | models.Q(end_reason=PlacementEndReason.NIET_DOORGEGAAN),
+                # A job ends on or after its start; one that did not go ahead ends on the
+                # day that was recorded, before its start.
+                condition=(
+                    ~models.Q(end_reason=PlacementEndReason.NIET_DOORGEGAAN)
+                    & (
+                        models.Q(end_date__isnull=True)
+                        | models.Q(end_date__gte=models.F("start_date"))
+                    )
+                )
+                | models.Q(
+                    end_reason=PlacementEndReason.NIET_DOORGEGAAN,
+                    end_date__lt=models.F("start_date"),
+                ),
                 name="ips_placement_ends_after_start",
                 violation_error_message=_("De einddatum ligt vóór de begindatum."),
             ),
             models.CheckConstraint(
-                condition=models.Q(hours_per_week__gt=0, hours_per_week__lte=MAX_HOURS_PER_WEEK),
+                condition=models.Q(
+                    hours_per_week__gte=MIN_JOB_HOURS_PER_WEEK,
+                    hours_per_week__lte=MAX_HOURS_PER_WEEK,
+                ),
                 name="ips_placement_hours_range",
-                violation_error_message=_("Het aantal uren per week ligt tussen 0 en 60."),
+                violation_error_message=_("Het aantal uren per week ligt tussen 0,5 en 60."),
             ),
             models.CheckConstraint(
                 condition=models.Q(hourly_wage__gte=0),

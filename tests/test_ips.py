@@ -38,6 +38,11 @@ from ips.models import (
 from portal.constants import Role
 from tests.factories import UserFactory
 
+# The clock stands still from before the fixtures run (timezone.localtime is called then,
+# not when the tests are collected): the dates a fixture stores, the dates a test computes
+# and those the server computes fall on one day, also when a run crosses midnight.
+pytestmark = pytest.mark.time_machine(timezone.localtime, tick=False)
+
 TODAY = timezone.localdate
 
 
@@ -1460,6 +1465,13 @@ class TestRecording:
         Placement.objects.create(**fields, end_reason="niet_doorgegaan")
         with pytest.raises(IntegrityError), transaction.atomic():
             Placement.objects.create(**fields, end_reason="anders")
+        # 'Niet doorgegaan' after the start: it went ahead, so the database refuses it too.
+        after = {**fields, "end_date": fields["start_date"] + datetime.timedelta(days=1)}
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Placement.objects.create(**after, end_reason="niet_doorgegaan")
+        # Fewer hours than the form's minimum.
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Placement.objects.create(**{**fields, "end_date": None, "hours_per_week": "0.3"})
 
 
 # --- Who may see what ------------------------------------------------------------------------
