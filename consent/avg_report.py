@@ -39,6 +39,10 @@ class Section:
     # field name -> function of the related object, giving the text.
     shown_as: dict[str, Callable] = dataclass_field(default_factory=dict)
     heading: Callable = str  # a row's heading, from the row
+    # What a row shows besides its fields: function of the row, giving (label, value) pairs
+    # shown after them; ``select`` names the relations it reads (for select_related).
+    more: Callable = lambda row: ()
+    select: tuple = ()
 
 
 def _case_role(permission):
@@ -47,17 +51,25 @@ def _case_role(permission):
     return label_of(CaseRole, permission.codename)
 
 
+def _member_organisation(member):
+    organisation = member.user.organisation
+    return [(str(LABELS["organisation"]), str(organisation))] if organisation else []
+
+
 SECTIONS = [
     Section(gettext_lazy("Casussen"), "cases.Case", "client", Category.IDENTIFICATIE),
-    # Who is (or was made) part of the case team: the recipients of the client's data.
+    # Who is (or was made) part of the case team: the recipients of the client's data (art.
+    # 15 lid 1 c), of any organisation. The team is part of the case, held by its organisation.
     Section(
         gettext_lazy("Casusteam"),
         "cases.CaseMember",
         "content_object__client",
         Category.IDENTIFICATIE,
-        holder_path="user__organisation",
+        holder_path="content_object__organisation",
         shown_as={"permission": _case_role},
         heading=lambda member: f"{member.user} – {_case_role(member.permission)}",
+        more=_member_organisation,
+        select=("user__organisation",),
     ),
     Section(
         gettext_lazy("Uitnodigingen en verwijzingen"),
@@ -261,12 +273,15 @@ def _section_rows(section, client, organisation_id, allowed):
         rows = rows.filter(category__in=sorted(categories))
     fields = _fields(model, section)
     related = [f.name for f in fields if f.is_relation]
-    rows = list(rows.select_related(*related).order_by("pk"))
+    rows = list(rows.select_related(*related, *section.select).order_by("pk"))
     shown = {(organisation_id, getattr(row, "category", None) or section.category) for row in rows}
     if section.category is None and not has_category_field:
         shown = {(organisation_id, category) for category in categories} if rows else set()
     return [
-        {"title": section.heading(row), "fields": describe(row, fields, section.shown_as)}
+        {
+            "title": section.heading(row),
+            "fields": [*describe(row, fields, section.shown_as), *section.more(row)],
+        }
         for row in rows
     ], shown
 

@@ -421,6 +421,28 @@ class TestContent:
         assert "Cliënten en casussen |" not in text and "| casus |" not in text
         assert "– regiebehandelaar" not in text
 
+    def test_case_team_names_members_of_other_organisations(
+        self, client_for, beheerder_a, klantmanager_g, case_a
+    ):
+        """Art. 15: the client learns who received their data. The gemeente's klantmanager
+        on the team is in it, with organisation and role, as the timeline says."""
+        ask(client_for(beheerder_a), case_a.client)
+        report = Report.objects.get()
+        reports.render(report.pk)
+        layout = pdf_text(report)
+        text = " ".join(layout.split())
+        start = text.index("Casusteam")
+        team = text[start : text.index("Werksituatie", start)]
+        assert f"{klantmanager_g} – Klantmanager" in team
+        assert f"Medewerker {klantmanager_g}" in team
+        assert "Organisatie Gemeente G" in team and "Organisatie GGZ A" in team
+        assert beside(layout, "Organisatie", "Gemeente G")
+        assert beside(layout, "Rol in de casus", "Klantmanager")
+        # Still only what GGZ A holds: not the gemeente's own note.
+        assert GEMEENTE_NOTE not in text
+        # Held by GGZ A (the case team of its case): the download is checked against it.
+        assert {holder for holder, _ in report.contents} == {beheerder_a.organisation_id}
+
     def test_every_log_line_about_the_client_is_in_it(self, client_for, beheerder_a, case_a):
         ask(client_for(beheerder_a), case_a.client)
         report = Report.objects.get()
@@ -431,6 +453,92 @@ class TestContent:
         assert log.filter(outcome="geweigerd").exists() is False
         # One row per entry: only the log shows times with seconds.
         assert len(re.findall(r"\b\d{2}:\d{2}:\d{2}\b", text)) == log.count()
+
+
+def beside(text, label, value):
+    """Whether ``value`` is on the (first) line of ``label`` in pdftotext -layout ``text``:
+    the start of the line holding the value (the label, or its first line when it wraps),
+    or None when no line holding the value starts with the label."""
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if value in line:
+            left = line[: line.index(value)].strip()
+            if left and label.startswith(left):
+                return left
+    return None
+
+
+class TestLayout:
+    """The exploratory tester found values beside the wrong labels: a label that wrapped to
+    a second line pushed every value below it one row down ('Einddatum: Joke Bakker')."""
+
+    NOTE = "Notitie-5d2e"
+    IDENTITY = "Bekend bij de regiebehandelaar"
+
+    def test_each_label_sits_beside_its_own_value(self, client_for, beheerder_a, case_a):
+        ask(
+            client_for(beheerder_a),
+            case_a.client,
+            channel="email",
+            identity_check="anders",
+            identity_note=self.IDENTITY,
+            note=self.NOTE,
+        )
+        report = Report.objects.get()
+        reports.render(report.pk)
+        text = pdf_text(report)
+        name = beheerder_a.get_full_name()
+        pairs = [
+            # The first page: the request.
+            ("Hoe het binnenkwam", "Per e-mail"),
+            ("Identiteit vastgesteld", f"Anders: {self.IDENTITY}"),
+            ("Notitie", self.NOTE),
+            ("Vastgelegd", f"door {name}"),
+            # Its record among the client's data: long labels, wrapped.
+            ("Hoe het verzoek binnenkwam", "Per e-mail"),
+            ("Toelichting op de identiteit", self.IDENTITY),
+            ("Notitie bij het verzoek", self.NOTE),
+            ("Vastgelegd door", name),
+            # The client's identity.
+            ("Telefoonnummer", "06-12345678"),
+            ("BSN", "111222333"),
+        ]
+        starts = {}
+        for label, value in pairs:
+            starts[label] = beside(text, label, value)
+            assert starts[label], (label, value)
+        # Some label did wrap (its value is beside its first line): the test would not see
+        # the fault otherwise.
+        assert any(start != label for label, start in starts.items())
+
+    def test_a_long_unbroken_value_wraps_on_the_page(self, client_for, beheerder_a, case_a):
+        from django.template.loader import render_to_string
+        from weasyprint import HTML
+
+        from consent import avg_report
+
+        url = "https://voorbeeld.nl/" + "verzoek" * 40
+        ask(client_for(beheerder_a), case_a.client, note=url)
+        report = Report.objects.get()
+        built = avg_report.build(report)
+        html = render_to_string(
+            built.template,
+            {**built.context, "report": report, "generated_at": timezone.now()},
+        )
+        too_wide, boxes = [], 0
+        for page in HTML(string=html).render().pages:
+            body = page._page_box
+            right = body.content_box_x() + body.width
+            todo = [body]
+            while todo:
+                box = todo.pop()
+                if hasattr(box, "text"):
+                    boxes += 1
+                    if box.position_x + box.width > right + 0.5:
+                        too_wide.append(box.text[:30])
+                todo.extend(getattr(box, "children", ()))
+        assert too_wide == []
+        assert boxes > 10
 
 
 def test_a_log_line_is_not_split_over_two_pages(client_for, beheerder_a, case_a):
