@@ -380,13 +380,17 @@ def _expiring_consent_case_ids(user, cases):
         return set()
     today = timezone.localdate()
     soon = today + timedelta(days=settings.WERKPAD_CONSENT_WARN_DAYS)
-    client_ids = set(
+    expiring = (
         Consent.objects.active(today)
         .without_follow_on()
         .filter(client__in={c.client_id for c in cases}, valid_until__lte=soon)
         .filter(Q(provider=user.organisation) | Q(recipient=user.organisation))
-        .values_list("client_id", flat=True)
+        # What Consent.shares_nothing reads, in the same query.
+        .select_related("recipient", "withdrawal", "superseded_by")
     )
+    # A consent that shares nothing (no one at the recipient reads under its purpose)
+    # ends no sharing when it expires: nothing to warn about.
+    client_ids = {c.client_id for c in expiring if not c.shares_nothing(today)}
     return {c.pk for c in cases if c.client_id in client_ids}
 
 

@@ -12,6 +12,7 @@ from portal.storage import private_storage
 
 from . import policy
 from .constants import (
+    LIVE_STATES,
     Action,
     Basis,
     Category,
@@ -25,6 +26,11 @@ from .constants import (
     label_of,
 )
 from .querysets import AccessLogQuerySet, ConsentQuerySet
+
+# The short flag of a consent that shares nothing (Consent.shares_nothing), the one wording
+# of the consent page, the beheerder's overview, the case panel and the PDFs. Why it shares
+# nothing, and which purposes would fit, is consent.forms.shares_nothing.
+SHARES_NOTHING = _("Deelt niets: doel past niet bij de ontvanger")
 
 
 class DataCategory(models.Model):
@@ -145,6 +151,14 @@ class Consent(models.Model):
         (policy.usable_purposes, the rule the consent form enforces). A consent recorded
         before the form refused it may not: it is live, yet shares nothing."""
         return self.purpose in policy.usable_purposes(self.recipient.type)
+
+    def shares_nothing(self, today=None):
+        """Live (active, or yet to start), yet no one at the recipient reads under its
+        purpose: the one decision behind the flag SHARES_NOTHING wherever it is shown, and
+        why such a consent is not offered for signing. An ended consent shares nothing
+        either way and is not flagged. Uses the recipient, withdrawal and superseded_by:
+        select them along with a list of consents."""
+        return self.state(today) in LIVE_STATES and not self.purpose_fits
 
     def state(self, today=None):
         today = today or timezone.localdate()

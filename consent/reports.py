@@ -8,8 +8,9 @@ from django.utils import timezone
 from portal.models import ReportType
 from portal.reports import Built, all_allowed
 
-from .constants import LIVE_STATES, Action, Category
-from .models import Consent
+from .constants import Action, Category
+from .forms import shares_nothing
+from .models import SHARES_NOTHING, Consent
 from .services import client_consents_decision, record_decision
 
 
@@ -36,12 +37,19 @@ def _build_form(report):
         or not record_decision(report.requested_by, consent, Action.EXPORT)[0].allowed
     ):
         raise PermissionError("De aanvrager mag deze toestemming niet (meer) afdrukken.")
+    today = timezone.localdate()
     return Built(
         template="reports/toestemmingsverklaring.html",
         context={
             "consent": consent,
             "categories": list(consent.categories.all()),
-            "state": consent.state(),
+            "state": consent.state(today),
+            # Live, yet no one at the recipient reads under its purpose: a copy marked at
+            # the top not to be signed, with why (the print view refuses it outright).
+            "shares_nothing_flag": SHARES_NOTHING,
+            "shares_nothing": shares_nothing(consent.purpose, consent.recipient)
+            if consent.shares_nothing(today)
+            else None,
         },
         contents={(consent.provider_id, Category.IDENTIFICATIE)},
     )
@@ -59,14 +67,15 @@ def _build_overview(report):
     )
     rows = []
     for c in consents:
-        state = c.state(today)
         rows.append(
             {
                 "consent": c,
-                "state": state,
+                "state": c.state(today),
                 "categories": list(c.categories.all()),
-                # Live, yet no one at the recipient reads under its purpose.
-                "shares_nothing": state in LIVE_STATES and not c.purpose_fits,
+                # Live, yet no one at the recipient reads under its purpose: why, or None.
+                "shares_nothing": shares_nothing(c.purpose, c.recipient)
+                if c.shares_nothing(today)
+                else None,
             }
         )
     return Built(
@@ -74,6 +83,7 @@ def _build_overview(report):
         context={
             "client": client,
             "rows": rows,
+            "shares_nothing_flag": SHARES_NOTHING,
             "active": [r for r in rows if r["state"] == "actief"],
         },
         contents={(user.organisation_id, Category.IDENTIFICATIE)},

@@ -55,7 +55,7 @@ from .forms import (
     shares_nothing,
     withdrawal_refused,
 )
-from .models import AccessLogEntry, Consent, ConsentWithdrawal, DataCategory
+from .models import SHARES_NOTHING, AccessLogEntry, Consent, ConsentWithdrawal, DataCategory
 
 PAGE_SIZE = 25
 LOG_PAGE_SIZE = 50
@@ -431,7 +431,8 @@ def _renew_url(consent, case, user):
 def detail(request, pk):
     consent, decision, case = get_consent(request, pk)
     _log(request, decision, Action.READ, consent, case)
-    state = consent.state()
+    today = timezone.localdate()
+    state = consent.state(today)
     live = state in LIVE_STATES
     renew_url = (
         _renew_url(consent, case, request.user)
@@ -441,7 +442,9 @@ def detail(request, pk):
     # A purpose no one at the recipient reads under (recorded before the form refused it):
     # the consent shares nothing. Renewing would keep the purpose, so the renew link offers
     # a new consent instead (_consent_form explains why and fills in recipient and data).
+    # Nor is it offered for signing: the client would sign to share what no one receives.
     fits = consent.purpose_fits
+    nothing = consent.shares_nothing(today)
     return render(
         request,
         "consent/detail.html",
@@ -451,10 +454,11 @@ def detail(request, pk):
             "state": state,
             "categories": list(consent.categories.all()),
             "can_withdraw": live,
-            "can_sign": live,
+            "can_sign": live and not nothing,
             "renew_url": renew_url if fits else None,
             "new_consent_url": renew_url if not fits else None,
-            "shares_nothing": _shares_nothing(consent) if live and not fits else None,
+            "shares_nothing_flag": SHARES_NOTHING if nothing else None,
+            "shares_nothing": _shares_nothing(consent) if nothing else None,
         },
     )
 
@@ -476,10 +480,26 @@ def _shares_nothing(consent):
 @login_required
 def print_view(request, pk):
     """The consent as a document to sign: recipient, purpose, categories in plain words,
-    period and how to withdraw. Printing takes client data out of the portal: an export."""
+    period and how to withdraw. Printing takes client data out of the portal: an export.
+
+    Not for a consent that shares nothing (Consent.shares_nothing): the client would sign
+    to share data no one at the recipient may read. Refused, back on the consent page,
+    which says why and offers a new consent for a purpose that fits; nothing is exported.
+    (The toestemmingsverklaring PDF stays, as a copy marked not to be signed.)"""
     consent, decision, case = get_consent(request, pk, Action.EXPORT)
+    today = timezone.localdate()
+    if consent.shares_nothing(today):
+        messages.error(
+            request,
+            _(
+                "Dit formulier wordt niet afgedrukt: toestemming nr. %(pk)s deelt niets. Laat "
+                "de cliënt het niet ondertekenen."
+            )
+            % {"pk": consent.pk},
+        )
+        return redirect("consent:detail", consent.pk)
     _log(request, decision, Action.EXPORT, consent, case, object_type="toestemmingsformulier")
-    state = consent.state()
+    state = consent.state(today)
     return render(
         request,
         "consent/print.html",
@@ -699,6 +719,7 @@ def overview(request):
     paginator.count = counts[state]
     page = paginator.get_page(request.GET.get("pagina"))
     shown = list(page.object_list)
+    today = timezone.localdate()
     services.write_log(
         services.entry(
             request,
@@ -722,7 +743,9 @@ def overview(request):
             "rows": shown,
             "query_string": query_without(request, "pagina"),
             "q": form.cleaned_data["q"] if form.is_valid() else "",
-            "live_states": LIVE_STATES,
+            # The rows' consents that share nothing, flagged in their state column.
+            "shares_nothing": {c.pk for c in shown if c.shares_nothing(today)},
+            "shares_nothing_flag": SHARES_NOTHING,
         },
     )
 
@@ -874,7 +897,7 @@ def case_panel_context(request, case, access):
         for c in consents
     ]
     for row in rows:
-        row["shares_nothing"] = row["state"] in LIVE_STATES and not row["consent"].purpose_fits
+        row["shares_nothing"] = row["consent"].shares_nothing(today)
     # The log of the file is the client's organisation's to review: others see only the
     # reads of their own organisation, not when and how often the care provider looked.
     holder = case.client.organisation_id == organisation_id
@@ -882,6 +905,7 @@ def case_panel_context(request, case, access):
         "template": "consent/_case_panel.html",
         "log": [],
         "consent_rows": rows,
+        "shares_nothing_flag": SHARES_NOTHING,
         "can_record": holder and access.can_write(Category.IDENTIFICATIE),
         "visits": recent_visits(case.client_id, None if holder else organisation_id),
         "own_visits_only": not holder,

@@ -1,10 +1,13 @@
 """A consent recorded before the form refused a purpose no one at the recipient reads under
 (consent.policy.usable_purposes) is live, yet shares nothing. The consent page and the
 beheerder's overview say so, and the page does not offer to renew it (a renewal keeps the
-purpose) but a new consent; the client's overview of consents does not claim it shares."""
+purpose) but a new consent; the client's overview of consents does not claim it shares.
+One decision (Consent.shares_nothing) and one flag (consent.models.SHARES_NOTHING) for
+all of them; the toestemmingsverklaring does not ask the client to sign it unwarned."""
 
 import datetime
 import re
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -13,6 +16,7 @@ from django.utils.html import escape
 
 from consent import policy
 from consent.constants import Category, Purpose
+from consent.models import SHARES_NOTHING
 from portal import reports
 from portal.models import Report
 
@@ -22,6 +26,7 @@ from .test_reports import _private_media, pdf_text  # noqa: F401
 RENEW = "Verlengen of wijzigen"
 NEW = "Nieuwe toestemming vastleggen voor een doel dat past"
 FLAG = "Deelt niets: doel past niet bij de ontvanger"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 @pytest.fixture
@@ -57,7 +62,7 @@ class TestConsentPage:
         user = request.getfixturevalue(who)
         useless = record(case_a, gemeente_g, Purpose.IPS_TRAJECT)
         html = detail(client_for(user), useless)
-        assert "Actief" in html and "Deelt niets" in html
+        assert "Actief" in html and f'<span class="flag">{FLAG}</span>' in html
         assert (
             escape(
                 "Deze toestemming deelt niets. Met het doel ‘IPS-traject’ kan niemand bij "
@@ -154,11 +159,15 @@ def test_the_clients_overview_of_consents_does_not_claim_it_shares(
     text = " ".join(pdf_text(report).split())
     now = text[text.index("Wat nu geldt") : text.index("Alle toestemmingen")]
     lines = {int(pk): line for pk, line in re.findall(r"Nr\. (\d+):(.*?)(?=Nr\. \d+:|$)", now)}
-    assert "Hiermee wordt niets gedeeld" in lines[useless.pk]
-    assert "Hiermee wordt niets gedeeld" not in lines[fitting.pk]
+    # The flag, and why (consent.forms.shares_nothing, as on the consent page).
+    assert (
+        f"{FLAG}. Met het doel ‘IPS-traject’ kan niemand bij Gemeente G de gegevens inzien."
+        in lines[useless.pk]
+    )
+    assert "Deelt niets" not in lines[fitting.pk]
     # The table's status column too (its cells' lines interleave in the extracted text).
     table = text[text.index("Alle toestemmingen") : text.index("Intrekken")]
-    assert table.count("deelt niets (doel past niet bij") == 1
+    assert table.count("Deelt niets") == 1
 
 
 class TestCasePanel:
@@ -178,3 +187,53 @@ class TestCasePanel:
             assert html.count(FLAG) == 1, user
             line = next(li for li in html.split("<li>") if f"Nr. {useless.pk}" in li)
             assert FLAG in line
+
+
+class TestOneDecisionOneFlag:
+    def test_live_and_not_fitting(self, case_a, gemeente_g, ggz_b):
+        today = timezone.localdate()
+        assert record(case_a, gemeente_g, Purpose.IPS_TRAJECT).shares_nothing()
+        assert record(case_a, gemeente_g, Purpose.AFSTEMMING, days=(5, 60)).shares_nothing(today)
+        # Ended: it shares nothing either way, and is not flagged.
+        ended = record(case_a, gemeente_g, Purpose.CASUSBESPREKING, days=(-90, -5))
+        assert not ended.shares_nothing()
+        assert not record(case_a, gemeente_g, Purpose.REINTEGRATIE).shares_nothing(today)
+        assert not record(case_a, ggz_b, Purpose.IPS_TRAJECT).shares_nothing(today)
+
+    def test_a_date_of_its_own(self, case_a, gemeente_g):
+        useless = record(case_a, gemeente_g, Purpose.IPS_TRAJECT, days=(-10, 60))
+        assert not useless.shares_nothing(timezone.localdate() + datetime.timedelta(days=61))
+
+    def test_one_wording(self):
+        assert str(SHARES_NOTHING) == FLAG
+        # No page or PDF words it, or decides it, on its own: they show SHARES_NOTHING.
+        for path in TEMPLATES.rglob("*.html"):
+            text = path.read_text()
+            assert "deelt niets" not in text.lower(), path
+            assert "purpose_fits" not in text, path
+
+
+class TestTheFormToSign:
+    def make(self, c, consent):
+        c.post(reverse("consent:consent_report", args=[consent.pk]))
+        report = Report.objects.latest("pk")
+        reports.render(report.pk)
+        return " ".join(pdf_text(report).split())
+
+    def test_the_toestemmingsverklaring_says_not_to_sign_it(
+        self, client_for, behandelaar_a, case_a, gemeente_g
+    ):
+        """The exploratory tester's find: it asked the client to sign 'Ik geef … toestemming
+        om de gegevens hieronder te delen met Gemeente G' without a word."""
+        useless = record(case_a, gemeente_g, Purpose.IPS_TRAJECT)
+        text = self.make(client_for(behandelaar_a), useless)
+        warning = text[: text.index("Wie geeft toestemming")]
+        assert f"Let op: {FLAG}. Met het doel ‘IPS-" in warning  # the line may break after
+        assert "kan niemand bij Gemeente G de gegevens inzien." in warning
+        assert "Dit formulier is alleen een afschrift: laat het niet ondertekenen." in warning
+
+    def test_a_fitting_one_is_a_form_to_sign(self, client_for, behandelaar_a, case_a, gemeente_g):
+        fitting = record(case_a, gemeente_g, Purpose.REINTEGRATIE)
+        text = self.make(client_for(behandelaar_a), fitting)
+        assert "Let op" not in text and "Deelt niets" not in text
+        assert "Handtekening cliënt" in text

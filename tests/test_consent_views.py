@@ -418,10 +418,45 @@ class TestOneConsent:
         html = c.get(reverse("consent:print", args=[record.pk])).content.decode()
         assert "Deze toestemming is ingetrokken. Laat dit formulier niet meer ondertekenen." in html
 
+    def test_a_consent_that_shares_nothing_is_not_offered_for_signing(
+        self, client_for, case_a, gemeente_g, behandelaar_a
+    ):
+        """The exploratory tester's find: a live consent whose purpose fits no one at the
+        recipient was offered as a form to sign. No link to it; the print view refuses,
+        back on the consent page that says why, and exports (logs) nothing."""
+        useless = make_consent(case_a.client, gemeente_g, purpose=Purpose.IPS_TRAJECT)
+        c = client_for(behandelaar_a)
+        detail = c.get(reverse("consent:detail", args=[useless.pk])).content.decode()
+        assert "Formulier afdrukken" not in detail
+        assert reverse("consent:print", args=[useless.pk]) not in detail
+        response = c.get(reverse("consent:print", args=[useless.pk]))
+        assert response.status_code == 302
+        assert response.url == reverse("consent:detail", args=[useless.pk])
+        assert [str(m) for m in get_messages(response.wsgi_request)] == [
+            f"Dit formulier wordt niet afgedrukt: toestemming nr. {useless.pk} deelt niets. "
+            "Laat de cliënt het niet ondertekenen."
+        ]
+        assert not AccessLogEntry.objects.filter(action=Action.EXPORT).exists()
+        # Not yet started: the same.
+        future = make_consent(
+            case_a.client, gemeente_g, purpose=Purpose.CASUSBESPREKING, days=(5, 60)
+        )
+        assert c.get(reverse("consent:print", args=[future.pk])).status_code == 302
+        # A fitting purpose to the same recipient is printed as before.
+        fitting = make_consent(case_a.client, gemeente_g, purpose=Purpose.DRIEGESPREK)
+        detail = c.get(reverse("consent:detail", args=[fitting.pk])).content.decode()
+        assert "Formulier afdrukken om te laten ondertekenen" in detail
+        html = c.get(reverse("consent:print", args=[fitting.pk])).content.decode()
+        assert "Handtekening cliënt" in html
+
     def test_a_gemeente_form_names_the_klantmanager(self, client_for, klantmanager_g, ggz_a):
         """The tester's #8: it said 'uw behandelaar of klantmanager' whoever gave it."""
         case = cases.open_case(klantmanager_g, register(klantmanager_g))
-        record = make_consent(case.client, ggz_a, recorded_by=klantmanager_g)
+        # A purpose that fits a GGZ: re-integratie (the default) shares nothing there, and
+        # is not printed to sign.
+        record = make_consent(
+            case.client, ggz_a, recorded_by=klantmanager_g, purpose=Purpose.DRIEGESPREK
+        )
         html = client_for(klantmanager_g).get(reverse("consent:print", args=[record.pk]))
         assert "Zeg het tegen uw klantmanager bij Gemeente G" in html.content.decode()
 
@@ -1087,6 +1122,17 @@ class TestARenewedConsentRaisesNoAlarm:
         assert self.FLAG in c.get(reverse("portal:home")).content.decode()
         make_consent(case_a.client, gemeente_g, days=(21, 200))
         assert self.FLAG not in c.get(reverse("portal:home")).content.decode()
+
+    def test_a_consent_that_shares_nothing_raises_no_alarm(
+        self, case_a, gemeente_g, uwv_u, client_for, behandelaar_a
+    ):
+        """Its end ends no sharing: no one at the recipient reads under its purpose."""
+        make_consent(case_a.client, gemeente_g, days=(-300, 20), purpose=Purpose.IPS_TRAJECT)
+        c = client_for(behandelaar_a)
+        assert self.FLAG not in c.get(reverse("portal:home")).content.decode()
+        # One that does share, ending as soon, still warns.
+        make_consent(case_a.client, uwv_u, days=(-300, 20), purpose=Purpose.REINTEGRATIE)
+        assert self.FLAG in c.get(reverse("portal:home")).content.decode()
 
     def test_the_daily_run_warns_only_without_a_follow_on(self, ending, case_a, gemeente_g):
         from consent.tasks import notify_expiries
