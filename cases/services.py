@@ -182,6 +182,7 @@ def open_case(user, client):
 ONLY_THE_LEAD_INVITES = gettext_lazy(
     "Alleen wie de regie over de casus voert, nodigt anderen uit voor het team."
 )
+ONLY_WHO_MAY_REFER = gettext_lazy("Verwijzen kan alleen een behandelaar, of wie de regie voert.")
 ONLY_THE_LEAD_REMOVES = gettext_lazy(
     "Alleen wie de regie over de casus voert, haalt iemand uit het team."
 )
@@ -261,7 +262,7 @@ def refer(access, organisation, case_role, reason):
 
     case = access.case
     if not can_refer(access):
-        raise ValidationError(_("U kunt vanuit deze casus niet verwijzen."))
+        raise ValidationError(ONLY_WHO_MAY_REFER)
     ensure_open(case)
     if not reason.strip():
         raise ValidationError(_("Geef een korte reden voor de verwijzing."))

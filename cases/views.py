@@ -860,7 +860,7 @@ def refer(request, pk):
     if refused := _refuse_closed(request, case):
         return refused
     if not services.can_refer(access):
-        raise RoleDenied(_("Verwijzen kan alleen een behandelaar, of wie de regie voert."))
+        raise RoleDenied(services.ONLY_WHO_MAY_REFER)
     form = ReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
