@@ -32,6 +32,11 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 WINDOWS_EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
 
+# The clock stands still from before the fixtures run (timezone.localtime is called then,
+# not when the test is collected): the dates a test computes and those the server computes
+# fall on one day, also when a run crosses midnight.
+SAME_DAY = pytest.mark.time_machine(timezone.localtime, tick=False)
+
 
 def _bsns():
     for number in itertools.count(300_000_000):
@@ -247,6 +252,7 @@ class TestRecord:
         assert "De einddatum ligt in het verleden" in response.content.decode()
         assert nothing_stored(case_a)
 
+    @SAME_DAY
     @pytest.mark.parametrize("start", [datetime.date(1, 1, 1), "a year ago"])
     def test_start_so_long_ago_that_it_would_have_ended_is_refused(
         self, client_for, behandelaar_a, gemeente_g, case_a, start
@@ -686,6 +692,7 @@ class TestWithdraw:
         assert TimelineEntry.objects.filter(kind=TimelineKind.TOESTEMMING).count() == notes
         assert AccessLogEntry.objects.filter(object_type="intrekking").count() == 1
 
+    @SAME_DAY
     def test_withdrawal_date_in_the_future_is_refused(
         self, client_for, behandelaar_a, case_a, record
     ):
@@ -696,6 +703,7 @@ class TestWithdraw:
         assert "Deze datum ligt in de toekomst" in response.content.decode()
         assert not ConsentWithdrawal.objects.exists()
 
+    @SAME_DAY
     def test_withdrawal_date_before_the_consent_was_recorded_is_refused(
         self, client_for, behandelaar_a, case_a, record
     ):
@@ -720,6 +728,7 @@ class TestWithdraw:
         assert "Mondeling, vastgelegd door een medewerker" in html
         assert "gegeven" not in html.split('name="method"', 1)[1].split("</fieldset>", 1)[0]
 
+    @SAME_DAY
     def test_date_defaults_to_today(self, client_for, behandelaar_a, case_a, record):
         response = client_for(behandelaar_a).get(reverse("consent:withdraw", args=[record.pk]))
         assert response.context["form"].initial["withdrawn_on"] == timezone.localdate()

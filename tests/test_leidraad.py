@@ -49,6 +49,11 @@ THEME_KEYS = [
     "werkgever",
 ]
 
+# The clock stands still from before the fixtures run (timezone.localtime is called then,
+# not when the test is collected): the dates a test computes and those the server computes
+# fall on one day, also when a run crosses midnight.
+SAME_DAY = pytest.mark.time_machine(timezone.localtime, tick=False)
+
 
 @pytest.fixture(autouse=True)
 def guide(db):
@@ -260,6 +265,7 @@ class TestBeheer:
 
 
 class TestFlow:
+    @SAME_DAY
     def test_whole_session(self, client_for, behandelaar_a, case_a):
         c = client_for(behandelaar_a)
         session = start(c, case_a)
@@ -955,6 +961,7 @@ def test_session_list_and_case_page_query_counts(
         c.get(case_url)
 
 
+@SAME_DAY
 def test_another_organisations_session_does_not_change_the_cases_work_discussed(
     client_for, behandelaar_a, outsider, case_a
 ):

@@ -13,6 +13,7 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -56,8 +57,10 @@ def as_tuple(decision):
 def matrix_world(django_db_setup, django_db_blocker):
     """One case per (team member, consent state), with one note per category held by
     GGZ A, plus a case on whose team nobody but its regiebehandelaar is while every other
-    organisation holds an active consent for everything."""
-    with django_db_blocker.unblock():
+    organisation holds an active consent for everything. The clock stands still while the
+    class runs: a consent on its last day, expired yesterday or starting tomorrow stays so,
+    also when the run crosses midnight."""
+    with django_db_blocker.unblock(), time_machine.travel(timezone.localtime(), tick=False):
         outer = transaction.atomic()
         outer.__enter__()
         try:

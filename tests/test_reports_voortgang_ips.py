@@ -28,6 +28,11 @@ from .test_reports import _private_media, pdf_text, request_progress  # noqa: F4
 
 IPS = Category.IPS
 
+# The clock stands still from before the fixtures run (timezone.localtime is called then,
+# not when the tests are collected): the job dates the fixtures store and the dates the
+# tests look for in the PDF fall on one day, also when a run crosses midnight.
+pytestmark = pytest.mark.time_machine(timezone.localtime, tick=False)
+
 
 def day(offset):
     return timezone.localdate() + datetime.timedelta(days=offset)
