@@ -239,6 +239,8 @@ class TestOverview:
         assert "Eva Jansen" in html
         assert "Verloopt binnen 30 dagen (1)" in html
 
+    # The clock stands still from before the fixtures run: one day, also across midnight.
+    @pytest.mark.time_machine(timezone.localtime, tick=False)
     def test_counts_follow_every_change_at_once(
         self, client_for, beheerder_a, behandelaar_a, case_a, gemeente_g, uwv_u
     ):
@@ -863,6 +865,8 @@ class TestOneConsentAtATime:
         assert "Vervangt een eerdere toestemming" in html
         assert Consent.objects.count() == 1
 
+    # The clock stands still from before the fixtures run: one day, also across midnight.
+    @pytest.mark.time_machine(timezone.localtime, tick=False)
     def test_an_overlapping_period_is_refused_a_later_one_is_not(
         self, client_for, record, case_a, gemeente_g, behandelaar_a
     ):
