@@ -498,7 +498,10 @@ class AccessRequestForm(forms.Form):
         label=_("Toelichting op de identiteit"),
         required=False,
         max_length=300,
-        help_text=_("Verplicht bij ‘Anders’: hoe weet u dat het verzoek van de cliënt komt?"),
+        help_text=_(
+            "Verplicht als de identiteit op een andere manier is vastgesteld (‘Anders’): hoe "
+            "weet u dat het verzoek van de cliënt komt?"
+        ),
     )
     note = forms.CharField(
         label=_("Notitie bij het verzoek"),
@@ -506,8 +509,9 @@ class AccessRequestForm(forms.Form):
         max_length=1000,
         widget=Textarea(attrs={"rows": 3}),
         help_text=_(
-            "Verplicht bij ‘Anders’ hierboven: hoe kwam het verzoek binnen? De notitie staat, "
-            "met de rest van het verzoek, op de eerste pagina van het rapport voor de cliënt."
+            "Verplicht als het verzoek op een andere manier binnenkwam (‘Anders’): hoe dan? "
+            "De notitie staat, met de rest van het verzoek, op de eerste pagina van het rapport "
+            "voor de cliënt."
         ),
     )
 

@@ -211,6 +211,8 @@ class TestClientOverview:
         assert "Wat nu geldt" in text
         assert f"Nr. {to_gemeente.pk}: delen met Gemeente G" in text
         assert "UWV U" in text and "Ingetrokken" in text
+        # Whom to tell: GGZ A has no klantmanagers (it said "behandelaar of klantmanager").
+        assert "Zeg het tegen uw contactpersoon bij GGZ A" in text
         # The gemeente's own record is the gemeente's, not in GGZ A's overview.
         assert "Afstemming behandeling en werk" not in text
         assert "Arbeidsmogelijkheden" not in text
