@@ -561,7 +561,7 @@ def case_detail(request, pk):
             "agreements": agreements,
             "timeline": timeline,
             "team": access.visible_team,
-            "team_complete": access.case.organisation_id == access.organisation_id,
+            "team_complete": access.sees_whole_team,
             # When the case was opened is the case organisation's to know (as in the
             # werkvoorraad: consent.with_last_seen_activity); for a GGZ case it says when
             # treatment began.

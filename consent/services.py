@@ -100,10 +100,14 @@ class CaseAccess:
         client's consent does not learn who is."""
         return (
             organisation_id == self.organisation_id
-            or self.case.organisation_id == self.organisation_id
-            or self.leads
+            or self.sees_whole_team
             or any(holder == organisation_id for holder, _category in self.grants)
         )
+
+    @property
+    def sees_whole_team(self):
+        """The case's own organisation and whoever leads the case know of everyone on it."""
+        return self.case.organisation_id == self.organisation_id or self.leads
 
     @property
     def visible_team(self):

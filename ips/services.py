@@ -290,7 +290,7 @@ def _refuse_job_after_close(trajectory, closed_on):
         "employer": later.employer,
         "date": later.start_date.strftime("%d-%m-%Y"),
     }
-    if later.start_date > timezone.localdate():
+    if not later.has_started:
         message = _(
             "De baan %(job)s bij %(employer)s begint op %(date)s, na de datum van afsluiten; "
             "na het afsluiten kan die baan niet meer worden beëindigd. Gaat de baan niet "

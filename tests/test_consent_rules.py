@@ -847,6 +847,10 @@ class TestImmediateEffect:
 
         assert team(behandelaar_a) == {klantmanager_g, behandelaar_a, adviseur_u, outsider}
         assert team(outsider) == {outsider}
+        # Only who may not see everyone is told that others may be left out.
+        note = "Teamleden van een andere organisatie staan hier alleen"
+        assert note not in client_for(behandelaar_a).get(url).content.decode()
+        assert note in client_for(outsider).get(url).content.decode()
         leave = reverse("cases:leave", args=[case.pk])
         page = client_for(behandelaar_a).get(leave, {"gebruiker": adviseur_u.pk})
         assert page.status_code == 200
