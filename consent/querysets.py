@@ -1,11 +1,31 @@
+from functools import reduce
+from operator import or_
+
 from django.db import models
 from django.utils import timezone
+
+from portal.constants import OrganisationType
+
+from . import policy
 
 # What makes two consents the same sharing, one after the other.
 SAME_SHARING = ("client_id", "provider_id", "recipient_id", "purpose")
 
 # Not withdrawn and not replaced, whatever its period (live(); the overview's state counts).
 LIVE = models.Q(withdrawal__isnull=True, superseded_by__isnull=True)
+
+
+def purpose_fits():
+    """Under a purpose someone at the recipient could ever read under: Consent.purpose_fits
+    as a query (asked of policy.usable_purposes each time, like the model). Only such a
+    consent shares something, so only its end is worth a warning."""
+    return reduce(
+        or_,
+        (
+            models.Q(recipient__type=kind, purpose__in=sorted(policy.usable_purposes(kind)))
+            for kind in OrganisationType
+        ),
+    )
 
 
 class ConsentQuerySet(models.QuerySet):
@@ -27,6 +47,10 @@ class ConsentQuerySet(models.QuerySet):
             **{name: getattr(consent, name) for name in SAME_SHARING},
             valid_from__gt=consent.valid_from,
         )
+
+    def purpose_fits(self):
+        """Consents under a purpose someone at the recipient could ever read under."""
+        return self.filter(purpose_fits())
 
     def without_follow_on(self):
         """Consents nobody has followed up: their end is the end of the sharing. Only those

@@ -23,7 +23,7 @@ from portal.models import Organisation
 from . import policy
 from .constants import Action, Basis, Category, Outcome
 from .models import AccessLogEntry, Consent, ConsentWithdrawal
-from .querysets import LIVE
+from .querysets import LIVE, purpose_fits
 
 audit = structlog.get_logger("werkpad.audit")
 
@@ -613,7 +613,8 @@ def state_filters(today):
     return {
         "alle": Q(),
         "actief": current,
-        "verloopt": current & Q(valid_until__lte=soon),
+        # A warning list: without the consents that share nothing (flagged under "actief").
+        "verloopt": current & purpose_fits() & Q(valid_until__lte=soon),
         "toekomstig": LIVE & Q(valid_from__gt=today),
         "verlopen": LIVE & Q(valid_until__lt=today),
         "ingetrokken": Q(withdrawal__isnull=False),

@@ -44,8 +44,10 @@ def notify_expiries(today=None):
     today = today or timezone.localdate()
     soon = today + timedelta(days=settings.WERKPAD_CONSENT_WARN_DAYS)
     related = ("client", "provider", "recipient")
+    # A consent that shares nothing (Consent.shares_nothing) ends without anything to warn of.
     expiring = (
         Consent.objects.active(today)
+        .purpose_fits()
         .without_follow_on()
         .filter(valid_until__lte=soon)
         .select_related(*related)
@@ -53,6 +55,7 @@ def notify_expiries(today=None):
     )
     expired = (
         Consent.objects.live()
+        .purpose_fits()
         .filter(
             valid_until__lt=today,
             valid_until__gte=today - timedelta(days=EXPIRY_LOOKBACK_DAYS),

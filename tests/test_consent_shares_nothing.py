@@ -14,9 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from cases.constants import TimelineKind
+from cases.models import TimelineEntry
 from consent import policy
 from consent.constants import Category, Purpose
-from consent.models import SHARES_NOTHING
+from consent.models import SHARES_NOTHING, Consent
 from portal import reports
 from portal.models import Report
 
@@ -237,3 +239,45 @@ class TestTheFormToSign:
         text = self.make(client_for(behandelaar_a), fitting)
         assert "Let op" not in text and "Deelt niets" not in text
         assert "Handtekening cliënt" in text
+
+
+class TestNoAlarm:
+    """A consent that shares nothing ends without anything to warn of: no "Toestemming
+    verloopt" or "verlopen" note on the case, and not in the beheerder's list of consents
+    that end within 30 days (it stays under "Actief", flagged)."""
+
+    def test_the_query_is_the_models_decision(self, case_a, ggz_b, gemeente_g, uwv_u):
+        for recipient in (ggz_b, gemeente_g, uwv_u):
+            for purpose in Purpose:
+                consent = record(case_a, recipient, purpose)
+                fits = Consent.objects.purpose_fits().filter(pk=consent.pk).exists()
+                assert fits == consent.purpose_fits, (recipient.type, purpose)
+        assert Consent.objects.purpose_fits().count() < Consent.objects.count()
+
+    def test_no_expiry_notes_on_the_case(self, case_a, gemeente_g):
+        from consent.tasks import notify_expiries
+
+        record(case_a, gemeente_g, Purpose.IPS_TRAJECT, days=(-300, 10))
+        record(case_a, gemeente_g, Purpose.AFSTEMMING, days=(-300, -3))
+        assert notify_expiries() == {"gewaarschuwd": 0, "verlopen": 0}
+        assert not TimelineEntry.objects.filter(kind=TimelineKind.TOESTEMMING).exists()
+        # Ones that share, ending alike, are still noted.
+        soon = record(case_a, gemeente_g, Purpose.REINTEGRATIE, days=(-300, 10))
+        ended = record(case_a, gemeente_g, Purpose.DRIEGESPREK, days=(-300, -3))
+        assert notify_expiries() == {"gewaarschuwd": 1, "verlopen": 1}
+        bodies = TimelineEntry.objects.filter(kind=TimelineKind.TOESTEMMING).values_list(
+            "body", flat=True
+        )
+        assert sorted(b.split(":")[0] for b in bodies) == sorted(
+            f"Toestemming nr. {c.pk}" for c in (soon, ended)
+        )
+
+    def test_not_in_the_overviews_ending_soon(self, client_for, beheerder_a, case_a, gemeente_g):
+        useless = record(case_a, gemeente_g, Purpose.IPS_TRAJECT, days=(-300, 10))
+        fitting = record(case_a, gemeente_g, Purpose.REINTEGRATIE, days=(-300, 10))
+        c = client_for(beheerder_a)
+        response = c.get(reverse("consent:overview"), {"status": "verloopt"})
+        assert [row.pk for row in response.context["rows"]] == [fitting.pk]
+        assert ("verloopt", "Verloopt binnen 30 dagen", 1) in response.context["tabs"]
+        active = c.get(reverse("consent:overview"), {"status": "actief"})
+        assert {row.pk for row in active.context["rows"]} == {useless.pk, fitting.pk}
