@@ -24,7 +24,7 @@ from portal.constants import OrganisationType, Role
 from portal.middleware import repeatable
 from portal.models import ReportType
 from portal.reports import request_report
-from portal.views import RoleDenied, query_without, role_required
+from portal.views import RoleDenied, query_id, query_without, role_required
 
 from . import services
 from .constants import (
@@ -830,7 +830,7 @@ def agreement_done(request, pk, agreement_pk):
 def invite(request, pk):
     case, access = get_case(request, pk)
     if not services.can_lead(access):
-        raise Http404
+        not_found(request, case, "uitnodiging", "", Category.IDENTIFICATIE, Action.CREATE)
     if refused := _refuse_closed(request, case):
         return refused
     form = InviteForm(request.POST or None)
@@ -860,6 +860,16 @@ def refer(request, pk):
     if refused := _refuse_closed(request, case):
         return refused
     if not services.can_refer(access):
+        consent.log_denied(
+            request,
+            request.user,
+            object_type="verwijzing",
+            object_id="",
+            client=case.client_id,
+            case=case,
+            category=Category.IDENTIFICATIE,
+            action=Action.CREATE,
+        )
         raise RoleDenied(services.ONLY_WHO_MAY_REFER)
     form = ReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -934,14 +944,12 @@ def leave(request, pk):
     data = request.POST if request.method == "POST" else request.GET
     member = None
     if data.get("gebruiker") and data["gebruiker"] != str(request.user.pk):
-        # Only the lead takes someone off the team. Anyone else gets the same 404 whoever
-        # the id is: an answer that differed for members would tell a klantmanager without
-        # consent who is on the team (CaseAccess.knows_of).
-        if not services.can_lead(access):
-            raise Http404
+        # Only the lead takes someone off the team. Anyone else gets the same 404 (and the
+        # same denied log entry) whoever the id is: an answer that differed for members
+        # would tell a klantmanager without consent who is on the team (CaseAccess.knows_of).
         member = next((u for u, _role in access.team if str(u.pk) == data["gebruiker"]), None)
-        if member is None:
-            raise Http404
+        if member is None or not services.can_lead(access):
+            not_found(request, case, "teamlid", query_id(data, "gebruiker"), Category.IDENTIFICATIE)
     if request.method != "POST":
         return _confirm_leave(request, access, member)
     gone = member or request.user
@@ -984,7 +992,7 @@ def close(request, pk):
     IPS runs the page says why it cannot close (services.close_case refuses)."""
     case, access = get_case(request, pk)
     if not services.can_lead(access):
-        raise Http404
+        not_found(request, case, "casus", case.pk, Category.IDENTIFICATIE)
     if refused := _refuse_closed(request, case):
         return refused
     if request.method == "POST":

@@ -30,7 +30,7 @@ from cases.services import add_timeline
 from cases.views import get_case
 from portal.constants import Role
 from portal.models import User
-from portal.views import query_without, role_required
+from portal.views import query_id, query_without, role_required
 
 from . import policy, services
 from .constants import (
@@ -163,7 +163,7 @@ def beheer_create(request):
     user = request.user
     if not request.GET.get("client"):
         return _client_search(request)
-    client_id = _query_id(request.GET, "client")
+    client_id = query_id(request.GET, "client")
     client = (
         Client.objects.select_related("organisation").filter(pk=client_id).first()
         if client_id is not None
@@ -231,7 +231,7 @@ def _find_clients(request, object_type):
 def _consent_form(request, client, decision, case, back):
     user = request.user
     initial = {"valid_from": timezone.localdate()}
-    renewing = _query_id(request.GET, "vervangt")
+    renewing = query_id(request.GET, "vervangt")
     notice = None
     if renewing is not None:
         old = (
@@ -833,7 +833,7 @@ def _log_page(entries, query):
     entry id. No count of all matches: a month of a large organisation's log is hundreds of
     thousands of entries, and counting them made the page slower as the organisation grew.
     Returns (entries, id for the older page or None, id for the newer page or None)."""
-    before, after = _query_id(query, "ouder_dan"), _query_id(query, "nieuwer_dan")
+    before, after = query_id(query, "ouder_dan"), query_id(query, "nieuwer_dan")
     if after is not None:
         rows = list(entries.filter(pk__gt=after).order_by("pk")[: LOG_PAGE_SIZE + 1])
         more = len(rows) > LOG_PAGE_SIZE
@@ -848,12 +848,6 @@ def _log_page(entries, query):
     older = rows[-1].pk if more else None
     newer = rows[0].pk if rows and before is not None else None
     return rows, older, newer
-
-
-def _query_id(query, name):
-    """The id in query parameter ``name`` (ASCII digits only), or None."""
-    value = query.get(name, "")
-    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def _start_of_day(day):

@@ -110,6 +110,13 @@ def _get_organisation_user(request, pk):
 USERS_PER_PAGE = 50
 
 
+def query_id(query, name):
+    """The id in parameter ``name`` of ``query`` (GET or POST data), or None: ASCII digits
+    only, and no more than a database id holds (a longer number is no id of ours)."""
+    value = query.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
 def query_without(request, *names):
     """The page's query string without the parameters ``names`` (its place in a list), for
     the links to the next and previous pages: the filters stay, the place is the link's."""
