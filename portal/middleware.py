@@ -72,7 +72,8 @@ class PrivatePagesMiddleware:
 
 
 class RequireMFAMiddleware:
-    """Outside demo mode, a professional must set up TOTP before opening anything else."""
+    """Outside demo mode, a professional, and a platform administrator (the Django admin
+    opens every record), must set up TOTP before opening anything else."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -87,7 +88,7 @@ class RequireMFAMiddleware:
         if not settings.WERKPAD_REQUIRE_MFA:
             return False
         user = request.user
-        if not user.is_authenticated or not user.is_professional:
+        if not user.is_authenticated or not (user.is_professional or user.is_staff):
             return False
         if request.path.startswith(MFA_EXEMPT_PREFIXES):
             return False

@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,6 +9,10 @@ from . import report_views, views
 app_name = "portal"
 handler403 = "portal.views.permission_denied"
 handler500 = "portal.views.server_error"
+
+# The Django admin signs in through allauth like everyone else: its own login form had no
+# limit on wrong passwords and no second factor.
+admin.site.login = secure_admin_login(admin.site.login)
 
 portal_patterns = [
     path("", case_views.worklist, name="home"),

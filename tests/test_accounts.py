@@ -251,8 +251,12 @@ class TestSecondFactor:
         assert response.status_code == 302
         assert client.session["_auth_user_id"] == str(behandelaar_a.pk)
 
-    def test_superuser_without_role_is_not_forced(self, client_for, superuser):
-        assert client_for(superuser).get(reverse("portal:home")).status_code == 200
+    def test_a_platform_administrator_sets_it_up_too(self, client_for, superuser):
+        """No role, but the Django admin opens every record."""
+        for url in (reverse("portal:home"), "/django-admin/"):
+            response = client_for(superuser).get(url)
+            assert response.status_code == 302
+            assert response["Location"] == reverse("mfa_activate_totp")
 
 
 def test_role_must_fit_organisation_type(gemeente_g):

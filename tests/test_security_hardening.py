@@ -245,6 +245,38 @@ def test_recovery_code_signs_in_once(require_mfa, client, behandelaar_a):
     assert codes[0] not in json.dumps(stored.data)  # only a seed is stored, not the codes
 
 
+# --- The Django admin ------------------------------------------------------------------------
+
+ADMIN = "/django-admin/"
+ADMIN_LOGIN = "/django-admin/login/"
+
+
+def test_the_admin_signs_in_through_the_one_sign_in(client, superuser):
+    """The admin's own form had no limit on wrong passwords and no second factor: it sends
+    everyone to the sign-in page, and a password posted to it signs nobody in."""
+    response = client.get(ADMIN_LOGIN)
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{LOGIN}?next=")
+    response = client.post(ADMIN_LOGIN, {"username": superuser.email, "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+    assert "_auth_user_id" not in client.session
+    # Through the sign-in page, the administrator gets into the admin.
+    client.post(LOGIN, {"login": superuser.email, "password": PASSWORD})
+    assert client.get(ADMIN).status_code == 200
+
+
+def test_the_admin_asks_for_the_second_factor(require_mfa, client, superuser):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(superuser, generate_totp_secret())
+    response = client.post(
+        f"{LOGIN}?next={ADMIN}", {"login": superuser.email, "password": PASSWORD}
+    )
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert "_auth_user_id" not in client.session
+    assert client.get(ADMIN)["Location"].startswith(ADMIN_LOGIN)
+
+
 # --- Every form needs its CSRF token ---------------------------------------------------------
 
 
