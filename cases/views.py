@@ -947,9 +947,11 @@ def leave(request, pk):
         # Only the lead takes someone off the team. Anyone else gets the same 404 (and the
         # same denied log entry) whoever the id is: an answer that differed for members
         # would tell a klantmanager without consent who is on the team (CaseAccess.knows_of).
-        member = next((u for u, _role in access.team if str(u.pk) == data["gebruiker"]), None)
-        if member is None or not services.can_lead(access):
+        if not services.can_lead(access):
             not_found(request, case, "teamlid", query_id(data, "gebruiker"), Category.IDENTIFICATIE)
+        member = next((u for u, _role in access.team if str(u.pk) == data["gebruiker"]), None)
+        if member is None:  # the lead's page was older than the team: nothing to refuse
+            raise Http404
     if request.method != "POST":
         return _confirm_leave(request, access, member)
     gone = member or request.user
