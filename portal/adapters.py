@@ -19,6 +19,10 @@ class AccountAdapter(DefaultAccountAdapter):
             "Te veel mislukte inlogpogingen. Wacht enkele minuten en probeer het dan opnieuw."
         ),
         "incorrect_code": _("Deze code is niet juist."),
+        # Changing the password: the current one was typed, but not right.
+        "enter_current_password": _("Uw huidige wachtwoord is niet juist."),
+        # Confirming the password before a sensitive step.
+        "incorrect_password": _("Dit wachtwoord is niet juist. Probeer het opnieuw."),
     }
 
     def is_open_for_signup(self, request):

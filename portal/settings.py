@@ -133,9 +133,9 @@ AUTHENTICATION_BACKENDS = [
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "portal.passwords.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "portal.passwords.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -149,7 +149,10 @@ LOGIN_REDIRECT_URL = "portal:home"
 
 # django-allauth: email sign-in, no self-registration, rate-limited failures, MFA.
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
-ACCOUNT_FORMS = {"reset_password_from_key": "portal.account_forms.NewPasswordForm"}
+ACCOUNT_FORMS = {
+    "reset_password_from_key": "portal.account_forms.NewPasswordForm",
+    "change_password": "portal.account_forms.ChangePasswordForm",
+}
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "portal.tokens.ActiveAccountTokenGenerator"
 # The subjects name Werkpad themselves; allauth would put the host name before them.
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""

@@ -401,3 +401,56 @@ def test_every_account_and_second_factor_page_says_u(client_for, behandelaar_a, 
     TOTP.activate(behandelaar_a, generate_totp_secret())
     RecoveryCodes.activate(behandelaar_a)
     assert informal(c, with_totp) == {}
+
+
+class TestPasswordMessages:
+    """Every refusal on the password pages in Werkpad's Dutch with "u": allauth's Dutch says
+    "je", and Django 5.2.8's minimum-length message has no Dutch at all."""
+
+    def change(self, c, old, new1, new2=None):
+        response = c.post(
+            reverse("account_change_password"),
+            {"oldpassword": old, "password1": new1, "password2": new2 or new1},
+        )
+        assert response.status_code == 200  # refused: the form again
+        html = response.content.decode()
+        assert not INFORMAL.findall(html)
+        assert "This password" not in html and "You must" not in html
+        return html
+
+    def test_changing_the_password(self, client_for, behandelaar_a):
+        c = client_for(behandelaar_a)
+        good = "Zomer-Herfst-2026!"
+        assert "Uw huidige wachtwoord is niet juist." in self.change(c, "fout", good)
+        assert "Vul twee keer hetzelfde wachtwoord in." in self.change(
+            c, PASSWORD, good, good + "x"
+        )
+        assert "Dit wachtwoord is te kort: gebruik minstens 12 tekens." in self.change(
+            c, PASSWORD, "Kort-1!"
+        )
+        assert escape("Dit wachtwoord lijkt te veel op uw e-mailadres.") in self.change(
+            c, PASSWORD, behandelaar_a.email
+        )
+        # The positive control: a good password is taken.
+        response = c.post(
+            reverse("account_change_password"),
+            {"oldpassword": PASSWORD, "password1": good, "password2": good},
+        )
+        assert response.status_code == 302
+        behandelaar_a.refresh_from_db()
+        assert behandelaar_a.check_password(good)
+
+    def test_confirming_the_password(self, client_for, behandelaar_a):
+        response = client_for(behandelaar_a).post(
+            reverse("account_reauthenticate"), {"password": "fout"}
+        )
+        html = response.content.decode()
+        assert "Dit wachtwoord is niet juist. Probeer het opnieuw." in html
+        assert "Ongeldig wachtwoord" not in html
+
+    def test_the_second_factor_key_is_not_to_be_kept(self, client_for, behandelaar_a):
+        """A stored copy of the TOTP key is a copy of the second factor."""
+        html = client_for(behandelaar_a).get(reverse("mfa_activate_totp")).content.decode()
+        assert 'id="authenticator_secret"' in html
+        assert "Bewaar deze sleutel" not in html
+        assert "Bewaar hem nergens anders" in html
