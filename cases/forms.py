@@ -1,4 +1,5 @@
 import re
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
@@ -8,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from consent.constants import Category, shared_notice
 from consent.policy import CASE_ROLES_BY_ROLE
 from portal.constants import OrganisationType
+from portal.fields import HoursField, model_label
 from portal.forms import DateInput, Textarea, add_months, happened, person_name, planned
 from portal.models import Organisation, User
 
@@ -31,6 +33,8 @@ MAX_CLIENT_AGE = 120
 # between 8 digits and the 15 of an international number (E.164).
 PHONE_CHARACTERS = re.compile(r"\+?[0-9 ()\-]+")
 PHONE_DIGITS = range(8, 16)
+# The werksituatie's hours: at most what the model allows (work_situation_hours_range).
+MAX_WORK_HOURS_PER_WEEK = 80
 
 
 class ClientForm(forms.ModelForm):
@@ -113,6 +117,17 @@ class ClientForm(forms.ModelForm):
 
 
 class WorkSituationForm(forms.ModelForm):
+    # Within the model's range (0 to 80, one decimal); 0 hours is an answer, empty too.
+    hours_per_week = HoursField(
+        minimum=Decimal(0),
+        maximum=MAX_WORK_HOURS_PER_WEEK,
+        required=False,
+        label=model_label(WorkSituation, "hours_per_week"),
+        help_text=_(
+            "Alleen invullen bij werk, opleiding of dagbesteding; halve uren mogen (12,5)."
+        ),
+    )
+
     class Meta:
         model = WorkSituation
         fields = [
@@ -126,22 +141,6 @@ class WorkSituationForm(forms.ModelForm):
         widgets = {
             "kind": forms.RadioSelect,
             "wish_to_work": forms.RadioSelect,
-            "hours_per_week": forms.TextInput(attrs={"inputmode": "decimal"}),
-        }
-        # Typed the Dutch way: 12,5.
-        localized_fields = ["hours_per_week"]
-        help_texts = {
-            "hours_per_week": _(
-                "Alleen invullen bij werk, opleiding of dagbesteding; halve uren mogen (12,5)."
-            )
-        }
-        error_messages = {
-            "hours_per_week": {
-                "invalid": _("Vul het aantal uren in als getal, bijvoorbeeld 16 of 12,5."),
-                "max_decimal_places": _("Vul hele of halve uren in, met één cijfer na de komma."),
-                "max_digits": _("Vul hoogstens 80 uur per week in."),
-                "max_whole_digits": _("Vul hoogstens 80 uur per week in."),
-            }
         }
 
     def __init__(self, *args, **kwargs):
@@ -154,14 +153,7 @@ class WorkSituationForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        hours = cleaned.get("hours_per_week")
-        if hours is not None and hours > 80:
-            self.add_error("hours_per_week", _("Vul hoogstens 80 uur per week in."))
-        elif hours is not None and hours < 0:
-            self.add_error("hours_per_week", _("Het aantal uren kan niet negatief zijn."))
-        elif hours is not None and (hours * 2) % 1:
-            self.add_error("hours_per_week", _("Vul hele of halve uren in, bijvoorbeeld 12,5."))
-        if cleaned.get("kind") == WorkSituationKind.GEEN and hours:
+        if cleaned.get("kind") == WorkSituationKind.GEEN and cleaned.get("hours_per_week"):
             self.add_error("hours_per_week", _("Zonder werk of dagbesteding zijn er geen uren."))
         if cleaned.get("job_search_duty") and cleaned.get("benefit") == Benefit.GEEN:
             self.add_error(
