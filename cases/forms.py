@@ -4,11 +4,12 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from consent.constants import Category, shared_notice
-from consent.policy import CASE_ROLES_BY_ROLE
-from portal.constants import OrganisationType
+from consent.constants import Action, Category, shared_notice
+from consent.policy import CASE_ROLES_BY_ROLE, role_allows
+from portal.constants import OrganisationType, Role
 from portal.fields import HoursField, model_label
 from portal.forms import DateInput, Textarea, add_months, happened, person_name, planned
 from portal.models import Organisation, User
@@ -195,7 +196,18 @@ class NoteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [(c.value, c.label) for c in Category if c in categories]
         self.fields["category"].help_text = (
-            _("Bepaalt wie de notitie mag zien. Klinische notities zijn medische informatie.")
+            format_lazy(
+                _(
+                    "Bepaalt wie de notitie mag zien. Klinische notities zijn ‘{medical}’: "
+                    "die lezen alleen teamleden in de rol {roles}, nooit gemeente of UWV."
+                ),
+                medical=Category.MEDISCH.label,
+                roles=f" {_('of')} ".join(
+                    str(role.label)
+                    for role in Role
+                    if role_allows(role, Category.MEDISCH, Action.READ)
+                ),
+            )
             if Category.MEDISCH in categories
             else _("Bepaalt wie de notitie mag zien.")
         )
@@ -258,6 +270,12 @@ class InviteForm(forms.Form):
         required=False,
         max_length=1000,
         widget=Textarea(attrs={"rows": 2}),
+        # Shown with the invitation before the invitee is on the team, as with a referral.
+        help_text=_(
+            "Wie u uitnodigt, leest de toelichting bij de uitnodiging, ook als de cliënt nog "
+            "geen toestemming heeft gegeven om gegevens met diens organisatie te delen. Schrijf "
+            "alleen wat nodig is om de uitnodiging te beoordelen, en geen medische gegevens."
+        ),
     )
 
     def clean_email(self):

@@ -16,7 +16,7 @@ from portal.constants import Role
 from portal.words import in_words
 
 from .constants import CaseRole, CaseStatus, InvitationStatus, TimelineKind
-from .models import Case, ChangeRecord, Client, Invitation, TimelineEntry
+from .models import Case, CaseMember, ChangeRecord, Client, Invitation, TimelineEntry
 
 
 def changed_meanwhile(subject, refused=None):
@@ -281,6 +281,23 @@ def refer(access, organisation, case_role, reason):
         raise ValidationError(
             _("Er staat al een verwijzing open naar %(org)s.") % {"org": organisation}
         )
+    # A klantmanager of that organisation is on the team already: the referral would only
+    # bring a second one (the lead invites a colleague by name). A referral to IPS starts a
+    # trajectory, also with the last one's trajectbegeleider still on the team; while one
+    # runs, ips_services.on_referral refuses it.
+    if (
+        case_role != CaseRole.TRAJECTBEGELEIDER
+        and CaseMember.objects.filter(
+            content_object=case,
+            user__organisation=organisation,
+            user__is_active=True,
+            permission__codename=case_role,
+        ).exists()
+    ):
+        raise ValidationError(
+            _("Er zit al een %(role)s van %(org)s in het team.")
+            % {"org": organisation, "role": CaseRole(case_role).in_sentence}
+        )
     referral = Invitation.objects.create(
         case=case,
         case_role=case_role,
@@ -444,8 +461,6 @@ def _only_lead_gives_up(case, user, case_roles_after):
 def _leads_elsewhere(case, user=None):
     """Team places of active users other than ``user`` who lead ``case`` (a case or an
     OuterRef to one): a regiebehandelaar, or a klantmanager of the organisation that opened it."""
-    from .models import CaseMember
-
     places = CaseMember.objects.filter(content_object=case, user__is_active=True).filter(
         Q(permission__codename=CaseRole.REGIEBEHANDELAAR, user__role=Role.BEHANDELAAR)
         | Q(

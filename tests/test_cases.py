@@ -554,6 +554,41 @@ class TestReferral:
         assert "verplicht" in response.content.decode()
         assert not Invitation.objects.exists()
 
+    def test_the_invitation_says_who_reads_its_reason(self, client_for, behandelaar_a, case_a):
+        """The invitee reads the reason before any consent (an exploratory tester's medical
+        words in it reached the gemeente), as with a referral: the form says so."""
+        html = client_for(behandelaar_a).get(reverse("cases:invite", args=[case_a.pk]))
+        html = html.content.decode()
+        help_text = escape(
+            "Wie u uitnodigt, leest de toelichting bij de uitnodiging, ook als de cliënt nog "
+            "geen toestemming heeft gegeven"
+        )
+        assert help_text in html
+        assert 'aria-describedby="id_reason_helptext"' in html
+
+    def test_no_second_referral_to_an_organisation_already_on_the_team(
+        self, client_for, behandelaar_a, klantmanager_g, gemeente_g, uwv_u, case_a
+    ):
+        """An exploratory tester referred to the gemeente while its klantmanager was on the
+        team: a second invitation reached the same klantmanager."""
+        consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
+        c = client_for(behandelaar_a)
+        url = reverse("cases:refer", args=[case_a.pk])
+        response = c.post(
+            url, {"target": "klantmanager", "organisation": gemeente_g.pk, "reason": "Werk"}
+        )
+        assert response.status_code == 200
+        assert "Er zit al een klantmanager van Gemeente G in het team." in (
+            response.content.decode()
+        )
+        assert not Invitation.objects.exists()
+        # Another organisation, or the same one once its klantmanager left, is referred to.
+        c.post(url, {"target": "klantmanager", "organisation": uwv_u.pk, "reason": "Werk"})
+        assert Invitation.objects.filter(organisation=uwv_u, is_referral=True).exists()
+        consent.remove_member(case_a, klantmanager_g)
+        c.post(url, {"target": "klantmanager", "organisation": gemeente_g.pk, "reason": "Werk"})
+        assert Invitation.objects.filter(organisation=gemeente_g, is_referral=True).exists()
+
     def test_only_who_may_refer_is_offered_the_form(
         self, client_for, behandelaar_a, jobcoach_a, klantmanager_g, case_a
     ):
@@ -907,9 +942,17 @@ class TestWorkAndAgreements:
     ):
         consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)
         url = reverse("cases:note_create", args=[case_a.pk])
-        clinical = "Klinische notities zijn medische informatie."
-        assert clinical in client_for(behandelaar_a).get(url).content.decode()
+        clinical = "Klinische notities zijn"
         assert clinical not in client_for(klantmanager_g).get(url).content.decode()
+        # Who reads them, from the one policy: the exploratory tester's behandelaar did not
+        # know that the IPS trajectbegeleider reads them too.
+        assert (
+            escape(
+                "Klinische notities zijn ‘Medische en behandelinformatie’: die lezen alleen "
+                "teamleden in de rol Behandelaar of IPS-trajectbegeleider, nooit gemeente of UWV."
+            )
+            in client_for(behandelaar_a).get(url).content.decode()
+        )
 
     def test_add_links_only_for_who_may_write_on_an_open_case(
         self, client_for, behandelaar_a, case_a
