@@ -268,7 +268,12 @@ class TestOverview:
         assert (tabs()["actief"], tabs()["ingetrokken"]) == (1, 1)
         make_consent(register(behandelaar_a, last_name="Later"), gemeente_g, days=(-10, 0))
         assert (tabs()["actief"], tabs()["verloopt"]) == (2, 1)
-        with time_machine.travel(timezone.now() + datetime.timedelta(days=1)):
+        # Midday of the next local day (24 hours on would stay on the same day when the
+        # clocks go back that night).
+        tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+        with time_machine.travel(
+            timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(12)))
+        ):
             c = client_for(beheerder_a)
             assert (tabs()["actief"], tabs()["verlopen"]) == (1, 1)
         # A search counts its own matches (not cached under the organisation's counts).

@@ -52,6 +52,13 @@ def register(owner, first_name, last_name):
     )
 
 
+def days_ago(n):
+    """Midday of the local day ``n`` days back: its local date is exact, also just after a
+    clock change (``now() - n days`` then lands on the day before or after)."""
+    day = timezone.localdate() - datetime.timedelta(days=n)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+
 def entry(user, client, action=Action.READ, allowed=True, when=None):
     item = consent.entry(
         None,
@@ -206,13 +213,11 @@ class TestBeheerderFilters:
         eva = register(behandelaar_a, "Eva", "Jansen")
         piet = register(behandelaar_a, "Piet", "de Vries")
         bakker = register(klantmanager_g, "Anna", "Bakker")  # Gemeente G's own client
-        now = timezone.now()
-        days = datetime.timedelta(days=1)
         items = {
-            "eva_read": entry(behandelaar_a, eva, when=now - 10 * days),
-            "eva_denied": entry(klantmanager_g, eva, allowed=False, when=now - 5 * days),
-            "piet_create": entry(behandelaar_a, piet, action=Action.CREATE, when=now - days),
-            "bakker_read": entry(klantmanager_g, bakker, when=now - days),
+            "eva_read": entry(behandelaar_a, eva, when=days_ago(10)),
+            "eva_denied": entry(klantmanager_g, eva, allowed=False, when=days_ago(5)),
+            "piet_create": entry(behandelaar_a, piet, action=Action.CREATE, when=days_ago(1)),
+            "bakker_read": entry(klantmanager_g, bakker, when=days_ago(1)),
         }
         consent.write_log(items.values())
         return {key: item.pk for key, item in items.items()}

@@ -50,6 +50,12 @@ def days_ago(n):
     return TODAY() - datetime.timedelta(days=n)
 
 
+def noon(day):
+    """Midday of a local day, as an aware datetime: its local date is ``day``, whatever the
+    clock changes in between (``now() - n days`` lands a day off just after one)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+
 def new_case(owner, index=0, first="Eva", last="Jansen"):
     client = cases.register_client(
         owner,
@@ -76,11 +82,9 @@ def start_trajectory(behandelaar, coach, case, referred_days_ago=0):
     referral = refer_to_ips(behandelaar, case, coach.organisation)
     trajectory = accept(referral, coach)
     if referred_days_ago:
-        referred_at = timezone.now() - datetime.timedelta(days=referred_days_ago)
-        Trajectory.objects.filter(pk=trajectory.pk).update(referred_at=referred_at)
-        PhaseChange.objects.filter(trajectory=trajectory).update(
-            changed_on=timezone.localdate(referred_at)
-        )
+        referred_on = days_ago(referred_days_ago)
+        Trajectory.objects.filter(pk=trajectory.pk).update(referred_at=noon(referred_on))
+        PhaseChange.objects.filter(trajectory=trajectory).update(changed_on=referred_on)
         trajectory.refresh_from_db()
     return trajectory
 
