@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
@@ -139,7 +139,12 @@ def user_list(request):
                 | Q(last_name__icontains=word)
                 | Q(email__icontains=word)
             )
-    users = users.order_by("-is_active", "last_name", "first_name", "pk")
+    # Whether each has a second factor: the reset is offered only then.
+    users = users.annotate(
+        has_second_factor=Exists(
+            Authenticator.objects.filter(user=OuterRef("pk"), type=Authenticator.Type.TOTP)
+        )
+    ).order_by("-is_active", "last_name", "first_name", "pk")
     page = Paginator(users, USERS_PER_PAGE).get_page(request.GET.get("pagina"))
     return render(
         request,
@@ -378,6 +383,13 @@ def user_reset_mfa(request, pk):
     the next sign-in. Re-authentication first; the reset is an audit event."""
     subject = _get_organisation_user(request, pk)
     removed, _detail = Authenticator.objects.filter(user=subject).delete()
+    if not removed:  # a list older than the reset, or one set up in another tab
+        messages.info(
+            request,
+            _("%(name)s heeft geen tweede factor ingesteld; er is niets verwijderd.")
+            % {"name": subject},
+        )
+        return redirect("portal:user_list")
     audit_event(request, "mfa_reset", user_id=subject.pk, removed=removed)
     messages.success(
         request,

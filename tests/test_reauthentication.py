@@ -40,6 +40,18 @@ def test_beheerder_resets_mfa_of_own_user_only(client_for, beheerder_a, beheerde
     assert [(e["by_user_id"], e["user_id"]) for e in resets] == [(beheerder_a.pk, jobcoach_a.pk)]
 
 
+def test_a_reset_without_a_second_factor_says_so(client_for, beheerder_a, jobcoach_a):
+    """It said "De tweede factor van … is verwijderd" when there was none."""
+    with capture_logs() as events:
+        response = client_for(beheerder_a).post(
+            reverse("portal:user_reset_mfa", args=[jobcoach_a.pk]), follow=True
+        )
+    html = response.content.decode()
+    assert f"{jobcoach_a} heeft geen tweede factor ingesteld; er is niets verwijderd." in html
+    assert "is verwijderd" not in html
+    assert not [e for e in events if e["event"] == "mfa_reset"]
+
+
 def test_other_roles_cannot_reset_mfa(client_for, behandelaar_a, jobcoach_a):
     Authenticator.objects.create(user=jobcoach_a, type=Authenticator.Type.TOTP, data={"s": "x"})
     url = reverse("portal:user_reset_mfa", args=[jobcoach_a.pk])

@@ -8,6 +8,7 @@ another organisation gets a 404 for a user that is not theirs, and nothing chang
 import re
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.core import mail
 from django.core.cache import cache
 from django.db import connection
@@ -229,15 +230,31 @@ def test_list_query_count_does_not_grow_with_users(
     assert User.objects.filter(organisation=ggz_a).count() == 2
     queries_for_two = _count_list_queries(client)
 
-    UserFactory.create_batch(48, organisation=ggz_a, role=Role.BEHANDELAAR)
+    many = UserFactory.create_batch(48, organisation=ggz_a, role=Role.BEHANDELAAR)
     assert User.objects.filter(organisation=ggz_a).count() == 50
+    for user in many[:30]:
+        Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"s": "x"})
 
     with django_assert_num_queries(queries_for_two):
         response = client.get(reverse(LIST))
     html = response.content.decode()
-    # everyone but oneself has a deactivate form and a reset-MFA form
+    # everyone but oneself has a deactivate form; who has a second factor, a reset form
     assert html.count('/actief/"') == 49
-    assert html.count('/mfa-reset/"') == 49
+    assert html.count('/mfa-reset/"') == 30
+    assert html.count("<td>Ingesteld</td>") == 30
+    assert html.count("<td>Niet ingesteld</td>") == 20
+
+
+def test_the_list_says_who_has_not_chosen_a_password_yet(client_for, beheerder_a, ggz_a):
+    """An invited user who never followed the link showed as plain "Actief"."""
+    invited = UserFactory(organisation=ggz_a, role=Role.BEHANDELAAR, last_name="Uitgenodigd")
+    invited.set_unusable_password()
+    invited.save()
+    html = client_for(beheerder_a).get(reverse(LIST)).content.decode()
+    row = next(tr for tr in html.split("<tr>") if "Uitgenodigd" in tr)
+    assert "Actief, nog geen wachtwoord gekozen" in row
+    own = next(tr for tr in html.split("<tr>") if beheerder_a.email in tr)
+    assert "<td>Actief</td>" in own
 
 
 # --- Create -----------------------------------------------------------------------------
