@@ -759,10 +759,15 @@ LOG_REVIEW = "inzagelog"
 
 @role_required(Role.BEHEERDER)
 def access_log(request):
-    """Entries about the organisation's own clients, newest first, with filters."""
+    """Entries about the organisation's own clients, and what its own people did in the
+    files of other organisations' clients (NEN 7513: an organisation reviews its staff's
+    access; a klantmanager reads a GGZ client's data under consent), newest first, with
+    filters. Those rows name the client by case number only: the name is the other
+    organisation's data, so a search on a client's name finds only the organisation's own."""
     user = request.user
     form = AccessLogFilterForm(request.GET)
-    entries = AccessLogEntry.objects.filter(client__organisation_id=user.organisation_id)
+    own_clients = Q(client__organisation_id=user.organisation_id)
+    entries = AccessLogEntry.objects.filter(own_clients | Q(organisation_id=user.organisation_id))
     if form.is_valid():
         data = form.cleaned_data
         # As a range on the timestamp itself (local days), so accesslog_time_idx serves
@@ -779,7 +784,8 @@ def access_log(request):
             entries = entries.filter(user_id__in=_matching_users(data["user"]))
         for word in data["client"].split():
             entries = entries.filter(
-                Q(client__first_name__icontains=word) | Q(client__last_name__icontains=word)
+                own_clients
+                & (Q(client__first_name__icontains=word) | Q(client__last_name__icontains=word))
             )
         if data["action"]:
             entries = entries.filter(action=data["action"])
@@ -792,6 +798,10 @@ def access_log(request):
         entries = entries.none()
     entries = entries.select_related("user", "organisation", "client")
     shown, older, newer = _log_page(entries, request.GET)
+    for item in shown:
+        item.client_named = (
+            item.client is not None and item.client.organisation_id == user.organisation_id
+        )
     services.write_log(
         services.entry(
             request,
@@ -802,7 +812,7 @@ def access_log(request):
             category=Category.IDENTIFICATIE,
             client=client,
         )
-        for client in {e.client_id: e.client for e in shown}.values()
+        for client in {e.client_id: e.client for e in shown if e.client_named}.values()
     )
     return render(
         request,

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import services as cases
+from cases.constants import CaseRole
+from cases.models import Client
 from cases.validators import validate_bsn
 from consent import services as consent
 from consent.constants import Action, Basis, Category, Outcome
@@ -236,8 +238,52 @@ class TestBeheerderFilters:
             world, "eva_read", "eva_denied", "piet_create"
         )
 
-    def test_other_beheerder_sees_only_theirs(self, client_for, beheerder_g, world):
-        assert self.shown(client_for, beheerder_g) == self.names(world, "bakker_read")
+    def test_other_beheerder_sees_their_clients_and_their_own_people(
+        self, client_for, beheerder_g, world
+    ):
+        """NEN 7513: the gemeente reviews what its klantmanager did, also in a GGZ client's
+        file (here: a refused attempt); GGZ's own reads of it stay GGZ's."""
+        assert self.shown(client_for, beheerder_g) == self.names(world, "bakker_read", "eva_denied")
+
+    def test_another_organisations_client_is_not_named(
+        self, client_for, beheerder_g, klantmanager_g, behandelaar_a, world
+    ):
+        from .builders import make_case
+
+        case = make_case(behandelaar_a, first_name="Lotte", last_name="Verborgen")
+        consent.add_member(case, klantmanager_g, CaseRole.KLANTMANAGER)
+        read = consent.entry(
+            None,
+            klantmanager_g,
+            decision=consent.Decision(True, Basis.TOESTEMMING),
+            action=Action.READ,
+            object_type="casus",
+            object_id=case.pk,
+            category=Category.WERKSITUATIE,
+            client=case.client,
+            case=case,
+        )
+        consent.write_log([read])
+        last = AccessLogEntry.objects.latest("pk").pk
+        response = client_for(beheerder_g).get(self.url)
+        html = response.content.decode()
+        assert read.pk in {e.pk for e in response.context["entries"]}
+        assert f"Casus {case.pk} (naam niet gedeeld)" in html
+        assert "Cliënt van een andere organisatie (naam niet gedeeld)" in html  # Eva's
+        assert "Verborgen" not in html and "Jansen" not in html and "Lotte" not in html
+        assert "Anna Bakker" in html  # the gemeente's own client, by name
+        # Viewing is logged for the own client whose name was shown, and nothing else (no
+        # denied entry for the other organisation's clients, whose names were not shown).
+        review = AccessLogEntry.objects.filter(pk__gt=last)
+        assert set(review.values_list("client_id", "outcome")) == {
+            (Client.objects.get(last_name="Bakker").pk, Outcome.TOEGESTAAN)
+        }
+        # A name search cannot probe the other organisation's clients.
+        assert self.shown(client_for, beheerder_g, client="Verborgen") == set()
+        assert self.shown(client_for, beheerder_g, client="Jansen") == set()
+        assert self.shown(client_for, beheerder_g, client="Bakker") == self.names(
+            world, "bakker_read"
+        )
 
     def test_action(self, client_for, beheerder_a, world):
         assert self.shown(client_for, beheerder_a, action=Action.CREATE) == self.names(
