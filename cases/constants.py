@@ -1,21 +1,16 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.constants import InSentence
 
-class CaseRole(models.TextChoices):
+
+class CaseRole(InSentence, models.TextChoices):
     """A person's role on one case team. Stored as a guardian object permission on Case."""
 
     REGIEBEHANDELAAR = "regiebehandelaar", _("Regiebehandelaar")
     BEHANDELAAR = "behandelaar", _("Behandelaar")
     TRAJECTBEGELEIDER = "trajectbegeleider", _("IPS-trajectbegeleider")
     KLANTMANAGER = "klantmanager", _("Klantmanager")
-
-    @property
-    def in_sentence(self):
-        """The label inside a sentence ('doet mee als klantmanager'); an abbreviation keeps
-        its capitals ('als IPS-trajectbegeleider')."""
-        label = str(self.label)
-        return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
 class CaseStatus(models.TextChoices):

@@ -8,7 +8,18 @@ class OrganisationType(models.TextChoices):
     UWV = "uwv", _("UWV")
 
 
-class Role(models.TextChoices):
+class InSentence:
+    """For choices whose label also stands inside a sentence."""
+
+    @property
+    def in_sentence(self):
+        """The label inside a sentence ('als klantmanager'); an abbreviation keeps its
+        capitals ('als IPS-trajectbegeleider')."""
+        label = str(self.label)
+        return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
+class Role(InSentence, models.TextChoices):
     BEHANDELAAR = "behandelaar", _("Behandelaar")
     TRAJECTBEGELEIDER = "trajectbegeleider", _("IPS-trajectbegeleider")
     KLANTMANAGER = "klantmanager", _("Klantmanager")

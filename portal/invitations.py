@@ -2,6 +2,8 @@ from allauth.account import app_settings
 from allauth.account.adapter import get_adapter
 from allauth.account.utils import user_pk_to_url_str
 
+from .constants import Role
+
 
 def send_invitation(request, user, invited_by):
     """Email a new user a link to choose their own password (allauth's reset-from-key
@@ -12,5 +14,11 @@ def send_invitation(request, user, invited_by):
     adapter.send_mail(
         "portal/email/invitation",
         user.email,
-        {"user": user, "invited_by": invited_by, "url": url, "request": request},
+        {
+            "user": user,
+            "role": Role(user.role).in_sentence,
+            "invited_by": invited_by,
+            "url": url,
+            "request": request,
+        },
     )

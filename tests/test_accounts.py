@@ -337,8 +337,23 @@ def test_a_reset_for_an_unknown_address_points_to_the_beheerder(client, db):
     cache.clear()
     client.post(reverse("account_reset_password"), {"email": "onbekend@example.nl"})
     (message,) = mail.outbox
-    assert "Er is geen account met dit e-mailadres" in message.body
+    assert "Er is geen actief account met dit e-mailadres" in message.body
     assert "beheerder van uw organisatie" in message.body
+
+
+def test_a_reset_for_a_deactivated_account_points_to_the_beheerder(client, behandelaar_a):
+    """An exploratory tester's deactivated user was told there was no account at all."""
+    from django.core import mail
+    from django.core.cache import cache
+
+    cache.clear()
+    behandelaar_a.is_active = False
+    behandelaar_a.save()
+    client.post(reverse("account_reset_password"), {"email": behandelaar_a.email})
+    (message,) = mail.outbox
+    assert "Er is geen actief account met dit e-mailadres" in message.body
+    assert "zet ze ook weer aan als ze gedeactiveerd zijn" in message.body
+    assert "reset/key" not in message.body
     assert "http" not in message.body
 
 

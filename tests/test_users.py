@@ -279,10 +279,20 @@ def test_create_makes_user_in_own_organisation_and_sends_invitation(client_for, 
     assert message.to == ["nina.nieuw@a.test"]
     assert message.subject == f"Uw account voor Werkpad bij {ggz_a}"  # no "[testserver] "
     assert re.search(r"http://testserver/accounts/password/reset/key/\S+/", message.body)
+    # The role inside the sentence, as everywhere (an abbreviation keeps its capitals).
+    assert f"account gemaakt in Werkpad, als IPS-trajectbegeleider bij {ggz_a}." in message.body
 
     html = client.get(reverse(LIST)).content.decode()
     assert "Account voor Nina Nieuw aangemaakt" in html
     assert "nina.nieuw@a.test" in html
+
+
+def test_the_invitation_names_a_role_in_the_sentence(client_for, beheerder_a):
+    client_for(beheerder_a).post(
+        reverse(CREATE), new_user_data(email="bob@a.test", role=Role.BEHANDELAAR)
+    )
+    (message,) = mail.outbox
+    assert "als behandelaar bij" in message.body and "als Behandelaar" not in message.body
 
 
 def test_create_form_offers_only_roles_that_fit_the_organisation(client_for, beheerder_g):
