@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from consent.constants import Category
+from portal.words import in_words as _in_words
 
 from . import services
 from .constants import ChangeTalkKind, MitiLevel, StageOfChange, TimelineKind
@@ -39,6 +40,12 @@ EDIT_CLOSED_MESSAGE = gettext_lazy(
     "verslag betrouwbaar blijft. Leg een correctie vast: die komt naast het oorspronkelijke "
     "verslag te staan."
 )
+# A corrected log no longer changes, however recent: the correction counts instead of it.
+CORRECTED_MESSAGE = gettext_lazy(
+    "Dit gesprek is gecorrigeerd en verandert daarom niet meer: de correctie telt in plaats "
+    "van dit verslag. Wijzig of corrigeer zo nodig de correctie."
+)
+NOT_THE_AUTHOR_MESSAGE = gettext_lazy("Alleen wie het gesprek vastlegde, kan het wijzigen.")
 
 # --- MITI 4.2.1 summary scores --------------------------------------------------------------
 
@@ -287,14 +294,22 @@ def latest_change_talk(conversations):
     return None
 
 
-def may_edit(user, conversation, now=None):
-    """Only the author, only in the first seven days, and only the current version."""
+def edit_refusal(user, conversation, now=None):
+    """Why ``user`` may not edit ``conversation`` (a message), or None when they may: only
+    the author, only the current version (not one that has been corrected), and only in the
+    first seven days."""
     now = now or timezone.now()
-    return (
-        conversation.author_id == user.pk
-        and not getattr(conversation, "is_corrected", False)
-        and now - conversation.created_at <= EDIT_WINDOW
-    )
+    if conversation.author_id != user.pk:
+        return NOT_THE_AUTHOR_MESSAGE
+    if getattr(conversation, "is_corrected", False):
+        return CORRECTED_MESSAGE
+    if now - conversation.created_at > EDIT_WINDOW:
+        return EDIT_CLOSED_MESSAGE
+    return None
+
+
+def may_edit(user, conversation, now=None):
+    return edit_refusal(user, conversation, now) is None
 
 
 def may_correct(access, conversation):
@@ -425,17 +440,50 @@ def log_conversation(access, data, change_talk, miti=None, next_step=None):
     return conversation
 
 
-def _talk_text(items):
+def talk_text(items):
     return "; ".join(
         f"{ChangeTalkKind(kind).label}" + (f": “{quote}”" if quote else "")
         for kind, quote in sorted(items, key=lambda kq: ChangeTalkKind.values.index(kq[0]))
     )
 
 
+def in_words(conversation, name):
+    """A field of a log as people read it (a choice by its label, yes/no, a Dutch date);
+    '' when empty."""
+    return _in_words(conversation, Conversation._meta.get_field(name)) or ""
+
+
+def _miti_of(assessment):
+    if assessment is None:
+        return None
+    return {name: getattr(assessment, name) for name in MitiSelfAssessment.COUNTS} | {
+        name: getattr(assessment, name) for name in MitiSelfAssessment.GLOBALS
+    }
+
+
+def _differences(stored, stored_talk, stored_miti, data, change_talk, miti):
+    """Where the stored log differs from what the author sends: (label, stored value in
+    words) per field, the change talk as one, the self-assessment as one."""
+    differences = [
+        (Conversation._meta.get_field(name).verbose_name, in_words(stored, name))
+        for name in FIELDS
+        if getattr(stored, name) != data[name]
+    ]
+    if stored_talk != change_talk:
+        differences.append((_("verandertaal"), talk_text(stored_talk.items())))
+    if stored_miti != miti:
+        differences.append((_("zelfbeoordeling"), ""))
+    return differences
+
+
 def edit_conversation(access, conversation, form, data, change_talk, miti=None):
-    """The author changes their own log within seven days. Raises ConflictError when
-    someone saved it first, ValidationError when the window has closed. The change history
-    records the conversation's fields and its change talk (never the self-assessment)."""
+    """The author changes their own log within seven days. Returns the conversation, or
+    None when nothing differs from what is stored: then nothing is saved (no version, no
+    history, no timeline entry). Raises ConflictError when someone saved it after the
+    version ``form`` started from (its ``changes`` are empty when the stored log already
+    holds what the author sends), ValidationError when the log may no longer be edited.
+    The change history records the conversation's fields and its change talk (never the
+    self-assessment)."""
     user, case = access.user, access.case
     _check(data)
     with transaction.atomic():
@@ -444,18 +492,24 @@ def edit_conversation(access, conversation, form, data, change_talk, miti=None):
             .annotate(is_corrected=Exists(Conversation.objects.filter(corrects=OuterRef("pk"))))
             .get(pk=conversation.pk)
         )
-        if locked.author_id != user.pk:
-            raise ValidationError(_("Alleen wie het gesprek vastlegde, kan het wijzigen."))
-        if not may_edit(user, locked):
-            raise ValidationError(EDIT_CLOSED_MESSAGE)
+        if refusal := edit_refusal(user, locked):
+            raise ValidationError(refusal)
+        stored_talk = dict(
+            ChangeTalk.objects.filter(conversation=locked).values_list("kind", "quote")
+        )
+        stored_miti = _miti_of(own_assessment(user, locked))
+        differences = _differences(locked, stored_talk, stored_miti, data, change_talk, miti)
+        if locked.version != int(form.cleaned_data["version"]):
+            raise services.ConflictError(differences)
+        if not differences:
+            return None
         for name in FIELDS:
             setattr(conversation, name, data[name])
         conversation.full_clean()
-        before = _talk_text(conversation.change_talk.values_list("kind", "quote"))
         services.save_versioned(conversation, form, user, case)
         ChangeTalk.objects.filter(conversation=conversation).delete()
         _save_change_talk(conversation, change_talk)
-        after = _talk_text(change_talk.items())
+        before, after = talk_text(stored_talk.items()), talk_text(change_talk.items())
         if before != after:
             ChangeRecord.objects.create(
                 case=case,

@@ -3,22 +3,28 @@ charts, logging, one log, editing (author, seven days), corrections, and the
 professional's own MITI trend. Every case page goes through cases.views.get_case; reads
 and denials are logged through consent.services."""
 
+import datetime
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from consent import services as consent
 from consent.constants import Action, Category
 from portal.constants import Role
 
+from . import carried, services
 from . import conversation_services as conversations
-from . import services
+from .constants import ChangeTalkKind
 from .conversation_forms import ConversationLogForm
-from .views import _refuse_closed, _refuse_write, case_page, get_case
+from .views import _refuse_closed, _refuse_write, _report_conflict, case_page, get_case
 
 OBJECT_TYPE = "motiverend-gesprek"
 CATEGORY = Category.GESPREKSVERSLAGEN
@@ -211,25 +217,140 @@ def _writable(request, case, access, cid, action):
     return conversation
 
 
+NOTHING_CHANGED = gettext_lazy("Er was niets gewijzigd.")
+
+
+def _scope(conversation):
+    return ("gesprek", conversation.pk)
+
+
+def _loaded_token(conversation, initial):
+    values = {name: value for name, value in initial.items() if name != "version"}
+    return carried.token(_scope(conversation), values)
+
+
+def _edit_groups(form):
+    """The form's fields in groups that only make sense together, in form order: kept or
+    replaced as a whole, named once."""
+    grouped = {
+        "target_behaviour": ("target_behaviour", "target_other"),
+        **{
+            f"talk_{kind.value}": (f"talk_{kind.value}", f"quote_{kind.value}")
+            for kind in ChangeTalkKind
+        },
+        "questions": ConversationLogForm.MITI_FIELDS,
+    }
+    members = {name for group in grouped.values() for name in group}
+    groups = []
+    for name in form.fields:
+        if name in grouped:
+            groups.append(grouped[name])
+        elif name not in members and name != "version":
+            groups.append((name,))
+    return groups
+
+
+def _group_label(form, group):
+    if group[0].startswith("talk_"):
+        return _("Gehoorde verandertaal")
+    if group[0] in ConversationLogForm.MITI_FIELDS:
+        return _("Zelfbeoordeling (MITI)")
+    return form.fields[group[0]].label
+
+
+def _group_stored(conversation, group):
+    """What the stored log holds for ``group``, in words (for a field both changed)."""
+    if group[0].startswith("talk_"):
+        return conversations.talk_text((t.kind, t.quote) for t in conversation.change_talk.all())
+    if group[0] == "target_behaviour":
+        return conversation.target_label
+    return Truncator(conversations.in_words(conversation, group[0])).chars(80)
+
+
+def _as_posted(field, value):
+    """A stored value as the browser would post it (None: not posted at all)."""
+    if isinstance(field, forms.BooleanField):
+        return "on" if value else None
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _typed_again(request, access, cid, form, conflict):
+    """An edit that lost the race: the form again, on the stored version (so that saving
+    again is a deliberate choice), with what the user typed, and the stored values where
+    they changed nothing, so a second save keeps the other change. The message names what
+    changed meanwhile. None when the user had changed nothing at all."""
+    case = access.case
+    conversation = _readable_or_404(request, case, access, cid)
+    stored = ConversationLogForm.initial_from(
+        conversation, conversations.own_assessment(request.user, conversation)
+    )
+    loaded = carried.posted(request, _scope(conversation))
+    data = request.POST.copy()
+    data["version"] = str(conversation.version)
+    if loaded is None:
+        # A form that did not carry its loaded values: all that was typed stays.
+        what = ", ".join(str(label) for label, _value in conflict.changes)
+        explain = _("Anders dan wat u invulde: %(what)s.") % {"what": what}
+        keep = _("Hieronder staat wat u invulde. Sla opnieuw op om dat te bewaren.")
+    else:
+        changed, meanwhile = [], []
+        for group in _edit_groups(form):
+            ours = any(not carried.same(form.cleaned_data.get(n), loaded.get(n)) for n in group)
+            theirs = any(not carried.same(loaded.get(n), stored.get(n)) for n in group)
+            if ours:
+                changed.append(group)
+            else:
+                for name in group:
+                    value = _as_posted(form.fields[name], stored.get(name))
+                    if value is None:
+                        data.pop(name, None)
+                    else:
+                        data[name] = value
+            if theirs:
+                label = str(_group_label(form, group))
+                if ours and group[0] not in ConversationLogForm.MITI_FIELDS:
+                    # The form shows what the user typed: say what is stored instead.
+                    now = _group_stored(conversation, group) or "—"
+                    label += " " + _("(nu: %(value)s)") % {"value": now}
+                meanwhile.append(label)
+        if not changed:
+            return None
+        explain = ""
+        if meanwhile:
+            explain = _("Het gaat om: %(what)s.") % {"what": ", ".join(meanwhile)}
+        keep = _(
+            "Hieronder staat wat u wijzigde; de andere velden tonen de nieuwe stand. "
+            "Sla opnieuw op om uw wijzigingen te bewaren."
+        )
+    messages.error(
+        request,
+        " ".join(filter(None, [services.changed_meanwhile(_("dit gesprek")), explain, keep])),
+    )
+    again = ConversationLogForm(data, initial=stored, mode="edit")
+    return conversation, again, _loaded_token(conversation, stored)
+
+
 @login_required
 def conversation_edit(request, pk, cid):
     case, access = get_case(request, pk)
     conversation = _writable(request, case, access, cid, Action.UPDATE)
     if conversation.author_id != request.user.pk:
         _deny(request, case, cid, Action.UPDATE)
-    if not conversations.may_edit(request.user, conversation):
-        messages.error(request, conversations.EDIT_CLOSED_MESSAGE)
+    if refusal := conversations.edit_refusal(request.user, conversation):
+        messages.error(request, refusal)
         return redirect("cases:conversation_detail", case.pk, conversation.pk)
     assessment = conversations.own_assessment(request.user, conversation)
-    form = ConversationLogForm(
-        request.POST or None,
-        initial=ConversationLogForm.initial_from(conversation, assessment),
-        mode="edit",
-    )
+    initial = ConversationLogForm.initial_from(conversation, assessment)
+    form = ConversationLogForm(request.POST or None, initial=initial, mode="edit")
+    loaded = request.POST.get(carried.FIELD) or _loaded_token(conversation, initial)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
-                conversations.edit_conversation(
+                saved = conversations.edit_conversation(
                     access,
                     conversation,
                     form,
@@ -237,27 +358,31 @@ def conversation_edit(request, pk, cid):
                     form.change_talk(),
                     miti=form.miti(),
                 )
-                _log_write(request, access, conversation, Action.UPDATE)
-        except services.ConflictError:
-            messages.error(
-                request,
-                _(
-                    "Niet opgeslagen: dit gesprek is intussen gewijzigd. "
-                    "Bekijk de nieuwe stand en probeer het opnieuw."
-                ),
-            )
-            return redirect("cases:conversation_edit", case.pk, conversation.pk)
+                if saved is not None:
+                    _log_write(request, access, saved, Action.UPDATE)
+        except services.ConflictError as conflict:
+            if not conflict.changes:  # the stored log already holds what was sent
+                _report_conflict(request, conflict, _("dit gesprek"))
+                return redirect("cases:conversation_detail", case.pk, conversation.pk)
+            again = _typed_again(request, access, conversation.pk, form, conflict)
+            if again is None:
+                messages.info(request, NOTHING_CHANGED)
+                return redirect("cases:conversation_detail", case.pk, conversation.pk)
+            conversation, form, loaded = again
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Gesprek bijgewerkt."))
+            if saved is None:
+                messages.info(request, NOTHING_CHANGED)
+            else:
+                messages.success(request, _("Gesprek bijgewerkt."))
             return redirect("cases:conversation_detail", case.pk, conversation.pk)
     _log_reads(request, access, [conversation], object_id=conversation.pk)
     return case_page(
         request,
         access,
         "cases/conversations/form.html",
-        {"form": form, "mode": "edit", "conversation": conversation},
+        {"form": form, "mode": "edit", "conversation": conversation, "loaded": loaded},
     )
 
 
