@@ -30,7 +30,7 @@ def client_summary(session, agreements, client_visible):
         "themes": [
             {**item, "words": CLIENT_WORDS.get(item["note"].judgement, "")}
             for item in leidraad.themes_of(session)
-            if item["note"].judgement or item["note"].notes
+            if item["discussed"]
         ],
         "agreements": agreements,
         "referrals": list(session.referrals.all()),

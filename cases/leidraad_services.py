@@ -126,12 +126,21 @@ def session_for(access, case, pk):
     )
 
 
+def discussed(notes):
+    """The discussed ones of ``notes`` (LeidraadThemeNotes), in their order."""
+    return [note for note in notes if note.is_discussed]
+
+
 def themes_of(session):
     """The session's selected themes, each with its content from the session's own version
-    (so an old session reads as it was run)."""
+    (so an old session reads as it was run) and whether it was discussed."""
     themes = session.guide.theme_map
     return [
-        {"note": note, "theme": themes.get(note.theme, {"key": note.theme, "title": note.theme})}
+        {
+            "note": note,
+            "theme": themes.get(note.theme, {"key": note.theme, "title": note.theme}),
+            "discussed": note.is_discussed,
+        }
         for note in session.theme_notes.all()
     ]
 
@@ -175,6 +184,7 @@ def trend(sessions):
     judgements = {
         s.pk: {n.theme: n.judgement for n in s.theme_notes.all() if n.judgement} for s in finished
     }
+    talked_about = {s.pk: {n.theme for n in discussed(s.theme_notes.all())} for s in finished}
     rows = []
     for key in order:
         cells = [judgements[s.pk].get(key) for s in finished]
@@ -188,9 +198,13 @@ def trend(sessions):
                     {
                         "value": value,
                         "symbol": SYMBOLS.get(value, ""),
-                        "label": Judgement(value).label if value else _("niet besproken"),
+                        "label": Judgement(value).label
+                        if value
+                        else _("geen oordeel gekozen")
+                        if key in talked_about[s.pk]
+                        else _("niet besproken"),
                     }
-                    for value in cells
+                    for value, s in zip(cells, finished, strict=True)
                 ],
                 "change": _change([c for c in cells if c]),
             }
@@ -473,10 +487,11 @@ def finish(session, form, user):
         notes = list(session.theme_notes.all())
         problems = []
         if not any(note.judgement for note in notes):
+            # The rule is a judgement, not "discussed" (notes alone are discussed too).
             problems.append(
                 _(
-                    "Er is nog geen thema besproken. Leg in stap 2 bij minstens één thema vast "
-                    "wat werk nu doet voor het herstel."
+                    "Er is nog bij geen enkel thema een oordeel gekozen. Leg in stap 2 bij "
+                    "minstens één thema vast wat werk nu doet voor het herstel."
                 )
             )
         # A client who already has IPS (a coach on the team, an open referral, a trajectory)
@@ -511,7 +526,8 @@ def finish(session, form, user):
         Case.objects.filter(pk=case.pk, organisation_id=user.organisation_id).filter(
             Q(work_discussed_on__isnull=True) | Q(work_discussed_on__lt=today)
         ).update(work_discussed_on=today, version=F("version") + 1)
-        discussed = [n for n in notes if n.judgement]
+        talked_about = discussed(notes)
+        no_judgement = _("geen oordeel gekozen")
         services.add_timeline(
             case,
             user,
@@ -520,12 +536,12 @@ def finish(session, form, user):
             ngettext(
                 "Gesprek over werk gevoerd met de gespreksleidraad (%(n)s thema besproken)",
                 "Gesprek over werk gevoerd met de gespreksleidraad (%(n)s thema's besproken)",
-                len(discussed),
+                len(talked_about),
             )
-            % {"n": len(discussed)},
+            % {"n": len(talked_about)},
             body="\n".join(
-                f"{session.guide.theme_title(n.theme)}: {n.get_judgement_display()}"
-                for n in discussed
+                f"{session.guide.theme_title(n.theme)}: {n.get_judgement_display() or no_judgement}"
+                for n in talked_about
             ),
         )
     return session

@@ -2,6 +2,9 @@
 door, cases.views.get_case), the client's preparation sheet and summary, the case panel,
 and the beheer page that publishes a new content version."""
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from consent import services as consent
@@ -21,9 +24,9 @@ from consent.constants import Action, Category
 from portal.models import ReportType
 from portal.reports import request_report
 
+from . import carried, services
 from . import leidraad_services as leidraad
-from . import services
-from .constants import LeidraadStatus, LeidraadStep, ReferralKind
+from .constants import Judgement, LeidraadStatus, LeidraadStep, ReferralKind
 from .leidraad_forms import (
     AgreementRowsForm,
     CorrectionForm,
@@ -101,33 +104,201 @@ def _step_url(case, session, step):
     return reverse("cases:leidraad_step", args=[case.pk, session.pk, step])
 
 
-CONFLICT_MESSAGE = gettext_lazy(
-    "Niet opgeslagen: dit gesprek is intussen gewijzigd, door een collega of door u in een "
-    "ander venster."
-)
+# --- A save that lost the race -------------------------------------------------------------
+#
+# Steps 1 and 2 carry, signed, the values their form was loaded with (cases.carried, as
+# the conversation log's edit form does). After a save that lost the race (optimistic
+# locking on the session's version), what the user changed is told apart from what they
+# left as it was:
+# the form comes back on the stored version with the stored value wherever the user changed
+# nothing, and their own value wherever they did. Saving again can then not put an old
+# value back over a colleague's newer one, and the message names what changed meanwhile.
 
 
-def _conflict_message(request):
-    messages.error(request, CONFLICT_MESSAGE)
+class _Fields(NamedTuple):
+    """A step's fields as stored now: ``values`` maps field name to the value as the form
+    holds it; ``describe(name, value)`` gives what a message calls the field (a theme's
+    title, a field's label) and the value in words."""
+
+    values: dict
+    describe: Callable
 
 
-def _typed_again(request, session, make_form):
-    """A step's save that lost the race: the form again with what the user typed, now on
-    the stored version (so saving again is a deliberate choice to overwrite), and why."""
-    session.refresh_from_db()
+def _selection_fields(session):
+    title = session.guide.theme_title
+
+    def describe(name, value):
+        if name == "themes":
+            return _("Gekozen thema's"), ", ".join(title(key) for key in value) or _("geen")
+        return SelectionForm.base_fields[name].label, value
+
+    return _Fields(
+        {
+            "themes": [note.theme for note in session.theme_notes.all()],
+            "client_questions": session.client_questions,
+        },
+        describe,
+    )
+
+
+def _notes_fields(session):
+    values = {}
+    for note in session.theme_notes.all():
+        values[f"notes_{note.theme}"] = note.notes
+        values[f"judgement_{note.theme}"] = note.judgement
+
+    def describe(name, value):
+        kind, key = name.split("_", 1)
+        if kind == "judgement":
+            value = Judgement(value).label if value in Judgement.values else _("geen oordeel")
+        return session.guide.theme_title(key), value
+
+    return _Fields(values, describe)
+
+
+def _scope(session, step):
+    return ("leidraad", session.pk, step)
+
+
+def _loaded_token(session, step, fields):
+    return carried.token(_scope(session, step), fields.values)
+
+
+class _Merged(NamedTuple):
+    values: dict  # field name -> value for the form shown again
+    changed: list  # names someone else changed (to something other than the user has)
+    clashes: list  # names both changed, differently: the user's value is in the form
+    kept: list  # names where the form holds the user's value, not (yet) stored
+    dropped: dict  # name -> typed value, of fields no longer on the step
+
+
+def _merge(typed, loaded, stored):
+    """Per field: ``typed`` what the user sent (the fields their form had), ``loaded`` what
+    their form showed (None: not known), ``stored`` what is stored now. A field the user
+    left as loaded takes the stored value; one they changed keeps theirs."""
+    values, changed, clashes, kept = {}, [], [], []
+    for name, now in stored.items():
+        mine = typed.get(name, "")
+        # Not on their page (a theme chosen meanwhile): not touched. Otherwise what their
+        # form showed; None when that is not known.
+        before = mine if name not in typed else (loaded or {}).get(name)
+        if before is None:  # not known what they saw: a value of theirs that differs stays
+            untouched = carried.same(mine, now)
+            theirs = not untouched
+        else:
+            untouched = carried.same(mine, before)
+            theirs = not carried.same(now, before) and not carried.same(now, mine)
+        values[name] = now if untouched else mine
+        if theirs:
+            changed.append(name)
+            if not untouched:
+                clashes.append(name)
+        if not untouched and not carried.same(mine, now):
+            kept.append(name)
+    dropped = {
+        name: typed.get(name, "")
+        for name, before in (loaded or {}).items()
+        if name not in stored and not carried.same(typed.get(name, ""), before)
+    }
+    return _Merged(values, changed, clashes, kept, dropped)
+
+
+def _loaded_for(request, session, step, fields_of):
+    """The loaded values the step's form carries: on a page shown fresh, what is stored; on
+    a posted form shown again, what it was loaded with (none when it carried none: then it
+    stays not known, rather than taken for what is stored now)."""
+    if request.method == "POST":
+        return request.POST.get(carried.FIELD, "")
+    return _loaded_token(session, step, fields_of(session))
+
+
+def _subjects(fields, names, values):
+    """What the message calls ``names`` ('Geld en inkomen, Grip op uw situatie'), each once."""
+    subjects = dict.fromkeys(str(fields.describe(name, values[name])[0]) for name in names)
+    return ", ".join(subjects)
+
+
+def _typed_again(request, session, step, form, make_form, fields_of):
+    """A step's save that lost the race: (form, loaded) to show again, on the stored
+    version, or (None, message) when nothing the user typed is left unsaved (a double
+    click, or a colleague made the same change). ``make_form(data)`` builds the step's
+    form, ``fields_of(session)`` gives its stored _Fields."""
+    session.refresh_from_db()  # also drops the prefetched themes: read as stored now
+    fields = fields_of(session)
+    loaded = carried.posted(request, _scope(session, step))
+    # What the user sent, of the fields their form had: those it was loaded with, or (not
+    # known) those posted.
+    if loaded is None:
+        had = [name for name in form.fields if name in request.POST and name != "version"]
+    else:
+        had = list(loaded)
+    typed = {
+        name: form.cleaned_data[name] if name in form.fields else request.POST.get(name, "")
+        for name in had
+    }
+    merged = _merge(typed, loaded, fields.values)
+    meanwhile = ""
+    if merged.changed:
+        meanwhile = _("Intussen gewijzigd: %(what)s.") % {
+            "what": _subjects(fields, merged.changed, fields.values)
+        }
+    if not merged.kept and not merged.dropped:
+        nothing_new = _(
+            "Niets nieuws om op te slaan: wat u invulde, stond intussen al zo opgeslagen."
+        )
+        return None, " ".join(filter(None, [nothing_new, meanwhile]))
+    parts = [services.changed_meanwhile(_("dit gesprek")), meanwhile]
+    if merged.clashes:
+        parts.append(
+            _("Bij %(what)s staat nu iets anders dan wat u invulde; wat er nu staat, leest u daar.")
+            % {"what": _subjects(fields, merged.clashes, fields.values)}
+        )
+    dropped = {}  # a theme taken off in step 1 meanwhile: what was typed there, in words
+    for name, value in merged.dropped.items():
+        subject, words = fields.describe(name, value)
+        dropped.setdefault(str(subject), []).append(str(words))
+    for subject, words in dropped.items():
+        parts.append(
+            _(
+                "%(what)s is intussen niet meer gekozen (stap 1), dus niet opgeslagen. Wat u "
+                "daar invulde: “%(typed)s”."
+            )
+            % {"what": subject, "typed": "”, “".join(words)}
+        )
+    if merged.kept:
+        parts.append(
+            _(
+                "Wat u invulde bij %(what)s, staat nog in het formulier; controleer het en "
+                "sla opnieuw op."
+            )
+            % {"what": _subjects(fields, merged.kept, merged.values)}
+        )
     data = request.POST.copy()
     data["version"] = str(session.version)
-    form = make_form(data)
-    form.is_valid()
-    form.add_error(
-        None,
-        f"{CONFLICT_MESSAGE} "
-        + _(
-            "Hieronder staat wat u invulde. Sla opnieuw op om dat te bewaren, of open de stap "
-            "opnieuw om de nieuwe stand te zien."
-        ),
-    )
-    return form
+    for name, value in merged.values.items():
+        if isinstance(value, (list, tuple)):
+            data.setlist(name, list(value))
+        else:
+            data[name] = value
+    again = make_form(data)
+    again.is_valid()
+    for name in merged.clashes:
+        theirs = fields.describe(name, fields.values[name])[1]
+        again.add_error(
+            name,
+            _(
+                "Intussen opgeslagen, in een ander venster of door een collega: “%(theirs)s”. "
+                "Hieronder staat wat u invulde."
+            )
+            % {"theirs": theirs}
+            if theirs
+            else _(
+                "Intussen leeggemaakt, in een ander venster of door een collega. Hieronder "
+                "staat wat u invulde."
+            ),
+        )
+    again.add_error(None, " ".join(filter(None, parts)))
+    return again, _loaded_token(session, step, fields)
 
 
 # --- The case panel and the session list -------------------------------------------------
@@ -178,6 +349,15 @@ def session_list(request, pk):
         "cases/leidraad/session_list.html",
         {
             "sessions": sessions,
+            "rows": [
+                {
+                    "session": session,
+                    "discussed": [
+                        item for item in leidraad.themes_of(session) if item["discussed"]
+                    ],
+                }
+                for session in sessions
+            ],
             "trend": leidraad.trend(sessions),
             "can_start": can_start and case.is_open,
         },
@@ -302,6 +482,7 @@ def _step_selection(request, case, access, session):
         "client_questions": session.client_questions,
     }
     form = SelectionForm(request.POST or None, session=session, initial=initial)
+    loaded = _loaded_for(request, session, LeidraadStep.VOORBEREIDING, _selection_fields)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -314,7 +495,17 @@ def _step_selection(request, case, access, session):
                 )
                 _log_write(request, access, session)
         except services.ConflictError:
-            form = _typed_again(request, session, lambda data: SelectionForm(data, session=session))
+            form, loaded = _typed_again(
+                request,
+                session,
+                LeidraadStep.VOORBEREIDING,
+                form,
+                lambda data: SelectionForm(data, session=session),
+                _selection_fields,
+            )
+            if form is None:
+                messages.info(request, loaded)
+                return _after_save(request, case, session, LeidraadStep.IN_GESPREK)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -330,7 +521,7 @@ def _step_selection(request, case, access, session):
         access,
         session,
         LeidraadStep.VOORBEREIDING,
-        {"form": form, "themes": themes, "in_form": True},
+        {"form": form, "themes": themes, "in_form": True, "loaded": loaded},
     )
 
 
@@ -340,24 +531,44 @@ def _step_notes(request, case, access, session):
         messages.info(request, _("Kies eerst de thema's in stap 1."))
         return redirect(_step_url(case, session, LeidraadStep.VOORBEREIDING))
     form = NotesForm(request.POST or None, themes=themes, initial={"version": session.version})
+    loaded = _loaded_for(request, session, LeidraadStep.IN_GESPREK, _notes_fields)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
                 leidraad.save_notes(session, form, request.user, form.values())
                 _log_write(request, access, session)
         except services.ConflictError:
-            form = _typed_again(request, session, lambda data: NotesForm(data, themes=themes))
+            form, loaded = _typed_again(
+                request,
+                session,
+                LeidraadStep.IN_GESPREK,
+                form,
+                # The themes as stored now: one chosen meanwhile is in the form again.
+                lambda data: NotesForm(data, themes=leidraad.themes_of(session)),
+                _notes_fields,
+            )
+            if form is None:
+                messages.info(request, loaded)
+                return _after_notes(request, case, session)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Aantekeningen opgeslagen."))
-            if "verder" in request.POST:
-                return redirect(_step_url(case, session, LeidraadStep.VOLGENDE_STAPPEN))
-            return _after_save(request, case, session, LeidraadStep.IN_GESPREK)
+            return _after_notes(request, case, session)
     _log_read(request, access, session)
     return _render_step(
-        request, access, session, LeidraadStep.IN_GESPREK, {"form": form, "in_form": True}
+        request,
+        access,
+        session,
+        LeidraadStep.IN_GESPREK,
+        {"form": form, "in_form": True, "loaded": loaded},
     )
+
+
+def _after_notes(request, case, session):
+    if "verder" in request.POST:
+        return redirect(_step_url(case, session, LeidraadStep.VOLGENDE_STAPPEN))
+    return _after_save(request, case, session, LeidraadStep.IN_GESPREK)
 
 
 def _step_next(request, case, access, session):
@@ -422,7 +633,17 @@ def _step_next(request, case, access, session):
                     leidraad.finish(session, finish_form, request.user)
                     _log_write(request, access, session)
             except services.ConflictError:
-                _conflict_message(request)
+                messages.error(
+                    request,
+                    " ".join(
+                        [
+                            services.changed_meanwhile(
+                                _("dit gesprek"), refused=_("Niet afgerond:")
+                            ),
+                            _("Bekijk de nieuwe stand en rond opnieuw af."),
+                        ]
+                    ),
+                )
             except ValidationError as exc:
                 for message in exc.messages:
                     messages.error(request, message)

@@ -542,7 +542,7 @@ class TestRules:
             follow=True,
         )
         text = response.content.decode()
-        assert "Er is nog geen thema besproken" in text
+        assert "Er is nog bij geen enkel thema een oordeel gekozen" in text
         assert "Kies in stap 3 of u verwijst" in text
         session.refresh_from_db()
         assert session.status == LeidraadStatus.BEZIG

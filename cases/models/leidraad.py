@@ -175,7 +175,12 @@ class LeidraadThemeNote(models.Model):
 
     @property
     def is_discussed(self):
-        return bool(self.judgement)
+        """Whether the theme was discussed in the session: something was recorded on it,
+        notes or an agreed judgement (a theme with notes and no judgement was discussed, no
+        judgement chosen yet). Step 3, the session page, the client's summary, the session
+        list, the trend and the timeline entry of a finished session (and so the
+        voortgangsrapportage) all go by it."""
+        return bool(self.judgement or self.notes)
 
 
 class LeidraadReferral(models.Model):
