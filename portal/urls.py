@@ -21,6 +21,7 @@ portal_patterns = [
     path("beheer/gebruikers/<int:pk>/", views.user_edit, name="user_edit"),
     path("beheer/gebruikers/<int:pk>/actief/", views.user_set_active, name="user_set_active"),
     path("beheer/gebruikers/<int:pk>/mfa-reset/", views.user_reset_mfa, name="user_reset_mfa"),
+    path("account/", views.account, name="account"),
     path("gezondheid/", views.health, name="health"),
     path("rapporten/<int:pk>/", report_views.report_detail, name="report_detail"),
     path("rapporten/<int:pk>/download/", report_views.report_download, name="report_download"),

@@ -449,6 +449,21 @@ def csrf_failure(request, reason=""):
     return render(request, "403_csrf.html", status=403)
 
 
+@login_required
+def account(request):
+    """The user's own account: who they are in Werkpad (the beheerder sets it) and the way
+    to their password and second factor (allauth's pages, which nothing linked to)."""
+    kinds = set(Authenticator.objects.filter(user=request.user).values_list("type", flat=True))
+    return render(
+        request,
+        "portal/account.html",
+        {
+            "has_second_factor": Authenticator.Type.TOTP in kinds,
+            "has_recovery_codes": Authenticator.Type.RECOVERY_CODES in kinds,
+        },
+    )
+
+
 def not_offered(request, *args, **kwargs):
     """allauth pages the portal does not offer (see portal/urls.py)."""
     raise Http404

@@ -469,3 +469,41 @@ class TestPasswordMessages:
         assert 'id="authenticator_secret"' in html
         assert "Bewaar deze sleutel" not in html
         assert "Bewaar hem nergens anders" in html
+
+
+class TestMyAccount:
+    """Nothing linked to the password and second-factor pages (an exploratory tester found
+    no way there): every page links to "Mijn account", which names who the user is in
+    Werkpad and leads there."""
+
+    def test_every_page_links_to_it(self, client_for, behandelaar_a):
+        html = client_for(behandelaar_a).get(reverse("portal:home")).content.decode()
+        assert f'<a href="{reverse("portal:account")}">Mijn account</a>' in html
+
+    def test_who_the_user_is_and_the_way_to_password_and_second_factor(
+        self, client_for, behandelaar_a
+    ):
+        c = client_for(behandelaar_a)
+        html = c.get(reverse("portal:account")).content.decode()
+        assert behandelaar_a.email in html and escape(behandelaar_a.get_full_name()) in html
+        assert "Behandelaar" in html and escape(str(behandelaar_a.organisation)) in html
+        assert f'href="{reverse("account_change_password")}"' in html
+        assert f'href="{reverse("mfa_index")}"' in html
+        assert "Tweestapsverificatie</a>: niet ingesteld" in html
+        assert reverse("mfa_view_recovery_codes") not in html
+        assert not INFORMAL.findall(html)
+
+    def test_with_a_second_factor_the_recovery_codes_too(self, client_for, behandelaar_a):
+        from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+        TOTP.activate(behandelaar_a, generate_totp_secret())
+        RecoveryCodes.activate(behandelaar_a)
+        html = client_for(behandelaar_a).get(reverse("portal:account")).content.decode()
+        assert "Tweestapsverificatie</a>: ingesteld" in html
+        assert f'href="{reverse("mfa_view_recovery_codes")}"' in html
+
+    def test_only_signed_in(self, client):
+        response = client.get(reverse("portal:account"))
+        assert response.status_code == 302
+        assert response["Location"].startswith(LOGIN)

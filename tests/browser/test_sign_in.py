@@ -37,6 +37,15 @@ def test_sign_in_shows_name_organisation_and_role_then_sign_out(
     expect(profile).to_contain_text(user.get_role_display())
     assert_accessible(page)
 
+    # From every page, the way to one's own account, password and second factor.
+    page.get_by_role("banner").get_by_role("link", name="Mijn account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mijn account")
+    expect(page.locator("main dl.profile")).to_contain_text(user.email)
+    assert_accessible(page)
+    page.get_by_role("link", name="Wachtwoord wijzigen").click()
+    expect(page.get_by_label("Huidig wachtwoord")).to_be_visible()
+    assert_accessible(page)
+
     page.get_by_role("banner").get_by_role("button", name="Uitloggen").click()
     expect(page).to_have_url(live_server.url + LOGIN_PATH)
     expect(page.get_by_role("heading", level=1)).to_have_text("Inloggen bij Werkpad")
