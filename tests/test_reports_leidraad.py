@@ -133,6 +133,9 @@ class TestContent:
         text = " ".join(pdf_text(report).split())
         assert "Samenvatting van ons gesprek over werk" in text
         assert "Voor: Eva Jansen" in text
+        # Handed to the client: made at the behandelaar's request, not "for" them.
+        assert f"op verzoek van {behandelaar_a.get_full_name()} (" in text
+        assert "Gemaakt voor" not in text
         assert "Werk staat uw herstel nu in de weg." in text
         assert "Werk helpt u nu bij uw herstel." in text
         assert "Schuldhulp bellen" in text
