@@ -78,15 +78,7 @@ def get_case(request, pk):
         raise Http404 from None
     access = consent.case_access(request.user, case)
     if not access.is_member:
-        consent.log_denied(
-            request,
-            request.user,
-            object_type="casus",
-            object_id=case.pk,
-            client=case.client_id,
-            case=case,
-        )
-        raise Http404
+        not_found(request, case, "casus", case.pk, "", Action.READ)
     return case, access
 
 
@@ -124,9 +116,8 @@ def _add_to_case(request, case, record, object_type, category, kind, title):
     return record
 
 
-def not_found(request, case, object_type, object_id, category, action=Action.UPDATE):
-    """An object of the case this user may not reach (or that is not on this case): logged
-    as a denied attempt, then 404 like any outsider gets."""
+def log_refusal(request, case, object_type, object_id, category, action=Action.UPDATE):
+    """A refused attempt on ``case`` (or an object of it), in the access log."""
     consent.log_denied(
         request,
         request.user,
@@ -137,6 +128,12 @@ def not_found(request, case, object_type, object_id, category, action=Action.UPD
         category=category,
         action=action,
     )
+
+
+def not_found(request, case, object_type, object_id, category, action=Action.UPDATE):
+    """An object of the case this user may not reach (or that is not on this case): logged
+    as a denied attempt, then 404 like any outsider gets."""
+    log_refusal(request, case, object_type, object_id, category, action)
     raise Http404
 
 
@@ -206,17 +203,7 @@ def case_form_page(request, access, form, title, submit=None, intro=""):
 def _refuse_write(request, access, category, case):
     """A write the role table does not allow: logged as denied, then 404 like any outsider."""
     if not services.write_allowed(access, category):
-        consent.log_denied(
-            request,
-            request.user,
-            object_type="casus",
-            object_id=case.pk,
-            client=case.client_id,
-            case=case,
-            category=category,
-            action=Action.CREATE,
-        )
-        raise Http404
+        not_found(request, case, "casus", case.pk, category, Action.CREATE)
 
 
 def _refuse_closed(request, case):
@@ -655,17 +642,7 @@ def work_discussed(request, pk):
     team neither reads nor changes them here)."""
     case, access = get_case(request, pk)
     if request.user.role != Role.BEHANDELAAR or case.organisation_id != access.organisation_id:
-        consent.log_denied(
-            request,
-            request.user,
-            object_type="casus",
-            object_id=case.pk,
-            client=case.client_id,
-            case=case,
-            category=Category.AFSPRAKEN,
-            action=Action.UPDATE,
-        )
-        raise Http404
+        not_found(request, case, "casus", case.pk, Category.AFSPRAKEN)
     if refused := _refuse_closed(request, case):
         return refused
     form = WorkDiscussedForm(
@@ -860,16 +837,7 @@ def refer(request, pk):
     if refused := _refuse_closed(request, case):
         return refused
     if not services.can_refer(access):
-        consent.log_denied(
-            request,
-            request.user,
-            object_type="verwijzing",
-            object_id="",
-            client=case.client_id,
-            case=case,
-            category=Category.IDENTIFICATIE,
-            action=Action.CREATE,
-        )
+        log_refusal(request, case, "verwijzing", "", Category.IDENTIFICATIE, Action.CREATE)
         raise RoleDenied(services.ONLY_WHO_MAY_REFER)
     form = ReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
