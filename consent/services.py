@@ -19,6 +19,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from cases.constants import TimelineKind
 from portal.constants import Role
 from portal.models import Organisation
+from portal.words import searchable
 
 from . import policy
 from .constants import Action, Basis, Category, Outcome
@@ -289,8 +290,8 @@ def name_search(user, cases, text):
     """Narrow ``cases`` to those whose client's name matches ``text`` AND that ``user`` may
     see the name of, so a search never reveals a hidden name (not even by a row count)."""
     words = Q()
-    for word in text.split():
-        words &= Q(client__first_name__icontains=word) | Q(client__last_name__icontains=word)
+    for word in searchable(text).split():
+        words &= Q(client__search_name__contains=word)
     if not policy.role_allows(user.role, Category.IDENTIFICATIE, Action.READ):
         return cases.none()
     return cases.filter(words).filter(

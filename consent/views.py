@@ -31,6 +31,7 @@ from cases.views import get_case
 from portal.constants import Role
 from portal.models import User
 from portal.views import query_id, query_without, role_required
+from portal.words import searchable
 
 from . import policy, services
 from .constants import (
@@ -210,8 +211,8 @@ def _find_clients(request, object_type):
         if len(digits) == 9 and digits == text.replace(" ", "").replace(".", ""):
             found = found.filter(bsn=digits)
         else:
-            for word in text.split():
-                found = found.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+            for word in searchable(text).split():
+                found = found.filter(search_name__contains=word)
         clients = list(found.order_by("last_name", "first_name", "pk")[:CLIENT_SEARCH_LIMIT])
         services.write_log(
             services.entry(
@@ -698,10 +699,8 @@ def overview(request):
     form = OverviewFilterForm(request.GET or None)
     consents = services.own_consents(user.organisation_id)
     if form.is_valid():
-        for word in form.cleaned_data["q"].split():
-            consents = consents.filter(
-                Q(client__first_name__icontains=word) | Q(client__last_name__icontains=word)
-            )
+        for word in searchable(form.cleaned_data["q"]).split():
+            consents = consents.filter(client__search_name__contains=word)
     counts = (
         services.own_state_counts(user.organisation_id)
         if not form.is_valid() or not form.cleaned_data["q"].split()
@@ -782,11 +781,8 @@ def access_log(request):
             # accesslog_user_time_idx. As one join the planner could not estimate a name
             # match and walked the whole period's log, dropping other users' entries.
             entries = entries.filter(user_id__in=_matching_users(data["user"]))
-        for word in data["client"].split():
-            entries = entries.filter(
-                own_clients
-                & (Q(client__first_name__icontains=word) | Q(client__last_name__icontains=word))
-            )
+        for word in searchable(data["client"]).split():
+            entries = entries.filter(own_clients & Q(client__search_name__contains=word))
         if data["action"]:
             entries = entries.filter(action=data["action"])
         if data["outcome"]:

@@ -2,6 +2,7 @@
 and the AVG-inzage (the client's own file)."""
 
 import datetime
+import unicodedata
 from decimal import Decimal
 
 from django.db import models
@@ -37,3 +38,15 @@ def in_words(obj, field):
     if isinstance(value, float):
         return number_format(value)
     return str(value)
+
+
+# Left out of names when searching: people type O'Neill as oneill or o neill.
+NOT_SEARCHED = str.maketrans("", "", "'’‘`´")
+
+
+def searchable(text):
+    """A name as searches compare it: lower case, without accents or apostrophes, so that
+    'zoe' finds Zoë, 'oneill' O'Neill and 'celik' Çelik, on PostgreSQL and SQLite alike
+    (SQLite folds the case of ASCII letters only)."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(NOT_SEARCHED))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()

@@ -22,6 +22,8 @@ from consent import services as consent
 from consent.constants import Category, Purpose
 from consent.models import AccessLogEntry
 
+from .builders import make_case
+
 VALID_BSN = "111222333"
 LAST_YEAR = (datetime.date.today() - datetime.timedelta(days=365)).isoformat()
 
@@ -1066,6 +1068,42 @@ class TestWorklist:
         html = c.get("/", {"status": "gesloten"}).content.decode()
         assert escape(other.client.full_name) in html
         assert "Eva Jansen" not in html
+
+    def test_search_ignores_accents_apostrophes_and_case(self, client_for, behandelaar_a):
+        """An exploratory tester's 'zoe' and 'ONEILL' did not find Zoë O'Neill-de Wit."""
+        case = make_case(behandelaar_a, first_name="Zoë", last_name="O’Neill-de Wit")
+        other = make_case(behandelaar_a, first_name="Ali", last_name="Çelik")
+        c = client_for(behandelaar_a)
+        for query in ("zoe", "ONEILL", "o'neill", "Zoë o’neill", "de wit", "neill-de"):
+            html = c.get("/", {"q": query}).content.decode()
+            assert escape(case.client.full_name) in html, query
+            assert escape(other.client.full_name) not in html, query
+        for query in ("celik", "ÇELİK"):
+            html = c.get("/", {"q": query}).content.decode()
+            assert escape(other.client.full_name) in html, query
+        assert escape(case.client.full_name) not in c.get("/", {"q": "zoa"}).content.decode()
+
+    def test_the_search_name_follows_the_name(self, behandelaar_a):
+        from portal.words import searchable
+
+        case = make_case(behandelaar_a, first_name="Eva", last_name="Jansen")
+        client = case.client
+        client.last_name = "Bakker-Öztürk"
+        client.save(update_fields=["last_name"])
+        client.refresh_from_db()
+        assert client.search_name == searchable("Eva Bakker-Öztürk") == "eva bakker-ozturk"
+
+    def test_clients_registered_before_get_a_search_name(self, behandelaar_a):
+        """The migration fills the search name of every client already there."""
+        import importlib
+
+        from django.apps import apps
+
+        fill = importlib.import_module("cases.migrations.0009_client_search_name").fill
+        case = make_case(behandelaar_a, first_name="Zoë", last_name="de Wit")
+        Client.objects.filter(pk=case.client_id).update(search_name="")
+        fill(apps, None)
+        assert Client.objects.get(pk=case.client_id).search_name == "zoe de wit"
 
     def test_klantmanager_without_consent_sees_no_name(self, client_for, klantmanager_g, case_a):
         consent.add_member(case_a, klantmanager_g, CaseRole.KLANTMANAGER)

@@ -174,7 +174,7 @@ class TestBeheerCreate:
         assert "Toestemming vastleggen voor Eva Jansen" in response.content.decode()
 
     def test_client_search_finds_only_own_clients(
-        self, client_for, case_a, klantmanager_g, beheerder_a, beheerder_g
+        self, client_for, case_a, klantmanager_g, beheerder_a, beheerder_g, behandelaar_a
     ):
         register(klantmanager_g, first_name="Eva", last_name="Jansen-G")
         base = reverse("consent:beheer_create")
@@ -184,6 +184,10 @@ class TestBeheerCreate:
         assert [c.last_name for c in response.context["clients"]] == ["Jansen-G"]
         response = client_for(beheerder_a).get(f"{base}?q={case_a.client.bsn}")
         assert [c.pk for c in response.context["clients"]] == [case_a.client_id]
+        # Without accents, apostrophes or capitals too (portal.words.searchable).
+        celik = register(behandelaar_a, first_name="Ayşe", last_name="Çelik")
+        response = client_for(beheerder_a).get(f"{base}?q=ayse+CELIK")
+        assert [c.pk for c in response.context["clients"]] == [celik.pk]
         # Showing a name is a read, logged with the beheer basis.
         assert AccessLogEntry.objects.filter(
             user=beheerder_a, client=case_a.client, basis=Basis.BEHEER, action=Action.READ
@@ -309,6 +313,7 @@ class TestOverview:
             user=beheerder_a, object_type="toestemmingenoverzicht"
         )
         assert list(logged.values_list("client_id", "basis")) == [(other.pk, Basis.BEHEER)]
+        assert [r.client_id for r in c.get(self.url, {"q": "VRIES"}).context["rows"]] == [other.pk]
 
     def test_query_count_does_not_grow(
         self, client_for, beheerder_a, behandelaar_a, gemeente_g, django_assert_num_queries

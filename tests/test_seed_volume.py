@@ -76,6 +76,16 @@ class TestShape:
             except ValidationError:
                 pytest.fail(f"BSN {bsn} voldoet niet aan de elfproef")
 
+    def test_clients_are_found_by_name(self, seeded):
+        """The bulk writer fills the search name Client.save() keeps (the benchmark's
+        werkvoorraad search goes by it)."""
+        from portal.words import searchable
+
+        for first, last, search_name in Client.objects.values_list(
+            "first_name", "last_name", "search_name"
+        ):
+            assert search_name == searchable(f"{first} {last}")
+
     def test_consents_in_every_state(self, seeded):
         consents = Consent.objects.select_related("withdrawal", "superseded_by")
         states = Counter(c.state() for c in consents)

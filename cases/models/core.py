@@ -6,6 +6,7 @@ from guardian.models import UserObjectPermissionBase
 
 from consent.constants import Category
 from portal.models import ChoiceLabels
+from portal.words import searchable
 
 from ..constants import (
     Benefit,
@@ -56,6 +57,8 @@ class Client(Versioned):
         related_name="+",
     )
     created_at = models.DateTimeField(_("vastgelegd op"), default=timezone.now)
+    # The name as searches compare it (portal.words.searchable), kept by save().
+    search_name = models.TextField(editable=False, default="")
 
     class Meta:
         verbose_name = _("cliënt")
@@ -70,6 +73,13 @@ class Client(Versioned):
 
     def __str__(self):
         return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.search_name = searchable(self.full_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"first_name", "last_name"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self):
