@@ -182,6 +182,17 @@ def _merge(typed, loaded, stored):
         # Not on their page (a theme chosen meanwhile): not touched. Otherwise what their
         # form showed; None when that is not known.
         before = mine if name not in typed else (loaded or {}).get(name)
+        if isinstance(now, list) and before is not None:
+            # A choice of several (the themes): the user's own additions and removals, on
+            # what is stored now, so that a colleague's are kept too. Never a clash.
+            added = [v for v in mine if v not in before and v not in now]
+            merged = [v for v in now if v in mine or v not in before] + added
+            values[name] = merged
+            if not carried.same(now, before):
+                changed.append(name)
+            if not carried.same(merged, now):
+                kept.append(name)
+            continue
         if before is None:  # not known what they saw: a value of theirs that differs stays
             untouched = carried.same(mine, now)
             theirs = not untouched

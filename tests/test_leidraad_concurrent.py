@@ -237,6 +237,33 @@ class TestTwoWindowsOnStep1:
         assert session.client_questions == "Wat gebeurt er met mijn uitkering?"
         assert sorted(session.theme_notes.values_list("theme", flat=True)) == ["financien", "grip"]
 
+    def test_themes_chosen_in_two_windows_are_both_kept(self, client_for, behandelaar_a, case_a):
+        """The reviewer's find: the second window's list replaced the first's, so saving
+        again as told took off the theme a colleague had just chosen."""
+        c = client_for(behandelaar_a)
+        session = start(c, case_a)
+        url = step_url(case_a, session, 1)
+        c.post(url, {"version": 1, "themes": ["financien"]})
+        tab_a, tab_b = posted(c.get(url)), posted(c.get(url))
+        tab_a["themes"] = ["financien", "grip"]
+        assert c.post(url, tab_a).status_code == 302
+        tab_b["themes"] = ["financien", "stress"]
+        response = c.post(url, tab_b)
+        message, _form = errors_of(response)
+        assert "Intussen gewijzigd: Gekozen thema's." in message
+        again = posted(response)
+        assert sorted(again["themes"]) == ["financien", "grip", "stress"]
+        assert c.post(url, again).status_code == 302
+        themes = session.theme_notes.values_list("theme", flat=True)
+        assert sorted(themes) == ["financien", "grip", "stress"]
+        # And one taken off in the second window stays off, while the other's stays on.
+        tab_a, tab_b = posted(c.get(url)), posted(c.get(url))
+        tab_a["themes"] = ["financien", "grip", "stress", "steun"]
+        assert c.post(url, tab_a).status_code == 302
+        tab_b["themes"] = ["financien", "grip"]
+        again = posted(c.post(url, tab_b))
+        assert sorted(again["themes"]) == ["financien", "grip", "steun"]
+
 
 class TestDiscussed:
     def test_a_theme_with_notes_and_no_judgement_counts_everywhere(
