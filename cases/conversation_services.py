@@ -494,6 +494,7 @@ def edit_conversation(access, conversation, form, data, change_talk, miti=None):
         )
         if refusal := edit_refusal(user, locked):
             raise ValidationError(refusal)
+        services.ensure_open(case)  # a closed case takes no changes (the view says so first)
         stored_talk = dict(
             ChangeTalk.objects.filter(conversation=locked).values_list("kind", "quote")
         )

@@ -340,13 +340,22 @@ def conversation_edit(request, pk, cid):
     conversation = _writable(request, case, access, cid, Action.UPDATE)
     if conversation.author_id != request.user.pk:
         _deny(request, case, cid, Action.UPDATE)
+    if refused := _refuse_closed(request, case):
+        return refused
     if refusal := conversations.edit_refusal(request.user, conversation):
         messages.error(request, refusal)
         return redirect("cases:conversation_detail", case.pk, conversation.pk)
     assessment = conversations.own_assessment(request.user, conversation)
     initial = ConversationLogForm.initial_from(conversation, assessment)
     form = ConversationLogForm(request.POST or None, initial=initial, mode="edit")
-    loaded = request.POST.get(carried.FIELD) or _loaded_token(conversation, initial)
+    # A posted form carries back what it was loaded with, or nothing: then that stays not
+    # known, rather than taken for what is stored now (an older value it still shows would
+    # count as the user's change and undo a newer one).
+    loaded = (
+        request.POST.get(carried.FIELD, "")
+        if request.method == "POST"
+        else _loaded_token(conversation, initial)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():

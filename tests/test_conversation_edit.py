@@ -327,3 +327,42 @@ class TestCorrected:
         c = client_for(behandelaar_a)
         correction = self.correct(c, case_a, logged)
         assert c.get(edit_url(case_a, correction)).status_code == 200
+
+
+# --- From the review ---------------------------------------------------------------------------
+
+
+class TestReview:
+    def test_a_form_without_its_loaded_values_stays_so_after_a_refused_save(
+        self, client_for, behandelaar_a, case_a, logged
+    ):
+        """A form opened before the loaded values were carried, refused once for a typing
+        error, was given values loaded from what was stored by then: its old Belang then
+        counted as the user's change and undid the other window's, unnamed."""
+        c = client_for(behandelaar_a)
+        url = edit_url(case_a, logged)
+        tab_a, tab_b = open_tab(c, case_a, logged), open_tab(c, case_a, logged)
+        del tab_b["loaded"]
+        assert c.post(url, {**tab_a, "importance": "8"}).status_code == 302
+        refused = c.post(url, {**tab_b, "importance": "99"})
+        assert refused.status_code == 200
+        again = form_values(refused.content.decode())
+        assert not again.get("loaded")  # still not known what it was loaded with
+        response = c.post(url, {**again, "importance": "6"})
+        assert response.status_code == 200
+        html = messages_of(response.content.decode())
+        assert CONFLICT in html and "Belang" in html  # named, not silently undone
+        assert Conversation.objects.get(pk=logged.pk).importance == 8
+
+    def test_a_closed_cases_log_is_not_edited(self, client_for, behandelaar_a, case_a, logged):
+        from cases import services
+
+        c = client_for(behandelaar_a)
+        url = edit_url(case_a, logged)
+        tab = open_tab(c, case_a, logged)
+        services.close_case(behandelaar_a, case_a)
+        response = c.post(url, {**tab, "sustain_talk": B_TEXT}, follow=True)
+        assert response.redirect_chain[-1][0] == reverse("cases:detail", args=[case_a.pk])
+        assert "gesloten" in response.content.decode()
+        assert Conversation.objects.get(pk=logged.pk).sustain_talk != B_TEXT
+        assert c.get(url).status_code == 302
