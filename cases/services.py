@@ -555,12 +555,28 @@ def cases_led_only_by(user, opened_by_own_organisation=None):
 
 
 @transaction.atomic
+def removal_refused(access, member):
+    """Why ``access.user`` may not take ``member`` off the team (a message), or None. Who
+    leads does; but the people of the organisation that opened the case only that
+    organisation's own lead: a GGZ regiebehandelaar on a gemeente's case took its
+    klantmanager off, and the gemeente lost its own case and client."""
+    case = access.case
+    if not can_lead(access):
+        return ONLY_THE_LEAD_REMOVES
+    if member.organisation_id == case.organisation_id != access.organisation_id:
+        return _(
+            "Een medewerker van %(org)s, die de casus opende, haalt alleen %(org)s zelf uit "
+            "het team."
+        ) % {"org": case.organisation}
+    return None
+
+
 def leave(access, member=None):
-    """Leave the team (member=None) or remove someone (who leads the case only)."""
+    """Leave the team (member=None) or remove someone (removal_refused)."""
     case = access.case
     member = member or access.user
-    if member != access.user and not can_lead(access):
-        raise ValidationError(ONLY_THE_LEAD_REMOVES)
+    if member != access.user and (refusal := removal_refused(access, member)):
+        raise ValidationError(refusal)
     Case.objects.select_for_update(no_key=True).filter(pk=case.pk).first()  # one at a time
     roles = consent.case_roles_of(member, case)
     if not roles:

@@ -548,6 +548,11 @@ def case_detail(request, pk):
             "agreements": agreements,
             "timeline": timeline,
             "team": access.visible_team,
+            "removable": {
+                m.pk
+                for m, _role in access.visible_team
+                if m != access.user and not services.removal_refused(access, m)
+            },
             "team_complete": access.sees_whole_team,
             # When the case was opened is the case organisation's to know (as in the
             # werkvoorraad: consent.with_last_seen_activity); for a GGZ case it says when
@@ -920,6 +925,9 @@ def leave(request, pk):
         member = next((u for u, _role in access.team if str(u.pk) == data["gebruiker"]), None)
         if member is None:  # the lead's page was older than the team: nothing to refuse
             raise Http404
+        if refusal := services.removal_refused(access, member):
+            messages.error(request, refusal)
+            return redirect("cases:detail", case.pk)
     if request.method != "POST":
         return _confirm_leave(request, access, member)
     gone = member or request.user

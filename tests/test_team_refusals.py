@@ -107,3 +107,30 @@ def test_the_lead_refers_without_a_denied_entry(client_for, behandelaar_a, case_
     response = client_for(behandelaar_a).get(reverse("cases:refer", args=[case_a.pk]))
     assert response.status_code == 200
     assert not AccessLogEntry.objects.filter(outcome=Outcome.GEWEIGERD).exists()
+
+
+def test_a_lead_of_another_organisation_keeps_the_case_organisations_people(
+    client_for, klantmanager_g, behandelaar_a, adviseur_u
+):
+    """An exploratory tester's GGZ regiebehandelaar, invited to a gemeente's case, took its
+    klantmanager off the team: the gemeente lost its own case and client."""
+    case = make_case(klantmanager_g, first_name="Lotte", last_name="Gemeente")
+    consent.add_member(case, behandelaar_a, CaseRole.REGIEBEHANDELAAR)
+    consent.add_member(case, adviseur_u, CaseRole.KLANTMANAGER)
+    c = client_for(behandelaar_a)
+    leave = reverse("cases:leave", args=[case.pk])
+    html = c.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert f"{leave}?gebruiker={adviseur_u.pk}" in html  # the lead takes others off
+    assert f"{leave}?gebruiker={klantmanager_g.pk}" not in html
+    for method in ("get", "post"):
+        response = getattr(c, method)(leave, {"gebruiker": klantmanager_g.pk}, follow=True)
+        assert response.redirect_chain[-1][0] == reverse("cases:detail", args=[case.pk])
+        assert (
+            "Een medewerker van Gemeente G, die de casus opende, haalt alleen Gemeente G zelf "
+            "uit het team." in response.content.decode()
+        )
+        assert consent.case_access(klantmanager_g, case).is_member
+    # The gemeente's own lead still takes anyone off, the GGZ regiebehandelaar too.
+    response = client_for(klantmanager_g).post(leave, {"gebruiker": behandelaar_a.pk})
+    assert response.status_code == 302
+    assert not consent.case_access(behandelaar_a, case).is_member
