@@ -140,8 +140,8 @@ class CaseAccess:
 
     def timeline_filter(self):
         """readable_filter() for timeline entries, and one rule more: what the timeline says
-        about consents stays with the organisation that wrote it (own_consent_news)."""
-        return self.readable_filter() & own_consent_news(self.organisation_id)
+        about consents and referrals stays with the organisation that wrote it (own_news)."""
+        return self.readable_filter() & own_news(self.organisation_id)
 
     @property
     def case_role_labels(self):
@@ -153,14 +153,20 @@ class CaseAccess:
         return bool(self.case_roles & set(roles))
 
 
-def own_consent_news(organisation_id):
-    """A Q for timeline entries: every kind but consent news, which only when written by
-    ``organisation_id``. Timeline entries about consents (recorded, withdrawn, expiring)
-    name the recipient and the categories. A consent is between the provider and that one
-    recipient: an organisation reading the timeline on another consent (a gemeente, while
-    the client also shares with UWV) must not learn of it. The organisation that wrote them
-    reads them; a recipient sees its own consents in the consent panel."""
-    return ~Q(kind=TimelineKind.TOESTEMMING) | Q(organisation_id=organisation_id)
+# Timeline news between the organisation that wrote it and one other party.
+OWN_NEWS = (TimelineKind.TOESTEMMING, TimelineKind.VERWIJZING)
+
+
+def own_news(organisation_id):
+    """A Q for timeline entries: every kind but consent and referral news, which only when
+    written by ``organisation_id``. Entries about consents (recorded, withdrawn, expiring)
+    name the recipient and the categories: a consent is between the provider and that one
+    recipient, and an organisation reading the timeline on another consent (a gemeente,
+    while the client also shares with UWV) must not learn of it; a recipient sees its own
+    consents in the consent panel. A referral's entry holds the reason written for the one
+    organisation referred to, which reads it with the referral itself: another organisation
+    reading the referrer's data (UWV, with a consent) read a reason meant for the gemeente."""
+    return ~Q(kind__in=OWN_NEWS) | Q(organisation_id=organisation_id)
 
 
 def case_roles_of(user, case):
@@ -314,7 +320,7 @@ def with_last_seen_activity(user, cases):
     readable = [c for c in Category if policy.role_allows(user.role, c, Action.READ)]
     newest = (
         TimelineEntry.objects.filter(case=OuterRef("pk"), category__in=readable)
-        .filter(own_consent_news(user.organisation_id))
+        .filter(own_news(user.organisation_id))
         .filter(
             Q(organisation_id=user.organisation_id)
             | _consented(

@@ -568,6 +568,32 @@ class TestReferral:
         assert help_text in html
         assert 'aria-describedby="id_reason_helptext"' in html
 
+    def test_the_reason_stays_with_the_referrer_and_the_one_referred_to(
+        self, client_for, behandelaar_a, gemeente_g, adviseur_u, case_a
+    ):
+        """An exploratory tester's UWV adviseur, reading GGZ's werksituatie by consent, read
+        on the timeline the reason written for the gemeente (it held a diagnosis)."""
+        from .builders import make_consent
+
+        consent.add_member(case_a, adviseur_u, CaseRole.KLANTMANAGER)
+        make_consent(
+            case_a.client,
+            case_a.client.organisation,
+            adviseur_u.organisation,
+            Purpose.REINTEGRATIE,
+            [Category.IDENTIFICATIE, Category.WERKSITUATIE],
+        )
+        reason = "Alleen voor de gemeente bedoeld"
+        client_for(behandelaar_a).post(
+            reverse("cases:refer", args=[case_a.pk]),
+            {"target": "klantmanager", "organisation": gemeente_g.pk, "reason": reason},
+        )
+        timeline = reverse("cases:timeline", args=[case_a.pk])
+        assert reason in client_for(behandelaar_a).get(timeline).content.decode()
+        uwv = client_for(adviseur_u).get(timeline).content.decode()
+        assert "Eva Jansen" in uwv  # the consent lets UWV read GGZ's data
+        assert reason not in uwv and "Verwezen naar Gemeente G" not in uwv
+
     def test_no_second_referral_to_an_organisation_already_on_the_team(
         self, client_for, behandelaar_a, klantmanager_g, gemeente_g, uwv_u, case_a
     ):
