@@ -23,6 +23,10 @@ class AccountAdapter(DefaultAccountAdapter):
         "enter_current_password": _("Uw huidige wachtwoord is niet juist."),
         # Confirming the password before a sensitive step.
         "incorrect_password": _("Dit wachtwoord is niet juist. Probeer het opnieuw."),
+        # Too many tries in a short time (also of a second-factor code).
+        "rate_limited": _(
+            "U probeert het te vaak achter elkaar. Wacht even en probeer het dan opnieuw."
+        ),
     }
 
     def is_open_for_signup(self, request):

@@ -9,6 +9,8 @@ from . import report_views, views
 app_name = "portal"
 handler403 = "portal.views.permission_denied"
 handler500 = "portal.views.server_error"
+# allauth answers too many tries in a row (its rate limits) with this.
+handler429 = "portal.views.too_many_requests"
 
 # The Django admin signs in through allauth like everyone else: its own login form had no
 # limit on wrong passwords and no second factor.

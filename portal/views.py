@@ -464,6 +464,11 @@ def account(request):
     )
 
 
+def too_many_requests(request, exception=None):
+    """handler429, for allauth's rate limits: the Dutch page (allauth's is English)."""
+    return render(request, "429.html", status=429)
+
+
 def not_offered(request, *args, **kwargs):
     """allauth pages the portal does not offer (see portal/urls.py)."""
     raise Http404

@@ -463,6 +463,23 @@ class TestPasswordMessages:
         assert "Dit wachtwoord is niet juist. Probeer het opnieuw." in html
         assert "Ongeldig wachtwoord" not in html
 
+    def test_too_many_tries_in_a_row(self, client_for, behandelaar_a):
+        """allauth's own answer was an English page, or "Wees geduldig, je gaat te snel."."""
+        from django.core.cache import cache
+
+        cache.clear()
+        try:
+            c = client_for(behandelaar_a)
+            for _ in range(12):
+                response = c.post(reverse("account_reauthenticate"), {"password": "fout"})
+            # allauth's own page for it was English ("Too Many Requests").
+            assert response.status_code == 429
+            html = response.content.decode()
+            assert "U probeerde het te vaak achter elkaar." in html
+            assert "Too Many" not in html and not INFORMAL.findall(html)
+        finally:
+            cache.clear()
+
     def test_the_second_factor_key_is_not_to_be_kept(self, client_for, behandelaar_a):
         """A stored copy of the TOTP key is a copy of the second factor."""
         html = client_for(behandelaar_a).get(reverse("mfa_activate_totp")).content.decode()
