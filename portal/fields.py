@@ -73,6 +73,8 @@ class HoursField(forms.Field):
         sign = "-" if text[0] == "-" else ""
         text = text.lstrip("+-")
         whole, _separator, fraction = text.replace(",", ".").partition(".")
+        if len(fraction) > 2:  # 1.000 reads as a thousand in Dutch, 1 to the field
+            raise forms.ValidationError(self.error_messages["decimals"], code="decimals")
         fraction = fraction.rstrip("0")  # 16,50 is 16,5
         value = Decimal(f"{sign}{whole or 0}.{fraction}" if fraction else f"{sign}{whole}")
         return value if value else Decimal(0)  # -0 is 0 (where 0 hours are allowed)

@@ -763,6 +763,9 @@ class TestWorkAndAgreements:
             ("١٦", "Vul het aantal uren per week in als getal, bijvoorbeeld 16 of 16,5."),
             ("16 uur", "Vul het aantal uren per week in als getal, bijvoorbeeld 16 of 16,5."),
             ("16,55", "Vul de uren in op hoogstens één decimaal, bijvoorbeeld 16,5."),
+            # A thousands separator in Dutch: not 1 hour (an exploratory tester's find).
+            ("1.000", "Vul de uren in op hoogstens één decimaal, bijvoorbeeld 16,5."),
+            ("16,500", "Vul de uren in op hoogstens één decimaal, bijvoorbeeld 16,5."),
             ("-1", "Vul minstens 0 uur per week in, of laat het veld leeg."),
             ("-0,5", "Vul minstens 0 uur per week in, of laat het veld leeg."),
             ("81", "Vul hoogstens 80 uur per week in."),
