@@ -21,6 +21,14 @@ from portal.constants import OrganisationType, Role
 
 from .factories import OrganisationFactory, UserFactory, join_ips_team
 
+
+def noon(day):
+    """Midday of a local day, as an aware datetime: its local date is ``day``, whatever the
+    clock changes in between (``now() - n days`` lands a day off just after one, and 24
+    hours on stays on the same day the night the clocks go back)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+
 # --- BSN -----------------------------------------------------------------------------------
 
 

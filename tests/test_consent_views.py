@@ -25,6 +25,7 @@ from consent.constants import Action, Basis, Category, ConsentMethod, ConsentSta
 from consent.models import AccessLogEntry, Consent, ConsentWithdrawal
 from portal.constants import Role
 
+from .builders import noon
 from .concurrency import at_the_same_time
 from .factories import UserFactory
 
@@ -274,10 +275,7 @@ class TestOverview:
         assert (tabs()["actief"], tabs()["verloopt"]) == (2, 1)
         # Midday of the next local day (24 hours on would stay on the same day when the
         # clocks go back that night).
-        tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-        with time_machine.travel(
-            timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(12)))
-        ):
+        with time_machine.travel(noon(timezone.localdate() + datetime.timedelta(days=1))):
             c = client_for(beheerder_a)
             assert (tabs()["actief"], tabs()["verlopen"]) == (1, 1)
         # A search counts its own matches (not cached under the organisation's counts).

@@ -22,6 +22,7 @@ from consent.models import AccessLogEntry
 from portal.constants import Role
 from portal.models import User
 
+from .builders import noon
 from .factories import UserFactory
 
 TRIGGER = "consent_accesslog_no_update_delete"
@@ -55,10 +56,8 @@ def register(owner, first_name, last_name):
 
 
 def days_ago(n):
-    """Midday of the local day ``n`` days back: its local date is exact, also just after a
-    clock change (``now() - n days`` then lands on the day before or after)."""
-    day = timezone.localdate() - datetime.timedelta(days=n)
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+    """Midday of the local day ``n`` days back (builders.noon)."""
+    return noon(timezone.localdate() - datetime.timedelta(days=n))
 
 
 def entry(user, client, action=Action.READ, allowed=True, when=None):

@@ -36,6 +36,7 @@ from ips.models import (
     Trajectory,
 )
 from portal.constants import Role
+from tests.builders import noon
 from tests.factories import UserFactory
 
 # The clock stands still from before the fixtures run (timezone.localtime is called then,
@@ -48,12 +49,6 @@ TODAY = timezone.localdate
 
 def days_ago(n):
     return TODAY() - datetime.timedelta(days=n)
-
-
-def noon(day):
-    """Midday of a local day, as an aware datetime: its local date is ``day``, whatever the
-    clock changes in between (``now() - n days`` lands a day off just after one)."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
 
 
 def new_case(owner, index=0, first="Eva", last="Jansen"):
