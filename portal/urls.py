@@ -1,5 +1,6 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
+from django.shortcuts import redirect
 from django.urls import include, path
 
 from cases import views as case_views
@@ -15,6 +16,9 @@ handler429 = "portal.views.too_many_requests"
 # The Django admin signs in through allauth like everyone else: its own login form had no
 # limit on wrong passwords and no second factor.
 admin.site.login = secure_admin_login(admin.site.login)
+# ... and changes a password there too: with its rules, messages and sign-out of other
+# sessions (the admin's own page had none of them).
+admin.site.password_change = lambda request, extra_context=None: redirect("account_change_password")
 
 portal_patterns = [
     path("", case_views.worklist, name="home"),

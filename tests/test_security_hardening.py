@@ -265,6 +265,12 @@ def test_the_admin_signs_in_through_the_one_sign_in(client, superuser):
     assert client.get(ADMIN).status_code == 200
 
 
+def test_the_admin_changes_a_password_through_allauth(client_for, superuser):
+    response = client_for(superuser).get(f"{ADMIN}password_change/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_change_password")
+
+
 def test_the_admin_asks_for_the_second_factor(require_mfa, client, superuser):
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
