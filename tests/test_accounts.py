@@ -520,6 +520,24 @@ class TestMyAccount:
         assert "Tweestapsverificatie</a>: ingesteld" in html
         assert f'href="{reverse("mfa_view_recovery_codes")}"' in html
 
+    def test_the_second_factor_page_says_what_mijn_account_says(self, client_for, behandelaar_a):
+        """allauth's page said "Twee-factor-authenticatie" and "Activeer"; 'Mijn account'
+        and the rest say "Tweestapsverificatie"."""
+        from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+        c = client_for(behandelaar_a)
+        html = c.get(reverse("mfa_index")).content.decode()
+        assert "<h1>Tweestapsverificatie</h1>" in html and "Niet ingesteld." in html
+        assert f'href="{reverse("mfa_activate_totp")}"' in html
+        assert "Twee-factor" not in html and "Activeer" not in html
+        TOTP.activate(behandelaar_a, generate_totp_secret())
+        RecoveryCodes.activate(behandelaar_a)
+        html = c.get(reverse("mfa_index")).content.decode()
+        assert "Ingesteld." in html and f'href="{reverse("mfa_deactivate_totp")}"' in html
+        assert "U heeft nog 10 ongebruikte herstelcodes" in html
+        assert not INFORMAL.findall(html)
+
     def test_only_signed_in(self, client):
         response = client.get(reverse("portal:account"))
         assert response.status_code == 302
