@@ -1,7 +1,7 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.shortcuts import redirect
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from cases import views as case_views
 
@@ -16,9 +16,6 @@ handler429 = "portal.views.too_many_requests"
 # The Django admin signs in through allauth like everyone else: its own login form had no
 # limit on wrong passwords and no second factor.
 admin.site.login = secure_admin_login(admin.site.login)
-# ... and changes a password there too: with its rules, messages and sign-out of other
-# sessions (the admin's own page had none of them).
-admin.site.password_change = lambda request, extra_context=None: redirect("account_change_password")
 
 portal_patterns = [
     path("", case_views.worklist, name="home"),
@@ -44,5 +41,11 @@ urlpatterns = [
     path("accounts/confirm-email/", views.not_offered),
     path("accounts/confirm-email/<str:key>/", views.not_offered),
     path("accounts/", include("allauth.urls")),
+    # The admin changes a password through allauth too: with its rules, messages and
+    # sign-out of other sessions (the admin's own page had none of them).
+    path(
+        "django-admin/password_change/",
+        RedirectView.as_view(pattern_name="account_change_password"),
+    ),
     path("django-admin/", admin.site.urls),
 ]
