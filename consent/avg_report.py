@@ -1,10 +1,15 @@
 """AVG-inzage (right of access, art. 15): everything the beheerder's organisation holds about
-one of its clients, and the full access log about that client (who saw what, when, on what
-basis), in readable form.
+a client, and the access log about that client (who saw what, when, on what basis), in
+readable form.
 
-Only the beheerder of the client's own organisation (consent.services.beheer_decision, for
-each category, action export) when the PDF is made and at every download, and only on a
-recorded request of the client (consent.models.AccessRequest), shown on the first page.
+Only a beheerder (consent.services.avg_decisions, for each category, action export) when the
+PDF is made and at every download, and only on a recorded request of the client
+(consent.models.AccessRequest), shown on the first page. For a client of the beheerder's own
+organisation the report holds the client's registration in full and the whole log; for
+another organisation's client whose data the organisation's people worked with (a gemeente
+on a GGZ client's case) it holds what the organisation recorded, the identification the
+client is known by (not the other organisation's contact details), and what the
+organisation's own people did, with where to ask for the rest.
 The records are described field by field from their models, so a section is one line in
 ``SECTIONS``; a new kind of client data (for example conversations) is added there.
 """
@@ -24,7 +29,7 @@ from portal.reports import Built, all_allowed
 from portal.words import in_words
 
 from . import services
-from .constants import Action, Category, label_of
+from .constants import Category, label_of
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,9 @@ LABELS = {
     "content_object": gettext_lazy("Casus"),
 }
 CLIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "bsn", "email", "phone", "address")
+# What another organisation's report shows of a registration it does not hold: who the
+# client is, as on the identity document the request was checked with.
+IDENTIFYING_FIELDS = CLIENT_FIELDS[:4]
 
 
 def _value(obj, field, shown_as=None):
@@ -245,14 +253,6 @@ def describe(obj, fields, shown_as=None):
     return rows
 
 
-def _allowed_categories(user, client):
-    return {
-        category
-        for category in Category
-        if services.beheer_decision(user, client, category, Action.EXPORT).allowed
-    }
-
-
 def _section_rows(section, client, organisation_id, allowed):
     model = apps.get_model(section.model)
     has_category_field = any(f.name == "category" for f in model._meta.concrete_fields)
@@ -286,14 +286,15 @@ def _section_rows(section, client, organisation_id, allowed):
     ], shown
 
 
-def _access_log(client):
+def _access_log(client, organisation_id=None):
+    """The client's access log; with ``organisation_id``, only what that organisation's
+    people did (the rest is the holder's log, not another organisation's to give)."""
     from .models import AccessLogEntry
 
-    entries = (
-        AccessLogEntry.objects.filter(client=client)
-        .select_related("user", "organisation")
-        .order_by("timestamp", "pk")
-    )
+    entries = AccessLogEntry.objects.filter(client=client)
+    if organisation_id is not None:
+        entries = entries.filter(organisation_id=organisation_id)
+    entries = entries.select_related("user", "organisation").order_by("timestamp", "pk")
     return [
         {
             "when": entry.timestamp,
@@ -324,16 +325,18 @@ def _access_request(report):
 
 def build(report):
     user, client = report.requested_by, report.client
+    decisions = services.avg_decisions(user, client)
     if (
         user.organisation_id != report.organisation_id
-        or not services.beheer_decision(user, client, Category.IDENTIFICATIE, Action.EXPORT).allowed
+        or not decisions[Category.IDENTIFICATIE].allowed
     ):
-        raise PermissionError("Alleen de beheerder van de organisatie van de cliënt.")
+        raise PermissionError("Alleen de beheerder van een organisatie met eigen gegevens.")
     access_request = _access_request(report)
     if access_request is None:
         raise PermissionError("Een AVG-inzage wordt alleen gemaakt op een vastgelegd verzoek.")
     organisation_id = user.organisation_id
-    allowed = _allowed_categories(user, client)
+    holder = client.organisation_id == organisation_id
+    allowed = {category for category, decision in decisions.items() if decision.allowed}
     contents = {(organisation_id, Category.IDENTIFICATIE)}
     sections = []
     for section in SECTIONS:
@@ -343,17 +346,18 @@ def build(report):
             sections.append({"title": section.title, "rows": rows})
     identity = [
         (label(client._meta.get_field(name)), value)
-        for name in CLIENT_FIELDS
+        for name in (CLIENT_FIELDS if holder else IDENTIFYING_FIELDS)
         if (value := _value(client, client._meta.get_field(name))) is not None
     ]
     return Built(
         template="reports/avg_inzage.html",
         context={
             "client": client,
+            "holder": holder,
             "access_request": access_request,
             "identity": identity,
             "sections": sections,
-            "log": _access_log(client),
+            "log": _access_log(client, None if holder else organisation_id),
         },
         contents=contents,
     )
@@ -362,10 +366,12 @@ def build(report):
 def download_decisions(user, report):
     if user.organisation_id != report.organisation_id or user.role != Role.BEHEERDER:
         return None
-    client = report.client
+    decisions = services.avg_decisions(user, report.client)
+    # Everything in it is the organisation's own (each section is read by its holder).
+    own = user.organisation_id
     return all_allowed(
         [
-            (holder, category, services.beheer_decision(user, client, category, Action.EXPORT))
+            (holder, category, decisions[category] if holder == own else services.DENIED)
             for holder, category in report.contents
         ]
     )

@@ -66,6 +66,8 @@ CASE_ROLES_BY_ROLE = {
     Role.KLANTMANAGER: {CaseRole.KLANTMANAGER},
     Role.BEHEERDER: set(),
 }
+# The roles that work in cases (a beheerder is never on a case team).
+CASE_WORKERS = frozenset(role for role, case_roles in CASE_ROLES_BY_ROLE.items() if case_roles)
 
 
 def fitting_case_roles(role, case_roles):

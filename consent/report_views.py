@@ -81,7 +81,7 @@ AVG = "avg-inzage"
 def avg_inzage(request):
     """The beheerder handles a client's request for access: look the client up, then record
     the request and make the report (after confirming the password)."""
-    form, clients = _find_clients(request, object_type="cliëntzoekactie")
+    form, clients = _find_clients(request, object_type="cliëntzoekactie", worked_with=True)
     return render(
         request,
         "consent/avg_inzage.html",
@@ -101,16 +101,17 @@ AVG_REQUEST = "inzageverzoek"
 @role_required(Role.BEHEERDER)
 @reauthentication_required
 def avg_inzage_request(request, client_pk):
-    """Everything the organisation holds about the client and the full access log, as a
-    PDF. Only the beheerder of the client's own organisation, after re-authentication, and
-    only on a recorded request of the client: when it came in, how, and how the client's
-    identity was checked (AccessRequest, shown on the PDF's first page). The request and
-    the export are written to the access log together, so the log says why."""
+    """Everything the organisation holds about the client and the access log, as a PDF
+    (consent.avg_report). Only a beheerder whose organisation holds data about the client
+    (services.avg_decisions), after re-authentication, and only on a recorded request of
+    the client: when it came in, how, and how the client's identity was checked
+    (AccessRequest, shown on the PDF's first page). The request and the export are written
+    to the access log together, so the log says why."""
     user = request.user
     client = Client.objects.select_related("organisation").filter(pk=client_pk).first()
     if client is None:
         raise Http404
-    decision = services.beheer_decision(user, client, Category.IDENTIFICATIE, Action.EXPORT)
+    decision = services.avg_decisions(user, client)[Category.IDENTIFICATIE]
     if not decision.allowed:
         services.log_denied(
             request,
@@ -140,7 +141,7 @@ def avg_inzage_request(request, client_pk):
     services.log(
         request,
         user,
-        decision=services.beheer_decision(user, client, Category.IDENTIFICATIE),
+        decision=services.avg_decisions(user, client, Action.READ)[Category.IDENTIFICATIE],
         action=Action.READ,
         object_type=AVG_FORM,
         category=Category.IDENTIFICATIE,

@@ -363,6 +363,41 @@ def beheer_decision(user, client, category, action=Action.READ):
     return Decision(True, Basis.BEHEER)
 
 
+def _work_of(organisation_id):
+    """The allowed access-log entries of an organisation's people who work in cases: what
+    they read, recorded or changed. A beheerder's own handling (a search, a request for
+    access, an export) is not in it: it follows from that work."""
+    return AccessLogEntry.objects.filter(
+        organisation_id=organisation_id,
+        outcome=Outcome.TOEGESTAAN,
+        role__in=sorted(policy.CASE_WORKERS),
+    )
+
+
+def worked_with(organisation_id):
+    """For a query of clients: whose data the organisation's people worked with."""
+    return Exists(_work_of(organisation_id).filter(client_id=OuterRef("pk")))
+
+
+def avg_decisions(user, client, action=Action.EXPORT):
+    """What a beheerder may give a client who asks for access (AVG art. 15), per category:
+    what their own organisation holds. For a client of the organisation (as
+    beheer_decision), and for another organisation's client whose data the organisation's
+    people worked with (``worked_with``): the goals and notes a gemeente wrote on a GGZ
+    client's case are the gemeente's to give. One query at most."""
+    if user.role != Role.BEHEERDER or not (
+        client.organisation_id == user.organisation_id
+        or _work_of(user.organisation_id).filter(client_id=client.pk).exists()
+    ):
+        return dict.fromkeys(Category, DENIED)
+    return {
+        category: Decision(True, Basis.BEHEER)
+        if policy.role_allows(user.role, category, action)
+        else DENIED
+        for category in Category
+    }
+
+
 # --- Access log ----------------------------------------------------------------------------
 
 

@@ -196,21 +196,26 @@ def _client_search(request):
     )
 
 
-def _find_clients(request, object_type):
+def _find_clients(request, object_type, worked_with=False):
     """The beheerder looks up clients of their own organisation by name or BSN; every
-    client shown is logged as read."""
+    client shown is logged as read. With ``worked_with`` (a request for access, AVG art.
+    15) a BSN also finds another organisation's client whose data the organisation's people
+    worked with (services.worked_with): the BSN comes from the client, a name would list
+    other organisations' clients."""
     user = request.user
     form = ClientSearchForm(request.GET or None)
     clients = []
     if form.is_valid() and form.cleaned_data["q"].strip():
         text = form.cleaned_data["q"].strip()
-        found = Client.objects.filter(organisation_id=user.organisation_id).select_related(
-            "organisation"
-        )
+        whose = Q(organisation_id=user.organisation_id)
+        found = Client.objects.select_related("organisation")
         digits = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
         if len(digits) == 9 and digits == text.replace(" ", "").replace(".", ""):
-            found = found.filter(bsn=digits)
+            if worked_with:
+                whose |= Q(services.worked_with(user.organisation_id))
+            found = found.filter(whose, bsn=digits)
         else:
+            found = found.filter(whose)
             for word in searchable(text).split():
                 found = found.filter(search_name__contains=word)
         clients = list(found.order_by("last_name", "first_name", "pk")[:CLIENT_SEARCH_LIMIT])
@@ -218,7 +223,11 @@ def _find_clients(request, object_type):
             services.entry(
                 request,
                 user,
-                decision=services.beheer_decision(user, client, Category.IDENTIFICATIE),
+                decision=(
+                    services.avg_decisions(user, client, Action.READ)[Category.IDENTIFICATIE]
+                    if worked_with
+                    else services.beheer_decision(user, client, Category.IDENTIFICATIE)
+                ),
                 action=Action.READ,
                 object_type=object_type,
                 category=Category.IDENTIFICATIE,

@@ -1,5 +1,7 @@
 """Rapportage 4: the AVG-inzage (art. 15) for the beheerder of the client's own organisation:
-everything the organisation holds about the client and the full access log, readable.
+everything the organisation holds about the client and the full access log, readable; and
+for the beheerder of an organisation whose people worked in another organisation's client's
+case (TestAnotherOrganisationsClient): what it recorded and what its people did.
 Asking needs a fresh password confirmation and a recorded request of the client (when it
 came in, how, how the identity was checked), and is itself logged with that request;
 nobody else asks or downloads, and another organisation's data never ends up in it."""
@@ -23,6 +25,7 @@ from portal.models import Report, ReportStatus, ReportType
 
 from .builders import make_case, make_consent, next_bsn
 from .conftest import PASSWORD
+from .factories import UserFactory
 from .test_reports import _private_media, pdf_text  # noqa: F401
 from .test_reports_consent import categories  # noqa: F401
 
@@ -123,16 +126,24 @@ class TestWhoMayAsk:
         assert client_for(user).get(reverse("consent:avg_inzage")).status_code == 403
         assert not Report.objects.exists() and not AccessRequest.objects.exists()
 
-    def test_beheerder_of_another_organisation_gets_404_logged(
-        self, client_for, beheerder_g, case_a
+    def test_beheerder_of_an_organisation_that_never_worked_with_the_client_gets_404_logged(
+        self, client_for, outsider, ggz_b, case_a
     ):
-        c = client_for(beheerder_g)
+        # GGZ B's behandelaar tried the case and was refused: that is no work with it.
+        case_page = reverse("cases:detail", args=[case_a.pk])
+        assert client_for(outsider).get(case_page).status_code == 404
+        beheerder_b = UserFactory(email="beheer@b.test", organisation=ggz_b, role="beheerder")
+        c = client_for(beheerder_b)
         assert ask(c, case_a.client).status_code == 404
-        assert denied(beheerder_g, object_type="avg-inzage", client=case_a.client).exists()
+        assert denied(beheerder_b, object_type="avg-inzage", client=case_a.client).exists()
         # Nor the form, which names the client.
         response = c.get(request_url(case_a.client))
         assert response.status_code == 404 and "Jansen" not in response.content.decode()
-        assert denied(beheerder_g, client=case_a.client).count() == 2
+        assert denied(beheerder_b, client=case_a.client).count() == 2
+        # Nor the search, by name or by BSN.
+        for q in ("Jansen", "111222333"):
+            html = c.get(reverse("consent:avg_inzage"), {"q": q}).content.decode()
+            assert "Eva Jansen" not in html and request_url(case_a.client) not in html
         assert not Report.objects.exists() and not AccessRequest.objects.exists()
 
     def test_asks_for_the_password_first_then_goes_through(self, client, beheerder_a, case_a):
@@ -624,8 +635,6 @@ class TestDownload:
         assert denied(beheerder_a, object_type="rapport").exists()
 
     def test_another_beheerder_never_gets_it(self, client_for, beheerder_a, case_a, ggz_a):
-        from .factories import UserFactory
-
         ask(client_for(beheerder_a), case_a.client)
         report = Report.objects.get()
         reports.render(report.pk)
@@ -633,6 +642,106 @@ class TestDownload:
         url = reverse("portal:report_download", args=[report.pk])
         assert client_for(colleague).get(url).status_code == 404
         assert denied(colleague, object_type="rapport").exists()
+
+
+class TestAnotherOrganisationsClient:
+    """The gemeente's klantmanager worked in GGZ A's case (read it on consent, wrote a note):
+    what the gemeente recorded is the gemeente's to give when the client asks it (art. 15).
+    Its beheerder finds the client by BSN only, and the report holds the gemeente's records
+    and what the gemeente's people did, not GGZ A's data or contact details."""
+
+    def test_found_by_bsn_only(self, client_for, beheerder_g, behandelaar_a, case_a):
+        c = client_for(beheerder_g)
+        url = reverse("consent:avg_inzage")
+        by_name = c.get(url, {"q": "Jansen"}).content.decode()
+        assert "Eva Jansen" not in by_name and request_url(case_a.client) not in by_name
+        assert "alleen op BSN" in by_name
+        by_bsn = c.get(url, {"q": "111 222 333"}).content.decode()
+        assert f'<form method="get" action="{request_url(case_a.client)}">' in by_bsn
+        assert "Eva Jansen" in by_bsn
+        read = AccessLogEntry.objects.get(user=beheerder_g, object_type="cliëntzoekactie")
+        assert (read.client_id, read.basis, read.outcome) == (
+            case_a.client_id,
+            "beheer",
+            "toegestaan",
+        )
+        # A client of GGZ A the gemeente never worked with: not even by BSN.
+        never = make_case(behandelaar_a, first_name="Nora", last_name="Nooit", bsn=next_bsn())
+        html = c.get(url, {"q": never.client.bsn}).content.decode()
+        assert "Nooit" not in html and request_url(never.client) not in html
+        assert client_for(beheerder_g).get(request_url(never.client)).status_code == 404
+
+    def test_the_form_says_whose_client_it_is(self, client_for, beheerder_g, case_a):
+        html = client_for(beheerder_g).get(request_url(case_a.client)).content.decode()
+        assert "Eva Jansen" in html and "ingeschreven bij GGZ A" in html
+        assert "06-12345678" not in html
+
+    def test_the_report_holds_the_gemeentes_records_and_its_peoples_log(
+        self, client_for, beheerder_g, klantmanager_g, behandelaar_a, case_a
+    ):
+        # GGZ A reads its own file: in its log, not in the gemeente's.
+        case_page = reverse("cases:detail", args=[case_a.pk])
+        assert client_for(behandelaar_a).get(case_page).status_code == 200
+        c = client_for(beheerder_g)
+        assert ask(c, case_a.client).status_code == 302
+        report = Report.objects.get()
+        assert report.organisation == beheerder_g.organisation
+        reports.render(report.pk)
+        text = " ".join(pdf_text(report).split())
+        # Who the client is, as on the identity document; not GGZ A's contact details.
+        assert "Eva Jansen" in text and "111222333" in text and "17 mei 1990" in text
+        assert "06-12345678" not in text
+        # What the gemeente recorded, nothing GGZ A holds.
+        assert GEMEENTE_NOTE in text
+        assert MEDICAL not in text and "Cv bijwerken" not in text
+        assert "Vrijwilligerswerk" not in text and "Re-integratie en participatie" not in text
+        assert OTHER_CLIENT not in text
+        # The log: what the gemeente's people did (the klantmanager's read and note), not
+        # GGZ A's reads of its own file.
+        assert klantmanager_g.get_full_name() in text
+        assert behandelaar_a.get_full_name() not in text
+        log = AccessLogEntry.objects.filter(client=case_a.client)
+        assert log.exclude(organisation=beheerder_g.organisation).exists()
+        rows = len(re.findall(r"\b\d{2}:\d{2}:\d{2}\b", pdf_text(report)))
+        assert rows == log.filter(organisation=beheerder_g.organisation).count()
+        # Where the rest is.
+        assert "ingeschreven bij GGZ A" in text
+        assert {holder for holder, _ in report.contents} == {beheerder_g.organisation_id}
+
+    def test_only_the_gemeente_downloads_it(self, client_for, beheerder_g, beheerder_a, case_a):
+        c = client_for(beheerder_g)
+        ask(c, case_a.client)
+        report = Report.objects.get()
+        reports.render(report.pk)
+        url = reverse("portal:report_download", args=[report.pk])
+        assert c.get(url).status_code == 200
+        assert client_for(beheerder_a).get(url).status_code == 404
+        assert denied(beheerder_a, object_type="rapport").exists()
+
+    def test_a_beheerders_own_handling_is_no_work_with_the_client(self, client_for, uwv_u, case_a):
+        """Only the work of people in cases opens the door: an allowed entry of a UWV
+        beheerder (say, a search) does not."""
+        beheerder_u = UserFactory(email="beheer@u.test", organisation=uwv_u, role="beheerder")
+        consent.write_log(
+            [
+                consent.entry(
+                    None,
+                    beheerder_u,
+                    decision=consent.Decision(True, "beheer"),
+                    action="read",
+                    object_type="cliëntzoekactie",
+                    category=Category.IDENTIFICATIE,
+                    client=case_a.client,
+                )
+            ]
+        )
+        assert client_for(beheerder_u).get(request_url(case_a.client)).status_code == 404
+        html = (
+            client_for(beheerder_u)
+            .get(reverse("consent:avg_inzage"), {"q": "111222333"})
+            .content.decode()
+        )
+        assert "Jansen" not in html
 
 
 def test_every_kind_of_client_data_is_in_the_avg_inzage():
