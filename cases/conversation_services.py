@@ -461,9 +461,13 @@ def _miti_of(assessment):
     }
 
 
+SELF_ASSESSMENT = gettext_lazy("zelfbeoordeling")
+
+
 def _differences(stored, stored_talk, stored_miti, data, change_talk, miti):
     """Where the stored log differs from what the author sends: (label, stored value in
-    words) per field, the change talk as one, the self-assessment as one."""
+    words) per field, the change talk as one, the self-assessment as one (SELF_ASSESSMENT,
+    last)."""
     differences = [
         (Conversation._meta.get_field(name).verbose_name, in_words(stored, name))
         for name in FIELDS
@@ -472,18 +476,19 @@ def _differences(stored, stored_talk, stored_miti, data, change_talk, miti):
     if stored_talk != change_talk:
         differences.append((_("verandertaal"), talk_text(stored_talk.items())))
     if stored_miti != miti:
-        differences.append((_("zelfbeoordeling"), ""))
+        differences.append((SELF_ASSESSMENT, ""))
     return differences
 
 
 def edit_conversation(access, conversation, form, data, change_talk, miti=None):
-    """The author changes their own log within seven days. Returns the conversation, or
-    None when nothing differs from what is stored: then nothing is saved (no version, no
-    history, no timeline entry). Raises ConflictError when someone saved it after the
-    version ``form`` started from (its ``changes`` are empty when the stored log already
-    holds what the author sends), ValidationError when the log may no longer be edited.
-    The change history records the conversation's fields and its change talk (never the
-    self-assessment)."""
+    """The author changes their own log within seven days. Returns (conversation, whether
+    the client's data changed), or (None, False) when nothing differs from what is stored:
+    then nothing is saved (no version, no history, no timeline entry). The self-assessment
+    is the professional's own, not the client's: a change to it alone is saved (a new
+    version, so another window's older form is refused) without history or timeline entry.
+    Raises ConflictError when someone saved it after the version ``form`` started from (its
+    ``changes`` are empty when the stored log already holds what the author sends),
+    ValidationError when the log may no longer be edited."""
     user, case = access.user, access.case
     _check(data)
     with transaction.atomic():
@@ -503,7 +508,8 @@ def edit_conversation(access, conversation, form, data, change_talk, miti=None):
         if locked.version != int(form.cleaned_data["version"]):
             raise services.ConflictError(differences)
         if not differences:
-            return None
+            return None, False
+        client_data_changed = any(label is not SELF_ASSESSMENT for label, _old in differences)
         for name in FIELDS:
             setattr(conversation, name, data[name])
         conversation.full_clean()
@@ -522,16 +528,17 @@ def edit_conversation(access, conversation, form, data, change_talk, miti=None):
                 changed_by=user,
             )
         _save_assessment(conversation, user, miti)
-        services.add_timeline(
-            case,
-            user,
-            TimelineKind.GESPREK,
-            Category.GESPREKSVERSLAGEN,
-            _("Motiverend gesprek van %(date)s aangepast")
-            % {"date": date_format(conversation.held_on, "j F Y")},
-            body=conversation.summary,
-        )
-    return conversation
+        if client_data_changed:
+            services.add_timeline(
+                case,
+                user,
+                TimelineKind.GESPREK,
+                Category.GESPREKSVERSLAGEN,
+                _("Motiverend gesprek van %(date)s aangepast")
+                % {"date": date_format(conversation.held_on, "j F Y")},
+                body=conversation.summary,
+            )
+    return conversation, client_data_changed
 
 
 def correct_conversation(access, original, data, change_talk, reason):

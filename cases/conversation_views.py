@@ -359,7 +359,7 @@ def conversation_edit(request, pk, cid):
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
-                saved = conversations.edit_conversation(
+                saved, client_data_changed = conversations.edit_conversation(
                     access,
                     conversation,
                     form,
@@ -367,7 +367,7 @@ def conversation_edit(request, pk, cid):
                     form.change_talk(),
                     miti=form.miti(),
                 )
-                if saved is not None:
+                if client_data_changed:  # not for the professional's self-assessment alone
                     _log_write(request, access, saved, Action.UPDATE)
         except services.ConflictError as conflict:
             if not conflict.changes:  # the stored log already holds what was sent

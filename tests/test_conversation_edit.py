@@ -284,8 +284,39 @@ class TestNothingChanged:
             dict(stored.change_talk.values_list("kind", "quote")),
             miti=conversations._miti_of(MitiSelfAssessment.objects.get(conversation=stored)),
         )
-        assert result is None
+        assert result == (None, False)
         assert Conversation.objects.get(pk=logged.pk).version == 1
+
+    def test_the_self_assessment_alone_is_saved_but_is_no_change_to_the_clients_file(
+        self, client_for, behandelaar_a, case_a, logged
+    ):
+        """The MITI self-assessment rates the professional's own technique: changing only
+        it makes no 'aangepast' entry the team reads, no history, no access-log update of
+        the client's conversation; it is stored, and a new version refuses an older tab."""
+        c = client_for(behandelaar_a)
+        older_tab = open_tab(c, case_a, logged)
+        timeline = TimelineEntry.objects.filter(case=case_a).count()
+        tab = open_tab(c, case_a, logged)
+        response = c.post(edit_url(case_a, logged), {**tab, "empathy": "2"}, follow=True)
+        assert "Gesprek bijgewerkt." in response.content.decode()
+        assert MitiSelfAssessment.objects.get(conversation=logged).empathy == 2
+        stored = Conversation.objects.get(pk=logged.pk)
+        assert stored.version == 2
+        assert TimelineEntry.objects.filter(case=case_a).count() == timeline
+        assert not ChangeRecord.objects.filter(object_id=logged.pk).exists()
+        assert not AccessLogEntry.objects.filter(
+            action="update", object_type="motiverend-gesprek"
+        ).exists()
+        # The older tab's save is refused (shown again), not stored over it.
+        again = c.post(edit_url(case_a, logged), {**older_tab, "partnership": "1"})
+        assert again.status_code == 200 and "message-error" in again.content.decode()
+        assert MitiSelfAssessment.objects.get(conversation=logged).partnership == 4
+        # With the client's data too: one entry, logged.
+        c.post(edit_url(case_a, logged), {**open_tab(c, case_a, logged), "discord": "Boos"})
+        assert TimelineEntry.objects.filter(case=case_a).count() == timeline + 1
+        assert AccessLogEntry.objects.filter(
+            action="update", object_type="motiverend-gesprek"
+        ).exists()
 
 
 # --- 3. A corrected log ----------------------------------------------------------------------
