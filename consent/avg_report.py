@@ -14,11 +14,13 @@ The records are described field by field from their models, so a section is one 
 ``SECTIONS``; a new kind of client data (for example conversations) is added there.
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy
@@ -48,12 +50,46 @@ class Section:
     # shown after them; ``select`` names the relations it reads (for select_related).
     more: Callable = lambda row: ()
     select: tuple = ()
+    # For a section without a category (fixed or a field): a row's category, from the row
+    # (None: unknown, then the row needs every category).
+    category_of: Callable | None = None
 
 
 def _case_role(permission):
     """A case team member's role: stored as a guardian permission whose codename is the
     CaseRole value (``Permission.__str__`` would show "Cliënten en casussen | casus | ...")."""
     return label_of(CaseRole, permission.codename)
+
+
+def _changed(object_type):
+    """(model, category) of the record a change is about (ChangeRecord.object_type: its
+    model's name), from the section of that model; (None, None) when there is none."""
+    return _sections_by_model_name().get(object_type, (None, None))
+
+
+@functools.cache
+def _sections_by_model_name():
+    found = {}
+    for section in SECTIONS:
+        model = apps.get_model(section.model)
+        found.setdefault(model._meta.model_name, (model, section.category))
+    return found
+
+
+def _changed_category(record):
+    return _changed(record.object_type)[1]
+
+
+def _change_described(record):
+    """What a change record is about, in words ("Doel", "status"), not goal.status."""
+    model = _changed(record.object_type)[0]
+    if model is None:
+        return record.object_type, record.field
+    try:
+        field = model._meta.get_field(record.field).verbose_name
+    except FieldDoesNotExist:  # what is not a field of its own (a log's change talk)
+        field = LABELS.get(record.field, record.field)
+    return capfirst(model._meta.verbose_name), field
 
 
 def _member_organisation(member):
@@ -179,13 +215,25 @@ SECTIONS = [
         Category.IDENTIFICATIE,
         skip=("report",),
     ),
-    # Field changes record values of any category: shown only if all may be exported.
+    # The consents the organisation received: on what basis it read the client's data
+    # (held by the provider, which records them; the recipient reads them too).
+    Section(
+        gettext_lazy("Toestemmingen die wij ontvingen"),
+        "consent.Consent",
+        "client",
+        Category.IDENTIFICATIE,
+        holder_path="recipient",
+    ),
+    # Field changes: each of the category of the record it changed.
     Section(
         gettext_lazy("Wijzigingen"),
         "cases.ChangeRecord",
         "case__client",
         None,
         holder_path="changed_by__organisation",
+        skip=("object_type", "object_id", "field"),
+        heading=lambda record: " – ".join(map(str, _change_described(record))),
+        category_of=_changed_category,
     ),
 ]
 
@@ -206,6 +254,7 @@ LABELS = {
     "user": gettext_lazy("Medewerker"),
     "permission": gettext_lazy("Rol in de casus"),
     "content_object": gettext_lazy("Casus"),
+    "change_talk": gettext_lazy("verandertaal"),
 }
 CLIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "bsn", "email", "phone", "address")
 # What another organisation's report shows of a registration it does not hold: who the
@@ -260,7 +309,7 @@ def _section_rows(section, client, organisation_id, allowed):
         if section.category not in allowed:
             return [], set()
         categories = {section.category}
-    elif has_category_field:
+    elif has_category_field or section.category_of:
         categories = set(allowed)
     elif allowed == set(Category):
         categories = set(Category)
@@ -274,8 +323,16 @@ def _section_rows(section, client, organisation_id, allowed):
     fields = _fields(model, section)
     related = [f.name for f in fields if f.is_relation]
     rows = list(rows.select_related(*related, *section.select).order_by("pk"))
-    shown = {(organisation_id, getattr(row, "category", None) or section.category) for row in rows}
-    if section.category is None and not has_category_field:
+    if section.category_of:
+        # A row of unknown category needs them all; then it is shown under all of them.
+        needs = {row.pk: {section.category_of(row)} - {None} or set(Category) for row in rows}
+        rows = [row for row in rows if needs[row.pk] <= allowed]
+        shown = {(organisation_id, category) for row in rows for category in needs[row.pk]}
+    else:
+        shown = {
+            (organisation_id, getattr(row, "category", None) or section.category) for row in rows
+        }
+    if section.category is None and not has_category_field and not section.category_of:
         shown = {(organisation_id, category) for category in categories} if rows else set()
     return [
         {

@@ -540,7 +540,7 @@ class AccessRequestForm(forms.Form):
                 "identity_note",
                 _(
                     "Beschrijf hoe u de identiteit van de cliënt hebt vastgesteld, bijvoorbeeld "
-                    "‘persoonlijk bekend bij de behandelaar, verzoek in het gesprek gedaan’."
+                    "‘persoonlijk bekend bij de medewerker die het verzoek aannam’."
                 ),
             )
         if cleaned.get("channel") == RequestChannel.ANDERS and not cleaned.get("note"):

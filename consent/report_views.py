@@ -85,7 +85,14 @@ def avg_inzage(request):
     return render(
         request,
         "consent/avg_inzage.html",
-        {"form": form, "clients": clients, "limit": CLIENT_SEARCH_LIMIT},
+        {
+            "form": form,
+            "clients": clients,
+            "limit": CLIENT_SEARCH_LIMIT,
+            # One person, registered by two organisations (a BSN is unique per organisation):
+            # each registration has its own report.
+            "registered_more_than_once": len({c.bsn for c in clients}) < len(clients),
+        },
     )
 
 

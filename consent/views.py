@@ -8,6 +8,7 @@ held by its provider: only the provider's team members on one of the client's ca
 the provider's beheerder open it; anyone else gets a 404 and a denied log entry.
 """
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
@@ -210,7 +211,7 @@ def _find_clients(request, object_type, worked_with=False):
         whose = Q(organisation_id=user.organisation_id)
         found = Client.objects.select_related("organisation")
         digits = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
-        if len(digits) == 9 and digits == text.replace(" ", "").replace(".", ""):
+        if len(digits) == 9 and digits == re.sub(r"[\s.-]", "", text):
             if worked_with:
                 whose |= Q(services.worked_with(user.organisation_id))
             found = found.filter(whose, bsn=digits)

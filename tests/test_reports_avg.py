@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 
 from cases import services
 from cases.constants import CaseRole, WorkSituationKind
-from cases.models import Agreement, WorkSituation
+from cases.models import Agreement, ChangeRecord, Goal, WorkSituation
 from consent import services as consent
 from consent.constants import Category, Purpose
 from consent.models import AccessLogEntry, AccessRequest
@@ -281,7 +281,7 @@ class TestTheClientsRequest:
         errors = response.context["form"].errors
         assert errors["identity_note"] == [
             "Beschrijf hoe u de identiteit van de cliënt hebt vastgesteld, bijvoorbeeld "
-            "‘persoonlijk bekend bij de behandelaar, verzoek in het gesprek gedaan’."
+            "‘persoonlijk bekend bij de medewerker die het verzoek aannam’."
         ]
         assert errors["note"] == ["Beschrijf in de notitie hoe het verzoek binnenkwam."]
         assert not AccessRequest.objects.exists()
@@ -694,12 +694,16 @@ class TestAnotherOrganisationsClient:
         # What the gemeente recorded, nothing GGZ A holds.
         assert GEMEENTE_NOTE in text
         assert MEDICAL not in text and "Cv bijwerken" not in text
-        assert "Vrijwilligerswerk" not in text and "Re-integratie en participatie" not in text
+        assert "Vrijwilligerswerk" not in text
+        # The consent the gemeente read on: whose, for what (the source of what it saw).
+        received = text[text.index("Toestemmingen die wij ontvingen") :]
+        assert "Re-integratie en participatie" in received and "GGZ A" in received
         assert OTHER_CLIENT not in text
         # The log: what the gemeente's people did (the klantmanager's read and note), not
         # GGZ A's reads of its own file.
-        assert klantmanager_g.get_full_name() in text
-        assert behandelaar_a.get_full_name() not in text
+        log_part = text[text.index("Inzagelog: wat medewerkers van Gemeente G") :]
+        assert klantmanager_g.get_full_name() in log_part
+        assert behandelaar_a.get_full_name() not in log_part
         log = AccessLogEntry.objects.filter(client=case_a.client)
         assert log.exclude(organisation=beheerder_g.organisation).exists()
         rows = len(re.findall(r"\b\d{2}:\d{2}:\d{2}\b", pdf_text(report)))
@@ -707,6 +711,69 @@ class TestAnotherOrganisationsClient:
         # Where the rest is.
         assert "ingeschreven bij GGZ A" in text
         assert {holder for holder, _ in report.contents} == {beheerder_g.organisation_id}
+
+    def test_the_export_is_logged_for_what_the_report_holds_only(
+        self, client_for, beheerder_g, klantmanager_g, case_a
+    ):
+        """A change the klantmanager made to a gemeente goal is in it as 'Doel – status' (not
+        goal.status), under afspraken: the download logs no export of medical data, or of
+        any category the report does not hold."""
+        goal = Goal.objects.create(
+            case=case_a,
+            organisation=klantmanager_g.organisation,
+            domain="maatschappelijk",
+            description="Werkritme opbouwen",
+            created_by=klantmanager_g,
+        )
+        ChangeRecord.objects.create(
+            case=case_a,
+            object_type="goal",
+            object_id=goal.pk,
+            field="status",
+            old_value="Open",
+            new_value="Bereikt",
+            changed_by=klantmanager_g,
+        )
+        c = client_for(beheerder_g)
+        ask(c, case_a.client)
+        report = Report.objects.get()
+        reports.render(report.pk)
+        report.refresh_from_db()
+        gemeente = beheerder_g.organisation_id
+        assert {tuple(pair) for pair in report.contents} == {
+            (gemeente, Category.IDENTIFICATIE),
+            (gemeente, Category.AFSPRAKEN),
+        }
+        text = " ".join(pdf_text(report).split())
+        assert "Doel – status" in text and "Bereikt" in text
+        assert "goal.status" not in text
+        assert c.get(reverse("portal:report_download", args=[report.pk])).status_code == 200
+        exported = AccessLogEntry.objects.filter(
+            user=beheerder_g, object_type="rapport", action="export"
+        )
+        assert set(exported.values_list("category", flat=True)) == {"identificatie", "afspraken"}
+
+    def test_a_bsn_with_hyphens_and_a_second_registration(
+        self, client_for, beheerder_g, klantmanager_g, case_a
+    ):
+        """One person registered by GGZ A and by the gemeente (a BSN is unique per
+        organisation): both registrations, each saying where it is, and a word that each
+        has its own report."""
+        own = services.register_client(
+            klantmanager_g,
+            first_name="Eva",
+            last_name="Jansen",
+            date_of_birth=datetime.date(1990, 5, 17),
+            bsn="111222333",
+        )
+        html = (
+            client_for(beheerder_g)
+            .get(reverse("consent:avg_inzage"), {"q": "111-222-333"})
+            .content.decode()
+        )
+        assert request_url(case_a.client) in html and request_url(own) in html
+        assert html.count("ingeschreven bij GGZ A") == 1
+        assert "meer dan eens in Werkpad ingeschreven" in html
 
     def test_only_the_gemeente_downloads_it(self, client_for, beheerder_g, beheerder_a, case_a):
         c = client_for(beheerder_g)
