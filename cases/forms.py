@@ -350,10 +350,35 @@ class ReferralForm(forms.Form):
 
 
 class RespondForm(forms.Form):
+    """The answer to an invitation or referral: accept, or decline with a reason (which the
+    inviting organisation reads). The start page shows one per invitation, each with its
+    own ids, so that an answer that did not validate comes back in its own card."""
+
+    CHOOSE = _("Kies accepteren of afwijzen.")
+
     accept = forms.TypedChoiceField(
-        coerce=lambda v: v == "1", choices=[("1", _("Accepteren")), ("0", _("Afwijzen"))]
+        coerce=lambda v: v == "1",
+        choices=[("1", _("Accepteren")), ("0", _("Afwijzen"))],
+        error_messages={"required": CHOOSE, "invalid_choice": CHOOSE},
     )
-    reason = forms.CharField(label=_("Reden van afwijzen"), required=False, max_length=1000)
+    # Required for a decline only (clean); the browser is told so too.
+    reason = forms.CharField(
+        required=False, max_length=1000, widget=Textarea(attrs={"rows": 2, "required": True})
+    )
+
+    def __init__(self, *args, invitation, **kwargs):
+        kwargs.setdefault("auto_id", f"antwoord-{invitation.pk}-%s")
+        super().__init__(*args, **kwargs)
+        self.invitation_pk = invitation.pk
+        self.fields["reason"].label = _("Reden van afwijzing (verplicht; %(who)s leest deze)") % {
+            "who": invitation.invited_by.organisation
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("accept") is False and not cleaned.get("reason"):
+            self.add_error("reason", _("Geef een reden op waarom u de uitnodiging afwijst."))
+        return cleaned
 
 
 class WorklistFilterForm(forms.Form):

@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import F, Prefetch, Q, Value
 from django.db.models.functions import Coalesce, Greatest
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -228,7 +228,18 @@ def worklist(request):
         return render(request, "portal/home.html")
     if user.role == Role.BEHEERDER:
         return _beheer_start(request)
-    form = WorklistFilterForm(request.GET or None, role=user.role)
+    context = _worklist_context(request, request.GET)
+    context["query_string"] = query_without(request, "pagina")
+    return render(request, "cases/worklist.html", context)
+
+
+def _worklist_context(request, query, answer=None):
+    """The werkvoorraad page's context: the user's cases, filtered and paged by ``query``
+    (the start page's query string), and their open invitations, each with its form to
+    answer it. ``answer``: a bound RespondForm that did not validate (see ``respond``),
+    shown again in its own invitation's card with what was typed and its errors."""
+    user = request.user
+    form = WorklistFilterForm(query or None, role=user.role)
     cases = consent.cases_for(user).select_related("client__organisation")
     if form.is_valid():
         data = form.cleaned_data
@@ -250,21 +261,22 @@ def worklist(request):
         # Nothing to read (None): last, not first as PostgreSQL would put it.
         .order_by(F("last_seen_at").desc(nulls_last=True), "-pk")
     )
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("pagina"))
+    page = Paginator(cases, PAGE_SIZE).get_page(query.get("pagina"))
     rows = _worklist_rows(request, user, list(page.object_list))
     invitations = list(services.open_invitations_for(user))
-    return render(
-        request,
-        "cases/worklist.html",
-        {
-            "form": form,
-            "page": page,
-            "rows": rows,
-            "invitations": invitations,
-            "can_register": user.role in (Role.BEHANDELAAR, Role.KLANTMANAGER),
-            "query_string": query_without(request, "pagina"),
-        },
-    )
+    for invitation in invitations:
+        if answer is not None and answer.invitation_pk == invitation.pk:
+            invitation.answer_form = answer
+        else:
+            invitation.answer_form = RespondForm(invitation=invitation)
+    return {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "invitations": invitations,
+        "can_register": user.role in (Role.BEHANDELAAR, Role.KLANTMANAGER),
+        "answer_refused": answer is not None,
+    }
 
 
 def _beheer_start(request):
@@ -879,18 +891,15 @@ def respond(request, invitation_pk):
             other.is_referral and other.organisation_id == request.user.organisation_id
         )
         if addressed and other.status != InvitationStatus.OPEN:  # answered in another tab
-            messages.info(request, _("Deze uitnodiging is al beantwoord."))
-            return redirect("portal:home")
+            return _already_answered(request)
         not_found(request, other.case, "uitnodiging", other.pk, Category.IDENTIFICATIE)
-    form = RespondForm(request.POST)
+    form = RespondForm(request.POST, invitation=invitation)
     if not form.is_valid():
-        messages.error(request, _("Kies accepteren of afwijzen."))
-        return redirect("portal:home")
+        return _answer_refused(request, form)
+    accept = form.cleaned_data["accept"]
     try:
         with transaction.atomic():
-            services.respond(
-                invitation, request.user, form.cleaned_data["accept"], form.cleaned_data["reason"]
-            )
+            services.respond(invitation, request.user, accept, form.cleaned_data["reason"])
             _log_change(
                 request,
                 invitation.case,
@@ -900,13 +909,37 @@ def respond(request, invitation_pk):
                 Action.UPDATE,
             )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("portal:home")
-    if form.cleaned_data["accept"]:
+        invitation.refresh_from_db(fields=["status"])
+        if invitation.status != InvitationStatus.OPEN:  # answered meanwhile, in another tab
+            return _already_answered(request)
+        if accept:
+            # Refused as a whole (the role no longer fits, the only lead would leave): no
+            # field to tie it to and nothing typed to keep, so the start page's message.
+            messages.error(request, " ".join(exc.messages))
+            return redirect("portal:home")
+        form.add_error("reason", exc)
+        return _answer_refused(request, form)
+    if accept:
         messages.success(request, _("U zit nu in het team van deze casus."))
         return redirect("cases:detail", invitation.case_id)
     messages.success(request, _("Uitnodiging afgewezen."))
     return redirect("portal:home")
+
+
+def _already_answered(request):
+    messages.info(request, _("Deze uitnodiging is al beantwoord."))
+    return redirect("portal:home")
+
+
+def _answer_refused(request, form):
+    """The start page again, at the answer's address, with the refused answer in its
+    invitation's card: what was typed kept, the errors at their field; nothing saved. The
+    page lists the cases unfiltered and from the first page (the answer carries no query)."""
+    return render(
+        request,
+        "cases/worklist.html",
+        _worklist_context(request, QueryDict(), answer=form),
+    )
 
 
 @login_required
