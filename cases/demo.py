@@ -119,6 +119,7 @@ def load(world):
                     TimelineKind.TEAM,
                     Category.IDENTIFICATIE,
                     f"{klantmanager} doet mee als klantmanager",
+                    about=klantmanager,
                 )
             if consent_state:
                 _consent(client, ggz, organisation, behandelaar, consent_state, today)

@@ -41,7 +41,7 @@ def build(report):
         any_exportable |= Q(category=category) & exportable_filter(access, category)
     entries = list(
         TimelineEntry.objects.filter(case=case)
-        .filter(any_exportable & consent.own_news(access.organisation_id))
+        .filter(any_exportable & access.news_filter())
         .select_related("author", "organisation")[:RECENT_ENTRIES]
     )
     # Motivational conversations as far as the requester may read them; the MITI

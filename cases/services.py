@@ -128,7 +128,10 @@ def close_case(user, case):
     return [i.pk for i in lapsing]
 
 
-def add_timeline(case, user, kind, category, title, body="", organisation=None):
+def add_timeline(case, user, kind, category, title, body="", organisation=None, about=None):
+    """Write one entry, held by ``organisation`` (default: the author's). Team news about a
+    person names them in ``about``: only who knows of their organisation reads it
+    (consent.services.team_news)."""
     entry = TimelineEntry.objects.create(
         case=case,
         organisation=organisation or user.organisation,
@@ -137,6 +140,7 @@ def add_timeline(case, user, kind, category, title, body="", organisation=None):
         category=category,
         title=title[:200],
         body=body,
+        subject_organisation_id=about.organisation_id if about is not None else None,
     )
     return entry
 
@@ -249,6 +253,7 @@ def invite(access, invitee, case_role, reason=""):
         Category.IDENTIFICATIE,
         _("%(name)s uitgenodigd als %(role)s")
         % {"name": invitee, "role": CaseRole(case_role).in_sentence},
+        about=invitee,
     )
     return invitation
 
@@ -391,6 +396,7 @@ def respond(invitation, user, accept, reason=""):
         # read it only with a consent (which a gemeente cannot record for a GGZ client).
         # An acceptance shows in the team list.
         organisation=None if accept else invitation.invited_by.organisation,
+        about=user,
     )
     return invitation
 
@@ -428,6 +434,7 @@ def withdraw_invitations_to(user, by):
             _("Uitnodiging aan %(name)s ingetrokken: het account is gedeactiveerd")
             % {"name": user},
             organisation=invitation.invited_by.organisation,
+            about=user,
         )
     Invitation.objects.filter(pk__in=[i.pk for i in lapsing]).update(
         status=InvitationStatus.INGETROKKEN
@@ -525,6 +532,7 @@ def assign_lead(beheerder, case, user):
         Category.IDENTIFICATIE,
         _("%(name)s voert nu de regie als %(role)s (aangewezen door de beheerder)")
         % {"name": user, "role": CaseRole(case_role).in_sentence},
+        about=user,
     )
     return withdrawn
 
@@ -588,7 +596,7 @@ def leave(access, member=None):
         title = _("%(name)s heeft het team verlaten") % {"name": member}
     else:
         title = _("%(name)s is uit het team gehaald") % {"name": member}
-    add_timeline(case, access.user, TimelineKind.TEAM, Category.IDENTIFICATIE, title)
+    add_timeline(case, access.user, TimelineKind.TEAM, Category.IDENTIFICATIE, title, about=member)
 
 
 def save_versioned(instance, form, user, case):

@@ -363,7 +363,7 @@ def _newest_seen(user, cases, accesses):
     for case in cases:
         at |= Q(case_id=case.pk, occurred_at=case.last_seen_at)
     newest = {}
-    seen = TimelineEntry.objects.filter(at & consent.own_news(user.organisation_id))
+    seen = TimelineEntry.objects.filter(at & consent.listed_news(user.organisation_id))
     for case_id, holder, category in seen.values_list("case_id", "organisation_id", "category"):
         if accesses[case_id].can_read(category, holder):
             newest.setdefault(case_id, set()).add((holder, category))

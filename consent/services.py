@@ -99,11 +99,16 @@ class CaseAccess:
         people off); or one whose data the client lets theirs read. That a GGZ provider is
         on the team says the client is in treatment: a klantmanager without (or after) the
         client's consent does not learn who is."""
-        return (
-            organisation_id == self.organisation_id
-            or self.sees_whole_team
-            or any(holder == organisation_id for holder, _category in self.grants)
-        )
+        known = self.known_organisations
+        return known is None or organisation_id in known
+
+    @property
+    def known_organisations(self):
+        """The ids of the organisations this user knows of (knows_of), or None: all of them
+        (sees_whole_team)."""
+        if self.sees_whole_team:
+            return None
+        return frozenset({self.organisation_id, *(holder for holder, _category in self.grants)})
 
     @property
     def sees_whole_team(self):
@@ -139,9 +144,17 @@ class CaseAccess:
         return condition
 
     def timeline_filter(self):
-        """readable_filter() for timeline entries, and one rule more: what the timeline says
-        about consents and referrals stays with the organisation that wrote it (own_news)."""
-        return self.readable_filter() & own_news(self.organisation_id)
+        """readable_filter() for timeline entries, with news_filter()."""
+        return self.readable_filter() & self.news_filter()
+
+    def news_filter(self):
+        """The timeline's two rules besides the categories, wherever entries are shown (the
+        case page, the timeline, the voortgangsrapportage): what the timeline says about
+        consents and referrals stays with the organisation that wrote it (own_news), and
+        news about a team member only for who knows of their organisation (team_news)."""
+        return own_news(self.organisation_id) & team_news(
+            self.organisation_id, self.known_organisations
+        )
 
     @property
     def case_role_labels(self):
@@ -167,6 +180,38 @@ def own_news(organisation_id):
     organisation referred to, which reads it with the referral itself: another organisation
     reading the referrer's data (UWV, with a consent) read a reason meant for the gemeente."""
     return ~Q(kind__in=OWN_NEWS) | Q(organisation_id=organisation_id)
+
+
+def team_news(organisation_id, known):
+    """A Q for timeline entries: every entry but team news about a person of an organisation
+    outside ``known`` (CaseAccess.known_organisations; None: all are known), unless
+    ``organisation_id`` holds it. The team panel shows a user only the people of the
+    organisations they know of (CaseAccess.knows_of); the timeline of the organisation that
+    runs the team says who was invited, joined, declined, left or was taken off, and a
+    gemeente reading it on the GGZ provider's consent learnt that UWV takes part (the client
+    shares nothing with the gemeente about that). The entry names that person's organisation
+    (``subject_organisation``); news about no one in particular has none and is read as any
+    entry is. An organisation's own lines stay its own, as with own_news: what its people
+    did, and the answer to what they asked (a refusal of a referral by a behandelaar of
+    another GGZ on the team is held by theirs, who must read it)."""
+    if known is None:
+        return Q()
+    return (
+        Q(subject_organisation__isnull=True)
+        | Q(subject_organisation_id__in=sorted(known))
+        | Q(organisation_id=organisation_id)
+    )
+
+
+def listed_news(organisation_id):
+    """news_filter() for lists over many cases (the werkvoorraad's last activity), where
+    which organisations a user knows of differs per case: team news about another
+    organisation's people only on cases the user's organisation runs (it knows of everyone
+    there). Stricter than the case page, never looser: at worst an older time is shown."""
+    return own_news(organisation_id) & (
+        Q(case__organisation_id=organisation_id)
+        | team_news(organisation_id, frozenset({organisation_id}))
+    )
 
 
 def case_roles_of(user, case):
@@ -320,7 +365,7 @@ def with_last_seen_activity(user, cases):
     readable = [c for c in Category if policy.role_allows(user.role, c, Action.READ)]
     newest = (
         TimelineEntry.objects.filter(case=OuterRef("pk"), category__in=readable)
-        .filter(own_news(user.organisation_id))
+        .filter(listed_news(user.organisation_id))
         .filter(
             Q(organisation_id=user.organisation_id)
             | _consented(

@@ -589,6 +589,7 @@ def transfer_trajectories(beheerder, former, coach):
             Category.IPS,
             _("IPS-traject overgedragen van %(former)s aan %(coach)s (door de beheerder)")
             % {"former": former, "coach": coach},
+            about=coach,
         )
         handed_over.append((case, trajectory.pk, removed, lapsed_ids))
     if not handed_over:  # a parallel hand-over took them first

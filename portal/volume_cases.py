@@ -198,7 +198,10 @@ TABLES = (
     ),
     (
         TimelineEntry,
-        F("case_id organisation_id author_id kind category title body occurred_at"),
+        F(
+            "case_id organisation_id author_id kind category title body occurred_at "
+            "subject_organisation_id"
+        ),
         "timeline",
     ),
     (
@@ -467,13 +470,14 @@ def _timeline(rng, rows, case_id, team, opened_at, end):
     rows.add(
         "timeline",
         (case_id, owner, opener, TimelineKind.STATUS.value, identificatie)
-        + ("Casus geopend", "", opened_at),
+        + ("Casus geopend", "", opened_at, None),
     )
     for when, (user, org, case_role) in zip(times[1:], team[1:], strict=False):
+        # Written by the new member, about themselves (as cases.services.respond does).
         title = f"Nieuw teamlid: {CaseRole(case_role).label}"
         rows.add(
             "timeline",
-            (case_id, org, user, TimelineKind.TEAM.value, identificatie, title, "", when),
+            (case_id, org, user, TimelineKind.TEAM.value, identificatie, title, "", when, org),
         )
     for when in times[len(team) :]:
         user, org, case_role = rng.choice(team)
@@ -482,7 +486,8 @@ def _timeline(rng, rows, case_id, team, opened_at, end):
         body = "Besproken met de cliënt; vervolg afgesproken."
         rows.add(
             "timeline",
-            (case_id, org, user, TimelineKind.NOTITIE.value, category.value, title, body, when),
+            (case_id, org, user, TimelineKind.NOTITIE.value, category.value, title, body, when)
+            + (None,),
         )
 
 

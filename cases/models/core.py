@@ -353,7 +353,8 @@ class Agreement(Versioned):
 
 class TimelineEntry(ChoiceLabels, models.Model):
     """Everything that happens on a case, in one chronological list. Each entry belongs to
-    one data category and is held by one organisation: that decides who may read it."""
+    one data category and is held by one organisation: that decides who may read it. Team
+    news about a person also names that person's organisation (``subject_organisation``)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline")
     organisation = models.ForeignKey(
@@ -375,6 +376,18 @@ class TimelineEntry(ChoiceLabels, models.Model):
     title = models.CharField(_("titel"), max_length=200)
     body = models.TextField(_("tekst"), blank=True)
     occurred_at = models.DateTimeField(_("tijdstip"), default=timezone.now)
+    # Team news (kind TEAM) about a person: that person's organisation. Who may not know
+    # that organisation takes part in the case does not read the news either
+    # (consent.services.team_news).
+    subject_organisation = models.ForeignKey(
+        "portal.Organisation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("organisatie van het teamlid"),
+        null=True,
+        blank=True,
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("tijdlijnregel")
