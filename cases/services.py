@@ -499,7 +499,7 @@ def lead_candidates(organisation):
 
     return User.objects.filter(
         organisation=organisation, is_active=True, role__in=list(LEAD_ROLE_BY_ROLE)
-    ).order_by("last_name", "first_name", "pk")
+    ).order_by("sort_name", "first_name", "pk")
 
 
 @transaction.atomic

@@ -236,7 +236,7 @@ def case_access(user, case):
     members = list(
         CaseMember.objects.filter(content_object=case)
         .select_related("user__organisation", "permission")
-        .order_by("permission__codename", "user__last_name")
+        .order_by("permission__codename", "user__sort_name", "user__first_name")
     )
     roles = policy.fitting_case_roles(
         user.role, (m.permission.codename for m in members if m.user_id == user.pk)

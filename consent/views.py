@@ -219,7 +219,7 @@ def _find_clients(request, object_type, worked_with=False):
             found = found.filter(whose)
             for word in searchable(text).split():
                 found = found.filter(search_name__contains=word)
-        clients = list(found.order_by("last_name", "first_name", "pk")[:CLIENT_SEARCH_LIMIT])
+        clients = list(found.order_by("sort_name", "first_name", "pk")[:CLIENT_SEARCH_LIMIT])
         services.write_log(
             services.entry(
                 request,

@@ -188,7 +188,7 @@ def _load(team, span_start, span_end, today):
             ips_team_member__team=team,
             organisation_id=team.organisation_id,
             role=Role.TRAJECTBEGELEIDER,
-        ).order_by("last_name", "first_name", "pk")
+        ).order_by("sort_name", "first_name", "pk")
     )
     coach_ids = [coach.pk for coach in coaches]
     in_span = Q(closed_on__isnull=True) | Q(closed_on__gte=span_start)

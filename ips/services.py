@@ -517,7 +517,7 @@ def former_coaches(organisation):
             )
         )
         .filter(open_trajectories__gt=0)
-        .order_by("last_name", "first_name", "pk")
+        .order_by("sort_name", "first_name", "pk")
     )
 
 
@@ -530,7 +530,7 @@ def coach_candidates(organisation):
         .annotate(
             caseload=Count("ips_trajectories", filter=~Q(ips_trajectories__phase=Phase.AFGESLOTEN))
         )
-        .order_by("last_name", "first_name", "pk")
+        .order_by("sort_name", "first_name", "pk")
     )
 
 

@@ -718,7 +718,7 @@ def teams(request):
     coaches = list(
         User.objects.filter(organisation=organisation, role=Role.TRAJECTBEGELEIDER)
         .select_related("ips_team_member")
-        .order_by("-is_active", "last_name", "first_name", "pk")
+        .order_by("-is_active", "sort_name", "first_name", "pk")
     )
     members = {team.pk: [] for team in team_list}
     rows = []

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .constants import ROLES_BY_ORGANISATION_TYPE, OrganisationType, Role
 from .storage import private_storage
+from .words import keep_derived, sort_name
 
 
 @functools.cache
@@ -91,6 +92,8 @@ class User(AbstractUser):
         blank=True,
     )
     role = models.CharField(_("rol"), max_length=20, choices=Role.choices, blank=True)
+    # The surname as lists sort it (portal.words.sort_name: 'de Vries' under V), kept by save().
+    sort_name = models.TextField(editable=False, default="")
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
@@ -100,7 +103,7 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("gebruiker")
         verbose_name_plural = _("gebruikers")
-        ordering = ["last_name", "first_name", "email"]
+        ordering = ["sort_name", "first_name", "email"]
         constraints = [
             models.CheckConstraint(
                 condition=(
@@ -121,6 +124,11 @@ class User(AbstractUser):
         super().clean()
         self.email = self.email.lower()
         role_fits_organisation(self.role, self.organisation)
+
+    def save(self, *args, **kwargs):
+        self.sort_name = sort_name(self.last_name)
+        keep_derived(kwargs, ["last_name"], ["sort_name"])
+        super().save(*args, **kwargs)
 
     @property
     def is_professional(self):

@@ -144,7 +144,7 @@ def user_list(request):
         has_second_factor=Exists(
             Authenticator.objects.filter(user=OuterRef("pk"), type=Authenticator.Type.TOTP)
         )
-    ).order_by("-is_active", "last_name", "first_name", "pk")
+    ).order_by("-is_active", "sort_name", "first_name", "pk")
     page = Paginator(users, USERS_PER_PAGE).get_page(request.GET.get("pagina"))
     return render(
         request,

@@ -53,6 +53,7 @@ from consent.services import ACCESS_LOG_LOCK_KEY, GENESIS_HASH
 
 from .constants import OrganisationType, Role
 from .models import Organisation, User
+from .words import sort_name
 
 BLOCK = 5_000  # clients per transaction
 LOG_BLOCK = 100_000  # access-log entries per transaction
@@ -386,11 +387,22 @@ def _organisations_and_users(writer, plan, random_seed):
                     user_org[next_id], user_role[next_id] = org_id, role.value
                     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
                     email = f"{role.value}{i + 1}@{domain}"
-                    user_rows.append((next_id, email, first, last, org_id, role.value, password))
+                    user_rows.append(
+                        (next_id, email, first, last, sort_name(last), org_id, role.value, password)
+                    )
                     next_id += 1
         writer.copy(
             User,
-            ("id", "email", "first_name", "last_name", "organisation_id", "role", "password"),
+            (
+                "id",
+                "email",
+                "first_name",
+                "last_name",
+                "sort_name",
+                "organisation_id",
+                "role",
+                "password",
+            ),
             user_rows,
         )
         _ips_teams(writer, staff)

@@ -64,7 +64,7 @@ from ips.models import (
 
 from .constants import OrganisationType, Role
 from .volume import FIRST_NAMES, LAST_NAMES, OWN_CATEGORIES, role_of, weighted, words
-from .words import searchable
+from .words import searchable, sort_name
 
 STREETS = words("Dorpsstraat Kerkweg Molenlaan Schoolstraat Stationsweg Julianalaan Beukenlaan")
 EMPLOYERS = words(
@@ -161,7 +161,7 @@ TABLES = (
         Client,
         F(
             "id organisation_id first_name last_name date_of_birth bsn email phone address "
-            "created_by_id created_at search_name"
+            "created_by_id created_at search_name sort_name"
         ),
         "client",
     ),
@@ -371,6 +371,7 @@ def _client(world, rng, rows, bsn, client_id, case_id, index):
             opener,
             opened_at - dt.timedelta(minutes=5),
             searchable(f"{first} {last}"),
+            sort_name(last),
         ),
     )
     if by_ggz:

@@ -50,3 +50,22 @@ def searchable(text):
     (SQLite folds the case of ASCII letters only)."""
     decomposed = unicodedata.normalize("NFKD", text.translate(NOT_SEARCHED))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def sort_name(last_name):
+    """A surname as a Dutch list sorts it: by the name itself, its prefixes (tussenvoegsels,
+    written in lower case: van, de, van der, 't) after it, so 'de Vries' sorts under V and
+    'van den Berg' under B; searchable() folded ('Öztürk' between Oosterhout and Peters)."""
+    words = last_name.split()
+    start = next(
+        (i for i, word in enumerate(words) if not word[:1].islower() and word[:1] not in "'’"), 0
+    )
+    return searchable(" ".join(words[start:] + words[:start]))
+
+
+def keep_derived(kwargs, sources, derived):
+    """For a save() that derives fields from others: when its ``update_fields`` names one of
+    ``sources``, it names the ``derived`` fields too (else they would go stale)."""
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and set(sources) & set(update_fields):
+        kwargs["update_fields"] = {*update_fields, *derived}

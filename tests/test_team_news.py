@@ -305,9 +305,7 @@ def test_the_voortgangsrapportage_and_the_werkvoorraad_follow_the_same_rule(
 ):
     """The klantmanager's PDF holds the timeline as the case page shows it (no UWV name), and
     the werkvoorraad's 'laatste activiteit' is not the time UWV was taken off the team."""
-    make_consent(
-        case_a.client, ggz_a, gemeente_g, Purpose.REINTEGRATIE, [Category.IDENTIFICATIE]
-    )
+    make_consent(case_a.client, ggz_a, gemeente_g, Purpose.REINTEGRATIE, [Category.IDENTIFICATIE])
     report = reports.request_report(klantmanager_g, ReportType.VOORTGANG, "V", case=case_a)
     reports.render(report.pk)
     text = " ".join(pdf_text(report).split())

@@ -6,7 +6,7 @@ from guardian.models import UserObjectPermissionBase
 
 from consent.constants import Category
 from portal.models import ChoiceLabels
-from portal.words import searchable
+from portal.words import keep_derived, searchable, sort_name
 
 from ..constants import (
     Benefit,
@@ -57,8 +57,10 @@ class Client(Versioned):
         related_name="+",
     )
     created_at = models.DateTimeField(_("vastgelegd op"), default=timezone.now)
-    # The name as searches compare it (portal.words.searchable), kept by save().
+    # The name as searches compare it (portal.words.searchable) and the surname as lists
+    # sort it (portal.words.sort_name), kept by save().
     search_name = models.TextField(editable=False, default="")
+    sort_name = models.TextField(editable=False, default="")
 
     class Meta:
         verbose_name = _("cliënt")
@@ -76,9 +78,8 @@ class Client(Versioned):
 
     def save(self, *args, **kwargs):
         self.search_name = searchable(self.full_name)
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None and {"first_name", "last_name"} & set(update_fields):
-            kwargs["update_fields"] = {*update_fields, "search_name"}
+        self.sort_name = sort_name(self.last_name)
+        keep_derived(kwargs, ["first_name", "last_name"], ["search_name", "sort_name"])
         super().save(*args, **kwargs)
 
     @property
