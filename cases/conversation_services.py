@@ -461,13 +461,9 @@ def _miti_of(assessment):
     }
 
 
-SELF_ASSESSMENT = gettext_lazy("zelfbeoordeling")
-
-
 def _differences(stored, stored_talk, stored_miti, data, change_talk, miti):
     """Where the stored log differs from what the author sends: (label, stored value in
-    words) per field, the change talk as one, the self-assessment as one (SELF_ASSESSMENT,
-    last)."""
+    words) per field, the change talk as one, the self-assessment as one (last)."""
     differences = [
         (Conversation._meta.get_field(name).verbose_name, in_words(stored, name))
         for name in FIELDS
@@ -476,7 +472,7 @@ def _differences(stored, stored_talk, stored_miti, data, change_talk, miti):
     if stored_talk != change_talk:
         differences.append((_("verandertaal"), talk_text(stored_talk.items())))
     if stored_miti != miti:
-        differences.append((SELF_ASSESSMENT, ""))
+        differences.append((_("zelfbeoordeling"), ""))
     return differences
 
 
@@ -509,14 +505,16 @@ def edit_conversation(access, conversation, form, data, change_talk, miti=None):
             raise services.ConflictError(differences)
         if not differences:
             return None, False
-        client_data_changed = any(label is not SELF_ASSESSMENT for label, _old in differences)
+        # The self-assessment is at most one of the differences (the last).
+        client_data_changed = len(differences) > (stored_miti != miti)
         for name in FIELDS:
             setattr(conversation, name, data[name])
         conversation.full_clean()
         services.save_versioned(conversation, form, user, case)
-        ChangeTalk.objects.filter(conversation=conversation).delete()
-        _save_change_talk(conversation, change_talk)
         before, after = talk_text(stored_talk.items()), talk_text(change_talk.items())
+        if stored_talk != change_talk:
+            ChangeTalk.objects.filter(conversation=conversation).delete()
+            _save_change_talk(conversation, change_talk)
         if before != after:
             ChangeRecord.objects.create(
                 case=case,

@@ -361,7 +361,7 @@ class RespondForm(forms.Form):
         choices=[("1", _("Accepteren")), ("0", _("Afwijzen"))],
         error_messages={"required": CHOOSE, "invalid_choice": CHOOSE},
     )
-    # Required for a decline only (clean); the browser is told so too.
+    # Required for a decline only (cases.services.respond says so); the browser is told so.
     reason = forms.CharField(
         required=False, max_length=1000, widget=Textarea(attrs={"rows": 2, "required": True})
     )
@@ -373,12 +373,6 @@ class RespondForm(forms.Form):
         self.fields["reason"].label = _("Reden van afwijzing (verplicht; %(who)s leest deze)") % {
             "who": invitation.invited_by.organisation
         }
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("accept") is False and not cleaned.get("reason"):
-            self.add_error("reason", _("Geef een reden op waarom u de uitnodiging afwijst."))
-        return cleaned
 
 
 class WorklistFilterForm(forms.Form):

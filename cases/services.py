@@ -354,7 +354,7 @@ def respond(invitation, user, accept, reason=""):
     if invitation.status != InvitationStatus.OPEN:
         raise ValidationError(_("Deze uitnodiging is al beantwoord."))
     if not accept and not reason.strip():
-        raise ValidationError(_("Geef een reden waarom u afwijst."))
+        raise ValidationError(_("Geef een reden op waarom u afwijst."))
     if accept and invitation.case_role not in CASE_ROLES_BY_ROLE.get(user.role, ()):
         raise ValidationError(_("Deze uitnodiging past niet bij uw functie."))
     if accept:

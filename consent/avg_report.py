@@ -31,7 +31,7 @@ from portal.reports import Built, all_allowed
 from portal.words import in_words
 
 from . import services
-from .constants import Category, label_of
+from .constants import Category, ConsentState, label_of
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class Section:
     # shown after them; ``select`` names the relations it reads (for select_related).
     more: Callable = lambda row: ()
     select: tuple = ()
+    prefetch: tuple = ()  # many-to-many relations ``more`` reads
     # For a section without a category (fixed or a field): a row's category, from the row
     # (None: unknown, then the row needs every category).
     category_of: Callable | None = None
@@ -86,16 +87,36 @@ def _change_described(record):
     if model is None:
         return record.object_type, record.field
     try:
-        field = model._meta.get_field(record.field).verbose_name
-    except FieldDoesNotExist:  # what is not a field of its own (a log's change talk)
-        field = LABELS.get(record.field, record.field)
-    return capfirst(model._meta.verbose_name), field
+        field = model._meta.get_field(record.field)
+    except FieldDoesNotExist:
+        field = None
+    if getattr(field, "concrete", False):
+        name = field.verbose_name
+    else:  # what is no field of its own (a log's change talk: its related rows)
+        name = LABELS.get(record.field, record.field)
+    return capfirst(model._meta.verbose_name), name
+
+
+def _consent_terms(consent):
+    """What a consent shares and where it stands (its categories are no field of its own;
+    its state follows from the withdrawal and a replacement)."""
+    return [
+        (str(LABELS["categories"]), ", ".join(c.label for c in consent.categories.all())),
+        (str(LABELS["state"]), ConsentState(consent.state()).label),
+    ]
 
 
 def _member_organisation(member):
     organisation = member.user.organisation
     return [(str(LABELS["organisation"]), str(organisation))] if organisation else []
 
+
+# A consent's categories and state, in both sections of consents.
+CONSENT_TERMS = {
+    "more": _consent_terms,
+    "select": ("withdrawal", "superseded_by"),
+    "prefetch": ("categories",),
+}
 
 SECTIONS = [
     Section(gettext_lazy("Casussen"), "cases.Case", "client", Category.IDENTIFICATIE),
@@ -199,6 +220,7 @@ SECTIONS = [
         "client",
         Category.IDENTIFICATIE,
         holder_path="provider",
+        **CONSENT_TERMS,
     ),
     Section(
         gettext_lazy("Intrekkingen van toestemming"),
@@ -215,14 +237,16 @@ SECTIONS = [
         Category.IDENTIFICATIE,
         skip=("report",),
     ),
-    # The consents the organisation received: on what basis it read the client's data
-    # (held by the provider, which records them; the recipient reads them too).
+    # The consents the organisation received: on what basis it read the client's data, as
+    # its consent panel shows them (not how the provider recorded them, or who did).
     Section(
-        gettext_lazy("Toestemmingen die wij ontvingen"),
+        gettext_lazy("Ontvangen toestemmingen"),
         "consent.Consent",
         "client",
         Category.IDENTIFICATIE,
         holder_path="recipient",
+        skip=("recorded_by", "method", "form", "purpose_explained", "supersedes"),
+        **CONSENT_TERMS,
     ),
     # Field changes: each of the category of the record it changed.
     Section(
@@ -255,6 +279,8 @@ LABELS = {
     "permission": gettext_lazy("Rol in de casus"),
     "content_object": gettext_lazy("Casus"),
     "change_talk": gettext_lazy("verandertaal"),
+    "categories": gettext_lazy("Gegevens"),
+    "state": gettext_lazy("Stand"),
 }
 CLIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "bsn", "email", "phone", "address")
 # What another organisation's report shows of a registration it does not hold: who the
@@ -322,7 +348,8 @@ def _section_rows(section, client, organisation_id, allowed):
         rows = rows.filter(category__in=sorted(categories))
     fields = _fields(model, section)
     related = [f.name for f in fields if f.is_relation]
-    rows = list(rows.select_related(*related, *section.select).order_by("pk"))
+    rows = rows.select_related(*related, *section.select).prefetch_related(*section.prefetch)
+    rows = list(rows.order_by("pk"))
     if section.category_of:
         # A row of unknown category needs them all; then it is shown under all of them.
         needs = {row.pk: {section.category_of(row)} - {None} or set(Category) for row in rows}

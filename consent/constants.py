@@ -86,6 +86,9 @@ class Basis(models.TextChoices):
     )
     TOESTEMMING = "toestemming", _("Toestemming van de cliënt")
     BEHEER = "beheer", _("Beheer (functioneel beheerder)")
+    # A beheerder handling another organisation's client, only to answer the client's own
+    # request for access to what their organisation holds (consent.services.avg_decisions).
+    INZAGEVERZOEK = "inzageverzoek", _("Verzoek om inzage van de cliënt (artikel 15 AVG)")
     GEEN = "geen", _("Geen grondslag")
 
 

@@ -409,10 +409,13 @@ def beheer_decision(user, client, category, action=Action.READ):
 
 
 def _work_of(organisation_id):
-    """The allowed access-log entries of an organisation's people who work in cases: what
-    they read, recorded or changed. A beheerder's own handling (a search, a request for
-    access, an export) is not in it: it follows from that work."""
+    """The access-log entries that say an organisation holds data about a client: what its
+    people who work in cases recorded about the client, and what they read of another
+    organisation's data on the client's consent. Not an invitation declined, nor being on a
+    team without a consent (nothing of the client reaches the organisation then), nor a
+    beheerder's own handling (a search, a request for access): it follows from that work."""
     return AccessLogEntry.objects.filter(
+        Q(action=Action.CREATE) | Q(basis=Basis.TOESTEMMING),
         organisation_id=organisation_id,
         outcome=Outcome.TOEGESTAAN,
         role__in=sorted(policy.CASE_WORKERS),
@@ -426,19 +429,22 @@ def worked_with(organisation_id):
 
 def avg_decisions(user, client, action=Action.EXPORT):
     """What a beheerder may give a client who asks for access (AVG art. 15), per category:
-    what their own organisation holds. For a client of the organisation (as
+    what their own organisation holds. For a client of the organisation (basis beheer, as
     beheer_decision), and for another organisation's client whose data the organisation's
-    people worked with (``worked_with``): the goals and notes a gemeente wrote on a GGZ
-    client's case are the gemeente's to give. One query at most."""
-    if user.role != Role.BEHEERDER or not (
-        client.organisation_id == user.organisation_id
-        or _work_of(user.organisation_id).filter(client_id=client.pk).exists()
-    ):
+    people worked with (``worked_with``; basis: the client's request, which is the only
+    reason its beheerder handles that client): the goals and notes a gemeente wrote on a
+    GGZ client's case are the gemeente's to give. One query at most."""
+    if user.role != Role.BEHEERDER:
         return dict.fromkeys(Category, DENIED)
+    if client.organisation_id == user.organisation_id:
+        basis = Basis.BEHEER
+    elif _work_of(user.organisation_id).filter(client_id=client.pk).exists():
+        basis = Basis.INZAGEVERZOEK
+    else:
+        return dict.fromkeys(Category, DENIED)
+    allowed = Decision(True, basis)
     return {
-        category: Decision(True, Basis.BEHEER)
-        if policy.role_allows(user.role, category, action)
-        else DENIED
+        category: allowed if policy.role_allows(user.role, category, action) else DENIED
         for category in Category
     }
 

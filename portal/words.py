@@ -52,13 +52,23 @@ def searchable(text):
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
+# Dutch surname prefixes (tussenvoegsels), also when typed with a capital ('Van Dijk').
+PREFIXES = frozenset("van de der den het 't te ter ten in op aan bij uit onder voor".split())  # noqa: SIM905
+
+
 def sort_name(last_name):
-    """A surname as a Dutch list sorts it: by the name itself, its prefixes (tussenvoegsels,
-    written in lower case: van, de, van der, 't) after it, so 'de Vries' sorts under V and
-    'van den Berg' under B; searchable() folded ('Öztürk' between Oosterhout and Peters)."""
+    """A surname as a Dutch list sorts it: by the name itself, its prefixes after it, so 'de
+    Vries' sorts under V and 'van den Berg' under B; searchable() folded ('Öztürk' between
+    Oosterhout and Peters). A prefix is a known tussenvoegsel in any case, or any word in
+    lower case before the name ('da Silva'); 'El Idrissi' is a name of two words."""
     words = last_name.split()
     start = next(
-        (i for i, word in enumerate(words) if not word[:1].islower() and word[:1] not in "'’"), 0
+        (
+            i
+            for i, word in enumerate(words)
+            if word.casefold() not in PREFIXES and not word[:1].islower() and word[:1] not in "'’"
+        ),
+        0,
     )
     return searchable(" ".join(words[start:] + words[:start]))
 

@@ -21,7 +21,7 @@ from .html_checks import assert_errors_tied_to_fields
 
 pytestmark = pytest.mark.django_db
 
-NEED_A_REASON = "Geef een reden op waarom u de uitnodiging afwijst."
+NEED_A_REASON = "Geef een reden op waarom u afwijst."
 
 
 class _Fields(HTMLParser):

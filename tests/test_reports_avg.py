@@ -659,10 +659,14 @@ class TestAnotherOrganisationsClient:
         by_bsn = c.get(url, {"q": "111 222 333"}).content.decode()
         assert f'<form method="get" action="{request_url(case_a.client)}">' in by_bsn
         assert "Eva Jansen" in by_bsn
+        # Not which organisation: that the client is registered at a GGZ provider is shown
+        # after the password, on the form.
+        assert "(ingeschreven bij een andere organisatie)" in by_bsn and "GGZ A" not in by_bsn
         read = AccessLogEntry.objects.get(user=beheerder_g, object_type="cliëntzoekactie")
+        # On the client's request: not as if the gemeente administered GGZ A's client.
         assert (read.client_id, read.basis, read.outcome) == (
             case_a.client_id,
-            "beheer",
+            "inzageverzoek",
             "toegestaan",
         )
         # A client of GGZ A the gemeente never worked with: not even by BSN.
@@ -696,8 +700,14 @@ class TestAnotherOrganisationsClient:
         assert MEDICAL not in text and "Cv bijwerken" not in text
         assert "Vrijwilligerswerk" not in text
         # The consent the gemeente read on: whose, for what (the source of what it saw).
-        received = text[text.index("Toestemmingen die wij ontvingen") :]
+        received = text[text.index("Ontvangen toestemmingen") :]
         assert "Re-integratie en participatie" in received and "GGZ A" in received
+        assert "Gegevens Identificatie en contact, Werksituatie en uitkering" in received
+        assert "Stand Actief" in received
+        # As the gemeente's consent panel shows it: not how GGZ A recorded it, or who did
+        # (the client's therapist, often).
+        assert "Hoe gegeven" not in received and "Vastgelegd door" not in received
+        assert behandelaar_a.get_full_name() not in text
         assert OTHER_CLIENT not in text
         # The log: what the gemeente's people did (the klantmanager's read and note), not
         # GGZ A's reads of its own file.
@@ -772,8 +782,35 @@ class TestAnotherOrganisationsClient:
             .content.decode()
         )
         assert request_url(case_a.client) in html and request_url(own) in html
-        assert html.count("ingeschreven bij GGZ A") == 1
+        assert html.count("(ingeschreven bij een andere organisatie)") == 1
         assert "meer dan eens in Werkpad ingeschreven" in html
+
+    def test_no_door_after_a_decline_or_a_place_on_the_team_without_consent(
+        self, client_for, behandelaar_a, uwv_u, adviseur_u
+    ):
+        """Nothing of the client reached UWV: its adviseur declined an invitation to one of
+        GGZ A's cases and sat on the team of another without a consent. Its beheerder
+        learns nothing of either client, not even that GGZ A has them."""
+        beheerder_u = UserFactory(email="beheer@u.test", organisation=uwv_u, role="beheerder")
+        declined = make_case(behandelaar_a, first_name="Dina", last_name="Nee", bsn=next_bsn())
+        joined = make_case(behandelaar_a, first_name="Jan", last_name="Mee", bsn=next_bsn())
+        adviseur = client_for(adviseur_u)
+        for case, answer in (
+            (declined, {"accept": "0", "reason": "Geen tijd."}),
+            (joined, {"accept": "1"}),
+        ):
+            invitation = services.invite(
+                consent.case_access(behandelaar_a, case), adviseur_u, CaseRole.KLANTMANAGER
+            )
+            response = adviseur.post(reverse("cases:respond", args=[invitation.pk]), answer)
+            assert response.status_code == 302
+        assert adviseur.get(reverse("cases:detail", args=[joined.pk])).status_code == 200
+        assert AccessLogEntry.objects.filter(user=adviseur_u, outcome="toegestaan").exists()
+        c = client_for(beheerder_u)
+        for case in (declined, joined):
+            html = c.get(reverse("consent:avg_inzage"), {"q": case.client.bsn}).content.decode()
+            assert case.client.last_name not in html and request_url(case.client) not in html
+            assert c.get(request_url(case.client)).status_code == 404
 
     def test_only_the_gemeente_downloads_it(self, client_for, beheerder_g, beheerder_a, case_a):
         c = client_for(beheerder_g)
@@ -809,6 +846,51 @@ class TestAnotherOrganisationsClient:
             .content.decode()
         )
         assert "Jansen" not in html
+
+
+def test_every_record_with_a_change_history_has_a_section():
+    """A change record counts under the category of the record it changed (its section's):
+    each kind whose changes are kept (services.save_versioned, a log's change talk)
+    resolves, so none falls back to needing every category."""
+    from cases.models import Conversation, Driegesprek, LeidraadSession
+    from consent.avg_report import _changed
+    from ips.models import Beroepsprofiel, Placement
+
+    for model in (
+        Goal,
+        Agreement,
+        Driegesprek,
+        LeidraadSession,
+        Conversation,
+        Beroepsprofiel,
+        Placement,
+    ):
+        found, category = _changed(model._meta.model_name)
+        assert found is model and category is not None, model
+
+
+def test_a_change_to_change_talk_is_named_in_words(client_for, beheerder_a, behandelaar_a):
+    """A log's change talk is no field of its own (its rows are): the record of its change
+    reads 'Motiverend gesprek – verandertaal' (it stopped the report)."""
+    from .test_conversations import log_via_page
+
+    case = make_case(behandelaar_a, first_name="Eva", last_name="Jansen", bsn="111222333")
+    conversation = log_via_page(client_for(behandelaar_a), case)
+    ChangeRecord.objects.create(
+        case=case,
+        object_type="conversation",
+        object_id=conversation.pk,
+        field="change_talk",
+        old_value="Wens: —",
+        new_value="Wens: Ik wil weer werken",
+        changed_by=behandelaar_a,
+    )
+    ask(client_for(beheerder_a), case.client)
+    report = Report.objects.get()
+    reports.render(report.pk)
+    report.refresh_from_db()
+    assert report.status == ReportStatus.KLAAR
+    assert "Motiverend gesprek – verandertaal" in " ".join(pdf_text(report).split())
 
 
 def test_every_kind_of_client_data_is_in_the_avg_inzage():

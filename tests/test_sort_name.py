@@ -26,6 +26,9 @@ pytestmark = pytest.mark.django_db
         ("de Vries", "vries de"),
         ("van den Berg", "berg van den"),
         ("'t Hart", "hart t"),
+        ("Van Dijk", "dijk van"),  # a prefix with a capital (no first name before it)
+        ("De Vries", "vries de"),
+        ("da Silva", "silva da"),  # a prefix in lower case, not Dutch
         ("Jansen", "jansen"),
         ("Öztürk", "ozturk"),
         ("El Idrissi", "el idrissi"),  # capitals: part of the name

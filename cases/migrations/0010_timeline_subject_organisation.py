@@ -34,9 +34,10 @@ def fill(apps, schema_editor):
     name is looked for among the people the case itself records (who opened it, invitees and
     who answered, the team, and who joined or left according to the access log), and the
     entry gets their organisation only when exactly one organisation has someone of that
-    name there. Entries about no one person (opening, closing, an IPS hand-over, the volume
-    data's "Nieuw teamlid"), titles cut off at 200 characters, renamed people and namesakes
-    of two organisations stay empty: read as before."""
+    name there. Entries about no one person (opening, closing, the volume data's "Nieuw
+    teamlid"), an IPS hand-over (within one organisation), titles cut off at 200
+    characters, renamed people and namesakes of two organisations stay empty: read as
+    before."""
     TimelineEntry = apps.get_model("cases", "TimelineEntry")
     Case = apps.get_model("cases", "Case")
     CaseMember = apps.get_model("cases", "CaseMember")
@@ -115,7 +116,7 @@ class Migration(migrations.Migration):
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="+",
                 to="portal.organisation",
-                verbose_name="organisatie van het teamlid",
+                verbose_name="organisatie van de betrokkene",
             ),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),

@@ -72,6 +72,12 @@ class Client(Versioned):
                 violation_error_message=_("Deze cliënt is al geregistreerd in uw organisatie."),
             ),
         ]
+        indexes = [
+            # The AVG-inzage's search by BSN across organisations (consent.views._find_clients:
+            # WHERE bsn = ... AND (organisation_id = ... OR EXISTS ...)), which the unique
+            # (organisation, bsn) index cannot serve.
+            models.Index(fields=["bsn"], name="client_bsn_idx"),
+        ]
 
     def __str__(self):
         return self.full_name
@@ -384,7 +390,7 @@ class TimelineEntry(ChoiceLabels, models.Model):
         "portal.Organisation",
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name=_("organisatie van het teamlid"),
+        verbose_name=_("organisatie van de betrokkene"),
         null=True,
         blank=True,
         editable=False,
