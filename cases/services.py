@@ -562,7 +562,6 @@ def cases_led_only_by(user, opened_by_own_organisation=None):
     )
 
 
-@transaction.atomic
 def removal_refused(access, member):
     """Why ``access.user`` may not take ``member`` off the team (a message), or None. Who
     leads does; but the people of the organisation that opened the case only that
@@ -579,6 +578,7 @@ def removal_refused(access, member):
     return None
 
 
+@transaction.atomic
 def leave(access, member=None):
     """Leave the team (member=None) or remove someone (removal_refused)."""
     case = access.case

@@ -134,3 +134,18 @@ def test_a_lead_of_another_organisation_keeps_the_case_organisations_people(
     response = client_for(klantmanager_g).post(leave, {"gebruiker": behandelaar_a.pk})
     assert response.status_code == 302
     assert not consent.case_access(behandelaar_a, case).is_member
+
+
+@pytest.mark.django_db(transaction=True)
+def test_leaving_is_one_transaction_of_its_own(behandelaar_a, klantmanager_g):
+    """services.leave locks the case row and changes the team: atomic by itself, also when
+    not called from inside a view's transaction (its decorator had slid onto the function
+    above it, which then opened an empty transaction per team member on every case page)."""
+    from cases import services
+    from cases.models import Case
+
+    case = make_case(behandelaar_a, first_name="Eva", last_name="Jansen")
+    consent.add_member(case, klantmanager_g, CaseRole.KLANTMANAGER)
+    case = Case.objects.select_related("organisation").get(pk=case.pk)
+    services.leave(consent.case_access(behandelaar_a, case), klantmanager_g)
+    assert not consent.case_access(klantmanager_g, case).is_member
