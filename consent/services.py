@@ -434,15 +434,13 @@ def avg_decisions(user, client, action=Action.EXPORT):
     people worked with (``worked_with``; basis: the client's request, which is the only
     reason its beheerder handles that client): the goals and notes a gemeente wrote on a
     GGZ client's case are the gemeente's to give. One query at most."""
-    if user.role != Role.BEHEERDER:
-        return dict.fromkeys(Category, DENIED)
     if client.organisation_id == user.organisation_id:
-        basis = Basis.BEHEER
-    elif _work_of(user.organisation_id).filter(client_id=client.pk).exists():
-        basis = Basis.INZAGEVERZOEK
-    else:
+        return {c: beheer_decision(user, client, c, action) for c in Category}
+    if user.role != Role.BEHEERDER or not (
+        _work_of(user.organisation_id).filter(client_id=client.pk).exists()
+    ):
         return dict.fromkeys(Category, DENIED)
-    allowed = Decision(True, basis)
+    allowed = Decision(True, Basis.INZAGEVERZOEK)
     return {
         category: allowed if policy.role_allows(user.role, category, action) else DENIED
         for category in Category
