@@ -220,8 +220,10 @@ def organisation_aggregate(user, today=None):
 
 def conversations_for(access, case):
     """The logs on ``case`` the user may read, newest first, each with ``is_corrected`` and
-    its change talk: a fixed number of queries whatever the number of logs. Never the MITI
-    self-assessment."""
+    its change talk: a fixed number of queries whatever the number of logs (none on a case
+    that never had one). Never the MITI self-assessment."""
+    if not case.has_conversations:
+        return Conversation.objects.none()
     return (
         Conversation.objects.filter(case=case)
         .filter(access.readable_filter(Category.GESPREKSVERSLAGEN))

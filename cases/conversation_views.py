@@ -81,7 +81,8 @@ def _can_log(access, case):
 
 def case_panel(request, case, access):
     """On the case page: the Zvw counter, progress over time (chart and table), the most
-    recent change talk and the latest logs. Two reads, whatever the number of logs."""
+    recent change talk and the latest logs. Two reads, whatever the number of logs (none on
+    a case that never had one)."""
     can_log = _can_log(access, case)
     if not access.readable_holders(CATEGORY) and not can_log:
         return None

@@ -107,7 +107,10 @@ def publish(data, user=None, note=""):
 
 def sessions_for(access, case):
     """The sessions on ``case`` that the user may read, newest first, with what a list
-    needs: a fixed number of queries whatever the number of sessions."""
+    needs: a fixed number of queries whatever the number of sessions (none on a case that
+    never had one)."""
+    if not case.has_leidraad_sessions:
+        return LeidraadSession.objects.none()
     return (
         LeidraadSession.objects.filter(case=case)
         .filter(access.readable_filter(Category.LEIDRAAD))

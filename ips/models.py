@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Versioned
+from cases.models import CaseContent, Versioned
 from consent.constants import Category
 from portal.models import ChoiceLabels
 
@@ -38,8 +38,10 @@ from .constants import (
 from .querysets import EmployerContactQuerySet, PlacementQuerySet, TrajectoryQuerySet
 
 
-class Trajectory(ChoiceLabels, Versioned):
+class Trajectory(CaseContent, ChoiceLabels, Versioned):
     """One IPS trajectory (IPS-traject) of one client, from referral to closing."""
+
+    CASE_FLAG = "has_ips_trajectories"
 
     case = models.ForeignKey(
         "cases.Case",

@@ -151,8 +151,8 @@ def _profile_of(trajectory, access):
 def case_panel(request, case, access):
     """The IPS card on the case page: phase, coach, disclosure choice, rapid-search flag and
     the current job, as far as this user may read them (ips.summary, which the
-    voortgangsrapportage shares). One read without a trajectory, three with one, whatever
-    the data size."""
+    voortgangsrapportage shares). No read on a case that never had a trajectory, two on
+    one, whatever the data size."""
     ips = summary.summary(case, access.readable_holders(IPS))
     if ips is None:
         return None

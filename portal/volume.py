@@ -44,6 +44,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from cases.constants import CaseRole
@@ -337,10 +338,27 @@ def seed(clients, *, random_seed=7513, say=None):
             volume_cases.block(writer, world, rng, numbers, first, count)
         progress(f"cliënten {first + 1}–{first + count}")
     _access_log(writer, world, random.Random(f"{random_seed}-log"), progress)  # noqa: S311
+    set_case_content_flags()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     progress("klaar")
     return dict(writer.counts)
+
+
+def set_case_content_flags():
+    """Case.has_conversations and its kind, for the records COPY wrote without save()
+    (cases.models.CaseContent): one UPDATE per flag."""
+    from cases.models import Case, Conversation, LeidraadSession
+    from ips.models import Trajectory
+
+    for flag, model in (
+        ("has_conversations", Conversation),
+        ("has_leidraad_sessions", LeidraadSession),
+        ("has_ips_trajectories", Trajectory),
+    ):
+        Case.objects.filter(Exists(model.objects.filter(case=OuterRef("pk")))).update(
+            **{flag: True}
+        )
 
 
 def bsns(start):

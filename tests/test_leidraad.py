@@ -383,6 +383,7 @@ class TestFlow:
         assert second.status == LeidraadStatus.AFGEROND
         page = c.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
         assert "↑ werk helpt meer" in page
+        case_a.refresh_from_db()  # the sessions were made by requests: as a new page reads it
         trend = leidraad.trend(
             list(leidraad.sessions_for(consent.case_access(behandelaar_a, case_a), case_a))
         )

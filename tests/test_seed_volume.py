@@ -117,6 +117,17 @@ class TestShape:
             assert item.organisation_id == item.author.organisation_id
             assert consent.case_roles_of(item.author, item.case) - {CaseRole.KLANTMANAGER}
 
+    def test_cases_say_which_panels_have_records(self, seeded):
+        """COPY bypasses CaseContent.save(): the seeder sets the flags afterwards."""
+        for flag, model in (
+            ("has_conversations", Conversation),
+            ("has_ips_trajectories", Trajectory),
+        ):
+            flagged = set(Case.objects.filter(**{flag: True}).values_list("pk", flat=True))
+            assert flagged == set(model.objects.values_list("case_id", flat=True)), flag
+            assert 0 < len(flagged) < N
+        assert not Case.objects.filter(has_leidraad_sessions=True).exists()  # none seeded
+
     def test_teams_are_what_the_access_policy_reads(self, seeded):
         case = Case.objects.select_related("opened_by", "client").first()
         access = consent.case_access(case.opened_by, case)

@@ -5,6 +5,7 @@ from .conversation import ChangeTalk, Conversation, MitiSelfAssessment
 from .core import (
     Agreement,
     Case,
+    CaseContent,
     CaseMember,
     ChangeRecord,
     Client,
@@ -26,6 +27,7 @@ from .leidraad import (
 __all__ = [
     "Agreement",
     "Case",
+    "CaseContent",
     "CaseMember",
     "ChangeRecord",
     "Client",

@@ -13,14 +13,16 @@ from django.utils.translation import gettext_lazy as _
 from consent.constants import Category
 
 from ..constants import ChangeTalkKind, ConversationForm, StageOfChange, TargetBehaviour
-from .core import Agreement, Case, Versioned
+from .core import Agreement, Case, CaseContent, Versioned
 
 MAX_MINUTES = 8 * 60
 MAX_COUNT = 500
 
 
-class Conversation(Versioned):
+class Conversation(CaseContent, Versioned):
     """One motivational conversation (motiverend gesprek) about work."""
+
+    CASE_FLAG = "has_conversations"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="conversations")
     organisation = models.ForeignKey(

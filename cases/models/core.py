@@ -33,6 +33,27 @@ class Versioned(models.Model):
         abstract = True
 
 
+class CaseContent(models.Model):
+    """A record kind with a panel of its own on the case page: saving the first one of a case
+    sets the case's flag ``CASE_FLAG`` (see Case.has_conversations), in the same transaction
+    and on the instance the record points to. Every way of making one through the ORM goes
+    through save(); the volume seeder, which writes with COPY, sets the flags afterwards
+    (portal.volume.set_case_content_flags)."""
+
+    CASE_FLAG = ""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        case = self.case
+        if adding and not getattr(case, self.CASE_FLAG):
+            type(case).objects.filter(pk=case.pk).update(**{self.CASE_FLAG: True})
+            setattr(case, self.CASE_FLAG, True)
+
+
 class Client(Versioned):
     """A person registered by one organisation. Identification data (category
     identificatie) is held by that organisation."""
@@ -123,6 +144,13 @@ class Case(Versioned):
     # Work as a treatment topic (category afspraken & doelen).
     work_discussed_on = models.DateField(_("werk laatst besproken op"), null=True, blank=True)
     work_is_goal = models.BooleanField(_("werk is een behandeldoel"), default=False)
+    # Whether a conversation log, gespreksleidraad session or IPS trajectory was ever made on
+    # the case (none is ever deleted; CaseContent sets these with the first one). Their
+    # readers return nothing at once when not, so the case page does not read three panels
+    # for most cases, which have none of the three (issue 10). Only ever False -> True.
+    has_conversations = models.BooleanField(default=False, editable=False)
+    has_leidraad_sessions = models.BooleanField(default=False, editable=False)
+    has_ips_trajectories = models.BooleanField(default=False, editable=False)
 
     objects = CaseQuerySet.as_manager()
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from consent.constants import Category
 
 from ..constants import ExternalDestination, Judgement, LeidraadStatus, ReferralKind
-from .core import Agreement, Case, Invitation, Versioned
+from .core import Agreement, Case, CaseContent, Invitation, Versioned
 
 
 class LeidraadVersion(models.Model):
@@ -64,9 +64,11 @@ class LeidraadVersion(models.Model):
         return theme["title"] if theme else key
 
 
-class LeidraadSession(Versioned):
+class LeidraadSession(CaseContent, Versioned):
     """One run of the guide with a client (leidraadsessie). Saved half-way and resumed;
     finished explicitly, after which it no longer changes (a correction is a linked note)."""
+
+    CASE_FLAG = "has_leidraad_sessions"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="leidraad_sessions")
     organisation = models.ForeignKey(

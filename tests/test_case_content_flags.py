@@ -1,0 +1,103 @@
+"""Case.has_conversations, has_leidraad_sessions and has_ips_trajectories (issue 10): set by
+the first record of the kind, in its transaction, so the case page reads no panel that has
+nothing to show; kept by the migration that added them for records made before."""
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from cases import leidraad_services as leidraad
+from cases.models import Case, Conversation, LeidraadSession
+from ips.models import Trajectory
+
+from .test_conversations import log_via_page
+from .test_ips import new_case, start_trajectory
+from .test_leidraad import start as start_session
+
+FLAGS = ("has_conversations", "has_leidraad_sessions", "has_ips_trajectories")
+TABLES = ('"cases_conversation"', '"cases_leidraadsession"', '"ips_trajectory"')
+
+
+def flags(case):
+    return dict(zip(FLAGS, Case.objects.values_list(*FLAGS).get(pk=case.pk), strict=True))
+
+
+def tables_read(c, case):
+    """Which of the three panels' tables the case page reads."""
+    with CaptureQueriesContext(connection) as captured:
+        assert c.get(reverse("cases:detail", args=[case.pk])).status_code == 200
+    reads = [q["sql"] for q in captured if q["sql"].startswith("SELECT")]
+    return {table for table in TABLES if any(f"FROM {table}" in sql for sql in reads)}
+
+
+@pytest.fixture
+def case(behandelaar_a):
+    return new_case(behandelaar_a)
+
+
+def test_a_new_case_has_none_and_its_page_reads_no_panel(client_for, behandelaar_a, case):
+    assert flags(case) == dict.fromkeys(FLAGS, False)
+    assert tables_read(client_for(behandelaar_a), case) == set()
+
+
+def test_the_first_conversation_sets_its_flag_and_the_page_reads_it(
+    client_for, behandelaar_a, case
+):
+    c = client_for(behandelaar_a)
+    conversation = log_via_page(c, case)
+    assert flags(case) == {**dict.fromkeys(FLAGS, False), "has_conversations": True}
+    assert tables_read(c, case) == {'"cases_conversation"'}
+    page = c.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert reverse("cases:conversation_detail", args=[case.pk, conversation.pk]) in page
+
+
+def test_the_first_leidraad_session_sets_its_flag(client_for, behandelaar_a, case):
+    c = client_for(behandelaar_a)
+    start_session(c, case)
+    assert flags(case)["has_leidraad_sessions"] is True
+    assert tables_read(c, case) == {'"cases_leidraadsession"'}
+
+
+def test_a_referral_to_ips_sets_its_flag(client_for, behandelaar_a, jobcoach_a, case):
+    trajectory = start_trajectory(behandelaar_a, jobcoach_a, case)
+    assert flags(case)["has_ips_trajectories"] is True
+    assert trajectory.case.has_ips_trajectories  # the instance the record points to, too
+    assert '"ips_trajectory"' in tables_read(client_for(jobcoach_a), case)
+
+
+def test_a_flag_goes_with_a_record_rolled_back(behandelaar_a, case):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        LeidraadSession.objects.create(
+            case=case,
+            organisation=behandelaar_a.organisation,
+            guide=leidraad.current_version(),
+            started_by=behandelaar_a,
+        )
+        assert flags(case)["has_leidraad_sessions"] is True
+        raise RuntimeError
+    assert flags(case)["has_leidraad_sessions"] is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_sets_the_flags_of_records_made_before(client_for, behandelaar_a, jobcoach_a):
+    """cases 0013: the flags of existing cases follow what they hold; a case with nothing
+    keeps none."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    with_both = new_case(behandelaar_a, index=0)
+    log_via_page(client_for(behandelaar_a), with_both)
+    start_trajectory(behandelaar_a, jobcoach_a, with_both)
+    empty = new_case(behandelaar_a, index=1, last="Bos")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("cases", "0012_client_bsn_idx")])
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert flags(with_both) == {
+        "has_conversations": True,
+        "has_leidraad_sessions": False,
+        "has_ips_trajectories": True,
+    }
+    assert flags(empty) == dict.fromkeys(FLAGS, False)
+    assert Conversation.objects.filter(case=with_both).exists()
+    assert Trajectory.objects.filter(case=with_both).exists()
