@@ -346,7 +346,8 @@ class ConsentForm(forms.Form):
         """A replacement renews or changes the same sharing, and takes effect at once: the
         consent it replaces holds no longer from the moment it is recorded. Starting later
         would leave the recipient without access until then; another recipient or purpose
-        is another consent (and the old one is withdrawn if the client wants that)."""
+        is another consent (and the old one is withdrawn if the client wants that). A consent
+        that has not begun may be replaced from any day on."""
         old, start = cleaned.get("supersedes"), cleaned.get("valid_from")
         if old is None:
             return
@@ -370,6 +371,10 @@ class ConsentForm(forms.Form):
                 )
                 % {"pk": old.pk, "purpose": old.get_purpose_display()},
             )
+        if old.valid_from > timezone.localdate():
+            # Not begun yet: it never held, so no one loses access in between. The client may
+            # change it before it begins (narrow it, end it sooner) or let it begin today.
+            return
         if start and start < old.valid_from:
             self.add_error(
                 "valid_from",

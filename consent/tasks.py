@@ -95,12 +95,16 @@ def _notice(consent, expired):
             body__startswith=_marker(consent),
         ).exists():
             return 0
+        # A notice about a consent is the provider's news (consent.services.own_news): held
+        # by the provider, and addressed to a regiebehandelaar only of theirs. A GGZ leading a
+        # gemeente's case read of the gemeente's consent to UWV, and the gemeente did not.
         lead = (
             CaseMember.objects.filter(
                 content_object=case,
                 permission__codename=CaseRole.REGIEBEHANDELAAR,
                 user__is_active=True,
                 user__role=Role.BEHANDELAAR,
+                user__organisation_id=consent.provider_id,
             )
             .select_related("user__organisation")
             .order_by("pk")
@@ -135,9 +139,7 @@ def _notice(consent, expired):
             Category.IDENTIFICATIE,
             title,
             body=body,
-            # Held by the regiebehandelaar's organisation, so the one it is addressed to
-            # can read it; without one, by the provider of the consent.
-            organisation=lead_user.organisation if lead_user is not None else consent.provider,
+            organisation=consent.provider,
         )
     audit.info(
         "toestemming_verlopen" if expired else "toestemming_verloopt",
