@@ -1,7 +1,8 @@
 """'Samenvatting van ons gesprek over werk' for the client (plain Dutch, B1): the summary of a
 finished gespreksleidraad session, as a page (leidraad_views.session_summary) and as a PDF
 report. The PDF holds what the requesting user may export when it is rendered (category
-leidraad of the session, afspraken as far as readable), re-checked at every download."""
+leidraad of the session, afspraken as far as readable, the referrals they may learn of:
+leidraad_services.referrals_for), re-checked at every download."""
 
 from django.utils.translation import gettext_lazy
 
@@ -21,9 +22,11 @@ CLIENT_WORDS = {
 }
 
 
-def client_summary(session, agreements, client_visible):
+def client_summary(access, session, agreements, client_visible):
     """The context of the summary: the themes talked about in the client's words, the
-    agreements given, the next step and later corrections."""
+    agreements given, the next step as far as ``access`` may learn of it
+    (leidraad_services.referrals_for) and later corrections."""
+    referrals, all_referrals = leidraad.referrals_for(access, session)
     return {
         "session": session,
         "client_visible": client_visible,
@@ -33,7 +36,8 @@ def client_summary(session, agreements, client_visible):
             if item["discussed"]
         ],
         "agreements": agreements,
-        "referrals": list(session.referrals.all()),
+        "referrals": referrals,
+        "all_referrals": all_referrals,
         "corrections": list(session.corrections.all()),
     }
 
@@ -64,7 +68,7 @@ def build(report):
         contents.add((client_holder, Category.IDENTIFICATIE))
     return Built(
         template="reports/leidraad.html",
-        context={"case": case, **client_summary(session, agreements, client_visible)},
+        context={"case": case, **client_summary(access, session, agreements, client_visible)},
         contents=contents,
     )
 

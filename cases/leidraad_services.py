@@ -44,6 +44,9 @@ FINISHED_MESSAGE = gettext_lazy(
     "Voeg dan een correctie toe."
 )
 TREND_COLUMNS = 6
+IPS_ALREADY_MESSAGE = gettext_lazy(
+    "Deze cliënt heeft al een IPS-traject of een aanmelding daarvoor."
+)
 
 # --- Content versions ----------------------------------------------------------------------
 
@@ -146,6 +149,34 @@ def themes_of(session):
         }
         for note in session.theme_notes.all()
     ]
+
+
+def reads_referral(access, referrer_id, referred_id):
+    """Whether this user may learn of a referral (that it was made, to whom, and its
+    reason): the rule consent.services.own_news applies to the timeline's referral news. A
+    referral stays with the organisation that made it and the organisation referred to,
+    which reads the reason with the referral itself (its werkvoorraad). Another
+    organisation on the team does not learn of it, not even one that reads the referrer's
+    leidraad on the client's consent: the reason was written for the one organisation
+    referred to, and the referral names an organisation it may not know of
+    (CaseAccess.knows_of; a UWV adviser would learn that the gemeente takes part)."""
+    return access.organisation_id in (referrer_id, referred_id)
+
+
+def referrals_for(access, session):
+    """(the session's referrals this user may see, whether that is all of them), from what
+    session_for preloaded. Referrals to an organisation (IPS, a klantmanager) and outside
+    Werkpad follow reads_referral; 'geen verwijzing nodig' refers nobody and names no one:
+    its reason is the session's, for every reader of it. Only the session's organisation,
+    which records its referrals, sees them all; whether anything is left out for another is
+    not said (that would tell a referral was made)."""
+    shown = [
+        referral
+        for referral in session.referrals.all()
+        if referral.kind == ReferralKind.GEEN
+        or reads_referral(access, referral.organisation_id, referral.target_organisation_id)
+    ]
+    return shown, session.organisation_id == access.organisation_id
 
 
 def readable_agreements(access, session):
@@ -256,7 +287,7 @@ def open_ips_for(case):
             case_role=CaseRole.TRAJECTBEGELEIDER,
             status=InvitationStatus.OPEN,
         )
-        .select_related("organisation")
+        .select_related("organisation", "invited_by")
         .first()
     )
     if referral is not None:
@@ -274,18 +305,25 @@ def open_ips_for(case):
 def describe_open_ips(access, running):
     """``running`` (from open_ips_for) in words for this user: (text or None, shown),
     ``shown`` the (holder, category) pairs of client data the text holds, for the access
-    log. The team and its referrals are the case's own; a trajectory's organisation and
-    phase are IPS data of the organisation that runs it, named only when the policy lets
-    the user read them."""
+    log. A trajectbegeleider on the team is named to who knows of their organisation (as
+    the team panel shows them: CaseAccess.knows_of), an open referral to IPS to who may
+    learn of it (reads_referral), a trajectory's organisation and phase (IPS data of the
+    organisation that runs it) only when the policy lets the user read them. Anyone else
+    learns only what step 3 needs and a referral would be refused with: that the client
+    already has IPS, or an application for it."""
     if running is None:
         return None, set()
     if isinstance(running, CaseMember):
+        if not access.knows_of(running.user.organisation_id):
+            return IPS_ALREADY_MESSAGE, set()
         text = _("%(name)s (%(org)s) is al IPS-trajectbegeleider in deze casus.") % {
             "name": running.user.get_full_name(),
             "org": running.user.organisation,
         }
         return text, set()
     if isinstance(running, Invitation):
+        if not reads_referral(access, running.invited_by.organisation_id, running.organisation_id):
+            return IPS_ALREADY_MESSAGE, set()
         text = _(
             "Er staat al een verwijzing open naar het IPS-team van %(org)s (sinds %(date)s)."
         ) % {
@@ -443,9 +481,7 @@ def refer(access, session, kind, reason="", organisation=None, destination=""):
         invitation, target = None, None
         if kind == ReferralKind.IPS:
             if open_ips_for(case) is not None:
-                raise ValidationError(
-                    _("Deze cliënt heeft al een IPS-traject of een aanmelding daarvoor.")
-                )
+                raise ValidationError(IPS_ALREADY_MESSAGE)
             target = user.organisation
             invitation = services.refer(access, target, CaseRole.TRAJECTBEGELEIDER, reason)
         elif kind == ReferralKind.KLANTMANAGER:

@@ -405,6 +405,7 @@ def session_detail(request, pk, sid):
     session = _session_or_404(request, case, access, sid)
     agreements = leidraad.readable_agreements(access, session)
     _log_read(request, access, session, agreements)
+    referrals, all_referrals = leidraad.referrals_for(access, session)
     can_write = (
         services.write_allowed(access, Category.LEIDRAAD)
         and session.organisation_id == access.organisation_id
@@ -418,7 +419,8 @@ def session_detail(request, pk, sid):
             "session": session,
             "themes": leidraad.themes_of(session),
             "agreements": agreements,
-            "referrals": list(session.referrals.all()),
+            "referrals": referrals,
+            "all_referrals": all_referrals,
             "corrections": list(session.corrections.all()),
             "can_write": can_write,
             "resume_step": _resume_step(session),
@@ -673,7 +675,8 @@ def _step_next(request, case, access, session):
     agreements = leidraad.readable_agreements(access, session)
     ips_open, ips_shown = leidraad.describe_open_ips(access, leidraad.open_ips_for(case))
     _log_read(request, access, session, agreements, also=ips_shown)
-    referrals = list(session.referrals.all())
+    # Step 3 is for the session's organisation, which sees every referral it recorded.
+    referrals, _all = leidraad.referrals_for(access, session)
     return _render_step(
         request,
         access,
@@ -742,7 +745,7 @@ def session_summary(request, pk, sid):
         "cases/leidraad/summary.html",
         {
             "case": case,
-            **client_summary(session, agreements, client_visible),
+            **client_summary(access, session, agreements, client_visible),
             "can_export": access.decide(
                 Category.LEIDRAAD, session.organisation_id, Action.EXPORT
             ).allowed,
