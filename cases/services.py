@@ -580,17 +580,25 @@ def removal_refused(access, member):
 
 @transaction.atomic
 def leave(access, member=None):
-    """Leave the team (member=None) or remove someone (removal_refused)."""
+    """Leave the team (member=None) or remove someone (removal_refused). Refused for the
+    only lead (HAND_OVER_FIRST) and for the trajectbegeleider of the IPS trajectory that
+    runs on the case (ips.services.leaving_refused)."""
+    from ips import services as ips_services  # ips builds on cases: import at call time
+
     case = access.case
     member = member or access.user
     if member != access.user and (refusal := removal_refused(access, member)):
         raise ValidationError(refusal)
-    Case.objects.select_for_update(no_key=True).filter(pk=case.pk).first()  # one at a time
+    # One at a time, and before the coach is looked at: every change of coach (respond,
+    # taking a trajectory on, a hand-over) locks the case row first.
+    Case.objects.select_for_update(no_key=True).filter(pk=case.pk).first()
     roles = consent.case_roles_of(member, case)
     if not roles:
         raise ValidationError(_("%(name)s zit niet in het team.") % {"name": member})
     if member == access.user and _only_lead_gives_up(case, member, frozenset()):
         raise ValidationError(HAND_OVER_FIRST)
+    if refusal := ips_services.leaving_refused(access, member):
+        raise ValidationError(refusal)
     consent.remove_member(case, member)
     if member == access.user:
         title = _("%(name)s heeft het team verlaten") % {"name": member}

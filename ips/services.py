@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from cases import services as cases
 from cases.constants import CaseRole, CaseStatus, InvitationStatus, TimelineKind
-from cases.models import Invitation
+from cases.models import Case, Invitation
 from consent import services as consent
 from consent.constants import Category
 from portal.constants import Role
@@ -115,13 +115,27 @@ def on_referral(referral):
 
 
 def on_referral_accepted(referral, user):
-    """A trajectbegeleider accepted the referral: they become the coach."""
+    """A trajectbegeleider accepted the referral: they become the coach. Never of a
+    trajectory that has one: a colleague on the team who takes the trajectory on answers the
+    referral (change_phase), so only a referral left open from before that was so gets here;
+    the acceptance is refused (ValidationError) and the coach keeps their trajectory.
+    cases.respond holds the case row, so no coach is set meanwhile."""
     if referral.case_role != CaseRole.TRAJECTBEGELEIDER:
         return None
-    trajectory = Trajectory.objects.filter(referral=referral).first()
+    trajectory = Trajectory.objects.filter(referral=referral).select_related("coach").first()
     if trajectory is None:  # referral made before the hook existed
         trajectory = on_referral(referral)
-    Trajectory.objects.filter(pk=trajectory.pk).update(coach=user, version=F("version") + 1)
+    if trajectory.coach_id is not None and trajectory.coach_id != user.pk:
+        raise ValidationError(
+            _(
+                "Dit IPS-traject heeft al een trajectbegeleider: %(coach)s. Aannemen kan niet "
+                "meer; wijs de verwijzing af, met als reden dat het traject al begeleid wordt."
+            )
+            % {"coach": trajectory.coach}
+        )
+    Trajectory.objects.filter(pk=trajectory.pk, coach__isnull=True).update(
+        coach=user, version=F("version") + 1
+    )
     trajectory.refresh_from_db()
     return trajectory
 
@@ -324,7 +338,14 @@ def change_phase(
     expected_version=None,
 ):
     """Move the trajectory to ``to_phase`` per ``changed_on`` (default today): checked
-    against the phase machine, recorded in the history and on the case timeline."""
+    against the phase machine, recorded in the history and on the case timeline.
+
+    Moving a trajectory on from 'aangemeld' takes it on: ``user`` becomes its coach, and
+    the referral that started it, if still open, is answered as accepted by them (it drops
+    off the IPS team's list; a colleague can no longer accept it and take the trajectory
+    away). The returned change's ``answered_referral`` is that referral's id, else None."""
+    if trajectory.phase == Phase.AANGEMELD and trajectory.coach_id is None:
+        _lock_to_take_on(trajectory, user)
     current = Trajectory.objects.select_for_update().get(pk=trajectory.pk)
     if expected_version is not None and current.version != expected_version:
         raise ConflictError([(_("fase"), current.get_phase_display())])
@@ -340,7 +361,8 @@ def change_phase(
     current.phase = to_phase
     if wants_paid_work is not None:
         current.wants_paid_work = wants_paid_work
-    if current.coach_id is None and from_phase == Phase.AANGEMELD:
+    taking_on = current.coach_id is None and from_phase == Phase.AANGEMELD
+    if taking_on:
         current.coach = user
     if to_phase == Phase.AFGESLOTEN:
         current.closed_on, current.close_reason, current.close_note = (
@@ -359,6 +381,14 @@ def change_phase(
         note=note,
         recorded_by=user,
     )
+    change.answered_referral = None
+    if taking_on and current.referral_id is not None:
+        answered = Invitation.objects.filter(
+            pk=current.referral_id, status=InvitationStatus.OPEN
+        ).update(
+            status=InvitationStatus.GEACCEPTEERD, responded_by=user, responded_at=timezone.now()
+        )
+        change.answered_referral = current.referral_id if answered else None
     title = _("IPS-fase: %(phase)s (per %(date)s)") % {
         "phase": Phase(to_phase).label,
         "date": changed_on.strftime("%d-%m-%Y"),
@@ -370,6 +400,25 @@ def change_phase(
         setattr(trajectory, name, getattr(current, name))
     trajectory.close_note = current.close_note
     return change
+
+
+def _lock_to_take_on(trajectory, user):
+    """Before a waiting trajectory is taken on (change_phase): lock as cases.respond does,
+    the case row first, then the open referral (the trajectory comes next). A colleague who
+    accepts the referral at this moment waits, or is waited for and then finds it answered;
+    leaving the team (cases.leave) waits too, so the new coach is still on the team."""
+    case = Case.objects.select_for_update(no_key=True).get(pk=trajectory.case_id)
+    if not consent.case_roles_of(user, case):
+        raise ValidationError(
+            _(
+                "U zit niet meer in het team van deze casus en kunt dit traject dus niet "
+                "oppakken. Vraag wie de regie voert u opnieuw uit te nodigen."
+            )
+        )
+    if trajectory.referral_id is not None:
+        Invitation.objects.select_for_update().filter(
+            pk=trajectory.referral_id, status=InvitationStatus.OPEN
+        ).first()
 
 
 # --- Beroepsprofiel --------------------------------------------------------------------------
@@ -501,6 +550,55 @@ def _transferable(organisation, prefix=""):
             f"{prefix}case__status": CaseStatus.OPEN,
         }
     ) & ~Q(**{f"{prefix}phase": Phase.AFGESLOTEN})
+
+
+def leaving_refused(access, member):
+    """Why ``member`` may not leave the team of ``access.case`` now (leaving themselves, or
+    taken off by whoever leads), as a message; or None. Called by cases.leave, which holds
+    the case row (every change of coach locks it first).
+
+    The active trajectbegeleider who coaches the IPS trajectory that runs on the case stays
+    on its team until that trajectory is closed: off the team nobody could update, close or
+    hand it over, while it stayed on their caseload and kept the case from closing. Who left
+    the organisation or the function may go: the beheerder hands their trajectories over
+    (former_coaches). Whether IPS runs is IPS data: a lead who may not read it hears only
+    that a trajectory runs, as when closing the case."""
+    if not member.is_active or member.role != Role.TRAJECTBEGELEIDER:
+        return None
+    trajectory = (
+        Trajectory.objects.open()
+        .filter(case_id=access.case.pk, case__status=CaseStatus.OPEN, coach=member)
+        .select_related("organisation")
+        .first()
+    )
+    if trajectory is None:
+        return None
+    if member == access.user:
+        return _(
+            "U begeleidt het lopende IPS-traject in deze casus en blijft in het team zolang "
+            "het loopt: zonder u kan niemand het bijwerken, afsluiten of overdragen. Sluit "
+            "het traject eerst af; daarna kunt u het team verlaten. Gaat u uit dienst of "
+            "krijgt u een andere functie, dan draagt de beheerder van uw organisatie het "
+            "traject over aan een collega."
+        )
+    names = {"name": member, "org": trajectory.organisation}
+    if not access.can_read(Category.IPS, trajectory.organisation_id):
+        return (
+            _(
+                "%(name)s heeft in deze casus nog een lopend traject en blijft in het team "
+                "zolang dat loopt. Overleg met %(name)s."
+            )
+            % names
+        )
+    return (
+        _(
+            "%(name)s begeleidt het lopende IPS-traject in deze casus en blijft in het team "
+            "zolang het loopt. Vraag %(name)s het traject af te sluiten; daarna kunt u "
+            "%(name)s uit het team halen. Gaat %(name)s uit dienst, dan draagt de beheerder "
+            "van %(org)s het traject over aan een collega."
+        )
+        % names
+    )
 
 
 def former_coaches(organisation):
