@@ -29,17 +29,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='case',
             name='has_conversations',
-            field=models.BooleanField(default=False, editable=False),
+            field=models.BooleanField(default=False, editable=False, verbose_name='heeft gespreksverslagen'),
         ),
         migrations.AddField(
             model_name='case',
             name='has_ips_trajectories',
-            field=models.BooleanField(default=False, editable=False),
+            field=models.BooleanField(default=False, editable=False, verbose_name='heeft IPS-trajecten'),
         ),
         migrations.AddField(
             model_name='case',
             name='has_leidraad_sessions',
-            field=models.BooleanField(default=False, editable=False),
+            field=models.BooleanField(default=False, editable=False, verbose_name='heeft gespreksleidraadsessies'),
         ),
         migrations.RunPython(set_flags, migrations.RunPython.noop),
     ]

@@ -148,9 +148,15 @@ class Case(Versioned):
     # the case (none is ever deleted; CaseContent sets these with the first one). Their
     # readers return nothing at once when not, so the case page does not read three panels
     # for most cases, which have none of the three (issue 10). Only ever False -> True.
-    has_conversations = models.BooleanField(default=False, editable=False)
-    has_leidraad_sessions = models.BooleanField(default=False, editable=False)
-    has_ips_trajectories = models.BooleanField(default=False, editable=False)
+    has_conversations = models.BooleanField(
+        _("heeft gespreksverslagen"), default=False, editable=False
+    )
+    has_leidraad_sessions = models.BooleanField(
+        _("heeft gespreksleidraadsessies"), default=False, editable=False
+    )
+    has_ips_trajectories = models.BooleanField(
+        _("heeft IPS-trajecten"), default=False, editable=False
+    )
 
     objects = CaseQuerySet.as_manager()
 
