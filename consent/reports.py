@@ -1,7 +1,7 @@
 """Consent reports: the toestemmingsverklaring (one consent as a form for the client to read
 and sign) and the overview of a client's consents. Who may have them is decided by the same
-rules as the consent pages (consent.services.record_decision / client_consents_decision, on
-consent.services), for the requester when the PDF is made and again at every download."""
+rules as the consent pages (consent.services.record_decision / client_consents_decisions),
+for the requester when the PDF is made and again at every download."""
 
 from django.utils import timezone
 
@@ -11,7 +11,7 @@ from portal.reports import Built, all_allowed
 from .constants import Action, Category
 from .forms import shares_nothing
 from .models import SHARES_NOTHING, Consent
-from .services import client_consents_decision, record_decision
+from .services import DENIED, client_consents_decisions, record_decision
 
 
 def _consents():
@@ -57,8 +57,15 @@ def _build_form(report):
 
 def _build_overview(report):
     user, client = report.requested_by, report.client
-    if not client_consents_decision(user, client)[0].allowed:
+    decisions, case = client_consents_decisions(user, client)
+    if not decisions[user.organisation_id].allowed:
         raise PermissionError("De aanvrager mag de toestemmingen van deze cliënt niet zien.")
+    # The records are the requester's organisation's; the name and date of birth are the
+    # client's organisation's, on the PDF only when the requester may export them.
+    contents = {(user.organisation_id, Category.IDENTIFICATIE)}
+    name_visible = decisions[client.organisation_id].allowed
+    if name_visible:
+        contents.add((client.organisation_id, Category.IDENTIFICATIE))
     today = timezone.localdate()
     consents = list(
         _consents()
@@ -82,20 +89,27 @@ def _build_overview(report):
         template="reports/toestemmingsoverzicht.html",
         context={
             "client": client,
+            "name_visible": name_visible,
+            "case": case,
             "rows": rows,
             "shares_nothing_flag": SHARES_NOTHING,
             "active": [r for r in rows if r["state"] == "actief"],
         },
-        contents={(user.organisation_id, Category.IDENTIFICATIE)},
+        contents=contents,
     )
 
 
 def download_decisions(user, report):
+    """One decision per (holder, category) the PDF holds, each on its own basis: the
+    requester's organisation's records, and for the overview the client's name from the
+    client's organisation (own organisation, or the client's consent with its number)."""
     if report.type == ReportType.TOESTEMMINGSVERKLARING:
         consent = _the_consent(report)
         if consent is None:
             return None
         decision = record_decision(user, consent, Action.EXPORT)[0]
-    else:
-        decision = client_consents_decision(user, report.client)[0]
-    return all_allowed([(holder, category, decision) for holder, category in report.contents])
+        return all_allowed([(holder, category, decision) for holder, category in report.contents])
+    decisions, _case = client_consents_decisions(user, report.client)
+    return all_allowed(
+        [(holder, category, decisions.get(holder, DENIED)) for holder, category in report.contents]
+    )

@@ -674,14 +674,32 @@ def record_decision(user, consent, action=Action.READ):
 def client_consents_decision(user, client, action=Action.EXPORT):
     """May ``user`` see the consents their organisation recorded for ``client`` (the
     overview)? The beheerder of the client's organisation, and the team members on one of
-    the client's cases, for the consents their own organisation provided."""
+    the client's cases, for the consents their own organisation provided. (decision, case)"""
+    decisions, case = client_consents_decisions(user, client, action)
+    return decisions[user.organisation_id], case
+
+
+def client_consents_decisions(user, client, action=Action.EXPORT):
+    """({holder id: decision}, case) for the overview of the consents ``user``'s organisation
+    recorded for ``client``: what it holds of the client's identificatie, per holder. The
+    records are held by the user's own organisation, which provided them (record_decision);
+    the client's name and date of birth by the client's organisation, decided as the case
+    page decides the name (CaseAccess.decide on the client's organisation): a klantmanager
+    without the client's consent, or a behandelaar of another GGZ on the team, gets the
+    overview of their own records without the name. Nothing when the records are refused.
+    One key when the two are the same organisation."""
+    own, holder = user.organisation_id, client.organisation_id
     if user.role == Role.BEHEERDER:
-        return beheer_decision(user, client, Category.IDENTIFICATIE, action), None
-    case = case_of(user, client.pk) if user.organisation_id is not None else None
+        # Only of the organisation's own clients (beheer_decision): one holder.
+        decision = beheer_decision(user, client, Category.IDENTIFICATIE, action)
+        return dict.fromkeys((holder, own), decision), None
+    case = case_of(user, client.pk) if own is not None else None
     if case is None:
-        return DENIED, None
+        return dict.fromkeys((holder, own), DENIED), None
     access = case_access(user, case)
-    return access.decide(Category.IDENTIFICATIE, access.organisation_id, action), case
+    records = access.decide(Category.IDENTIFICATIE, own, action)
+    name = access.decide(Category.IDENTIFICATIE, holder, action) if records.allowed else DENIED
+    return {holder: name, own: records}, case
 
 
 # --- The organisation's own consents by state (the beheerder's overview and start page) ---

@@ -7,11 +7,12 @@ from consent import services as consent
 from consent.constants import Action, Basis
 
 from .models import Report, ReportStatus
-from .reports import builder_for
+from .reports import builder_for, unavailable_message
 
 
-def get_report(request, pk):
-    """A report belongs to whoever requested it; anyone else gets a 404 (logged)."""
+def get_report(request, pk, action=Action.READ):
+    """A report belongs to whoever requested it; anyone else gets a 404, logged as the
+    ``action`` they tried: reading its status page, or exporting (downloading) it."""
     report = Report.objects.select_related("case", "client").filter(pk=pk).first()
     if report is None:
         raise Http404
@@ -23,7 +24,7 @@ def get_report(request, pk):
             object_id=report.pk,
             client=report.client_id or (report.case.client_id if report.case else None),
             case=report.case_id,
-            action=Action.EXPORT,
+            action=action,
         )
         raise Http404
     return report
@@ -46,7 +47,16 @@ def report_detail(request, pk):
     # The same check as the download: a finished report the user may no longer have (consent
     # withdrawn, left the team) says so instead of offering a link that fails.
     available = ready and builder_for(report.type)[1](request.user, report) is not None
-    return render(request, template, {"report": report, "ready": ready, "available": available})
+    return render(
+        request,
+        template,
+        {
+            "report": report,
+            "ready": ready,
+            "available": available,
+            "unavailable": unavailable_message(report) if ready and not available else "",
+        },
+    )
 
 
 @login_required
@@ -55,7 +65,7 @@ def report_download(request, pk):
     user left the team) can no longer be downloaded. Every download is logged (export): one
     entry per kind of client data in the PDF, on the basis it is exported on (own
     organisation, consent with its number, beheer)."""
-    report = get_report(request, pk)
+    report = get_report(request, pk, Action.EXPORT)
     _build, download_decisions = builder_for(report.type)
     client_id = report.client_id or (report.case.client_id if report.case else None)
     decisions = (
@@ -72,7 +82,9 @@ def report_download(request, pk):
             action=Action.EXPORT,
         )
         raise Http404
-    # A report without client data (IPS team figures) is the user's own organisation's.
+    # A report without client data (IPS team figures, or a case report with nothing the
+    # requester may export: it names only the case number) is the user's own organisation's:
+    # one entry without a category and without the client, none of whose data left.
     parts = decisions or [(None, "", consent.Decision(True, Basis.EIGEN_ORGANISATIE))]
     consent.write_log(
         consent.entry(
@@ -83,7 +95,7 @@ def report_download(request, pk):
             object_type="rapport",
             object_id=report.pk,
             category=category,
-            client=client_id,
+            client=client_id if decisions else None,
             case=report.case_id,
         )
         for _holder, category, decision in sorted(parts, key=lambda part: str(part[1]))

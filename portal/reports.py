@@ -7,6 +7,11 @@ through consent.services for ``report.requested_by`` at render time, and a funct
 when the user may not (or no longer) have the PDF, else one ``(holder, category, Decision)``
 per kind of client data it holds (empty for a report without client data), which the
 download writes to the access log with the basis each part is exported on.
+
+A builder raises PermissionError when the policy refuses the requester the report at render
+time (they left the team, the consent was withdrawn, their role changed). That ends the
+report at once (``Refused``): trying again cannot help. Any other exception is a fault (the
+database, WeasyPrint), tried again up to MAX_ATTEMPTS times.
 """
 
 import datetime
@@ -38,6 +43,11 @@ BUILDERS = {
     "ips_modelgetrouwheid": "ips.reports",
     "ips_resultaten": "ips.reports",
 }
+
+
+class Refused(Exception):
+    """The access policy refuses the requester the report when it is made. Final: the report
+    ends "niet meer beschikbaar" and is not tried again (render returns, it does not raise)."""
 
 
 @dataclass
@@ -72,6 +82,28 @@ def exportable_filter(access, category):
     """A Q keeping rows of one ``category`` (with an ``organisation`` field, the holder) that
     the user of ``access`` may export."""
     return Q(organisation_id__in=sorted(exportable_holders(access, category)))
+
+
+def unavailable_message(report):
+    """Why ``report`` is not, or no longer, for its requester: refused when it was made, or
+    made but no longer to be downloaded. In words for who can have asked for it: only team
+    members ask for a report about a case; a report about a client without a case (a consent
+    form or overview, an AVG-inzage) may have been asked for by a beheerder, who is never on
+    a team; a report with neither is an IPS team's."""
+    if report.case_id:
+        return _(
+            "Dit rapport is niet meer beschikbaar voor u: de toestemming van de cliënt of uw "
+            "plaats in het team is veranderd sinds u het aanvroeg."
+        )
+    if report.client_id:
+        return _(
+            "Dit rapport is niet meer beschikbaar voor u: uw rol, of wat u van deze cliënt mag "
+            "zien, is veranderd sinds u het aanvroeg."
+        )
+    return _(
+        "Dit rapport is niet meer beschikbaar voor u: u hoort niet meer bij het IPS-team "
+        "waarover het gaat."
+    )
 
 
 def all_allowed(decisions):
@@ -131,8 +163,21 @@ def render_pdf(html, base_url):
     return HTML(string=html, base_url=base_url).write_pdf()
 
 
+def build_for_requester(report):
+    """The builder's Built for ``report``; Refused when the policy refuses the requester. A
+    PermissionError with an errno is the operating system's (a file the worker may not
+    read): a fault like any other."""
+    build, _may = builder_for(report.type)
+    try:
+        return build(report)
+    except PermissionError as exc:
+        if exc.errno is not None:
+            raise
+        raise Refused(str(exc)) from exc
+
+
 def render(report_id):
-    """The task body: idempotent (a finished report is not rendered twice)."""
+    """The task body: idempotent (a finished or ended report is not rendered again)."""
     with transaction.atomic():
         # What every builder reads first comes along (three queries fewer); only the
         # report's own row is locked.
@@ -141,7 +186,7 @@ def render(report_id):
             .select_related("requested_by", "case__client", "client")
             .get(pk=report_id)
         )
-        if report.status == ReportStatus.KLAAR:
+        if report.status in (ReportStatus.KLAAR, ReportStatus.MISLUKT):
             return report
         if report.attempts >= MAX_ATTEMPTS:
             report.status = ReportStatus.MISLUKT
@@ -152,8 +197,7 @@ def render(report_id):
         report.started_at = timezone.now()
         report.save(update_fields=["status", "attempts", "started_at"])
     try:
-        build, _may = builder_for(report.type)
-        built = build(report)
+        built = build_for_requester(report)
         html = render_to_string(
             built.template,
             {
@@ -164,6 +208,14 @@ def render(report_id):
             },
         )
         pdf = render_pdf(html, base_url=str(settings.BASE_DIR))
+    except Refused as refusal:
+        # Not a fault: no stack trace, and no retry (the task returns).
+        logger.info("Rapport %s geweigerd (poging %s): %s", report.pk, report.attempts, refusal)
+        # A PDF another attempt finished meanwhile stays (its download checks the policy).
+        Report.objects.filter(pk=report.pk).exclude(status=ReportStatus.KLAAR).update(
+            status=ReportStatus.MISLUKT, error=unavailable_message(report)
+        )
+        return Report.objects.get(pk=report.pk)
     except Exception:
         logger.exception("Rapport %s mislukt (poging %s)", report.pk, report.attempts)
         failed = report.attempts >= MAX_ATTEMPTS

@@ -24,6 +24,9 @@ def ping():
     soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
 )
 def render_report(report_id):
+    """Retried on a fault only: render raises it while attempts are left. The access
+    policy's refusal is no fault (portal.reports.Refused): render ends the report and
+    returns, so nothing is retried that cannot succeed."""
     from .reports import render
 
     report = render(report_id)

@@ -179,10 +179,12 @@ class TestConsentFormDownload:
         client_for(behandelaar_a).post(form_url(to_gemeente))
         report = Report.objects.get()
         consent.remove_member(case_a, behandelaar_a)
-        with pytest.raises(PermissionError):
-            reports.render(report.pk)
+        # A refusal, not a fault: it ends the report at once, without a retry.
+        reports.render(report.pk)
         report.refresh_from_db()
         assert not report.file
+        assert (report.status, report.attempts) == (ReportStatus.MISLUKT, 1)
+        assert "niet meer beschikbaar voor u" in report.error
 
 
 class TestClientOverview:

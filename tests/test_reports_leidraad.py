@@ -203,10 +203,11 @@ class TestContent:
         client_for(klantmanager_g).post(request_url(case_a, done))
         report = Report.objects.get()
         withdraw(record, behandelaar_a)
-        with pytest.raises(PermissionError):
-            reports.render(report.pk)
+        # A refusal, not a fault: it ends the report at once, without a retry.
+        reports.render(report.pk)
         report.refresh_from_db()
-        assert report.status == ReportStatus.WACHTRIJ and not report.file
+        assert report.status == ReportStatus.MISLUKT and not report.file
+        assert report.attempts == 1 and "niet meer beschikbaar voor u" in report.error
 
 
 class TestDownload:
