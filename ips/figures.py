@@ -365,9 +365,24 @@ def team_results(team, quarter, today=None, trend_quarters=4):
 # --- Server-rendered SVG bar charts ------------------------------------------------------------
 
 
-def bar_chart(rows, *, maximum=None, norm=None, width=480, bar_height=28, label_width=150):
+def bar_chart(
+    rows,
+    *,
+    maximum=None,
+    norm=None,
+    at_least=False,
+    running=None,
+    width=480,
+    bar_height=28,
+    label_width=150,
+):
     """Geometry for a horizontal SVG bar chart. ``rows``: [(label, value or None)]. Values
     None are drawn as an empty bar with "—".
+
+    ``norm`` is drawn as a line, and the bars on its wrong side are flagged: above it for a
+    maximum (the caseload: at most 20), below it with ``at_least`` for a minimum (the
+    employer contacts: at least 6 a week). ``running``: the index of a bar whose figure is
+    still growing (this week), which is not flagged for falling short yet.
 
     Coordinates are ready-made attribute strings: in the template a number would go
     through localisation (a decimal comma is no SVG), which for a team of 22 was most of
@@ -386,7 +401,7 @@ def bar_chart(rows, *, maximum=None, norm=None, width=480, bar_height=28, label_
                 "text_y": str(index * bar_height + bar_height / 2 + 4),
                 "width": str(length),
                 "value_x": str(label_width + length + 6),
-                "over_norm": norm is not None and value is not None and value > norm,
+                "flagged": _off_norm(value, norm, at_least) and not (at_least and index == running),
             }
         )
     height = str(len(rows) * bar_height + 8)
@@ -399,4 +414,11 @@ def bar_chart(rows, *, maximum=None, norm=None, width=480, bar_height=28, label_
         "bar_height": str(bar_height - 8),
         "norm_x": str(label_width + round(plot * norm / top, 1)) if norm is not None else None,
         "norm": norm,
+        "at_least": at_least,
     }
+
+
+def _off_norm(value, norm, at_least):
+    if norm is None or value is None:
+        return False
+    return value < norm if at_least else value > norm

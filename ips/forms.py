@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from cases.views import NOT_SAVED_RELOAD
 from consent.constants import Category, shared_notice
 from portal.fields import HoursField, model_label
 from portal.forms import DateInput, Textarea, happened, planned
@@ -31,7 +32,21 @@ from .models import (
 from .services import allowed_next
 
 
-class PhaseForm(forms.Form):
+class CarriesVersion:
+    """For a form with a hidden ``version`` that the page sets itself (optimistic locking):
+    one that comes back missing or garbled (a stale cached form, tampering) is refused with
+    the words the case forms use, cases.views.NOT_SAVED_RELOAD. Django would put
+    "(Verborgen veld version) Dit veld is verplicht." at the top, with the field's own
+    name; a page that lists only the visible fields would list nothing."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if self._errors.pop("version", None) is not None:
+            self.add_error(None, NOT_SAVED_RELOAD)
+        return cleaned
+
+
+class PhaseForm(CarriesVersion, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     to_phase = forms.ChoiceField(label=_("Nieuwe fase"), choices=Phase.choices)
     changed_on = forms.DateField(label=_("Per datum"), widget=DateInput())
@@ -255,7 +270,7 @@ class PlacementForm(forms.ModelForm):
         return cleaned
 
 
-class PlacementEndForm(forms.ModelForm):
+class PlacementEndForm(CarriesVersion, forms.ModelForm):
     """The end of a job: its date and reason. A job that has not started may also not go
     ahead ('Niet doorgegaan'): then no date is asked for; it ends on the day that is
     recorded, before its start (Placement.clean refuses it for a job that has started)."""
@@ -333,12 +348,19 @@ class FollowAlongForm(forms.ModelForm):
         widgets = {"contacted_on": DateInput()}
 
     def __init__(self, *args, trajectory, placements, **kwargs):
+        """``placements``: the jobs to choose from, already read (the page logs them as
+        read): the choices are made from them, not read again."""
         kwargs.setdefault("initial", {"contacted_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.trajectory = trajectory
-        self.fields["placement"].queryset = placements
-        self.fields["placement"].required = False
-        self.fields["placement"].label = _("Over de baan (optioneel)")
+        field = self.fields["placement"]
+        field.queryset = Placement.objects.filter(pk__in=[p.pk for p in placements])
+        field.choices = [
+            ("", field.empty_label),
+            *((p.pk, field.label_from_instance(p)) for p in placements),
+        ]
+        field.required = False
+        field.label = _("Over de baan (optioneel)")
 
     def clean_contacted_on(self):
         return _not_before_referral(
@@ -376,7 +398,7 @@ class ReviewForm(forms.ModelForm):
         return happened(self.cleaned_data["review_date"])
 
 
-class ScoresForm(forms.Form):
+class ScoresForm(CarriesVersion, forms.Form):
     """The 25 items: a score 1–5 (empty while still a concept) and a note each."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)

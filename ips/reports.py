@@ -104,12 +104,15 @@ def results_context(team, quarter, today):
             [(str(row["quarter"]), row["with_work_pct"]) for row in data["trend"]],
             maximum=100,
         ),
+        # The caseload norm is a maximum, the employer contacts' a minimum: each chart
+        # flags the coaches on the wrong side of its own norm, as the table does.
         "caseload_chart": figures.bar_chart(
             [(name(c["coach"]), c["caseload"]) for c in coaches], norm=CASELOAD_MAX
         ),
         "contacts_chart": figures.bar_chart(
             [(name(c["coach"]), c["contacts_per_week"]) for c in coaches],
             norm=EMPLOYER_CONTACTS_PER_WEEK_NORM,
+            at_least=True,
         ),
     }
 

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -136,6 +137,17 @@ def _trajectory_url(case):
     return reverse("ips:trajectory", args=[case.pk])
 
 
+def _named(access, person):
+    """``person`` if this user may learn who they are, else None: only who knows of their
+    organisation (CaseAccess.knows_of, the rule the case team panel follows) sees a name on
+    the IPS pages. A referral from another GGZ records its behandelaar as the one who
+    registered the trajectory; a klantmanager who may not know of that GGZ does not learn
+    who treats the client from the phase history."""
+    if person is not None and access.knows_of(person.organisation_id):
+        return person
+    return None
+
+
 def _profile_of(trajectory, access):
     """The profile, if this user may read it (it is held by its own organisation)."""
     try:
@@ -160,6 +172,7 @@ def case_panel(request, case, access):
         "template": "ips/_case_panel.html",
         "log": consent.case_read_entries(request, access, ips.shown, object_type="ips-traject"),
         "trajectory": ips.trajectory,
+        "coach": _named(access, ips.trajectory.coach),
         "profile": ips.profile,
         "rapid": ips.rapid,
         "current_job": ips.current_job,
@@ -211,11 +224,18 @@ def _trajectory_page(request, case, access, phase_form=None):
         for row in [*phases, *contacts, *placements, *follow_along, profile]:
             if row is not None:
                 shown.add((row.organisation_id, IPS))
+        for change in phases:
+            change.shown_by = _named(access, change.recorded_by)
+        for contact in contacts:
+            contact.shown_by = _named(access, contact.coach)
+        for contact in follow_along:
+            contact.shown_by = _named(access, contact.recorded_by)
         can_update = services.can_update(access, current) and current.is_open
         if can_update and phase_form is None:
             phase_form = PhaseForm(trajectory=current, placements=placements)
         context.update(
             {
+                "coach": _named(access, current.coach),
                 "phases": phases,
                 "contacts": contacts,
                 "placements": placements,
@@ -260,6 +280,9 @@ def phase_change(request, pk, trajectory_pk):
                     expected_version=data["version"],
                 )
                 _log_write(request, access, change, "ips-fase")
+                if referral := change.answered_referral:  # taken on: the referral answered
+                    answered = ("uitnodiging", referral, Category.IDENTIFICATIE, Action.UPDATE)
+                    consent.log_changes(request, case, [answered])
         except services.ConflictError:
             # Shown with the new state; what was typed stays, and the form now carries
             # the current version, so saving it again is a deliberate choice.
@@ -268,7 +291,7 @@ def phase_change(request, pk, trajectory_pk):
             post["version"] = str(trajectory.version)
             form = PhaseForm(post, trajectory=trajectory, placements=placements)
             form.is_valid()
-            lost = _phase_conflict(trajectory, request.user)
+            lost = _phase_conflict(trajectory, access)
             if trajectory.is_open:
                 form.add_error(None, lost)
             else:
@@ -286,19 +309,24 @@ def phase_change(request, pk, trajectory_pk):
     return _trajectory_page(request, case, access, phase_form=form)
 
 
-def _phase_conflict(trajectory, user):
+def _phase_conflict(trajectory, access):
     """The trajectory changed since this user opened the phase form: in another window of
     their own, or by a colleague (a phase change, or a hand-over). Which of those is not
     known, so the message names both, and then what is known: the phase now, and who
-    recorded it when (local time)."""
+    recorded it when (local time); who, only as the page may name them (_named)."""
     last = trajectory.phases.select_related("recorded_by").order_by("-pk").first()
     phase = {"phase": trajectory.get_phase_display()}
     if last is None:
         now = _("De fase is nu ‘%(phase)s’.") % phase
     else:
-        who = last.recorded_by
+        who = _named(access, last.recorded_by)
         when = date_format(timezone.localtime(last.recorded_at), "j F Y \\o\\m H:i")
-        if who.pk == user.pk:
+        if who is None:
+            now = _("De fase is nu ‘%(phase)s’, vastgelegd op %(when)s.") % {
+                **phase,
+                "when": when,
+            }
+        elif who.pk == access.user.pk:
             now = _("De fase is nu ‘%(phase)s’; die heeft u zelf vastgelegd op %(when)s.") % {
                 **phase,
                 "when": when,
@@ -338,7 +366,7 @@ def profile_edit(request, pk, trajectory_pk):
                     Action.CREATE if is_new else Action.UPDATE,
                 )
         except services.ConflictError:
-            form = _profile_conflict(form, trajectory, request.user)
+            form = _profile_conflict(form, trajectory, access)
         else:
             messages.success(request, _("Beroepsprofiel opgeslagen."))
             return redirect(_trajectory_url(case) + "#beroepsprofiel")
@@ -356,11 +384,12 @@ def profile_edit(request, pk, trajectory_pk):
     )
 
 
-def _profile_conflict(form, trajectory, user):
+def _profile_conflict(form, trajectory, access):
     """Someone else saved the profile since this user opened it: their form again, with
     what they typed, now on the stored version (so saving again is a deliberate choice
-    to overwrite), and a message that says who changed it when (local time), and which
-    fields now hold something other than what this user typed."""
+    to overwrite), and a message that says who changed it when (local time; who, as the
+    page may name them: _named), and which fields now hold something other than what this
+    user typed."""
     current = Beroepsprofiel.objects.select_related("updated_by").get(trajectory=trajectory)
     data = form.data.copy()
     data["version"] = str(current.version)
@@ -373,16 +402,22 @@ def _profile_conflict(form, trajectory, user):
     form = ProfileForm(data, instance=current)
     form.is_valid()
     when = date_format(timezone.localtime(current.updated_at), "j F Y \\o\\m H:i")
-    if current.updated_by_id == user.pk:
+    who = _named(access, current.updated_by)
+    if current.updated_by_id == access.user.pk:
         message = _(
             "Niet opgeslagen: u heeft het beroepsprofiel intussen zelf gewijzigd (in een ander "
             "venster), op %(when)s."
+        ) % {"when": when}
+    elif who is None:
+        message = _(
+            "Niet opgeslagen: iemand anders heeft het beroepsprofiel intussen gewijzigd, op "
+            "%(when)s."
         ) % {"when": when}
     else:
         message = _(
             "Niet opgeslagen: iemand anders (%(who)s) heeft het beroepsprofiel intussen "
             "gewijzigd, op %(when)s."
-        ) % {"who": current.updated_by.get_full_name() or current.updated_by.email, "when": when}
+        ) % {"who": who.get_full_name() or who.email, "when": when}
     if differs:
         message += " " + _("Nu anders dan wat u invulde: %(fields)s.") % {
             "fields": ", ".join(differs)
@@ -393,6 +428,19 @@ def _profile_conflict(form, trajectory, user):
     )
     form.add_error(None, message)
     return form
+
+
+def _log_disclosure_read(request, trajectory, access):
+    """The profile whose disclosure choice a form page shows (the employer-contact and job
+    forms), logged as read as profile_edit logs it; None while there is none."""
+    profile = _profile_of(trajectory, access)
+    consent.log_case_reads(
+        request,
+        access,
+        {(profile.organisation_id, IPS)} if profile else set(),
+        object_type="beroepsprofiel",
+    )
+    return profile
 
 
 @login_required
@@ -407,7 +455,7 @@ def contact_create(request, pk, trajectory_pk):
             _log_write(request, access, contact, "werkgeverscontact")
         messages.success(request, _("Werkgeverscontact vastgelegd."))
         return redirect(_trajectory_url(case) + "#werkgeverscontacten")
-    profile = _profile_of(trajectory, access)
+    profile = _log_disclosure_read(request, trajectory, access)
     return case_page(
         request,
         access,
@@ -448,7 +496,7 @@ def placement_create(request, pk, trajectory_pk):
         "ips/placement_form.html",
         {
             "trajectory": trajectory,
-            "profile": _profile_of(trajectory, access),
+            "profile": _log_disclosure_read(request, trajectory, access),
             "form": form,
             "minimum_wage": MINIMUM_HOURLY_WAGE,
         },
@@ -469,10 +517,7 @@ def placement_end(request, pk, trajectory_pk, placement_pk):
     if placement is None or not services.can_update(access, placement):
         not_found(request, case, "plaatsing", placement_pk, IPS)
     if not placement.is_current:  # an end still ahead may be changed until then
-        if placement.went_ahead:
-            messages.error(request, _("Deze baan is al beëindigd."))
-        else:
-            messages.error(request, _("Deze baan is niet doorgegaan."))
+        messages.error(request, _no_longer_current(placement))
         return redirect(_trajectory_url(case) + "#banen")
     form = PlacementEndForm(request.POST or None, instance=placement)
     if request.method == "POST" and form.is_valid():
@@ -480,14 +525,24 @@ def placement_end(request, pk, trajectory_pk, placement_pk):
             with transaction.atomic():
                 services.end_placement(form.instance, form, request.user)
                 _log_write(request, access, placement, "plaatsing", Action.UPDATE)
-        except services.ConflictError:
-            form.add_error(None, services.changed_meanwhile(_("deze baan")))
+        except services.ConflictError as conflict:
+            placement = Placement.objects.select_related("trajectory__case").get(pk=placement.pk)
+            form = _placement_end_conflict(request, form, placement, conflict)
+            if form is None:
+                return redirect(_trajectory_url(case) + "#banen")
         else:
             if placement.went_ahead:
                 messages.success(request, _("Einde van de baan vastgelegd."))
             else:
                 messages.success(request, _("Vastgelegd dat de baan niet doorgaat."))
             return redirect(_trajectory_url(case) + "#banen")
+    consent.log_case_reads(
+        request,
+        access,
+        {(placement.organisation_id, IPS)},
+        object_type="plaatsing",
+        object_id=placement.pk,
+    )
     return case_page(
         request,
         access,
@@ -496,13 +551,69 @@ def placement_end(request, pk, trajectory_pk, placement_pk):
     )
 
 
+def _no_longer_current(placement):
+    if placement.went_ahead:
+        return _("Deze baan is al beëindigd.")
+    return _("Deze baan is niet doorgegaan.")
+
+
+def _placement_end_conflict(request, form, current, conflict):
+    """The job changed since this user opened its end form (in another window, or by a
+    colleague): as the phase form and the profile do, the form again with what they typed,
+    now on the stored version (so saving again is a deliberate choice to overwrite what is
+    stored), and a message that says what is stored now. None, with the message, when
+    there is nothing to show the form for: the job holds what they typed already, or it
+    has ended meanwhile (an ended job is not changed)."""
+    subject = _("deze baan")
+    if not conflict.changes:
+        messages.info(
+            request,
+            _("%(subject)s stond intussen al zo opgeslagen; er is niets anders gewijzigd.")
+            % {"subject": capfirst(subject)},
+        )
+        return None
+    stored = _("Wat er nu staat: %(what)s.") % {
+        "what": ", ".join(f"{label}: {value or '—'}" for label, value in conflict.changes)
+    }
+    if not current.is_current:
+        messages.error(
+            request,
+            " ".join(
+                [
+                    services.changed_meanwhile(subject),
+                    stored,
+                    _no_longer_current(current),
+                ]
+            ),
+        )
+        return None
+    data = form.data.copy()
+    data["version"] = str(current.version)
+    again = PlacementEndForm(data, instance=current)
+    again.is_valid()
+    again.add_error(
+        None,
+        " ".join(
+            [
+                services.changed_meanwhile(subject),
+                stored,
+                _(
+                    "Hieronder staat wat u invulde. Sla opnieuw op om dat te bewaren, of ga "
+                    "terug naar het traject om de nieuwe stand te bekijken."
+                ),
+            ]
+        ),
+    )
+    return again
+
+
 @login_required
 def follow_along_create(request, pk, trajectory_pk):
     case, access, trajectory = get_writable_trajectory(request, pk, trajectory_pk)
     if refusal := _closed_refusal(request, case, trajectory):
         return refusal
     # Follow-along is about a job that went ahead (or still may).
-    placements = (
+    placements = list(
         Placement.objects.filter(trajectory=trajectory)
         .filter(access.readable_filter(IPS))
         .went_ahead()
@@ -514,6 +625,10 @@ def follow_along_create(request, pk, trajectory_pk):
             _log_write(request, access, contact, "nazorgcontact")
         messages.success(request, _("Nazorgcontact vastgelegd."))
         return redirect(_trajectory_url(case) + "#nazorg")
+    # The form lists the jobs to choose from.
+    consent.log_case_reads(
+        request, access, {(p.organisation_id, IPS) for p in placements}, object_type="plaatsing"
+    )
     return case_page(
         request,
         access,
@@ -643,9 +758,12 @@ def my_contacts(request):
             "norm": EMPLOYER_CONTACTS_PER_WEEK_NORM,
             "page": page,
             "rows": rows,
+            # A minimum: the weeks below it are flagged, not this week while it runs.
             "chart": figures.bar_chart(
                 [(f"{w['monday']:%d-%m}", w["count"]) for w in reversed(weeks)],
                 norm=EMPLOYER_CONTACTS_PER_WEEK_NORM,
+                at_least=True,
+                running=len(weeks) - 1,
             ),
             "disclosure_secret": Disclosure.VERZWIJGEN,
         },
@@ -953,12 +1071,16 @@ def fidelity_list(request):
     return render(request, "ips/fidelity_list.html", {"rows": rows, "form": form, "team": team})
 
 
+def _stored_scores(review):
+    """{item: score} and {item: note} as the review's (prefetched) scores hold them."""
+    rows = list(review.scores.all())
+    return {s.item: s.score for s in rows}, {s.item: s.note for s in rows}
+
+
 @login_required
 def fidelity_detail(request, pk):
     review = _get_review(request, pk)
-    rows = list(review.scores.all())
-    scores = {s.item: s.score for s in rows}
-    notes = {s.item: s.note for s in rows}
+    scores, notes = _stored_scores(review)
     form = None
     if not review.is_finished:
         form = ScoresForm(request.POST or None, scores=scores, notes=notes, version=review.version)
@@ -966,7 +1088,9 @@ def fidelity_detail(request, pk):
             try:
                 fidelity.save_scores(review, form.values(), form.cleaned_data["version"])
             except services.ConflictError:
-                form.add_error(None, services.changed_meanwhile(_("deze meting")))
+                review.refresh_from_db()  # also drops the prefetched scores: read as stored now
+                scores, notes = _stored_scores(review)
+                form = _scores_conflict(form, review, scores, notes)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -1011,6 +1135,45 @@ def fidelity_detail(request, pk):
             "finished": review.status == ReviewStatus.AFGEROND,
         },
     )
+
+
+# A conflict message names the items that differ up to this many; beyond, it counts them.
+CONFLICT_ITEMS_NAMED = 5
+
+
+def _scores_conflict(form, review, scores, notes):
+    """Someone saved the review since this user opened it (in another window, or a
+    colleague): as the phase form and the profile do, their form again with what they
+    typed, now on the stored version (so saving again is a deliberate choice to
+    overwrite), and a message that names the items now stored otherwise than typed."""
+    typed = form.values()
+    differs = [
+        str(name)
+        for code, _section, name, _original, _help in fidelity.FIDELITY_ITEMS
+        if code in typed and typed[code] != (scores.get(code), notes.get(code, ""))
+    ]
+    data = form.data.copy()
+    data["version"] = str(review.version)
+    again = ScoresForm(data, scores=scores, notes=notes, version=review.version)
+    again.is_valid()
+    parts = [services.changed_meanwhile(_("deze meting"))]
+    if len(differs) > CONFLICT_ITEMS_NAMED:
+        parts.append(
+            _("Bij %(n)s items staat nu iets anders dan wat u invulde.") % {"n": len(differs)}
+        )
+    elif differs:
+        parts.append(_("Nu anders dan wat u invulde: %(items)s.") % {"items": ", ".join(differs)})
+    else:
+        parts.append(_("Wat u invulde, stond intussen al zo opgeslagen."))
+    if differs:
+        parts.append(
+            _(
+                "Hieronder staat wat u invulde. Sla opnieuw op om dat te bewaren; de uitslag "
+                "bovenaan is de opgeslagen stand."
+            )
+        )
+    again.add_error(None, " ".join(str(part) for part in parts))
+    return again
 
 
 def _finish(request, review, version, saved=False):

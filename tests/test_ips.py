@@ -1055,10 +1055,11 @@ class TestRecording:
         stale = Placement.objects.get(pk=placement.pk)
         end_job(c, placement, TODAY() + datetime.timedelta(days=30), "anders")
         response = end_job(c, stale, TODAY(), "zelf_gestopt")
-        assert response.context["form"].non_field_errors() == [
+        [message] = response.context["form"].non_field_errors()
+        assert message.startswith(
             "Niet opgeslagen: deze baan is intussen gewijzigd, in een ander venster of door een "
-            "collega."
-        ]
+            "collega. Wat er nu staat: "
+        )
         placement.refresh_from_db()
         assert placement.end_reason == "anders"
 

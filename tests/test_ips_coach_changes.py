@@ -23,7 +23,7 @@ from cases import services as cases
 from cases.constants import CaseRole, CaseStatus, InvitationStatus
 from cases.models import Case, Invitation
 from consent import services as consent
-from consent.constants import Action
+from consent.constants import Action, Outcome
 from consent.models import AccessLogEntry
 from ips import services
 from ips.constants import Phase
@@ -84,6 +84,14 @@ class TestTakingTheTrajectoryOn:
         referral.refresh_from_db()
         assert referral.status == InvitationStatus.GEACCEPTEERD
         assert referral.responded_by == jobcoach_a and referral.responded_at is not None
+        # Answering it is a change, logged as accepting one is (NEN 7513).
+        assert AccessLogEntry.objects.filter(
+            user=jobcoach_a,
+            object_type="uitnodiging",
+            object_id=str(referral.pk),
+            action=Action.UPDATE,
+            outcome=Outcome.TOEGESTAAN,
+        ).exists()
         # Off the IPS team's list, for the colleague and for the one who took it on.
         assert referral not in cases.open_invitations_for(coach2)
         assert referral not in cases.open_invitations_for(jobcoach_a)
