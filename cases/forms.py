@@ -25,6 +25,9 @@ from .constants import (
 from .models import Agreement, Client, Driegesprek, Goal, WorkSituation
 from .validators import validate_bsn
 
+# A form whose fields the page sets itself (a version, a choice) came back changed.
+NOT_SAVED_RELOAD = _("Niet opgeslagen: vernieuw de pagina en probeer het opnieuw.")
+
 # The portal's clients are adults of working age: the EPA group in care is counted from 18
 # (BRIEF §9, 001 l.8719); younger people are in youth care. A date of birth outside this
 # range is a typing error or the wrong client.

@@ -36,6 +36,7 @@ from .constants import (
     TimelineKind,
 )
 from .forms import (
+    NOT_SAVED_RELOAD,
     AgreementDoneForm,
     AgreementForm,
     ClientForm,
@@ -80,10 +81,6 @@ def get_case(request, pk):
     if not access.is_member:
         not_found(request, case, "casus", case.pk, "", Action.READ)
     return case, access
-
-
-# A form whose fields the page sets itself (a version, a choice) came back changed.
-NOT_SAVED_RELOAD = gettext_lazy("Niet opgeslagen: vernieuw de pagina en probeer het opnieuw.")
 
 
 # Who sees a driegesprek in Werkpad: it is the planning organisation's afspraken. Said on the

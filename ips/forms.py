@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from cases.views import NOT_SAVED_RELOAD
+from cases.forms import NOT_SAVED_RELOAD
 from consent.constants import Category, shared_notice
 from portal.fields import HoursField, model_label
 from portal.forms import DateInput, Textarea, happened, planned

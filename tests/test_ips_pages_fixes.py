@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 
 from cases import services as cases
 from cases.constants import CaseRole
-from cases.views import NOT_SAVED_RELOAD
+from cases.forms import NOT_SAVED_RELOAD
 from consent import services as consent
 from consent.constants import Category, Purpose
 from consent.models import AccessLogEntry
