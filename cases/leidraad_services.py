@@ -151,30 +151,18 @@ def themes_of(session):
     ]
 
 
-def reads_referral(access, referrer_id, referred_id):
-    """Whether this user may learn of a referral (that it was made, to whom, and its
-    reason): the rule consent.services.own_news applies to the timeline's referral news. A
-    referral stays with the organisation that made it and the organisation referred to,
-    which reads the reason with the referral itself (its werkvoorraad). Another
-    organisation on the team does not learn of it, not even one that reads the referrer's
-    leidraad on the client's consent: the reason was written for the one organisation
-    referred to, and the referral names an organisation it may not know of
-    (CaseAccess.knows_of; a UWV adviser would learn that the gemeente takes part)."""
-    return access.organisation_id in (referrer_id, referred_id)
-
-
 def referrals_for(access, session):
     """(the session's referrals this user may see, whether that is all of them), from what
     session_for preloaded. Referrals to an organisation (IPS, a klantmanager) and outside
-    Werkpad follow reads_referral; 'geen verwijzing nodig' refers nobody and names no one:
-    its reason is the session's, for every reader of it. Only the session's organisation,
-    which records its referrals, sees them all; whether anything is left out for another is
-    not said (that would tell a referral was made)."""
+    Werkpad follow CaseAccess.reads_referral; 'geen verwijzing nodig' refers nobody and
+    names no one: its reason is the session's, for every reader of it. Only the session's
+    organisation, which records its referrals, sees them all; whether anything is left out
+    for another is not said (that would tell a referral was made)."""
     shown = [
         referral
         for referral in session.referrals.all()
         if referral.kind == ReferralKind.GEEN
-        or reads_referral(access, referral.organisation_id, referral.target_organisation_id)
+        or access.reads_referral(referral.organisation_id, referral.target_organisation_id)
     ]
     return shown, session.organisation_id == access.organisation_id
 
@@ -307,8 +295,8 @@ def describe_open_ips(access, running):
     ``shown`` the (holder, category) pairs of client data the text holds, for the access
     log. A trajectbegeleider on the team is named to who knows of their organisation (as
     the team panel shows them: CaseAccess.knows_of), an open referral to IPS to who may
-    learn of it (reads_referral), a trajectory's organisation and phase (IPS data of the
-    organisation that runs it) only when the policy lets the user read them. Anyone else
+    learn of it (CaseAccess.reads_referral), a trajectory's organisation and phase (IPS data
+    of the organisation that runs it) only when the policy lets the user read them. Anyone else
     learns only what step 3 needs and a referral would be refused with: that the client
     already has IPS, or an application for it."""
     if running is None:
@@ -322,7 +310,7 @@ def describe_open_ips(access, running):
         }
         return text, set()
     if isinstance(running, Invitation):
-        if not reads_referral(access, running.invited_by.organisation_id, running.organisation_id):
+        if not access.reads_referral(running.invited_by.organisation_id, running.organisation_id):
             return IPS_ALREADY_MESSAGE, set()
         text = _(
             "Er staat al een verwijzing open naar het IPS-team van %(org)s (sinds %(date)s)."

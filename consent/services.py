@@ -102,6 +102,17 @@ class CaseAccess:
         known = self.known_organisations
         return known is None or organisation_id in known
 
+    def reads_referral(self, referrer_id, referred_id):
+        """Whether this user may learn of a referral (that it was made, to whom, and its
+        reason): only the organisation that made it and the organisation referred to, which
+        reads the reason with the referral itself (its werkvoorraad); own_news applies the
+        same rule to the timeline's referral news. Another organisation on the team does not
+        learn of it, not even one that reads the referrer's leidraad on the client's
+        consent: the reason was written for the one organisation referred to, and the
+        referral names an organisation it may not know of (a UWV adviser would learn that
+        the gemeente takes part)."""
+        return self.organisation_id in (referrer_id, referred_id)
+
     @property
     def known_organisations(self):
         """The ids of the organisations this user knows of (knows_of), or None: all of them
@@ -178,7 +189,8 @@ def own_news(organisation_id):
     while the client also shares with UWV) must not learn of it; a recipient sees its own
     consents in the consent panel. A referral's entry holds the reason written for the one
     organisation referred to, which reads it with the referral itself: another organisation
-    reading the referrer's data (UWV, with a consent) read a reason meant for the gemeente."""
+    reading the referrer's data (UWV, with a consent) read a reason meant for the gemeente
+    (the same rule for referral records: CaseAccess.reads_referral)."""
     return ~Q(kind__in=OWN_NEWS) | Q(organisation_id=organisation_id)
 
 

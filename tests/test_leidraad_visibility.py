@@ -229,8 +229,8 @@ def test_reads_referral_is_the_referrer_and_the_organisation_referred_to(
     referrer, referred = behandelaar_a.organisation_id, klantmanager_g.organisation_id
     assert {
         user.organisation.name: (
-            leidraad.reads_referral(consent.case_access(user, case_a), referrer, referred),
-            leidraad.reads_referral(consent.case_access(user, case_a), referrer, None),
+            consent.case_access(user, case_a).reads_referral(referrer, referred),
+            consent.case_access(user, case_a).reads_referral(referrer, None),
         )
         for user in (behandelaar_a, klantmanager_g, adviseur_u, outsider)
     } == {
