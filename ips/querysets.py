@@ -18,6 +18,18 @@ COMPETITIVE = Q(competitive_override=True) | Q(
 WENT_AHEAD = ~Q(end_reason=PlacementEndReason.NIET_DOORGEGAAN)
 
 
+class LeastKnown(Least):
+    """The least of two values, the one there is when the other is missing: PostgreSQL's
+    LEAST skips a NULL; SQLite's MIN is NULL when either is, so it compares
+    COALESCE(a, b) with COALESCE(b, a) there."""
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        a, b = self.get_source_expressions()
+        return Least(Coalesce(a, b), Coalesce(b, a)).as_sqlite(
+            compiler, connection, **extra_context
+        )
+
+
 class TrajectoryQuerySet(models.QuerySet):
     def open(self):
         return self.exclude(phase=Phase.AFGESLOTEN)
@@ -27,8 +39,7 @@ class TrajectoryQuerySet(models.QuerySet):
         for this trajectory's client, the first one recorded or the start of a job if that
         came earlier (a job found without a recorded contact still began with one; a job that
         did not go ahead began nothing, nor one still to start after ``today``). Two
-        subqueries (each written twice, see below), whatever the number of contacts and
-        jobs."""
+        subqueries, whatever the number of contacts and jobs."""
         from .models import EmployerContact, Placement
 
         def first(rows, field):
@@ -45,9 +56,7 @@ class TrajectoryQuerySet(models.QuerySet):
         today = today or timezone.localdate()
         started = Placement.objects.went_ahead().filter(start_date__lte=today)
         job = first(started, "start_date")
-        # LEAST of the two, the one there is when the other is missing (SQLite's LEAST is
-        # NULL when either is).
-        return self.annotate(first_contact_on=Least(Coalesce(contact, job), Coalesce(job, contact)))
+        return self.annotate(first_contact_on=LeastKnown(contact, job))
 
 
 class PlacementQuerySet(models.QuerySet):

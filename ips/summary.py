@@ -6,7 +6,7 @@ portal. The same holders decide every row shown: the trajectory, its profile, it
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Q, When
+from django.db.models import Q
 from django.utils import timezone
 
 from consent.constants import Category
@@ -59,13 +59,17 @@ def summary(case, holders, today=None):
     # A job counts from its start date to its end date, as on the dashboard: an end
     # recorded ahead of time leaves it current until then. A job that has started comes
     # before one that is still to start; one that did not go ahead is no job.
-    current_job = (
+    # Chosen here, not by ORDER BY ... LIMIT 1: the client's jobs that have not ended are
+    # one or two, and sorting them in SQL cost more to build than to read them all.
+    jobs = (
         Placement.objects.filter(trajectory=trajectory)
         .filter(rows)
         .went_ahead()
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .order_by(Case(When(start_date__lte=today, then=0), default=1), "-start_date")
-        .first()
+        .order_by()
+    )
+    current_job = min(
+        jobs, key=lambda job: (job.start_date > today, -job.start_date.toordinal()), default=None
     )
     return Summary(
         trajectory=trajectory,

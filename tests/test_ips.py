@@ -1445,6 +1445,44 @@ class TestRecording:
         assert after.trajectory.first_contact_on is None
         assert str(after.rapid) == "Nog geen werkgeverscontact, 10 dagen na aanmelding"
 
+    def test_the_current_job_is_the_latest_started_before_one_still_to_start(
+        self, ggz_a, jobcoach_a, trajectory
+    ):
+        """Of the jobs that have not ended (ips.summary: the case card and the
+        voortgangsrapportage) the one that started last, before any still to start; with
+        only a job still to start, that one; an ended job or one not gone ahead never."""
+        from ips import summary
+
+        def job(title, start, **fields):
+            return Placement.objects.create(
+                trajectory=trajectory,
+                organisation=jobcoach_a.organisation,
+                recorded_by=jobcoach_a,
+                employer="Werkgever",
+                job_title=title,
+                start_date=start,
+                hours_per_week=10,
+                hourly_wage=15,
+                contract_type=ContractType.BEPAALD,
+                **fields,
+            )
+
+        job("Ingepland", TODAY() + datetime.timedelta(days=5))
+        job("Geëindigd", days_ago(2), end_date=days_ago(1), end_reason="anders")
+        job("Afgeblazen", TODAY() + datetime.timedelta(days=1), end_date=TODAY(),
+            end_reason="niet_doorgegaan")  # fmt: skip
+        ahead = summary.summary(trajectory.case, {ggz_a.pk})
+        assert (ahead.current_job.job_title, ahead.job_started) == ("Ingepland", False)
+        job("Eerste baan", days_ago(40))
+        job("Tweede baan", days_ago(10), end_date=TODAY() + datetime.timedelta(days=60),
+            end_reason="anders")  # fmt: skip
+        job("Begint vandaag", TODAY())
+        working = summary.summary(trajectory.case, {ggz_a.pk})
+        assert (working.current_job.job_title, working.job_started) == ("Begint vandaag", True)
+        Placement.objects.filter(job_title="Begint vandaag").delete()
+        working = summary.summary(trajectory.case, {ggz_a.pk})
+        assert working.current_job.job_title == "Tweede baan"
+
     def test_database_takes_an_end_before_the_start_only_for_a_job_not_gone_ahead(
         self, jobcoach_a, trajectory
     ):
