@@ -49,6 +49,13 @@ def pages(s):
             reverse("cases:detail", args=[case.pk]),
             case.client.first_name,
         ),
+        (
+            "case_full",
+            "Case page, every panel filled",
+            s.full_case_behandelaar,
+            reverse("cases:detail", args=[s.full_case.pk]),
+            s.full_case.client.first_name,
+        ),
         ("timeline", "Timeline", s.behandelaar, reverse("cases:timeline", args=[case.pk]), ""),
         (
             "consent_overview",
@@ -87,7 +94,7 @@ def measure():
         raise RuntimeError("DEBUG staat aan: metingen zouden elke query bewaren.")
     s = subjects.pick()
     clients = {}
-    for user in (s.behandelaar, s.beheerder, s.jobcoach):
+    for user in (s.behandelaar, s.beheerder, s.jobcoach, s.full_case_behandelaar):
         clients[user.pk] = Client()
         clients[user.pk].force_login(user)
     rows = pages(s)
@@ -111,6 +118,9 @@ def measure():
         "subjects": {
             "behandelaar": f"{s.behandelaar.email} ({s.caseload} open cases as regiebehandelaar)",
             "case": f"{s.case.pk} ({s.timeline_entries} timeline entries)",
+            "case with every panel filled": f"{s.full_case.pk} ({s.full_case.conversation_logs} "
+            f"conversation logs, an IPS trajectory, {s.full_case.entries} timeline entries; "
+            f"seen by its regiebehandelaar {s.full_case_behandelaar.email})",
             "beheerder": f"{s.beheerder.email}",
             "jobcoach": f"{s.jobcoach.email} ({s.trajectories} open trajectories; "
             f"IPS team of {team_size(s.jobcoach)} trajectbegeleiders)",

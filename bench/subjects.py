@@ -1,6 +1,9 @@
 """Who and what the benchmark looks at, picked from the seeded data so that every size gets
 a comparable subject: the behandelaar with the median caseload, their open case with the
-fullest timeline, a beheerder and the median trajectbegeleider of the same GGZ provider."""
+fullest timeline, a beheerder and the median trajectbegeleider of the same GGZ provider; and
+a case with every panel of the case page filled (conversation logs, as many as the data
+has on a case, and an IPS trajectory), seen by its regiebehandelaar: most cases have
+neither, and the page reads nothing for a panel a case never had."""
 
 from dataclasses import dataclass
 
@@ -23,6 +26,8 @@ class Subjects:
     beheerder: User
     jobcoach: User
     trajectories: int
+    full_case: Case
+    full_case_behandelaar: User
 
 
 def median_by(rows):
@@ -67,6 +72,22 @@ def pick():
         .annotate(n=Count("id"))
     )
     jobcoach_id, trajectories = median_by(loads)
+    full_case = (
+        Case.objects.filter(
+            status=CaseStatus.OPEN,
+            has_conversations=True,
+            has_ips_trajectories=True,
+            members__user__role=Role.BEHANDELAAR,
+            members__permission__codename=CaseRole.REGIEBEHANDELAAR,
+        )
+        .annotate(
+            conversation_logs=Count("conversations", distinct=True),
+            entries=Count("timeline", distinct=True),
+        )
+        .order_by("-conversation_logs", "-entries", "pk")
+        .select_related("client")
+        .first()
+    )
     subjects = Subjects(
         behandelaar=behandelaar,
         caseload=caseload,
@@ -75,8 +96,19 @@ def pick():
         beheerder=beheerder,
         jobcoach=User.objects.get(pk=jobcoach_id),
         trajectories=trajectories,
+        full_case=full_case,
+        full_case_behandelaar=User.objects.get(
+            role=Role.BEHANDELAAR,
+            casemember__content_object=full_case,
+            casemember__permission__codename=CaseRole.REGIEBEHANDELAAR,
+        ),
     )
-    with_second_factor(subjects.behandelaar, subjects.beheerder, subjects.jobcoach)
+    with_second_factor(
+        subjects.behandelaar,
+        subjects.beheerder,
+        subjects.jobcoach,
+        subjects.full_case_behandelaar,
+    )
     return subjects
 
 
