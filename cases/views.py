@@ -332,7 +332,10 @@ def _worklist_rows(request, user, cases):
             )
             shown.add((case.organisation_id, Category.AFSPRAKEN))
         if case.pk in expiring:
-            flags.append(_("Toestemming verloopt binnen 30 dagen"))
+            flags.append(
+                _("Toestemming verloopt binnen %(days)s dagen")
+                % {"days": settings.WERKPAD_CONSENT_WARN_DAYS}
+            )
         rows.append(
             {
                 "case": case,

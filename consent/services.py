@@ -772,7 +772,10 @@ def own_state_counts(organisation_id):
     )
     newest_consent, newest_withdrawal = stamp or (None, None)
     today = timezone.localdate()
-    key = f"consent-overview-counts:{organisation_id}:{newest_consent}:{newest_withdrawal}:{today}"
+    key = (
+        f"consent-overview-counts:{organisation_id}:{newest_consent}:{newest_withdrawal}:"
+        f"{today}:{settings.WERKPAD_CONSENT_WARN_DAYS}"  # 'verloopt' counts that many days
+    )
     # Without Redis the cache of this process stands in (portal.cache).
     counts = cache.get(key)
     if counts is None:

@@ -23,7 +23,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from cases.constants import CaseRole, CaseStatus, TimelineKind
 from cases.models import Case, Client
@@ -687,15 +686,23 @@ def _record_withdrawal(request, consent, data, decision, case):
 
 # --- Beheerder: consent overview -----------------------------------------------------------
 
-STATES = (
-    ("alle", gettext_lazy("Alle")),
-    ("actief", ConsentState.ACTIEF.label),
-    ("verloopt", gettext_lazy("Verloopt binnen 30 dagen")),
-    ("toekomstig", ConsentState.TOEKOMSTIG.label),
-    ("verlopen", ConsentState.VERLOPEN.label),
-    ("ingetrokken", ConsentState.INGETROKKEN.label),
-    ("vervangen", ConsentState.VERVANGEN.label),
-)
+
+def state_tabs():
+    """(key, label) of the overview's tabs; 'verloopt' says the days of
+    WERKPAD_CONSENT_WARN_DAYS, as the beheerder's start page and the regiebehandelaar's
+    notice count them."""
+    return (
+        ("alle", _("Alle")),
+        ("actief", ConsentState.ACTIEF.label),
+        (
+            "verloopt",
+            _("Verloopt binnen %(days)s dagen") % {"days": settings.WERKPAD_CONSENT_WARN_DAYS},
+        ),
+        ("toekomstig", ConsentState.TOEKOMSTIG.label),
+        ("verlopen", ConsentState.VERLOPEN.label),
+        ("ingetrokken", ConsentState.INGETROKKEN.label),
+        ("vervangen", ConsentState.VERVANGEN.label),
+    )
 
 
 @role_required(Role.BEHEERDER)
@@ -747,7 +754,7 @@ def overview(request):
         {
             "form": form,
             "state": state,
-            "tabs": [(key, label, counts[key]) for key, label in STATES],
+            "tabs": [(key, label, counts[key]) for key, label in state_tabs()],
             "page": page,
             "rows": shown,
             "query_string": query_without(request, "pagina"),

@@ -1146,6 +1146,23 @@ class TestARenewedConsentRaisesNoAlarm:
         make_consent(case_a.client, uwv_u, days=(-300, 20), purpose=Purpose.REINTEGRATIE)
         assert self.FLAG in c.get(reverse("portal:home")).content.decode()
 
+    def test_the_warning_says_the_days_of_the_setting(
+        self, ending, settings, client_for, behandelaar_a, beheerder_a
+    ):
+        """WERKPAD_CONSENT_WARN_DAYS decides which consents count as ending soon; the
+        werkvoorraad's flag and the overview's tab said '30 dagen' whatever it was."""
+        settings.WERKPAD_CONSENT_WARN_DAYS = 14  # the consent ends in 20 days: not yet
+        home = client_for(behandelaar_a).get(reverse("portal:home")).content.decode()
+        assert "Toestemming verloopt binnen" not in home
+        overview = client_for(beheerder_a).get(reverse("consent:overview"))
+        assert ("verloopt", "Verloopt binnen 14 dagen", 0) in overview.context["tabs"]
+        settings.WERKPAD_CONSENT_WARN_DAYS = 21
+        home = client_for(behandelaar_a).get(reverse("portal:home")).content.decode()
+        assert "Toestemming verloopt binnen 21 dagen" in home
+        assert "30 dagen" not in home
+        overview = client_for(beheerder_a).get(reverse("consent:overview")).content.decode()
+        assert "Verloopt binnen 21 dagen (1)" in overview
+
     def test_the_daily_run_warns_only_without_a_follow_on(self, ending, case_a, gemeente_g):
         from consent.tasks import notify_expiries
 
