@@ -1196,9 +1196,10 @@ def fidelity_finish(request, pk):
     review = _get_review(request, pk)
     try:
         version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = -1
-    _finish(request, review, version)
+    except ValueError:  # the page always sends it: not a change by someone else
+        messages.error(request, _("Niet afgerond: vernieuw de pagina en probeer het opnieuw."))
+    else:
+        _finish(request, review, version)
     return redirect("ips:fidelity_detail", review.pk)
 
 

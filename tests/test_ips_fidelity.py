@@ -159,6 +159,20 @@ class TestReviewPages:
         assert review.status == ReviewStatus.CONCEPT
         assert review.finished_at is None
 
+    def test_finishing_without_the_page_version_asks_to_reload(
+        self, client_for, jobcoach_a, review
+    ):
+        """A missing or garbled version is no change by someone else: no 'gewijzigd'."""
+        c = client_for(jobcoach_a)
+        c.post(reverse("ips:fidelity_detail", args=[review.pk]), {"version": review.version,
+               **all_scores(4)}, follow=True)  # fmt: skip
+        for sent in ({}, {"version": "x"}):
+            response = c.post(reverse("ips:fidelity_finish", args=[review.pk]), sent, follow=True)
+            messages = [str(m) for m in response.context["messages"]]
+            assert messages == ["Niet afgerond: vernieuw de pagina en probeer het opnieuw."]
+            review.refresh_from_db()
+            assert review.status == ReviewStatus.CONCEPT
+
     def test_finishing_saves_the_scores_typed_on_the_page_first(
         self, client_for, jobcoach_a, review
     ):
