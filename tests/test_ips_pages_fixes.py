@@ -488,7 +488,7 @@ def screen_chart(chart):
 
 
 def flags(svg):
-    return ["chart-bar-over" in rect.split(">", 1)[0] for rect in svg.split("<rect")[1:]]
+    return ["chart-bar-flagged" in rect.split(">", 1)[0] for rect in svg.split("<rect")[1:]]
 
 
 class TestChartNorms:
