@@ -22,6 +22,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cases.constants import CaseRole, CaseStatus, TimelineKind
@@ -579,38 +580,49 @@ def withdraw(request, pk):
 def _withdrawn_message(consent, later):
     """What the withdrawal means for the recipient: nothing more from this consent (nor
     from its follow-ons, ``later``), but what another consent of the client from the same
-    provider to the same recipient (for another purpose) still allows goes on."""
+    provider to the same recipient (for another purpose) allows goes on, now or from its
+    start."""
     withdrawn = _("De toestemming is ingetrokken.")
     if later:
         withdrawn = _(
             "De toestemming is ingetrokken, en ook de vervolgtoestemming nr. %(pks)s."
         ) % {"pks": ", ".join(str(pk) for pk in later)}
+    today = timezone.localdate()
     others = list(
-        Consent.objects.active()
+        Consent.objects.live()
         .filter(
             client_id=consent.client_id,
             provider_id=consent.provider_id,
             recipient_id=consent.recipient_id,
+            valid_until__gte=today,
         )
-        .values_list("pk", flat=True)
-        .order_by("pk")
+        .values_list("pk", "valid_from")
+        .order_by("valid_from", "pk")
     )
-    if not others:
-        return (
-            withdrawn
-            + " "
-            + _("Vanaf nu ziet %(recipient)s deze gegevens niet meer.")
-            % {"recipient": consent.recipient}
+    now = [pk for pk, starts in others if starts <= today]
+    coming = [(pk, starts) for pk, starts in others if starts > today]
+    recipient = consent.recipient
+    if now:
+        parts = [
+            _(
+                "%(recipient)s ziet nu alleen nog wat een andere toestemming van deze cliënt "
+                "toestaat: nr. %(others)s."
+            )
+            % {"recipient": recipient, "others": ", ".join(str(pk) for pk in now)}
+        ]
+    else:
+        parts = [
+            _("Vanaf nu ziet %(recipient)s deze gegevens niet meer.") % {"recipient": recipient}
+        ]
+    parts += [
+        _(
+            "Toestemming nr. %(pk)s van deze cliënt gaat in op %(date)s; vanaf dan ziet "
+            "%(recipient)s wat die toestaat."
         )
-    return (
-        withdrawn
-        + " "
-        + _(
-            "%(recipient)s ziet nu alleen nog wat een andere toestemming van deze cliënt "
-            "toestaat: nr. %(others)s."
-        )
-        % {"recipient": consent.recipient, "others": ", ".join(str(pk) for pk in others)}
-    )
+        % {"pk": pk, "date": date_format(starts, "j F Y"), "recipient": recipient}
+        for pk, starts in coming
+    ]
+    return " ".join([withdrawn, *parts])
 
 
 def follow_ons(consent):

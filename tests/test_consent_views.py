@@ -15,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from cases import services as cases
 from cases.constants import CaseRole, TimelineKind, WorkSituationKind
@@ -921,6 +922,25 @@ class TestOneConsentAtATime:
             reverse("consent:withdraw", args=[other.pk]), withdraw, follow=True
         ).content.decode()
         assert f"Vanaf nu ziet {gemeente_g} deze gegevens niet meer." in html
+
+    def test_a_withdrawal_names_another_consent_that_has_yet_to_start(
+        self, client_for, record, case_a, gemeente_g, uwv_u, behandelaar_a
+    ):
+        """'Vanaf nu ziet ... niet meer' alone misled when a consent for another purpose
+        starts later: it says when, and what it will allow is that consent's."""
+        coming = make_consent(
+            case_a.client, gemeente_g, purpose=Purpose.DRIEGESPREK, days=(10, 200)
+        )
+        make_consent(case_a.client, uwv_u, days=(5, 200))  # another recipient: not named
+        c = client_for(behandelaar_a)
+        withdraw = {"method": ConsentMethod.SCHRIFTELIJK, "withdrawn_on": timezone.localdate()}
+        response = c.post(reverse("consent:withdraw", args=[record.pk]), withdraw, follow=True)
+        starts = date_format(coming.valid_from, "j F Y")
+        assert [str(m) for m in response.context["messages"]] == [
+            f"De toestemming is ingetrokken. Vanaf nu ziet {gemeente_g} deze gegevens niet "
+            f"meer. Toestemming nr. {coming.pk} van deze cliënt gaat in op {starts}; vanaf "
+            f"dan ziet {gemeente_g} wat die toestaat."
+        ]
 
     def test_a_chosen_file_must_be_chosen_again_after_an_error(
         self, client_for, case_a, gemeente_g, behandelaar_a
