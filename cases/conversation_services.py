@@ -23,7 +23,7 @@ from portal.words import in_words as _in_words
 
 from . import services
 from .constants import ChangeTalkKind, MitiLevel, StageOfChange, TimelineKind
-from .models import Agreement, ChangeRecord, ChangeTalk, Conversation, MitiSelfAssessment
+from .models import Agreement, Case, ChangeRecord, ChangeTalk, Conversation, MitiSelfAssessment
 
 # The Zvw pays about the first eight motivational conversations before IPS (BRIEF §6).
 USUAL_ZVW_CONVERSATIONS = 8
@@ -220,8 +220,8 @@ def organisation_aggregate(user, today=None):
 
 def conversations_for(access, case):
     """The logs on ``case`` the user may read, newest first, each with ``is_corrected`` and
-    its change talk: a fixed number of queries whatever the number of logs (none on a case
-    that never had one). Never the MITI self-assessment."""
+    its change talk (``Conversation.heard_change_talk``): a fixed number of queries whatever
+    the number of logs (none on a case that never had one). Never the MITI self-assessment."""
     if not case.has_conversations:
         return Conversation.objects.none()
     return (
@@ -290,7 +290,7 @@ def latest_change_talk(conversations):
     """The most recent conversation in which change talk was heard, and that change talk in
     DARN-CAT order."""
     for conversation in reversed(chronological(conversations)):
-        heard = sorted(conversation.change_talk.all(), key=lambda t: t.order)
+        heard = conversation.heard_change_talk
         if heard:
             return {"conversation": conversation, "talk": heard}
     return None
@@ -315,8 +315,11 @@ def may_edit(user, conversation, now=None):
 
 
 def may_correct(access, conversation):
+    """Whether the user may correct ``conversation``: the holder organisation's writer, on
+    a log not yet corrected, while the case is open (a correction is a new log)."""
     return (
         services.write_allowed(access, Category.GESPREKSVERSLAGEN)
+        and access.case.is_open
         and conversation.organisation_id == access.organisation_id
         and not getattr(conversation, "is_corrected", False)
     )
@@ -543,10 +546,14 @@ def edit_conversation(access, conversation, form, data, change_talk, miti=None):
 
 def correct_conversation(access, original, data, change_talk, reason):
     """A correction: a new log linked to ``original``, which stays as it was but no longer
-    counts. Made by the holder organisation; one correction per log (correct the newest)."""
+    counts. Made by the holder organisation, on an open case; one correction per log
+    (correct the newest)."""
     user, case = access.user, access.case
     if original.organisation_id != access.organisation_id:
         raise ValidationError(_("Alleen de organisatie die het gesprek vastlegde, corrigeert het."))
+    # A closed case takes no new logs (the view says so first); read now, as the case may
+    # have been closed since ``access`` was built.
+    services.ensure_open(Case.objects.only("status").get(pk=case.pk))
     if not reason.strip():
         raise ValidationError(_("Geef aan wat de correctie verbetert."))
     _check(data)

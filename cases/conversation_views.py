@@ -196,12 +196,12 @@ def conversation_detail(request, pk, cid):
         "cases/conversations/detail.html",
         {
             "conversation": conversation,
-            "talk": sorted(conversation.change_talk.all(), key=lambda t: t.order),
+            "talk": conversation.heard_change_talk,
             "next_step": next_step,
             "correction": correction,
             "assessment": assessment,
             "miti": conversations.summary_of(assessment) if assessment else None,
-            "can_edit": conversations.may_edit(request.user, conversation),
+            "can_edit": case.is_open and conversations.may_edit(request.user, conversation),
             "can_correct": conversations.may_correct(access, conversation),
             "edit_window_days": conversations.EDIT_WINDOW.days,
         },
@@ -400,6 +400,8 @@ def conversation_edit(request, pk, cid):
 def conversation_correct(request, pk, cid):
     case, access = get_case(request, pk)
     original = _writable(request, case, access, cid, Action.CREATE)
+    if refused := _refuse_closed(request, case):
+        return refused
     if original.is_corrected:
         messages.error(
             request,
