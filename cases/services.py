@@ -149,11 +149,38 @@ def find_duplicate_client(organisation, bsn):
     return Client.objects.filter(organisation=organisation, bsn=bsn).first()
 
 
+# The one answer to a second registration of a BSN in an organisation: the registration
+# form's own check (cases.forms.ClientForm.clean) and register_client say the same.
+DUPLICATE_BSN_MESSAGE = gettext_lazy("Er is al een cliënt met dit BSN in uw organisatie.")
+
+
+class DuplicateClient(ValidationError):
+    """register_client found the BSN registered in the organisation already; ``client`` is
+    that registration. The message is at the field 'bsn', as the form puts it."""
+
+    def __init__(self, client):
+        super().__init__({"bsn": [DUPLICATE_BSN_MESSAGE]})
+        self.client = client
+
+
 @transaction.atomic
 def register_client(user, **data):
+    """Register a client of ``user``'s organisation. A BSN the organisation registered
+    already is refused (DuplicateClient), also when a colleague registered it at the same
+    moment, after the form had checked: the unique index refuses the second insert, inside
+    a savepoint, so the caller's transaction stays usable."""
     client = Client(organisation=user.organisation, created_by=user, **data)
-    client.full_clean()
-    client.save()
+    try:
+        client.full_clean()
+        with transaction.atomic():
+            client.save()
+    except (ValidationError, IntegrityError) as exc:
+        # full_clean sees a registration committed before it; the index also one committed
+        # while this one was on its way.
+        duplicate = find_duplicate_client(user.organisation, client.bsn)
+        if duplicate is None:
+            raise
+        raise DuplicateClient(duplicate) from exc
     return client
 
 
@@ -189,6 +216,13 @@ ONLY_THE_LEAD_INVITES = gettext_lazy(
 ONLY_WHO_MAY_REFER = gettext_lazy("Verwijzen kan alleen een behandelaar, of wie de regie voert.")
 ONLY_THE_LEAD_REMOVES = gettext_lazy(
     "Alleen wie de regie over de casus voert, haalt iemand uit het team."
+)
+# A referral refused for a reason the user may not learn: people of an organisation on the
+# team that they do not know of (CaseAccess.knows_of), a referral made by another
+# organisation (CaseAccess.reads_referral) or an IPS trajectory whose data they may not read.
+# Said in words that name none of it, as TEAM_WORK_RUNNING_MESSAGE does for closing.
+REFERRAL_NOT_NOW_MESSAGE = gettext_lazy(
+    "Deze verwijzing kan nu niet worden verstuurd. Overleg met het team."
 )
 
 
@@ -262,7 +296,12 @@ def invite(access, invitee, case_role, reason=""):
 def refer(access, organisation, case_role, reason):
     """The one-step referral (warme overdracht): to the IPS team of a GGZ organisation or to
     the klantmanagers of a gemeente or UWV. Any of them may accept. A referral to IPS starts
-    the trajectory (phase 'aangemeld'); it is refused while the client has an open one."""
+    the trajectory (phase 'aangemeld'); it is refused while the client has an open one.
+
+    A refusal names only what the user may know: another organisation's referral, its people
+    on the team and its IPS data are said only to who may learn of them (CaseAccess), others
+    get REFERRAL_NOT_NOW_MESSAGE. Trying one organisation after another would otherwise map
+    a team that the team panel keeps from them."""
     from ips import services as ips_services  # ips builds on cases: import at call time
 
     case = access.case
@@ -276,13 +315,20 @@ def refer(access, organisation, case_role, reason):
         raise ValidationError(
             _("%(org)s heeft geen %(role)s.") % {"org": organisation, "role": role.label}
         )
-    if Invitation.objects.filter(
-        case=case,
-        organisation=organisation,
-        case_role=case_role,
-        is_referral=True,
-        status=InvitationStatus.OPEN,
-    ).exists():
+    referrers = set(
+        Invitation.objects.filter(
+            case=case,
+            organisation=organisation,
+            case_role=case_role,
+            is_referral=True,
+            status=InvitationStatus.OPEN,
+        ).values_list("invited_by__organisation_id", flat=True)
+    )
+    if referrers:
+        # Not a second referral to the same organisation, whoever made the first; only
+        # the organisation that made it and the one referred to learn of it.
+        if not any(access.reads_referral(r, organisation.pk) for r in referrers):
+            raise ValidationError(REFERRAL_NOT_NOW_MESSAGE)
         raise ValidationError(
             _("Er staat al een verwijzing open naar %(org)s.") % {"org": organisation}
         )
@@ -299,6 +345,8 @@ def refer(access, organisation, case_role, reason):
             permission__codename=case_role,
         ).exists()
     ):
+        if not access.knows_of(organisation.pk):
+            raise ValidationError(REFERRAL_NOT_NOW_MESSAGE)
         raise ValidationError(
             _("Er zit al een %(role)s van %(org)s in het team.")
             % {"org": organisation, "role": CaseRole(case_role).in_sentence}
@@ -311,7 +359,10 @@ def refer(access, organisation, case_role, reason):
         reason=reason,
         invited_by=access.user,
     )
-    ips_services.on_referral(referral)
+    try:
+        ips_services.on_referral(referral)
+    except ips_services.OpenTrajectory as refused:
+        raise _open_trajectory_refusal(access, refused.trajectory) from refused
     add_timeline(
         case,
         access.user,
@@ -322,6 +373,30 @@ def refer(access, organisation, case_role, reason):
         body=reason,
     )
     return referral
+
+
+def _open_trajectory_refusal(access, running):
+    """The refusal of a referral to IPS while the client has the open trajectory
+    ``running``, in words for this user: that it runs, to who may read its IPS data (as the
+    close page says it); that the referral which began it still waits for an answer, to who
+    may learn of that referral; else REFERRAL_NOT_NOW_MESSAGE."""
+    from ips import services as ips_services  # ips builds on cases: import at call time
+
+    if running is None:  # a parallel referral's, gone again: whose is not known
+        return ValidationError(REFERRAL_NOT_NOW_MESSAGE)
+    if access.can_read(Category.IPS, running.organisation_id):
+        return ips_services.OpenTrajectory(running)
+    waiting = running.referral
+    if (
+        waiting is not None
+        and waiting.status == InvitationStatus.OPEN
+        and access.reads_referral(waiting.invited_by.organisation_id, waiting.organisation_id)
+    ):
+        return ValidationError(
+            _("Er staat al een verwijzing open naar het IPS-team van %(org)s.")
+            % {"org": waiting.organisation}
+        )
+    return ValidationError(REFERRAL_NOT_NOW_MESSAGE)
 
 
 def open_invitations_for(user):

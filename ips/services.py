@@ -73,24 +73,41 @@ def can_update(access, record):
 # --- Referral hooks (called by cases.services) -------------------------------------------
 
 
-def _open_trajectory_error():
-    return ValidationError(
-        _(
-            "Deze cliënt heeft al een lopend IPS-traject. Een nieuwe verwijzing naar IPS kan "
-            "pas als dat traject is afgesloten."
+class OpenTrajectory(ValidationError):
+    """on_referral refused: the client has an open trajectory, ``trajectory`` (None when a
+    parallel referral's was gone again by the time it was asked for). That it runs is IPS
+    data of the organisation that runs it: the caller says it only to who may read that
+    (cases.services.refer)."""
+
+    def __init__(self, trajectory):
+        super().__init__(
+            _(
+                "Deze cliënt heeft al een lopend IPS-traject. Een nieuwe verwijzing naar IPS "
+                "kan pas als dat traject is afgesloten."
+            )
         )
+        self.trajectory = trajectory
+
+
+def _open_trajectory_of(client_id):
+    return (
+        Trajectory.objects.open()
+        .filter(client_id=client_id)
+        .select_related("organisation", "referral__organisation", "referral__invited_by")
+        .first()
     )
 
 
 def on_referral(referral):
     """A referral to an IPS team was created: the trajectory starts in phase 'aangemeld',
-    without a coach yet. Raises ValidationError (and nothing is saved, if the caller runs
-    in a transaction) when the client already has an open trajectory."""
+    without a coach yet. Raises OpenTrajectory (and nothing is saved, if the caller runs in
+    a transaction) when the client already has an open trajectory."""
     if referral.case_role != CaseRole.TRAJECTBEGELEIDER:
         return None
     case = referral.case
-    if Trajectory.objects.open().filter(client_id=case.client_id).exists():
-        raise _open_trajectory_error()
+    running = _open_trajectory_of(case.client_id)
+    if running is not None:
+        raise OpenTrajectory(running)
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -102,7 +119,7 @@ def on_referral(referral):
                 referred_at=now,
             )
     except IntegrityError as exc:  # a parallel referral won
-        raise _open_trajectory_error() from exc
+        raise OpenTrajectory(_open_trajectory_of(case.client_id)) from exc
     PhaseChange.objects.create(
         trajectory=trajectory,
         organisation_id=referral.organisation_id,
