@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 BUNDLED = Path(__file__).resolve().parent / "content" / "leidraad_v1.json"
 
@@ -32,15 +33,55 @@ def load_bundled():
         return json.load(handle)
 
 
+# The json module's messages for the syntax errors a hand-edited file has, in Dutch. Any
+# other error is told by its place alone: the beheerder reads no English text.
+JSON_ERRORS = {
+    "Expecting value": gettext_lazy(
+        "hier hoort een waarde: tekst tussen dubbele aanhalingstekens, een getal, een lijst "
+        "[…] of een object {…}. Staat er een komma te veel voor een ] of }?"
+    ),
+    "Expecting property name enclosed in double quotes": gettext_lazy(
+        'hier hoort een veldnaam tussen dubbele aanhalingstekens, zoals "title". Staat er '
+        "een komma te veel voor een }?"
+    ),
+    "Expecting ',' delimiter": gettext_lazy("hier ontbreekt een komma."),
+    "Expecting ':' delimiter": gettext_lazy(
+        "hier ontbreekt de dubbele punt tussen veldnaam en waarde."
+    ),
+    "Unterminated string starting at": gettext_lazy(
+        "de tekst die hier begint, heeft geen sluitend dubbel aanhalingsteken."
+    ),
+    "Invalid control character at": gettext_lazy(
+        "in een tekst staat een onzichtbaar teken, zoals een regeleinde of tab. Schrijf een "
+        "regeleinde als \\n en een tab als \\t."
+    ),
+    "Invalid \\escape": gettext_lazy(
+        "hier staat een ongeldige combinatie met een backslash (\\). Schrijf een backslash "
+        "als \\\\."
+    ),
+    "Invalid \\uXXXX escape": gettext_lazy(
+        "hier staat een ongeldige \\u-code: die heeft vier cijfers of letters a tot en met f."
+    ),
+    "Extra data": gettext_lazy("na het einde van de inhoud staat nog meer tekst."),
+}
+
+
 def parse(text):
-    """JSON text to data, with a Dutch message for a syntax error."""
+    """JSON text to data, with a Dutch message for a syntax error. A leading byte-order
+    mark (a file saved as "UTF-8 met BOM", pasted) is no part of the content."""
     try:
-        return json.loads(text)
+        return json.loads(text.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
-        raise ValidationError(
-            _("Dit is geen geldige JSON (regel %(line)s, kolom %(col)s): %(msg)s")
-            % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}
-        ) from exc
+        where = {"line": exc.lineno, "col": exc.colno}
+        reason = JSON_ERRORS.get(exc.msg)
+        if reason is None:
+            message = _("Dit is geen geldige JSON (regel %(line)s, kolom %(col)s).") % where
+        else:
+            message = _("Dit is geen geldige JSON (regel %(line)s, kolom %(col)s): %(reason)s") % {
+                **where,
+                "reason": reason,
+            }
+        raise ValidationError(message) from exc
 
 
 def checksum(data):
@@ -72,7 +113,9 @@ class _Checker:
             self.error(where, _("verwacht tekst."))
             return ""
         value = value.strip()
-        if required and not value:
+        if "\x00" in value:  # written as \u0000 in JSON; the database stores no NUL
+            self.error(where, _("bevat het teken NUL (\\u0000). Haal het weg."))
+        elif required and not value:
             self.error(where, _("mag niet leeg zijn."))
         elif len(value) > max_length:
             self.error(
@@ -141,7 +184,7 @@ def _themes(check, themes):
         if not check.keys(at, theme, THEME_FIELDS, THEME_FIELDS):
             continue
         key = theme.get("key")
-        if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):  # "$" takes a "\n"
             check.error(
                 at,
                 _(

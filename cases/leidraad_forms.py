@@ -227,7 +227,9 @@ class PublishForm(forms.Form):
             if upload.size > MAX_UPLOAD_BYTES:
                 raise forms.ValidationError(_("Het bestand is te groot (hoogstens 200 kB)."))
             try:
-                text = upload.read().decode("utf-8")
+                # "utf-8-sig": a byte-order mark (Windows Kladblok's "UTF-8 met BOM") is read
+                # as no part of the text.
+                text = upload.read().decode("utf-8-sig")
             except UnicodeDecodeError as exc:
                 raise forms.ValidationError(_("Het bestand is geen UTF-8-tekst.")) from exc
         if not text:

@@ -331,16 +331,21 @@ def describe_open_ips(access, running):
 # --- Running a session -----------------------------------------------------------------------
 
 
-def open_session(case):
-    return LeidraadSession.objects.filter(case=case, status=LeidraadStatus.BEZIG).first()
+def open_session(case, organisation_id):
+    """The session of ``organisation_id`` still open on ``case``, or None. Each organisation
+    on the team runs its own (one at a time); another organisation's is its leidraad data."""
+    return LeidraadSession.objects.filter(
+        case=case, organisation_id=organisation_id, status=LeidraadStatus.BEZIG
+    ).first()
 
 
 @transaction.atomic
 def start(access):
-    """Start a session with the current version, or return the one that is still open."""
+    """Start a session of the user's organisation with the current version, or return the
+    one of that organisation that is still open."""
     case = access.case
     services.ensure_open(case)
-    existing = open_session(case)
+    existing = open_session(case, access.organisation_id)
     if existing is not None:
         return existing, False
     try:
@@ -352,7 +357,7 @@ def start(access):
                 started_by=access.user,
             )
     except IntegrityError:  # a parallel request started one first
-        return open_session(case), False
+        return open_session(case, access.organisation_id), False
     return session, True
 
 
@@ -507,7 +512,8 @@ def refer(access, session, kind, reason="", organisation=None, destination=""):
 
 def finish(session, form, user):
     """Finish the session explicitly. Needs at least one theme with an agreed judgement and
-    a decision about referral. Work then counts as discussed on the case."""
+    a decision about referral. Work then counts as discussed on the case. Returns whether
+    that changed the case's "werk besproken" (the caller logs that change)."""
     case = session.case
     with transaction.atomic():
         _locked(session)
@@ -550,9 +556,11 @@ def finish(session, form, user):
         today = timezone.localdate()
         # The case's "werk besproken" is its organisation's data: another organisation's
         # session stays on its own timeline and does not change it.
-        Case.objects.filter(pk=case.pk, organisation_id=user.organisation_id).filter(
-            Q(work_discussed_on__isnull=True) | Q(work_discussed_on__lt=today)
-        ).update(work_discussed_on=today, version=F("version") + 1)
+        work_discussed = (
+            Case.objects.filter(pk=case.pk, organisation_id=user.organisation_id)
+            .filter(Q(work_discussed_on__isnull=True) | Q(work_discussed_on__lt=today))
+            .update(work_discussed_on=today, version=F("version") + 1)
+        )
         talked_about = discussed(notes)
         no_judgement = _("geen oordeel gekozen")
         services.add_timeline(
@@ -571,13 +579,18 @@ def finish(session, form, user):
                 for n in talked_about
             ),
         )
-    return session
+    return bool(work_discussed)
 
 
 @transaction.atomic
 def add_correction(access, session, body):
-    if session.status != LeidraadStatus.AFGEROND:
+    """A correction or addition to a finished session. Like every new entry, refused on a
+    closed case (services.ensure_open), going by the case as stored: the session row is
+    locked first, as _locked does."""
+    current = LeidraadSession.objects.select_for_update().get(pk=session.pk)
+    if current.status != LeidraadStatus.AFGEROND:
         raise ValidationError(_("Een gesprek dat nog bezig is, past u gewoon aan."))
+    services.ensure_open(Case.objects.only("status").get(pk=current.case_id))
     correction = LeidraadCorrection.objects.create(
         session=session, organisation=access.user.organisation, body=body, author=access.user
     )

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from consent import services as consent
 from consent.constants import Action, Category
+from portal.middleware import repeatable
 from portal.models import ReportType
 from portal.reports import request_report
 
@@ -38,7 +39,7 @@ from .leidraad_forms import (
 )
 from .leidraad_reports import client_summary
 from .models import LeidraadVersion
-from .views import _refuse_write, case_page, get_case
+from .views import _refuse_closed, _refuse_write, case_page, get_case
 
 OBJECT_TYPE = "leidraadsessie"
 PANEL_SESSIONS = 5
@@ -88,15 +89,26 @@ def _log_read(request, access, session, agreements=(), also=frozenset()):
     consent.log_case_reads(request, access, shown, object_type=OBJECT_TYPE, object_id=session.pk)
 
 
-def _log_write(request, access, session, action=Action.UPDATE, agreements=(), referral=None):
+def _log_write(
+    request,
+    access,
+    session,
+    action=Action.UPDATE,
+    agreements=(),
+    referral=None,
+    work_discussed=False,
+):
     """The change to the session (none when ``action`` is None), and each afspraak it
     created (``agreements``): a record of its own, in its own category; a ``referral`` that
-    became an invitation on the case is logged as cases:refer logs one."""
+    became an invitation on the case is logged as cases:refer logs one, and a change of the
+    case's "werk besproken" (``work_discussed``) as cases:work_discussed logs one."""
     changes = [(OBJECT_TYPE, session.pk, Category.LEIDRAAD, action)] if action else []
     if referral is not None and referral.invitation_id is not None:
         changes.append(
             ("verwijzing", referral.invitation_id, Category.IDENTIFICATIE, Action.CREATE)
         )
+    if work_discussed:
+        changes.append(("casus", access.case.pk, Category.AFSPRAKEN, Action.UPDATE))
     consent.log_changes(request, access.case, changes, agreements)
 
 
@@ -391,7 +403,10 @@ def session_start(request, pk):
     if created:
         messages.success(request, _("Gesprek gestart. Kies samen met de cliënt de thema's."))
         return redirect(_step_url(case, session, LeidraadStep.VOORBEREIDING))
-    messages.info(request, _("Er loopt al een gesprek in deze casus. U gaat daarmee verder."))
+    messages.info(
+        request,
+        _("Er loopt al een gesprek van uw organisatie in deze casus. U gaat daarmee verder."),
+    )
     return redirect("cases:leidraad_detail", case.pk, session.pk)
 
 
@@ -643,8 +658,8 @@ def _step_next(request, case, access, session):
         if finish_form.is_valid():
             try:
                 with transaction.atomic():
-                    leidraad.finish(session, finish_form, request.user)
-                    _log_write(request, access, session)
+                    work_discussed = leidraad.finish(session, finish_form, request.user)
+                    _log_write(request, access, session, work_discussed=work_discussed)
             except services.ConflictError:
                 messages.error(
                     request,
@@ -699,17 +714,23 @@ def _step_next(request, case, access, session):
 def session_correction(request, pk, sid):
     case, access = get_case(request, pk)
     session = _writable_session(request, case, access, sid)
+    if refused := _refuse_closed(request, case):
+        return refused
     if not session.is_finished:
         return redirect(_step_url(case, session, _resume_step(session)))
     form = CorrectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            correction = leidraad.add_correction(access, session, form.cleaned_data["body"])
-            consent.log_changes(
-                request,
-                case,
-                [("leidraadcorrectie", correction.pk, Category.LEIDRAAD, Action.CREATE)],
-            )
+        try:
+            with transaction.atomic():
+                correction = leidraad.add_correction(access, session, form.cleaned_data["body"])
+                consent.log_changes(
+                    request,
+                    case,
+                    [("leidraadcorrectie", correction.pk, Category.LEIDRAAD, Action.CREATE)],
+                )
+        except ValidationError as exc:  # the case was closed meanwhile
+            messages.error(request, " ".join(exc.messages))
+            return redirect("cases:leidraad_detail", case.pk, session.pk)
         messages.success(request, _("Correctie toegevoegd. Het gesprek zelf is niet gewijzigd."))
         return redirect("cases:leidraad_detail", case.pk, session.pk)
     _log_read(request, access, session)
@@ -753,11 +774,13 @@ def session_summary(request, pk, sid):
     )
 
 
+@repeatable
 @require_POST
 @login_required
 def summary_report(request, pk, sid):
     """The client's summary as a PDF, made by a worker; back to the report's page, which
-    shows its progress and the download."""
+    shows its progress and the download. Every request makes a new report of the session as
+    it is now (with the corrections added since): repeatable, like cases:progress_report."""
     case, access = get_case(request, pk)
     session = _session_or_404(request, case, access, sid)
     if not session.is_finished:

@@ -115,12 +115,14 @@ class LeidraadSession(CaseContent, Versioned):
         verbose_name_plural = _("gesprekken met de gespreksleidraad")
         ordering = ["-started_at", "-pk"]
         constraints = [
+            # Each organisation on the team runs its own sessions: one open at a time.
             models.UniqueConstraint(
-                fields=["case"],
+                fields=["case", "organisation"],
                 condition=models.Q(status=LeidraadStatus.BEZIG),
-                name="leidraad_one_open_session_per_case",
+                name="leidraad_one_open_session_per_org",
                 violation_error_message=_(
-                    "Er loopt al een gesprek met de gespreksleidraad in deze casus."
+                    "Er loopt al een gesprek met de gespreksleidraad van deze organisatie in "
+                    "deze casus."
                 ),
             ),
             models.CheckConstraint(
