@@ -491,11 +491,18 @@ def lock_cases(case_ids):
 
 @transaction.atomic
 def withdraw_invitations_to(user, by):
-    """A deactivated user answers no invitation: the open ones to them are withdrawn, each
-    noted on its case's timeline for whoever invited (they see why nobody answers, and a
-    later reactivation does not bring the invitations back). The case rows are locked
-    first, as respond() and leave() do. Returns [(case, invitation id)]."""
+    """The open invitations ``user`` can no longer answer are withdrawn: all of them once the
+    account is deactivated, and after a role change those in a case role that no longer
+    fits (open_invitations_for stops listing them). Each is noted on its case's timeline for
+    whoever invited (they see why nobody answers, and a reactivation or a change back does
+    not bring the invitations back). The case rows are locked first, as respond() and
+    leave() do. Returns [(case, invitation id)]."""
     open_to_user = Invitation.objects.filter(invitee=user, status=InvitationStatus.OPEN)
+    if user.is_active:
+        open_to_user = open_to_user.exclude(case_role__in=CASE_ROLES_BY_ROLE.get(user.role, ()))
+        why = _("Uitnodiging aan %(name)s ingetrokken: de functie is gewijzigd")
+    else:
+        why = _("Uitnodiging aan %(name)s ingetrokken: het account is gedeactiveerd")
     cases = lock_cases(open_to_user.values("case_id"))
     lapsing = list(
         open_to_user.select_for_update().select_related("invited_by").order_by("case_id", "pk")
@@ -506,8 +513,7 @@ def withdraw_invitations_to(user, by):
             by,
             TimelineKind.TEAM,
             Category.IDENTIFICATIE,
-            _("Uitnodiging aan %(name)s ingetrokken: het account is gedeactiveerd")
-            % {"name": user},
+            why % {"name": user},
             organisation=invitation.invited_by.organisation,
             about=user,
         )

@@ -155,6 +155,22 @@ class OrganisationUserForm(forms.ModelForm):
         if self.instance.pk:
             # The email address is the sign-in name; changing it is not a beheerder's task.
             del self.fields["email"]
+            # The version the edit starts from: portal.views.user_edit refuses the save when
+            # the account changed since (in another window or by a colleague).
+            self.fields["version"] = forms.IntegerField(widget=forms.HiddenInput)
+            self.fields["version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        # As ips.forms.CarriesVersion: a version that comes back missing or garbled (a stale
+        # cached form, tampering) is refused in the words of the case forms, not as
+        # "(Verborgen veld version) Dit veld is verplicht.". Imported at call time: cases
+        # builds on portal.
+        from cases.forms import NOT_SAVED_RELOAD
+
+        if self._errors.pop("version", None) is not None:
+            self.add_error(None, NOT_SAVED_RELOAD)
+        return cleaned
 
     def clean_first_name(self):
         return person_name(self.cleaned_data["first_name"])

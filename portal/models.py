@@ -94,6 +94,9 @@ class User(AbstractUser):
     role = models.CharField(_("rol"), max_length=20, choices=Role.choices, blank=True)
     # The surname as lists sort it (portal.words.sort_name: 'de Vries' under V), kept by save().
     sort_name = models.TextField(editable=False, default="")
+    # What a beheerder edits (name, role, active) carries a version, as every editable record
+    # does: portal.views.user_edit refuses a save from a form opened before another one.
+    version = models.PositiveIntegerField(_("versie"), default=1, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

@@ -4,13 +4,14 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import Http404, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -28,6 +29,7 @@ from .constants import OrganisationType, Role
 from .forms import OrganisationUserForm, UserFilterForm
 from .invitations import send_invitation
 from .models import User
+from .words import in_words
 
 audit = structlog.get_logger("werkpad.audit")
 
@@ -189,18 +191,16 @@ def user_edit(request, pk):
         request.POST or None, instance=subject, organisation=request.user.organisation
     )
     if request.method == "POST" and form.is_valid():
-        if subject == request.user and form.cleaned_data["role"] != Role.BEHEERDER:
-            form.add_error("role", _("U kunt uw eigen beheerdersrol niet wijzigen."))
-        elif led and form.cleaned_data["role"] != role_before:
-            form.add_error("role", _hand_over_first(subject, led))
-        else:
+        try:
             with transaction.atomic():
-                form.save()
-                # IPS teams are of trajectbegeleiders: another role leaves the team.
-                left_team = (
-                    subject.role != Role.TRAJECTBEGELEIDER
-                    and TeamMember.objects.filter(coach=subject).delete()[0]
-                )
+                left_team, withdrawn = _save_user(request, form, subject, role_before, led)
+        except cases.ConflictError as conflict:
+            form = _changed_meanwhile(request, form, subject, conflict)
+            if form is None:
+                return redirect("portal:user_list")
+        except ValidationError as refusal:
+            form.add_error("role", refusal)
+        else:
             if form.changed_data:
                 audit_event(
                     request,
@@ -213,9 +213,88 @@ def user_edit(request, pk):
             messages.success(request, _("Gegevens van %(name)s opgeslagen.") % {"name": subject})
             if subject.role != role_before:
                 _tell_what_the_new_role_ends(request, subject, left_team)
+                _tell_withdrawn(request, subject, withdrawn)
                 _tell_what_the_new_role_gives_back(request, subject, could_open)
             return redirect("portal:user_list")
     return render(request, "portal/user_form.html", {"form": form, "subject": subject})
+
+
+def _save_user(request, form, subject, role_before, led):
+    """Save the beheerder's edit of ``subject`` (call inside a transaction). Refused with
+    ConflictError when the account changed since the form was rendered: the version it
+    carries is no longer the stored one, and saving would put back what the other save
+    changed (a role taken away, a corrected name). Refused with a ValidationError when the
+    role may not change. Returns whether ``subject`` left an IPS team, and the invitations
+    withdrawn because their case role no longer fits (as _withdraw_invitations gives them)."""
+    current = User.objects.select_for_update().get(pk=subject.pk)
+    if current.version != form.cleaned_data["version"]:
+        # What the beheerder can compare: the fields where the stored account differs from
+        # what they typed, and a deactivation, which the form does not show.
+        changes = [
+            (form.fields[name].label, in_words(current, User._meta.get_field(name)))
+            for name in form.fields
+            if name != "version" and getattr(current, name) != form.cleaned_data[name]
+        ]
+        if not current.is_active:
+            changes.append((_("Account"), _("gedeactiveerd")))
+        raise cases.ConflictError(changes)
+    role = form.cleaned_data["role"]
+    if subject == request.user and role != Role.BEHEERDER:
+        raise ValidationError(_("U kunt uw eigen beheerdersrol niet wijzigen."))
+    if led and role != role_before:
+        raise ValidationError(_hand_over_first(subject, led))
+    if form.has_changed():
+        subject.version = current.version + 1
+        form.save()
+    # IPS teams are of trajectbegeleiders: another role leaves the team.
+    left_team = (
+        subject.role != Role.TRAJECTBEGELEIDER
+        and TeamMember.objects.filter(coach=subject).delete()[0]
+    )
+    return left_team, _withdraw_invitations(request, subject) if role != role_before else []
+
+
+def _changed_meanwhile(request, form, subject, conflict):
+    """The account changed since this beheerder opened the form (in another window, or a
+    colleague saved): as the case and IPS forms do, the form again with what they typed,
+    now on the stored version (so saving again is a deliberate choice to overwrite), and a
+    message that says what is stored now. None, with a message, when the account already
+    holds what they typed: nothing is lost. ``subject`` is read again, for the page's
+    heading (the form had put what was typed on it)."""
+    subject.refresh_from_db()
+    account = _("het account van %(name)s") % {"name": subject}
+    if not conflict.changes:
+        messages.info(
+            request,
+            _("%(subject)s stond intussen al zo opgeslagen; er is niets anders gewijzigd.")
+            % {"subject": capfirst(account)},
+        )
+        return None
+    data = form.data.copy()
+    data["version"] = str(subject.version)
+    again = OrganisationUserForm(
+        data, instance=User.objects.get(pk=subject.pk), organisation=request.user.organisation
+    )
+    again.is_valid()
+    again.add_error(
+        None,
+        " ".join(
+            [
+                cases.changed_meanwhile(account),
+                _("Wat er nu staat: %(what)s.")
+                % {
+                    "what": ", ".join(
+                        f"{label}: {value or '—'}" for label, value in conflict.changes
+                    )
+                },
+                _(
+                    "Hieronder staat wat u invulde. Sla opnieuw op om dat te bewaren, of ga "
+                    "terug naar de gebruikers om de nieuwe stand te bekijken."
+                ),
+            ]
+        ),
+    )
+    return again
 
 
 def _open_cases_of(user):
@@ -279,24 +358,28 @@ def _tell_what_the_new_role_ends(request, subject, left_team):
 @reauthentication_required
 def user_set_active(request, pk):
     subject = _get_organisation_user(request, pk)
-    activate = request.POST.get("actief") == "1"
-    if subject == request.user:
+    # Said in so many words: a form that lost its field (cut short, made by hand, a new
+    # page that forgot it) shuts nobody out.
+    activate = {"1": True, "0": False}.get(request.POST.get("actief"))
+    if activate is None:
+        messages.error(
+            request,
+            _(
+                "Er is niets gewijzigd: uit het formulier bleek niet of %(name)s geactiveerd of "
+                "gedeactiveerd moest worden. Vernieuw de pagina en probeer het opnieuw."
+            )
+            % {"name": subject},
+        )
+    elif subject == request.user:
         messages.error(request, _("U kunt uw eigen account niet deactiveren."))
     else:
         with transaction.atomic():
-            subject.is_active = activate
-            subject.save(update_fields=["is_active"])
-            withdrawn = [] if activate else cases.withdraw_invitations_to(subject, request.user)
-            consent.write_log(
-                entry
-                for case, pk in withdrawn
-                for entry in consent.change_entries(
-                    request,
-                    case,
-                    [("uitnodiging", pk, Category.IDENTIFICATIE, Action.UPDATE)],
-                    basis=Basis.BEHEER,
-                )
-            )
+            if subject.is_active != activate:
+                subject.is_active = activate
+                # An edit form opened before this is refused (user_edit), not saved unchecked.
+                subject.version = F("version") + 1
+                subject.save(update_fields=["is_active", "version"])
+            withdrawn = [] if activate else _withdraw_invitations(request, subject)
         audit_event(
             request, "user_activated" if activate else "user_deactivated", user_id=subject.pk
         )
@@ -307,20 +390,42 @@ def user_set_active(request, pk):
                 request,
                 _("%(name)s is gedeactiveerd en kan niet meer inloggen.") % {"name": subject},
             )
-            if withdrawn:
-                messages.info(
-                    request,
-                    ngettext(
-                        "De open uitnodiging aan %(name)s is ingetrokken.",
-                        "De %(n)s open uitnodigingen aan %(name)s zijn ingetrokken.",
-                        len(withdrawn),
-                    )
-                    % {"name": subject, "n": len(withdrawn)},
-                )
+            _tell_withdrawn(request, subject, withdrawn)
             # Someone who left is shut out at once, even when nobody else leads their cases.
             _tell_who_appoints_new_leads(request, subject)
             _tell_who_takes_over_trajectories(request, subject)
     return redirect("portal:user_list")
+
+
+def _withdraw_invitations(request, subject):
+    """After a deactivation or a role change: withdraw the open invitations ``subject`` can
+    no longer answer (cases.services.withdraw_invitations_to), each change logged on the
+    beheer basis. Call inside a transaction. Returns [(case, invitation id)]."""
+    withdrawn = cases.withdraw_invitations_to(subject, request.user)
+    consent.write_log(
+        entry
+        for case, pk in withdrawn
+        for entry in consent.change_entries(
+            request,
+            case,
+            [("uitnodiging", pk, Category.IDENTIFICATIE, Action.UPDATE)],
+            basis=Basis.BEHEER,
+        )
+    )
+    return withdrawn
+
+
+def _tell_withdrawn(request, subject, withdrawn):
+    if withdrawn:
+        messages.info(
+            request,
+            ngettext(
+                "De open uitnodiging aan %(name)s is ingetrokken.",
+                "De %(n)s open uitnodigingen aan %(name)s zijn ingetrokken.",
+                len(withdrawn),
+            )
+            % {"name": subject, "n": len(withdrawn)},
+        )
 
 
 def _tell_who_takes_over_trajectories(request, subject):

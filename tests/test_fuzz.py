@@ -336,7 +336,12 @@ FORMS = {
     "portal:user_edit": Form(
         "portal:user_edit",
         "beheerder_a",
-        lambda w: {"first_name": "Jan", "last_name": "Coach", "role": "behandelaar"},
+        lambda w: {
+            "first_name": "Jan",
+            "last_name": "Coach",
+            "role": "behandelaar",
+            "version": str(w.jobcoach_a.version),
+        },
         kwargs=lambda w: {"pk": w.jobcoach_a.pk},
         pages=lambda w: [reverse("portal:user_list")],
     ),

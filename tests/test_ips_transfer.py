@@ -279,6 +279,7 @@ class TestTellingTheBeheerder:
             "last_name": jobcoach_a.last_name,
             "email": jobcoach_a.email,
             "role": Role.BEHANDELAAR,
+            "version": jobcoach_a.version,
         }
         response = client_for(beheerder_a).post(
             reverse("portal:user_edit", args=[jobcoach_a.pk]), data

@@ -39,7 +39,12 @@ def coached(behandelaar_a, jobcoach_a):
 def change_role(client_for, beheerder, user, role):
     response = client_for(beheerder).post(
         reverse("portal:user_edit", args=[user.pk]),
-        {"first_name": user.first_name, "last_name": user.last_name, "role": role},
+        {
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "role": role,
+            "version": user.version,
+        },
     )
     assert response.status_code == 302
     user.refresh_from_db()
@@ -119,7 +124,12 @@ def test_changed_back_the_old_place_opens_the_case_again_and_the_beheerder_is_to
 def test_a_change_of_name_only_tells_nothing_more(client_for, beheerder_a, jobcoach_a, coached):
     response = client_for(beheerder_a).post(
         reverse("portal:user_edit", args=[jobcoach_a.pk]),
-        {"first_name": "Johanna", "last_name": jobcoach_a.last_name, "role": jobcoach_a.role},
+        {
+            "first_name": "Johanna",
+            "last_name": jobcoach_a.last_name,
+            "role": jobcoach_a.role,
+            "version": jobcoach_a.version,
+        },
     )
     told = [str(m) for m in get_messages(response.wsgi_request)]
     assert told == [f"Gegevens van Johanna {jobcoach_a.last_name} opgeslagen."]
@@ -142,6 +152,7 @@ def test_a_role_change_waits_until_the_regie_is_handed_over(
         "first_name": behandelaar_a.first_name,
         "last_name": behandelaar_a.last_name,
         "role": Role.TRAJECTBEGELEIDER,
+        "version": behandelaar_a.version,
     }
     refused = client_for(beheerder_a).post(edit, data)
     assert refused.status_code == 200

@@ -84,7 +84,12 @@ def new_user_data(**overrides):
 
 
 def edit_data(user, **overrides):
-    data = {"first_name": user.first_name, "last_name": user.last_name, "role": user.role}
+    data = {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "role": user.role,
+        "version": user.version,
+    }
     data.update(overrides)
     return data
 
