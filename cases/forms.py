@@ -11,7 +11,15 @@ from consent.constants import Action, Category, shared_notice
 from consent.policy import CASE_ROLES_BY_ROLE, role_allows
 from portal.constants import OrganisationType, Role
 from portal.fields import HoursField, model_label
-from portal.forms import DateInput, Textarea, add_months, happened, person_name, planned
+from portal.forms import (
+    CarriesVersion,
+    DateInput,
+    Textarea,
+    add_months,
+    happened,
+    person_name,
+    planned,
+)
 from portal.models import Organisation, User
 
 from .constants import (
@@ -24,9 +32,6 @@ from .constants import (
 )
 from .models import Agreement, Client, Driegesprek, Goal, WorkSituation
 from .validators import validate_bsn
-
-# A form whose fields the page sets itself (a version, a choice) came back changed.
-NOT_SAVED_RELOAD = _("Niet opgeslagen: vernieuw de pagina en probeer het opnieuw.")
 
 # The portal's clients are adults of working age: the EPA group in care is counted from 18
 # (BRIEF §9, 001 l.8719); younger people are in youth care. A date of birth outside this
@@ -175,7 +180,11 @@ class WorkSituationForm(forms.ModelForm):
         return cleaned
 
 
-class WorkDiscussedForm(forms.Form):
+class WorkDiscussedForm(CarriesVersion, forms.Form):
+    """That work was discussed, on the case version the form was opened on: a form opened
+    before a newer record would otherwise put back the 'werk is een behandeldoel' it showed."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
     discussed_on = forms.DateField(label=_("Werk besproken op"), widget=DateInput())
     work_is_goal = forms.BooleanField(label=_("Werk is een behandeldoel"), required=False)
     note = forms.CharField(

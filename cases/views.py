@@ -20,11 +20,14 @@ from django.views.decorators.http import require_POST
 from consent import services as consent
 from consent.constants import Action, Basis, Category
 from consent.models import Consent
+from consent.policy import CASE_ROLES_BY_ROLE
 from portal.constants import OrganisationType, Role
+from portal.forms import NOT_SAVED_RELOAD
 from portal.middleware import repeatable
 from portal.models import ReportType
 from portal.reports import request_report
 from portal.views import RoleDenied, query_id, query_without, role_required
+from portal.words import in_words
 
 from . import services
 from .constants import (
@@ -36,7 +39,6 @@ from .constants import (
     TimelineKind,
 )
 from .forms import (
-    NOT_SAVED_RELOAD,
     AgreementDoneForm,
     AgreementForm,
     ClientForm,
@@ -168,17 +170,20 @@ def _report_conflict(request, conflict, subject):
     )
 
 
-def case_page(request, access, template, context):
+def case_page(request, access, template, context, shown=()):
     """Render a page about one case other than the case page itself. Its banner names the
     client when this user may read the identification (logged as a read, on its basis),
     so that nobody reads or writes in a file without seeing whose it is; otherwise it gives
-    the case number only."""
+    the case number only. ``shown``: the (holder, category) of other client data the page
+    shows, logged with the banner's read in one write."""
     case = access.case
     holder = case.client.organisation_id
+    shown = set(shown)
     name = None
     if access.can_read(Category.IDENTIFICATIE, holder):
-        consent.log_case_reads(request, access, {(holder, Category.IDENTIFICATIE)})
+        shown.add((holder, Category.IDENTIFICATIE))
         name = case.client.full_name
+    consent.log_case_reads(request, access, shown)
     return render(
         request,
         template,
@@ -186,14 +191,23 @@ def case_page(request, access, template, context):
     )
 
 
-def case_form_page(request, access, form, title, submit=None, intro=""):
+def case_form_page(request, access, form, title, submit=None, intro="", shown=(), can_submit=True):
     """A form about one case on a page of its own: after a refused submission the page shows
-    the form again with the typed values and the errors next to their fields."""
+    the form again with the typed values and the errors next to their fields. ``shown``:
+    the client data the form shows (see case_page). ``can_submit`` False: a form that can no
+    longer be saved, shown only to keep what was typed (no button)."""
     return case_page(
         request,
         access,
         "cases/case_form.html",
-        {"form": form, "title": title, "submit": submit, "intro": intro},
+        {
+            "form": form,
+            "title": title,
+            "submit": submit,
+            "intro": intro,
+            "can_submit": can_submit,
+        },
+        shown=shown,
     )
 
 
@@ -320,8 +334,10 @@ def _worklist_rows(request, user, cases):
         if next_action is not None:
             shown.add((next_action.organisation_id, Category.AFSPRAKEN))
         flags = []
+        # Only for who can record it, as the case page's prompt: for anyone else the flag
+        # would stay for good (on a case a gemeente opened, nobody can clear it).
         if (
-            user.role in (Role.BEHANDELAAR, Role.TRAJECTBEGELEIDER)
+            records_work_discussed(access)
             and case.work_needs_attention()
             and access.can_read(Category.AFSPRAKEN, case.organisation_id)
         ):
@@ -535,11 +551,7 @@ def case_detail(request, pk):
     # afspraken & doelen: shown, and prompted, only when the policy lets this user read it.
     work_status_visible = visible(Category.AFSPRAKEN, case.organisation_id)
     # Recording it changes that data: for behandelaars of that organisation only.
-    work_prompt = (
-        access.user.role == Role.BEHANDELAAR
-        and case.organisation_id == access.organisation_id
-        and case.work_needs_attention()
-    )
+    work_prompt = records_work_discussed(access) and case.work_needs_attention()
     panels = case_panels(request, case, access)
     consent.write_log(
         consent.case_read_entries(request, access, shown)
@@ -652,19 +664,36 @@ def work_situation(request, pk):
     )
 
 
+def records_work_discussed(access):
+    """Whether this user records that work was discussed on the case: a behandelaar of the
+    organisation that opened it (it changes the case's own afspraken & doelen). The
+    werkvoorraad's flag and the case page's prompt ask the same, so that nobody is prompted
+    for what they cannot record."""
+    return (
+        access.user.role == Role.BEHANDELAAR
+        and access.case.organisation_id == access.organisation_id
+    )
+
+
 @login_required
 def work_discussed(request, pk):
     """A behandelaar of the organisation that opened the case records that work was
     discussed: the case's own afspraken & doelen (another organisation's behandelaar on the
-    team neither reads nor changes them here)."""
+    team neither reads nor changes them here). The form carries the case version it was
+    opened on: a record from a form opened earlier is refused, as it would put back the
+    'werk is een behandeldoel' that form showed."""
     case, access = get_case(request, pk)
-    if request.user.role != Role.BEHANDELAAR or case.organisation_id != access.organisation_id:
+    if not records_work_discussed(access):
         not_found(request, case, "casus", case.pk, Category.AFSPRAKEN)
     if refused := _refuse_closed(request, case):
         return refused
     form = WorkDiscussedForm(
         request.POST or None,
-        initial={"discussed_on": timezone.localdate(), "work_is_goal": case.work_is_goal},
+        initial={
+            "version": case.version,
+            "discussed_on": timezone.localdate(),
+            "work_is_goal": case.work_is_goal,
+        },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -674,36 +703,79 @@ def work_discussed(request, pk):
             title += " " + _("op %(date)s") % {"date": date_format(discussed_on, "j F Y")}
         if data["work_is_goal"]:
             title += " — " + _("werk is een behandeldoel")
-        with transaction.atomic():
-            # The case keeps the most recent date: a conversation recorded late (backdated)
-            # goes on the timeline but does not move "werk laatst besproken" back.
-            Case.objects.filter(pk=case.pk).update(
-                work_discussed_on=Greatest(
-                    Coalesce("work_discussed_on", Value(discussed_on)), Value(discussed_on)
-                ),
-                work_is_goal=data["work_is_goal"],
-                version=F("version") + 1,
-            )
-            services.add_timeline(
-                case,
-                request.user,
-                TimelineKind.WERK_BESPROKEN,
-                Category.AFSPRAKEN,
-                title,
-                body=data["note"],
-            )
-            _log_change(request, case, "casus", case.pk, Category.AFSPRAKEN, Action.UPDATE)
-        messages.success(request, _("Vastgelegd dat werk is besproken."))
-        if case.work_discussed_on and case.work_discussed_on > discussed_on:
-            messages.info(
-                request,
-                _("Werk laatst besproken blijft %(date)s, de recentere datum.")
-                % {"date": date_format(case.work_discussed_on, "j F Y")},
-            )
-        return redirect("cases:detail", case.pk)
+        try:
+            with transaction.atomic():
+                # The case keeps the most recent date: a conversation recorded late
+                # (backdated) goes on the timeline but does not move "werk laatst besproken"
+                # back.
+                updated = Case.objects.filter(pk=case.pk, version=data["version"]).update(
+                    work_discussed_on=Greatest(
+                        Coalesce("work_discussed_on", Value(discussed_on)), Value(discussed_on)
+                    ),
+                    work_is_goal=data["work_is_goal"],
+                    version=F("version") + 1,
+                )
+                if not updated:
+                    raise services.ConflictError([])
+                services.add_timeline(
+                    case,
+                    request.user,
+                    TimelineKind.WERK_BESPROKEN,
+                    Category.AFSPRAKEN,
+                    title,
+                    body=data["note"],
+                )
+                _log_change(request, case, "casus", case.pk, Category.AFSPRAKEN, Action.UPDATE)
+        except services.ConflictError:
+            case.refresh_from_db(fields=["status", "version", "work_discussed_on", "work_is_goal"])
+            if refused := _refuse_closed(request, case):
+                return refused
+            form = _work_discussed_again(form, case)
+        else:
+            messages.success(request, _("Vastgelegd dat werk is besproken."))
+            if case.work_discussed_on and case.work_discussed_on > discussed_on:
+                messages.info(
+                    request,
+                    _("Werk laatst besproken blijft %(date)s, de recentere datum.")
+                    % {"date": date_format(case.work_discussed_on, "j F Y")},
+                )
+            return redirect("cases:detail", case.pk)
+    # The form shows whether work is a treatment goal: the case's afspraken, read.
     return case_form_page(
-        request, access, form, _("Werk besproken vastleggen"), submit=_("Vastleggen")
+        request,
+        access,
+        form,
+        _("Werk besproken vastleggen"),
+        submit=_("Vastleggen"),
+        shown={(case.organisation_id, Category.AFSPRAKEN)},
     )
+
+
+def _work_discussed_again(form, case):
+    """The case changed since this user opened the form (work discussed recorded in another
+    window, or by a colleague): as other versioned forms do, the form again with what they
+    typed, now on the stored version (so recording it again is a deliberate choice), and a
+    message that says what is stored now."""
+    data = form.data.copy()
+    data["version"] = str(case.version)
+    again = WorkDiscussedForm(data)
+    again.is_valid()
+    fields = [Case._meta.get_field(name) for name in ("work_discussed_on", "work_is_goal")]
+    stored = ", ".join(f"{f.verbose_name}: {in_words(case, f) or '—'}" for f in fields)
+    again.add_error(
+        None,
+        " ".join(
+            [
+                services.changed_meanwhile(_("‘werk besproken’")),
+                _("Wat er nu staat: %(what)s.") % {"what": stored},
+                _(
+                    "Hieronder staat wat u invulde. Leg het opnieuw vast om dat te bewaren, "
+                    "of ga terug naar de casus om de nieuwe stand te bekijken."
+                ),
+            ]
+        ),
+    )
+    return again
 
 
 @login_required
@@ -892,6 +964,11 @@ def respond(request, invitation_pk):
         )
         if addressed and other.status != InvitationStatus.OPEN:  # answered in another tab
             return _already_answered(request)
+        if addressed and other.case_role not in CASE_ROLES_BY_ROLE.get(request.user.role, ()):
+            # Theirs, but from before a role change: no longer on their start page, and no
+            # attempt on someone else's case (nothing to log). The start page says why.
+            messages.error(request, _("Deze uitnodiging past niet bij uw functie."))
+            return redirect("portal:home")
         not_found(request, other.case, "uitnodiging", other.pk, Category.IDENTIFICATIE)
     form = RespondForm(request.POST, invitation=invitation)
     if not form.is_valid():
@@ -1102,7 +1179,7 @@ def driegesprek_record(request, pk, meeting_pk):
     )
     if refused := _refuse_closed(request, case):
         return refused
-    if meeting.status != MeetingStatus.GEPLAND:
+    if meeting.status != MeetingStatus.GEPLAND and request.method != "POST":
         messages.error(
             request, _("Dit driegesprek is al vastgelegd; het verslag wijzigt niet meer.")
         )
@@ -1110,7 +1187,9 @@ def driegesprek_record(request, pk, meeting_pk):
     form = DriegesprekRecordForm(
         request.POST or None, meeting=meeting, initial={"version": meeting.version}
     )
-    if request.method == "POST" and form.is_valid():
+    if meeting.status != MeetingStatus.GEPLAND:  # recorded since this user opened the form
+        _report_refused(form)
+    elif request.method == "POST" and form.is_valid():
         meeting.summary = form.cleaned_data["summary"]
         meeting.status = MeetingStatus.GEHOUDEN
         try:
@@ -1145,13 +1224,11 @@ def driegesprek_record(request, pk, meeting_pk):
                     agreements=agreements,
                 )
         except services.ConflictError:
-            messages.error(
-                request,
-                services.changed_meanwhile(_("dit driegesprek")),
-            )
-            return redirect("cases:detail", case.pk)
-        messages.success(request, _("Verslag van het driegesprek vastgelegd."))
-        return redirect(reverse("cases:detail", args=[case.pk]) + "#driegesprekken")
+            meeting = case.meetings.get(pk=meeting.pk)
+            _report_refused(form)
+        else:
+            messages.success(request, _("Verslag van het driegesprek vastgelegd."))
+            return redirect(reverse("cases:detail", args=[case.pk]) + "#driegesprekken")
     intro = _("Gepland op %(when)s in %(where)s, met %(who)s.") % {
         "when": date_format(timezone.localtime(meeting.planned_at), "j F Y H:i"),
         "where": meeting.location,
@@ -1166,7 +1243,34 @@ def driegesprek_record(request, pk, meeting_pk):
         object_type="driegesprek",
         object_id=meeting.pk,
     )
-    return case_form_page(request, access, form, _("Verslag van het driegesprek"), intro=intro)
+    return case_form_page(
+        request,
+        access,
+        form,
+        _("Verslag van het driegesprek"),
+        intro=intro,
+        can_submit=meeting.status == MeetingStatus.GEPLAND,
+    )
+
+
+def _report_refused(form):
+    """The meeting was recorded since this user opened its report form (by a colleague, or
+    in another window; recording it is the only change its version counts). A report is
+    recorded once, so theirs is not saved; the form comes back with what they typed, to
+    take over what is still needed (in a note, say), and says why."""
+    form.add_error(
+        None,
+        " ".join(
+            [
+                services.changed_meanwhile(_("dit driegesprek")),
+                _("Het verslag is al vastgelegd en wijzigt niet meer."),
+                _(
+                    "Hieronder staat wat u invulde; neem over wat nog nodig is, bijvoorbeeld "
+                    "in een notitie."
+                ),
+            ]
+        ),
+    )
 
 
 @repeatable

@@ -5,10 +5,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from cases.forms import NOT_SAVED_RELOAD
 from consent.constants import Category, shared_notice
 from portal.fields import HoursField, model_label
-from portal.forms import DateInput, Textarea, happened, planned
+from portal.forms import CarriesVersion, DateInput, Textarea, happened, planned
 
 from .constants import (
     FIDELITY_ITEMS,
@@ -30,20 +29,6 @@ from .models import (
     Placement,
 )
 from .services import allowed_next
-
-
-class CarriesVersion:
-    """For a form with a hidden ``version`` that the page sets itself (optimistic locking):
-    one that comes back missing or garbled (a stale cached form, tampering) is refused with
-    the words the case forms use, cases.views.NOT_SAVED_RELOAD. Django would put
-    "(Verborgen veld version) Dit veld is verplicht." at the top, with the field's own
-    name; a page that lists only the visible fields would list nothing."""
-
-    def clean(self):
-        cleaned = super().clean()
-        if self._errors.pop("version", None) is not None:
-            self.add_error(None, NOT_SAVED_RELOAD)
-        return cleaned
 
 
 class PhaseForm(CarriesVersion, forms.Form):

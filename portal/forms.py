@@ -10,6 +10,23 @@ from django.utils.translation import gettext_lazy as _
 from .constants import ROLES_BY_ORGANISATION_TYPE, Role
 from .models import User
 
+# A form whose fields the page sets itself (a version, a choice) came back changed.
+NOT_SAVED_RELOAD = _("Niet opgeslagen: vernieuw de pagina en probeer het opnieuw.")
+
+
+class CarriesVersion:
+    """For a form with a hidden ``version`` that the page sets itself (optimistic locking):
+    one that comes back missing or garbled (a stale cached form, tampering) is refused with
+    NOT_SAVED_RELOAD. Django would put "(Verborgen veld version) Dit veld is verplicht." at
+    the top, with the field's own name; a page that lists only the visible fields would list
+    nothing. A form without the field (a create form) is not affected."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if self._errors.pop("version", None) is not None:
+            self.add_error(None, NOT_SAVED_RELOAD)
+        return cleaned
+
 
 class FormRenderer(TemplatesSetting):
     """Every form renders through templates/forms/div.html: the errors that belong to no
@@ -134,7 +151,7 @@ def planned(value, earliest=None):
     return value
 
 
-class OrganisationUserForm(forms.ModelForm):
+class OrganisationUserForm(CarriesVersion, forms.ModelForm):
     """A beheerder creates or edits a user of their own organisation."""
 
     class Meta:
@@ -159,18 +176,6 @@ class OrganisationUserForm(forms.ModelForm):
             # the account changed since (in another window or by a colleague).
             self.fields["version"] = forms.IntegerField(widget=forms.HiddenInput)
             self.fields["version"].initial = self.instance.version
-
-    def clean(self):
-        cleaned = super().clean()
-        # As ips.forms.CarriesVersion: a version that comes back missing or garbled (a stale
-        # cached form, tampering) is refused in the words of the case forms, not as
-        # "(Verborgen veld version) Dit veld is verplicht.". Imported at call time: cases
-        # builds on portal.
-        from cases.forms import NOT_SAVED_RELOAD
-
-        if self._errors.pop("version", None) is not None:
-            self.add_error(None, NOT_SAVED_RELOAD)
-        return cleaned
 
     def clean_first_name(self):
         return person_name(self.cleaned_data["first_name"])

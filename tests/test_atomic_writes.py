@@ -196,7 +196,12 @@ def work_situation(w):
 @write("cases:work_discussed")
 def work_discussed(w):
     case = make_case(w.behandelaar_a)
-    data = {"discussed_on": today(), "work_is_goal": "on", "note": "Werk besproken"}
+    data = {
+        "version": case.version,
+        "discussed_on": today(),
+        "work_is_goal": "on",
+        "note": "Werk besproken",
+    }
     return w.behandelaar_a, reverse("cases:work_discussed", args=[case.pk]), data
 
 

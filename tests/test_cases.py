@@ -832,7 +832,11 @@ class TestWorkAndAgreements:
         assert "Werk nog niet besproken" in c.get("/").content.decode()
         c.post(
             reverse("cases:work_discussed", args=[case_a.pk]),
-            {"discussed_on": timezone.localdate().isoformat(), "work_is_goal": "on"},
+            {
+                "version": case_a.version,
+                "discussed_on": timezone.localdate().isoformat(),
+                "work_is_goal": "on",
+            },
         )
         assert "nog niet besproken" not in c.get(detail).content.decode()
         assert "nog niet besproken" not in c.get("/").content.decode()
@@ -849,8 +853,12 @@ class TestWorkAndAgreements:
         url = reverse("cases:work_discussed", args=[case_a.pk])
         today = timezone.localdate()
         earlier = today - datetime.timedelta(days=30)
-        c.post(url, {"discussed_on": today.isoformat()})
-        response = c.post(url, {"discussed_on": earlier.isoformat(), "work_is_goal": "on"})
+        c.post(url, {"version": case_a.version, "discussed_on": today.isoformat()})
+        case_a.refresh_from_db()
+        response = c.post(
+            url,
+            {"version": case_a.version, "discussed_on": earlier.isoformat(), "work_is_goal": "on"},
+        )
         assert response.status_code == 302
         case_a.refresh_from_db()
         assert case_a.work_discussed_on == today
@@ -867,7 +875,7 @@ class TestWorkAndAgreements:
         assert "de recentere datum" in html
         # A later date does move it forward.
         Case.objects.filter(pk=case_a.pk).update(work_discussed_on=earlier)
-        c.post(url, {"discussed_on": today.isoformat()})
+        c.post(url, {"version": case_a.version, "discussed_on": today.isoformat()})
         case_a.refresh_from_db()
         assert case_a.work_discussed_on == today
 

@@ -68,7 +68,7 @@ def writes(case, meeting, ggz_a, behandelaar_a2):
         (
             "cases:work_discussed",
             [case.pk],
-            {"discussed_on": today.isoformat(), "work_is_goal": "on"},
+            {"version": case.version, "discussed_on": today.isoformat(), "work_is_goal": "on"},
             Case.objects.filter(pk=case.pk, work_discussed_on__isnull=False),
         ),
         (

@@ -404,7 +404,12 @@ FORMS = {
     "cases:work_discussed": Form(
         "cases:work_discussed",
         "behandelaar_a",
-        lambda w: {"discussed_on": today(), "work_is_goal": "on", "note": "Werk besproken"},
+        lambda w: {
+            "version": str(w.case.version),
+            "discussed_on": today(),
+            "work_is_goal": "on",
+            "note": "Werk besproken",
+        },
         case_kwargs,
         pages=case_pages,
     ),

@@ -19,7 +19,6 @@ from django.utils import timezone, translation
 
 from cases import services as cases
 from cases.constants import CaseRole
-from cases.forms import NOT_SAVED_RELOAD
 from consent import services as consent
 from consent.constants import Category, Purpose
 from consent.models import AccessLogEntry
@@ -36,6 +35,7 @@ from ips.models import (
     Trajectory,
 )
 from portal.constants import Role
+from portal.forms import NOT_SAVED_RELOAD
 from tests.builders import make_case, make_consent
 from tests.factories import OrganisationFactory, UserFactory, join_ips_team
 from tests.test_ips import (
