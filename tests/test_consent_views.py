@@ -1064,9 +1064,13 @@ class TestWithdrawingStopsTheFollowOn:
             url, {"withdrawn_on": timezone.localdate().isoformat(), "method": "schriftelijk"}
         )
         assert response.status_code == 302
+        # The consent for another purpose is not withdrawn, and says when it will share.
+        other = consents["other_purpose"]
+        starts = date_format(other.valid_from, "j F Y")
         assert [str(m) for m in get_messages(response.wsgi_request)] == [
             f"De toestemming is ingetrokken, en ook de vervolgtoestemming nr. {follow_on.pk}. "
-            "Vanaf nu ziet Gemeente G deze gegevens niet meer."
+            f"Vanaf nu ziet Gemeente G deze gegevens niet meer. Toestemming nr. {other.pk} van "
+            f"deze cliënt gaat in op {starts}; vanaf dan ziet Gemeente G wat die toestaat."
         ]
         states = {k: Consent.objects.get(pk=c.pk).state() for k, c in consents.items()}
         assert states == {
