@@ -23,7 +23,7 @@ from .constants import Action, Category
 from .forms import AccessRequestForm
 from .models import AccessRequest
 from .services import client_consents_decision
-from .views import CLIENT_SEARCH_LIMIT, _find_clients, get_consent
+from .views import CLIENT_SEARCH_LIMIT, _find_clients, found_by_bsn, get_consent
 
 
 @repeatable
@@ -113,13 +113,20 @@ def avg_inzage_request(request, client_pk):
     (services.avg_decisions), after re-authentication, and only on a recorded request of
     the client: when it came in, how, and how the client's identity was checked
     (AccessRequest, shown on the PDF's first page). The request and the export are written
-    to the access log together, so the log says why."""
+    to the access log together, so the log says why.
+
+    Another organisation's client only as the search finds them: by the BSN the client
+    handed over, in this session (found_by_bsn). By its id alone the page named the client
+    (name, date of birth, where registered) to a beheerder walking through the ids, also
+    one whose organisation never received the name."""
     user = request.user
     client = Client.objects.select_related("organisation").filter(pk=client_pk).first()
     if client is None:
         raise Http404
     decision = services.avg_decisions(user, client)[Category.IDENTIFICATIE]
-    if not decision.allowed:
+    if not decision.allowed or (
+        client.organisation_id != user.organisation_id and not found_by_bsn(request, client)
+    ):
         services.log_denied(
             request,
             user,

@@ -4,6 +4,7 @@ a client's data, and that writes the access log (NEN 7513).
 Views, templates, reports and exports learn what a user may see only through here.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -179,19 +180,27 @@ class CaseAccess:
 
 # Timeline news between the organisation that wrote it and one other party.
 OWN_NEWS = (TimelineKind.TOESTEMMING, TimelineKind.VERWIJZING)
+# The news that the case was opened or closed: the case's own status entries. IPS writes
+# its phases and placements with the same kind, as IPS data (category IPS), which a consent
+# for IPS lets another organisation read.
+CASE_STATUS_NEWS = Q(kind=TimelineKind.STATUS, category=Category.IDENTIFICATIE)
 
 
 def own_news(organisation_id):
-    """A Q for timeline entries: every kind but consent and referral news, which only when
-    written by ``organisation_id``. Entries about consents (recorded, withdrawn, expiring)
-    name the recipient and the categories: a consent is between the provider and that one
-    recipient, and an organisation reading the timeline on another consent (a gemeente,
-    while the client also shares with UWV) must not learn of it; a recipient sees its own
-    consents in the consent panel. A referral's entry holds the reason written for the one
-    organisation referred to, which reads it with the referral itself: another organisation
-    reading the referrer's data (UWV, with a consent) read a reason meant for the gemeente
-    (the same rule for referral records: CaseAccess.reads_referral)."""
-    return ~Q(kind__in=OWN_NEWS) | Q(organisation_id=organisation_id)
+    """A Q for timeline entries: every kind but consent, referral and case status news, which
+    only when written by ``organisation_id``. Entries about consents (recorded, withdrawn,
+    expiring) name the recipient and the categories: a consent is between the provider and
+    that one recipient, and an organisation reading the timeline on another consent (a
+    gemeente, while the client also shares with UWV) must not learn of it; a recipient sees
+    its own consents in the consent panel. A referral's entry holds the reason written for
+    the one organisation referred to, which reads it with the referral itself: another
+    organisation reading the referrer's data (UWV, with a consent) read a reason meant for
+    the gemeente (the same rule for referral records: CaseAccess.reads_referral). When a
+    case was opened or closed is the case organisation's to know, as the case page shows
+    the opening date to it only: for a GGZ case it says when treatment began, and a
+    klantmanager reading GGZ A's identification on the client's consent read it in the
+    entry 'Casus geopend' (CASE_STATUS_NEWS)."""
+    return ~(Q(kind__in=OWN_NEWS) | CASE_STATUS_NEWS) | Q(organisation_id=organisation_id)
 
 
 def team_news(organisation_id, known):
@@ -349,15 +358,24 @@ def _consented(user, client, provider, category):
     )
 
 
+def name_words(text):
+    """The words a name search looks for in ``search_name``: ``text`` as searchable() folds
+    it, split at anything but letters and digits, so that 'Jansen, Eva' finds Eva Jansen
+    (the comma is no part of a name) and 'Bakker-Öztürk' finds Eva Bakker-Öztürk."""
+    return re.findall(r"[^\W_]+", searchable(text))
+
+
 def name_search(user, cases, text):
     """Narrow ``cases`` to those whose client's name matches ``text`` AND that ``user`` may
-    see the name of, so a search never reveals a hidden name (not even by a row count)."""
-    words = Q()
-    for word in searchable(text).split():
-        words &= Q(client__search_name__contains=word)
+    see the name of, so a search never reveals a hidden name (not even by a row count).
+    A text without a word to look for (only an apostrophe, a comma) is no search: ``cases``
+    as they are, not only those whose name the user may see."""
+    words = name_words(text)
+    if not words:
+        return cases
     if not policy.role_allows(user.role, Category.IDENTIFICATIE, Action.READ):
         return cases.none()
-    return cases.filter(words).filter(
+    return cases.filter(*(Q(client__search_name__contains=word) for word in words)).filter(
         Q(client__organisation_id=user.organisation_id)
         | _consented(
             user, OuterRef("client"), OuterRef("client__organisation"), Category.IDENTIFICATIE

@@ -32,7 +32,6 @@ from cases.views import get_case
 from portal.constants import Role
 from portal.models import User
 from portal.views import query_id, query_without, role_required
-from portal.words import searchable
 
 from . import policy, services
 from .constants import (
@@ -197,12 +196,30 @@ def _client_search(request):
     )
 
 
+# The ids of other organisations' clients the beheerder found by BSN (_find_clients) in
+# this session: the request page opens for them (found_by_bsn). A session ends after
+# SESSION_IDLE_MINUTES without a request and when the browser closes.
+FOUND_BY_BSN = "avg_found_by_bsn"
+
+
+def found_by_bsn(request, client):
+    """Whether the beheerder found ``client`` by BSN in this session."""
+    return client.pk in request.session.get(FOUND_BY_BSN, ())
+
+
+def _remember_found_by_bsn(request, clients):
+    if clients:
+        found = set(request.session.get(FOUND_BY_BSN, ())) | {c.pk for c in clients}
+        request.session[FOUND_BY_BSN] = sorted(found)
+
+
 def _find_clients(request, object_type, worked_with=False):
     """The beheerder looks up clients of their own organisation by name or BSN; every
     client shown is logged as read. With ``worked_with`` (a request for access, AVG art.
     15) a BSN also finds another organisation's client whose data the organisation's people
     worked with (services.worked_with): the BSN comes from the client, a name would list
-    other organisations' clients."""
+    other organisations' clients. The session keeps whom a BSN found that way: the request
+    page opens for another organisation's client only then, not by its id alone."""
     user = request.user
     form = ClientSearchForm(request.GET or None)
     clients = []
@@ -211,15 +228,20 @@ def _find_clients(request, object_type, worked_with=False):
         whose = Q(organisation_id=user.organisation_id)
         found = Client.objects.select_related("organisation")
         digits = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
-        if len(digits) == 9 and digits == re.sub(r"[\s.-]", "", text):
+        by_bsn = len(digits) == 9 and digits == re.sub(r"[\s.-]", "", text)
+        if by_bsn:
             if worked_with:
                 whose |= Q(services.worked_with(user.organisation_id))
             found = found.filter(whose, bsn=digits)
         else:
             found = found.filter(whose)
-            for word in searchable(text).split():
+            for word in services.name_words(text):
                 found = found.filter(search_name__contains=word)
         clients = list(found.order_by("sort_name", "first_name", "pk")[:CLIENT_SEARCH_LIMIT])
+        if by_bsn and worked_with:
+            _remember_found_by_bsn(
+                request, [c for c in clients if c.organisation_id != user.organisation_id]
+            )
         services.write_log(
             services.entry(
                 request,
@@ -303,8 +325,8 @@ def _consent_form(request, client, decision, case, back):
             "signed_form",
             _("Kies het ondertekende formulier opnieuw: het is nog niet opgeslagen."),
         )
-    if request.method == "GET":
-        _log(request, decision, Action.READ, client, case, object_type="toestemmingsformulier")
+    # The page names the client: a read, also when a refused consent shows it again.
+    _log(request, decision, Action.READ, client, case, object_type="toestemmingsformulier")
     return render(
         request,
         "consent/consent_form.html",
@@ -728,7 +750,7 @@ def overview(request):
     form = OverviewFilterForm(request.GET or None)
     consents = services.own_consents(user.organisation_id)
     if form.is_valid():
-        for word in searchable(form.cleaned_data["q"]).split():
+        for word in services.name_words(form.cleaned_data["q"]):
             consents = consents.filter(client__search_name__contains=word)
     counts = (
         services.own_state_counts(user.organisation_id)
@@ -810,7 +832,7 @@ def access_log(request):
             # accesslog_user_time_idx. As one join the planner could not estimate a name
             # match and walked the whole period's log, dropping other users' entries.
             entries = entries.filter(user_id__in=_matching_users(data["user"]))
-        for word in searchable(data["client"]).split():
+        for word in services.name_words(data["client"]):
             entries = entries.filter(own_clients & Q(client__search_name__contains=word))
         if data["action"]:
             entries = entries.filter(action=data["action"])

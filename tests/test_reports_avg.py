@@ -101,7 +101,14 @@ def request_data(**changes):
     return data
 
 
+def find(c, client):
+    """The beheerder's search by the BSN the client handed over: the way to another
+    organisation's client (consent.views.found_by_bsn)."""
+    return c.get(reverse("consent:avg_inzage"), {"q": client.bsn})
+
+
 def ask(c, client, **changes):
+    find(c, client)
     return c.post(request_url(client), request_data(**changes))
 
 
@@ -676,7 +683,9 @@ class TestAnotherOrganisationsClient:
         assert client_for(beheerder_g).get(request_url(never.client)).status_code == 404
 
     def test_the_form_says_whose_client_it_is(self, client_for, beheerder_g, case_a):
-        html = client_for(beheerder_g).get(request_url(case_a.client)).content.decode()
+        c = client_for(beheerder_g)
+        find(c, case_a.client)
+        html = c.get(request_url(case_a.client)).content.decode()
         assert "Eva Jansen" in html and "ingeschreven bij GGZ A" in html
         assert "06-12345678" not in html
 
