@@ -31,6 +31,7 @@ from .constants import (
     WorkSituationKind,
 )
 from .models import Agreement, Client, Driegesprek, Goal, WorkSituation
+from .services import DUPLICATE_BSN_MESSAGE
 from .validators import validate_bsn
 
 # The portal's clients are adults of working age: the EPA group in care is counted from 18
@@ -117,7 +118,7 @@ class ClientForm(forms.ModelForm):
         if bsn:
             self.duplicate = Client.objects.filter(organisation=self.organisation, bsn=bsn).first()
             if self.duplicate is not None:
-                self.add_error("bsn", _("Er is al een cliënt met dit BSN in uw organisatie."))
+                self.add_error("bsn", DUPLICATE_BSN_MESSAGE)
         return cleaned
 
     def validate_unique(self):

@@ -419,14 +419,19 @@ def client_create(request):
         raise Http404
     form = ClientForm(request.POST or None, organisation=user.organisation)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            client = services.register_client(user, **form.cleaned_data)
-            case = services.open_case(user, client)
-            _log_change(request, case, "cliënt", client.pk, Category.IDENTIFICATIE)
-        messages.success(
-            request, _("%(name)s is geregistreerd en de casus is geopend.") % {"name": client}
-        )
-        return redirect("cases:detail", case.pk)
+        try:
+            with transaction.atomic():
+                client = services.register_client(user, **form.cleaned_data)
+                case = services.open_case(user, client)
+                _log_change(request, case, "cliënt", client.pk, Category.IDENTIFICATIE)
+        except services.DuplicateClient as duplicate:  # a colleague registered it just now
+            form.duplicate = duplicate.client
+            form.add_error(None, duplicate)  # at 'bsn', as the form's own check puts it
+        else:
+            messages.success(
+                request, _("%(name)s is geregistreerd en de casus is geopend.") % {"name": client}
+            )
+            return redirect("cases:detail", case.pk)
     return render(request, "cases/client_form.html", {"form": form, **_duplicate(request, form)})
 
 

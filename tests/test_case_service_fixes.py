@@ -194,3 +194,34 @@ def test_a_colleague_registering_the_same_bsn_at_the_same_moment_is_told_it_is_r
     assert not form.is_valid()
     assert refused.message_dict == {"bsn": list(form.errors["bsn"])}
     assert Client.objects.filter(bsn=bsn).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_registration_form_says_so_when_a_colleague_was_just_first(
+    client_for, behandelaar_a, behandelaar_a2, monkeypatch
+):
+    """The same race through the page: the form found the BSN free, a colleague's
+    registration committed before this one's insert. The page showed a server error; now
+    it shows the form with the form's own message at the BSN, and nothing is added."""
+    bsn = next_bsn()
+    register = services.register_client
+
+    def colleague_first(user, **data):
+        def colleague():
+            try:
+                register(behandelaar_a, bsn=bsn, **CLIENT)  # its own connection, committed
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=colleague)
+        thread.start()
+        thread.join(30)
+        return register(user, **data)
+
+    monkeypatch.setattr(services, "register_client", colleague_first)
+    data = {**CLIENT, "date_of_birth": "1990-05-17", "bsn": bsn}
+    response = client_for(behandelaar_a2).post(reverse("cases:client_create"), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["bsn"] == [str(services.DUPLICATE_BSN_MESSAGE)]
+    assert Client.objects.filter(bsn=bsn).count() == 1
+    assert not Client.objects.filter(bsn=bsn, created_by=behandelaar_a2).exists()
