@@ -117,23 +117,24 @@ def _reference_data(request):
     leidraad_services.ensure_bundled()
 
 
+def signed_in(client, user):
+    """Sign ``user`` in on ``client`` (or sign out with None) and return the client."""
+    client.logout()
+    if user is not None:
+        client.force_login(user, backend="portal.backends.UserBackend")
+        # As if the user just confirmed their password: allauth's re-authentication check
+        # for sensitive actions looks at this record (tests of the re-authentication itself
+        # use a client without it).
+        session = client.session
+        session["account_authentication_methods"] = [
+            {"method": "password", "at": time.time(), "reauthenticated": True}
+        ]
+        session["account_authentication_methods_user"] = str(user.pk)
+        session.save()
+    return client
+
+
 @pytest.fixture
 def client_for(client):
     """Sign ``user`` in on the test client (or sign out with None) and return the client."""
-
-    def _client_for(user):
-        client.logout()
-        if user is not None:
-            client.force_login(user, backend="portal.backends.UserBackend")
-            # As if the user just confirmed their password: allauth's re-authentication
-            # check for sensitive actions looks at this record (tests of the re-authentication
-            # itself use a client without it).
-            session = client.session
-            session["account_authentication_methods"] = [
-                {"method": "password", "at": time.time(), "reauthenticated": True}
-            ]
-            session["account_authentication_methods_user"] = str(user.pk)
-            session.save()
-        return client
-
-    return _client_for
+    return lambda user: signed_in(client, user)

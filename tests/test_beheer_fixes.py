@@ -4,8 +4,6 @@ message instead of overwriting that save; a role change withdraws the invitation
 role cannot answer, as a deactivation does; and activating or deactivating happens only
 when the form says which of the two it is."""
 
-import time
-
 import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
@@ -18,6 +16,7 @@ from consent.models import AccessLogEntry
 from portal.constants import Role
 
 from .builders import make_case
+from .conftest import signed_in
 from .factories import UserFactory
 
 CONFLICT_END = (
@@ -40,17 +39,9 @@ def opened(client, user):
 
 def second_beheerder(organisation):
     """A second beheerder of ``organisation``, signed in on a client of its own and just
-    re-authenticated (as conftest.client_for does)."""
+    re-authenticated."""
     user = UserFactory(email="beheer2@a.test", organisation=organisation, role=Role.BEHEERDER)
-    client = Client()
-    client.force_login(user, backend="portal.backends.UserBackend")
-    session = client.session
-    session["account_authentication_methods"] = [
-        {"method": "password", "at": time.time(), "reauthenticated": True}
-    ]
-    session["account_authentication_methods_user"] = str(user.pk)
-    session.save()
-    return client
+    return signed_in(Client(), user)
 
 
 def messages_of(response):
