@@ -30,6 +30,39 @@ def changed_meanwhile(subject, refused=None):
     return f"{refused or _('Niet opgeslagen:')} {what}"
 
 
+def stored_now(changes):
+    """What a save that lost the race finds stored: 'Wat er nu staat: label: value, …' for
+    a ConflictError's ``changes``."""
+    what = ", ".join(f"{label}: {value or '—'}" for label, value in changes)
+    return _("Wat er nu staat: %(what)s.") % {"what": what}
+
+
+def typed_again(make, form, version, subject, changes, back_to):
+    """After a save that lost the race (ConflictError with ``changes``): the form built
+    again by ``make(data)`` from what the user typed, now on the stored ``version`` (saving
+    again is then a deliberate choice to overwrite what is stored), with the message that
+    says so, what is stored now and where to see it (``back_to``: 'het traject', …)."""
+    data = form.data.copy()
+    data["version"] = str(version)
+    again = make(data)
+    again.is_valid()
+    again.add_error(
+        None,
+        " ".join(
+            [
+                changed_meanwhile(subject),
+                stored_now(changes),
+                _(
+                    "Hieronder staat wat u invulde. Sla opnieuw op om dat te bewaren, of ga "
+                    "terug naar %(place)s om de nieuwe stand te bekijken."
+                )
+                % {"place": back_to},
+            ]
+        ),
+    )
+    return again
+
+
 class ConflictError(Exception):
     """Another save came first: from a colleague, or from the same user in another window.
     ``changes`` lists (field label, theirs)."""

@@ -157,13 +157,12 @@ def _report_conflict(request, conflict, subject):
             % {"subject": capfirst(subject)},
         )
         return
-    what = ", ".join(f"{label}: {value or '—'}" for label, value in conflict.changes)
     messages.error(
         request,
         " ".join(
             [
                 services.changed_meanwhile(subject),
-                _("Wat er nu staat: %(what)s.") % {"what": what},
+                services.stored_now(conflict.changes),
                 _("Bekijk de nieuwe stand en probeer het opnieuw."),
             ]
         ),
@@ -758,29 +757,17 @@ def work_discussed(request, pk):
 
 def _work_discussed_again(form, case):
     """The case changed since this user opened the form (work discussed recorded in another
-    window, or by a colleague): as other versioned forms do, the form again with what they
-    typed, now on the stored version (so recording it again is a deliberate choice), and a
-    message that says what is stored now."""
-    data = form.data.copy()
-    data["version"] = str(case.version)
-    again = WorkDiscussedForm(data)
-    again.is_valid()
+    window, or by a colleague): the form again with what they typed, on the stored version
+    (services.typed_again)."""
     fields = [Case._meta.get_field(name) for name in ("work_discussed_on", "work_is_goal")]
-    stored = ", ".join(f"{f.verbose_name}: {in_words(case, f) or '—'}" for f in fields)
-    again.add_error(
-        None,
-        " ".join(
-            [
-                services.changed_meanwhile(_("‘werk besproken’")),
-                _("Wat er nu staat: %(what)s.") % {"what": stored},
-                _(
-                    "Hieronder staat wat u invulde. Leg het opnieuw vast om dat te bewaren, "
-                    "of ga terug naar de casus om de nieuwe stand te bekijken."
-                ),
-            ]
-        ),
+    return services.typed_again(
+        WorkDiscussedForm,
+        form,
+        case.version,
+        _("‘werk besproken’"),
+        [(f.verbose_name, in_words(case, f)) for f in fields],
+        _("de casus"),
     )
-    return again
 
 
 @login_required

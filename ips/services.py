@@ -38,6 +38,8 @@ TIMELINE_PLACEMENT = TimelineKind.STATUS
 # Someone else saved first (trajectory, profile, job or review): one exception for all.
 ConflictError = cases.ConflictError
 changed_meanwhile = cases.changed_meanwhile
+stored_now = cases.stored_now
+typed_again = cases.typed_again
 
 
 # --- Who may do what (on top of the role table in consent/policy.py) ---------------------

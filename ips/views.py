@@ -572,39 +572,26 @@ def _placement_end_conflict(request, form, current, conflict):
             % {"subject": capfirst(subject)},
         )
         return None
-    stored = _("Wat er nu staat: %(what)s.") % {
-        "what": ", ".join(f"{label}: {value or '—'}" for label, value in conflict.changes)
-    }
     if not current.is_current:
         messages.error(
             request,
             " ".join(
                 [
                     services.changed_meanwhile(subject),
-                    stored,
+                    services.stored_now(conflict.changes),
                     _no_longer_current(current),
                 ]
             ),
         )
         return None
-    data = form.data.copy()
-    data["version"] = str(current.version)
-    again = PlacementEndForm(data, instance=current)
-    again.is_valid()
-    again.add_error(
-        None,
-        " ".join(
-            [
-                services.changed_meanwhile(subject),
-                stored,
-                _(
-                    "Hieronder staat wat u invulde. Sla opnieuw op om dat te bewaren, of ga "
-                    "terug naar het traject om de nieuwe stand te bekijken."
-                ),
-            ]
-        ),
+    return services.typed_again(
+        lambda data: PlacementEndForm(data, instance=current),
+        form,
+        current.version,
+        subject,
+        conflict.changes,
+        _("het traject"),
     )
-    return again
 
 
 @login_required

@@ -270,31 +270,16 @@ def _changed_meanwhile(request, form, subject, conflict):
             % {"subject": capfirst(account)},
         )
         return None
-    data = form.data.copy()
-    data["version"] = str(subject.version)
-    again = OrganisationUserForm(
-        data, instance=User.objects.get(pk=subject.pk), organisation=request.user.organisation
-    )
-    again.is_valid()
-    again.add_error(
-        None,
-        " ".join(
-            [
-                cases.changed_meanwhile(account),
-                _("Wat er nu staat: %(what)s.")
-                % {
-                    "what": ", ".join(
-                        f"{label}: {value or '—'}" for label, value in conflict.changes
-                    )
-                },
-                _(
-                    "Hieronder staat wat u invulde. Sla opnieuw op om dat te bewaren, of ga "
-                    "terug naar de gebruikers om de nieuwe stand te bekijken."
-                ),
-            ]
+    return cases.typed_again(
+        lambda data: OrganisationUserForm(
+            data, instance=User.objects.get(pk=subject.pk), organisation=request.user.organisation
         ),
+        form,
+        subject.version,
+        account,
+        conflict.changes,
+        _("de gebruikers"),
     )
-    return again
 
 
 def _open_cases_of(user):
