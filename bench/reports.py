@@ -6,6 +6,7 @@ every one is finished."""
 import os
 import statistics
 import time
+from collections import Counter
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -76,15 +77,24 @@ def pdf(s):
 
 def queue():
     """QUEUED reports, each for an open case of its regiebehandelaar, dispatched as the web
-    request does (portal.reports.request_report), to WORKERS workers."""
-    members = (
+    request does (portal.reports.request_report), to WORKERS workers. No regiebehandelaar
+    asks for more than one user may have waiting (WERKPAD_REPORTS_WAITING_PER_USER)."""
+    per_user = Counter()
+    members = []
+    for member in (
         CaseMember.objects.filter(
             permission__codename=CaseRole.REGIEBEHANDELAAR,
             content_object__status=CaseStatus.OPEN,
         )
         .select_related("user__organisation", "content_object")
-        .order_by("content_object_id")[:QUEUED]
-    )
+        .order_by("content_object_id")
+        .iterator(chunk_size=QUEUED)
+    ):
+        if per_user[member.user_id] < settings.WERKPAD_REPORTS_WAITING_PER_USER:
+            per_user[member.user_id] += 1
+            members.append(member)
+            if len(members) == QUEUED:
+                break
     workers = [start_worker(i) for i in range(WORKERS)]
     try:
         started = time.monotonic()

@@ -23,7 +23,7 @@ from consent import services as consent
 from consent.constants import Action, Category
 from portal.middleware import repeatable
 from portal.models import ReportType
-from portal.reports import request_report
+from portal.reports import requested
 
 from . import carried, services
 from . import leidraad_services as leidraad
@@ -798,8 +798,8 @@ def summary_report(request, pk, sid):
             action=Action.EXPORT,
         )
         raise Http404
-    report = request_report(
-        request.user,
+    return requested(
+        request,
         ReportType.LEIDRAAD,
         _("Samenvatting van ons gesprek over werk (%(date)s)")
         % {"date": date_format(timezone.localtime(session.started_at), "j F Y")},
@@ -807,7 +807,6 @@ def summary_report(request, pk, sid):
         client=case.client,
         params={"session": session.pk},
     )
-    return redirect("portal:report_detail", report.pk)
 
 
 @login_required

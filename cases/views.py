@@ -25,7 +25,7 @@ from portal.constants import OrganisationType, Role
 from portal.forms import NOT_SAVED_RELOAD
 from portal.middleware import repeatable
 from portal.models import ReportType
-from portal.reports import request_report
+from portal.reports import requested
 from portal.views import RoleDenied, query_id, query_without, role_required
 from portal.words import in_words
 
@@ -1270,14 +1270,13 @@ def _report_refused(form):
 @login_required
 def progress_report(request, pk):
     case, access = get_case(request, pk)
-    report = request_report(
-        request.user,
+    return requested(
+        request,
         ReportType.VOORTGANG,
         _("Voortgangsrapportage casus %(n)s") % {"n": case.pk},
         case=case,
         client=case.client,
     )
-    return redirect("portal:report_detail", report.pk)
 
 
 @require_POST

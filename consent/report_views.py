@@ -15,7 +15,7 @@ from cases.models import Client
 from portal.constants import Role
 from portal.middleware import repeatable
 from portal.models import ReportType
-from portal.reports import request_report
+from portal.reports import TooManyWaiting, request_report, requested
 from portal.views import audit_event, role_required
 
 from . import services
@@ -32,14 +32,13 @@ from .views import CLIENT_SEARCH_LIMIT, _find_clients, found_by_bsn, get_consent
 def consent_report(request, pk):
     """The consent form (toestemmingsverklaring) as a PDF to read and sign."""
     consent, _decision, _case = get_consent(request, pk, Action.EXPORT)
-    report = request_report(
-        request.user,
+    return requested(
+        request,
         ReportType.TOESTEMMINGSVERKLARING,
         _("Toestemmingsverklaring nr. %(pk)s") % {"pk": consent.pk},
         client=consent.client,
         params={"consent": consent.pk},
     )
-    return redirect("portal:report_detail", report.pk)
 
 
 @repeatable
@@ -63,13 +62,12 @@ def client_consents_report(request, client_pk):
             action=Action.EXPORT,
         )
         raise Http404
-    report = request_report(
-        request.user,
+    return requested(
+        request,
         ReportType.TOESTEMMINGSOVERZICHT,
         _("Overzicht toestemmingen"),
         client=client,
     )
-    return redirect("portal:report_detail", report.pk)
 
 
 # --- Beheerder: AVG-inzage (art. 15) ------------------------------------------------------
@@ -139,7 +137,14 @@ def avg_inzage_request(request, client_pk):
         raise Http404
     form = AccessRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        access_request, report = _record_avg_request(request, client, decision, form.cleaned_data)
+        try:
+            access_request, report = _record_avg_request(
+                request, client, decision, form.cleaned_data
+            )
+        except TooManyWaiting as refused:
+            # The form again with what was typed: the request is recorded once sent.
+            form.add_error(None, str(refused))
+            return _avg_form(request, user, client, form, status=429)
         audit_event(
             request,
             "avg_inzage_aangevraagd",
@@ -151,6 +156,10 @@ def avg_inzage_request(request, client_pk):
             identity_check=access_request.identity_check,
         )
         return redirect("portal:report_detail", report.pk)
+    return _avg_form(request, user, client, form)
+
+
+def _avg_form(request, user, client, form, status=200):
     # The page names the client (name, date of birth, BSN partly hidden): a read.
     services.log(
         request,
@@ -161,7 +170,9 @@ def avg_inzage_request(request, client_pk):
         category=Category.IDENTIFICATIE,
         client=client.pk,
     )
-    return render(request, "consent/avg_inzage_request.html", {"form": form, "client": client})
+    return render(
+        request, "consent/avg_inzage_request.html", {"form": form, "client": client}, status=status
+    )
 
 
 def _record_avg_request(request, client, decision, data):

@@ -29,7 +29,7 @@ from consent.constants import Action, Basis, Category
 from portal.constants import OrganisationType, Role
 from portal.middleware import repeatable
 from portal.models import ReportType, User
-from portal.reports import request_report
+from portal.reports import requested
 from portal.views import audit_event, role_required
 
 from . import fidelity, figures, reports, services, summary
@@ -792,14 +792,13 @@ def results_report(request):
         raise Http404
     current = figures.Quarter.containing(timezone.localdate())
     quarter = min(figures.Quarter.parse(request.POST.get("kwartaal"), current), current)
-    report = request_report(
-        request.user,
+    return requested(
+        request,
         ReportType.IPS_RESULTATEN,
         _("IPS-resultaten %(q)s, %(team)s (%(org)s)")
         % {"q": quarter.label, "team": team, "org": team.organisation},
         params={"quarter": quarter.slug, "team": team.pk},
     )
-    return redirect("portal:report_detail", report.pk)
 
 
 # --- IPS teams (beheer) -----------------------------------------------------------------------
@@ -1198,11 +1197,10 @@ def fidelity_report(request, pk):
     if not review.is_finished:
         messages.error(request, _("Een rapport kan pas als de meting is afgerond."))
         return redirect("ips:fidelity_detail", review.pk)
-    report = request_report(
-        request.user,
+    return requested(
+        request,
         ReportType.IPS_MODELGETROUWHEID,
         _("IPS-modelgetrouwheid: meting van %(date)s")
         % {"date": date_format(review.review_date, "j F Y")},
         params={"review": review.pk, "team": review.team_id},
     )
-    return redirect("portal:report_detail", report.pk)

@@ -22,10 +22,13 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import Report, ReportStatus
 
@@ -129,9 +132,34 @@ def case_download_decisions(user, report):
     )
 
 
+class TooManyWaiting(Exception):
+    """The requester has WERKPAD_REPORTS_WAITING_PER_USER reports waiting already: no new
+    one until some are made. A limit per user, not a lock: requests at the same moment may
+    pass it by as many as there are web workers."""
+
+    def __init__(self, limit):
+        super().__init__(
+            ngettext(
+                "U heeft al %(n)s rapport dat nog wordt gemaakt. Wacht tot het klaar is en "
+                "vraag dit rapport dan opnieuw aan.",
+                "U heeft al %(n)s rapporten die nog worden gemaakt. Wacht tot die klaar zijn en "
+                "vraag dit rapport dan opnieuw aan.",
+                limit,
+            )
+            % {"n": limit}
+        )
+
+
 def request_report(user, report_type, title, *, case=None, client=None, params=None):
     """Create the report record and dispatch the render task once the transaction commits.
-    If the broker is down the record stays "in wachtrij" and the beat sweep sends it later."""
+    If the broker is down the record stays "in wachtrij" and the beat sweep sends it later.
+    TooManyWaiting when the user has the most reports waiting that one user may have."""
+    limit = settings.WERKPAD_REPORTS_WAITING_PER_USER
+    waiting = Report.objects.filter(
+        requested_by=user, status__in=(ReportStatus.WACHTRIJ, ReportStatus.BEZIG)
+    )
+    if waiting.count() >= limit:
+        raise TooManyWaiting(limit)
     report = Report.objects.create(
         type=report_type,
         title=title[:200],
@@ -143,6 +171,20 @@ def request_report(user, report_type, title, *, case=None, client=None, params=N
     )
     transaction.on_commit(lambda: dispatch(report.pk))
     return report
+
+
+def requested(request, report_type, title, **kwargs):
+    """The answer to a request for a report: its status page, or the 429 page saying the
+    user has too many waiting (request_report)."""
+    try:
+        report = request_report(request.user, report_type, title, **kwargs)
+    except TooManyWaiting as refused:
+        return too_many_waiting(request, refused)
+    return redirect("portal:report_detail", report.pk)
+
+
+def too_many_waiting(request, refused):
+    return TemplateResponse(request, "429.html", {"message": str(refused)}, status=429)
 
 
 def dispatch(report_id):

@@ -293,6 +293,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 WERKPAD_REPORT_RETENTION_DAYS = env.int("WERKPAD_REPORT_RETENTION_DAYS", default=30)
+# Reports one user may have waiting (in wachtrij or bezig) at once: one person cannot fill the
+# workers' queue and hold up everyone else's reports (portal.reports.request_report).
+WERKPAD_REPORTS_WAITING_PER_USER = env.int("WERKPAD_REPORTS_WAITING_PER_USER", default=10)
 
 LOGGING = {
     "version": 1,
