@@ -396,6 +396,8 @@ def log_conversation(access, data, change_talk, miti=None, next_step=None):
     ``miti``: the seven self-assessment values or None; ``next_step``: (what, owner, due)
     or None, which becomes an afspraak on the case."""
     user, case = access.user, access.case
+    # A closed case takes no new log (the view says so first), as the status is now.
+    services.ensure_open(Case.objects.only("status").get(pk=case.pk))
     _check(data)
     agreement = None
     if next_step is not None:

@@ -27,6 +27,7 @@ from cases.constants import (
 )
 from cases.models import (
     Agreement,
+    Case,
     ChangeRecord,
     ChangeTalk,
     Conversation,
@@ -121,7 +122,12 @@ def log_direct(case, user, held_on=None, stage=StageOfChange.CONTEMPLATIE, **fie
     """A log straight through the service (for lists, charts and query counts)."""
     talk = fields.pop("talk", {ChangeTalkKind.DESIRE: ""})
     miti = fields.pop("miti", None)
-    data = {
+    data = conversation_data(held_on, stage, **fields)
+    return conversations.log_conversation(consent.case_access(user, case), data, talk, miti=miti)
+
+
+def conversation_data(held_on=None, stage=StageOfChange.CONTEMPLATIE, **fields):
+    return {
         "held_on": held_on or timezone.localdate(),
         "duration_minutes": 30,
         "participants": "Cliënt",
@@ -137,7 +143,6 @@ def log_direct(case, user, held_on=None, stage=StageOfChange.CONTEMPLATIE, **fie
         "zvw_funded": True,
         **fields,
     }
-    return conversations.log_conversation(consent.case_access(user, case), data, talk, miti=miti)
 
 
 MITI = {
@@ -529,6 +534,15 @@ class TestLogging:
         assert not Conversation.objects.exists()
         html = c.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
         assert "Gesprek vastleggen" not in html
+
+    def test_closed_since_the_page_was_read_takes_no_log(self, behandelaar_a, case_a):
+        """The service refuses too, on the status as it is now: the case was closed after
+        the user's access (and its case) was read."""
+        access = consent.case_access(behandelaar_a, case_a)
+        Case.objects.filter(pk=case_a.pk).update(status="gesloten", closed_at=timezone.now())
+        with pytest.raises(ValidationError, match="gesloten"):
+            conversations.log_conversation(access, conversation_data(), {ChangeTalkKind.DESIRE: ""})
+        assert not Conversation.objects.exists()
 
 
 # --- The Zvw counter ----------------------------------------------------------------------------
