@@ -20,6 +20,8 @@ CASELOAD_MAX = 20
 EMPLOYER_CONTACTS_PER_WEEK_NORM = 6
 # A placement of more hours than this is a typing error.
 MAX_HOURS_PER_WEEK = 60
+# An hourly wage above this is a typing error (1450 for 14,50).
+MAX_HOURLY_WAGE = 250
 # A job of fewer hours than this is no job (the beroepsprofiel's wish only needs more than 0).
 MIN_JOB_HOURS_PER_WEEK = Decimal("0.5")
 

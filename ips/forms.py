@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 from django import forms
@@ -177,6 +178,10 @@ class EmployerContactForm(forms.ModelForm):
         return value
 
 
+WAGE_TYPED = re.compile(r"-?[0-9]+(?:[.,][0-9]{1,2})?")  # a minus: "niet negatief"
+WAGE_INVALID = _("Vul het uurloon in als bedrag, bijvoorbeeld 14,50.")
+
+
 class PlacementForm(forms.ModelForm):
     override_reason = forms.CharField(
         label=_("Reden van de correctie"),
@@ -227,13 +232,25 @@ class PlacementForm(forms.ModelForm):
         error_messages = {
             "hourly_wage": {
                 "min_value": _("Het uurloon kan niet negatief zijn."),
-                "invalid": _("Vul het uurloon in als bedrag, bijvoorbeeld 14,50."),
+                "max_value": _(
+                    "Een uurloon boven € %(limit_value)s is vast een typefout. Vul het bedrag "
+                    "in met een komma, bijvoorbeeld 14,50."
+                ),
+                "invalid": WAGE_INVALID,
             },
         }
 
     def __init__(self, *args, trajectory, **kwargs):
         super().__init__(*args, **kwargs)
         self.trajectory = trajectory
+
+    def clean_hourly_wage(self):
+        # As typed: euros and at most two cents digits. Django's decimal field also takes
+        # an exponent (1e3 became € 1.000 an hour).
+        typed = str(self.data.get(self.add_prefix("hourly_wage"), "")).strip()
+        if not WAGE_TYPED.fullmatch(typed):
+            raise forms.ValidationError(WAGE_INVALID, code="invalid")
+        return self.cleaned_data["hourly_wage"]
 
     def clean_start_date(self):
         value = self.cleaned_data["start_date"]

@@ -22,6 +22,7 @@ from .constants import (
     FIDELITY_ITEMS,
     FIDELITY_SCORE_MAX,
     FIDELITY_SCORE_MIN,
+    MAX_HOURLY_WAGE,
     MAX_HOURS_PER_WEEK,
     MIN_JOB_HOURS_PER_WEEK,
     MINIMUM_HOURLY_WAGE,
@@ -329,7 +330,10 @@ class Placement(Versioned):
         ],
     )
     hourly_wage = models.DecimalField(
-        _("bruto uurloon (€)"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
+        _("bruto uurloon (€)"),
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_HOURLY_WAGE)],
     )
     contract_type = models.CharField(
         _("soort contract"), max_length=20, choices=ContractType.choices

@@ -482,7 +482,8 @@ def record_placement(trajectory, placement, user):
     """Record a job; a trajectory that was searching (or in follow-along) is then 'aan het
     werk', as a dated phase change on the timeline. Not for a job that starts later: like
     the dashboard, the phase counts a job from its start date, and a phase change is never
-    dated ahead; the trajectbegeleider moves it by hand from the start date."""
+    dated ahead; the trajectbegeleider moves it by hand from the start date. The returned
+    placement's ``phase_change`` is that change (for the access log), else None."""
     trajectory = Trajectory.objects.select_for_update().get(pk=trajectory.pk)
     if trajectory.phase not in PLACEMENT_PHASES:
         raise ValidationError(
@@ -511,11 +512,12 @@ def record_placement(trajectory, placement, user):
             "date": placement.start_date.strftime("%d-%m-%Y"),
         },
     )
+    placement.phase_change = None
     if trajectory.phase != Phase.GEPLAATST and not starts_later:
         last = trajectory.phases.order_by("-changed_on").values_list("changed_on", flat=True)
         last = last.first() or timezone.localdate(trajectory.referred_at)
         changed_on = max(last, placement.start_date)
-        change_phase(trajectory, user, Phase.GEPLAATST, changed_on)
+        placement.phase_change = change_phase(trajectory, user, Phase.GEPLAATST, changed_on)
     return placement
 
 

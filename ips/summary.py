@@ -6,7 +6,7 @@ portal. The same holders decide every row shown: the trajectory, its profile, it
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from consent.constants import Category
@@ -24,7 +24,8 @@ def trajectories(case, rows):
         Trajectory.objects.filter(case=case)
         .filter(rows)
         .select_related("coach", "profile", "organisation")
-        .order_by("closed_on", "-referred_at", "-pk")  # open ones (no closed_on) first
+        # The open one (no closed_on) first: PostgreSQL puts NULL last in ascending order.
+        .order_by(F("closed_on").asc(nulls_first=True), "-referred_at", "-pk")
     )
 
 

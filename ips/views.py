@@ -475,6 +475,8 @@ def placement_create(request, pk, trajectory_pk):
             with transaction.atomic():
                 placement = services.record_placement(trajectory, form.instance, request.user)
                 _log_write(request, access, placement, "plaatsing")
+                if placement.phase_change is not None:  # 'aan het werk': as by hand
+                    _log_write(request, access, placement.phase_change, "ips-fase")
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
