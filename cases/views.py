@@ -496,7 +496,7 @@ def case_open(request, client_pk):
         consent.log_denied(
             request,
             user,
-            object_type="client",
+            object_type="cliënt",
             object_id=client.pk,
             client=client,
             category=Category.IDENTIFICATIE,

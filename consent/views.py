@@ -31,6 +31,7 @@ from cases.services import add_timeline
 from cases.views import get_case
 from portal.constants import Role
 from portal.models import User
+from portal.storage import open_private
 from portal.views import query_id, query_without, role_required
 
 from . import policy, services
@@ -556,9 +557,10 @@ def form_download(request, pk):
     kind = consent.form.name.rsplit(".", 1)[-1].lower()
     if kind not in CONTENT_TYPES:
         raise Http404
+    handle = open_private(consent.form)
     _log(request, decision, Action.EXPORT, consent, case, object_type="ondertekend formulier")
     response = FileResponse(
-        consent.form.open("rb"),
+        handle,
         content_type=CONTENT_TYPES[kind],
         as_attachment=True,
         filename=f"toestemming-{consent.pk}.{kind}",

@@ -8,6 +8,7 @@ from consent.constants import Action, Basis
 
 from .models import Report, ReportStatus
 from .reports import builder_for, unavailable_message
+from .storage import open_private
 
 
 def get_report(request, pk, action=Action.READ):
@@ -86,6 +87,7 @@ def report_download(request, pk):
     # requester may export: it names only the case number) is the user's own organisation's:
     # one entry without a category and without the client, none of whose data left.
     parts = decisions or [(None, "", consent.Decision(True, Basis.EIGEN_ORGANISATIE))]
+    handle = open_private(report.file)
     consent.write_log(
         consent.entry(
             request,
@@ -101,7 +103,7 @@ def report_download(request, pk):
         for _holder, category, decision in sorted(parts, key=lambda part: str(part[1]))
     )
     response = FileResponse(
-        report.file.open("rb"),
+        handle,
         content_type="application/pdf",
         as_attachment=True,
         filename=f"werkpad-rapport-{report.pk}.pdf",
