@@ -231,7 +231,8 @@ class NoteForm(forms.Form):
 class GoalForm(forms.ModelForm):
     """A goal on the shared case, read as ‘Afspraken en doelen’ by W&I with consent: no
     clinical recovery (symptoms, treatment), which is medical information and stays in the
-    treatment file. Goals of that domain stored earlier still show."""
+    treatment file. Goals of that domain stored earlier show only to who may read medisch
+    (GoalQuerySet.readable)."""
 
     class Meta:
         model = Goal

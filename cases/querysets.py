@@ -1,6 +1,7 @@
 from django.db import models
+from django.db.models import Q
 
-from .constants import CaseStatus
+from .constants import CaseStatus, RecoveryDomain
 
 
 class CaseQuerySet(models.QuerySet):
@@ -20,3 +21,12 @@ class CaseQuerySet(models.QuerySet):
 
     def open(self):
         return self.filter(status=CaseStatus.OPEN)
+
+
+class GoalQuerySet(models.QuerySet):
+    def readable(self, afspraken, medisch):
+        """The goals that ``afspraken`` (a Q on the holder: whose afspraken & doelen the user
+        may read or export) lets through; one in the clinical domain, stored before GoalForm
+        left that domain out, is treatment information (Goal.data_category) and also needs
+        ``medisch`` (the same Q for medisch), which Werk & Inkomen never has."""
+        return self.filter(afspraken).filter(~Q(domain=RecoveryDomain.KLINISCH) | medisch)

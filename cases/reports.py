@@ -33,7 +33,7 @@ def build(report):
         .first()
     )
     afspraken = exportable_filter(access, Category.AFSPRAKEN)
-    goals = list(case.goals.filter(afspraken))
+    goals = list(case.goals.readable(afspraken, exportable_filter(access, Category.MEDISCH)))
     agreements = list(case.agreements.filter(afspraken))
     meetings = list(case.meetings.filter(afspraken))
     any_exportable = Q(pk__in=[])
@@ -63,6 +63,8 @@ def build(report):
         contents.add((work.organisation_id, Category.WERKSITUATIE))
     if ips is not None:
         contents |= ips.shown
+    for goal in goals:
+        contents.add((goal.organisation_id, goal.data_category))
     for item in goals + agreements + meetings:
         contents.add((item.organisation_id, Category.AFSPRAKEN))
     for entry in entries:

@@ -534,9 +534,15 @@ def case_detail(request, pk):
     )
     for w in work_rows:
         shown.add((w.organisation_id, Category.WERKSITUATIE))
-    goals = list(case.goals.filter(access.readable_filter(Category.AFSPRAKEN)))
+    goals = list(
+        case.goals.readable(
+            access.readable_filter(Category.AFSPRAKEN), access.readable_filter(Category.MEDISCH)
+        )
+    )
     agreements = list(case.agreements.filter(access.readable_filter(Category.AFSPRAKEN)))
     meetings = list(case.meetings.filter(access.readable_filter(Category.AFSPRAKEN)))
+    for goal in goals:
+        shown.add((goal.organisation_id, goal.data_category))
     for item in goals + agreements + meetings:
         shown.add((item.organisation_id, Category.AFSPRAKEN))
         # Its form (status, done, report) only for those who may change it: another

@@ -125,6 +125,9 @@ PHASE_PATH = (
     Phase.NAZORG,
 )
 
+# Goals as GoalForm offers them: no clinical recovery (treatment information).
+SHARED_GOAL_DOMAINS = tuple(d for d in RecoveryDomain.values if d != RecoveryDomain.KLINISCH)
+
 # Choice values, looked up once (TextChoices.values builds a new list on every call).
 V = {
     ConversationForm: tuple(ConversationForm.values),
@@ -508,7 +511,7 @@ def _case_data(world, rng, rows, case_id, team, opened_at, end):
     for _ in range(rng.randrange(3)):
         rows.add(
             "goal",
-            (case_id, lead_org, rng.choice(V[RecoveryDomain]))
+            (case_id, lead_org, rng.choice(SHARED_GOAL_DOMAINS))
             + ("Twee dagdelen per week actief buiten de deur", rng.choice(V[GoalStatus]))
             + (lead, between(rng, opened_at, end)),
         )

@@ -20,7 +20,7 @@ from ..constants import (
     WishToWork,
     WorkSituationKind,
 )
-from ..querysets import CaseQuerySet
+from ..querysets import CaseQuerySet, GoalQuerySet
 from ..validators import mask_bsn, validate_bsn
 
 
@@ -348,6 +348,8 @@ class Goal(Versioned):
 
     category = Category.AFSPRAKEN
 
+    objects = GoalQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("doel")
         verbose_name_plural = _("doelen")
@@ -355,6 +357,15 @@ class Goal(Versioned):
 
     def __str__(self):
         return self.description
+
+    @property
+    def data_category(self):
+        """What this goal tells, for the access log and a report's contents: a goal in the
+        clinical domain (symptoms, treatment; stored before GoalForm left it out) is medisch,
+        any other afspraken & doelen (GoalQuerySet.readable)."""
+        if self.domain == RecoveryDomain.KLINISCH:
+            return Category.MEDISCH
+        return Category.AFSPRAKEN
 
 
 class Agreement(Versioned):
