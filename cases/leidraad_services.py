@@ -293,8 +293,8 @@ def open_ips_for(case):
 def describe_open_ips(access, running):
     """``running`` (from open_ips_for) in words for this user: (text or None, shown),
     ``shown`` the (holder, category) pairs of client data the text holds, for the access
-    log. A trajectbegeleider on the team is named to who knows of their organisation (as
-    the team panel shows them: CaseAccess.knows_of), an open referral to IPS to who may
+    log. A trajectbegeleider on the team is named to who may see their place (as the team
+    panel shows them: CaseAccess.sees_place), an open referral to IPS to who may
     learn of it (CaseAccess.reads_referral), a trajectory's organisation and phase (IPS data
     of the organisation that runs it) only when the policy lets the user read them. Anyone else
     learns only what step 3 needs and a referral would be refused with: that the client
@@ -302,7 +302,7 @@ def describe_open_ips(access, running):
     if running is None:
         return None, set()
     if isinstance(running, CaseMember):
-        if not access.knows_of(running.user.organisation_id):
+        if not access.sees_place(running.user.organisation_id, CaseRole.TRAJECTBEGELEIDER):
             return IPS_ALREADY_MESSAGE, set()
         text = _("%(name)s (%(org)s) is al IPS-trajectbegeleider in deze casus.") % {
             "name": running.user.get_full_name(),

@@ -161,6 +161,15 @@ def close_case(user, case):
     return [i.pk for i in lapsing]
 
 
+def team_news_category(case_roles):
+    """The category of team news about a place (or places) in ``case_roles``: that an
+    IPS-trajectbegeleider joins says the client has IPS, IPS data (CaseAccess.visible_team
+    shows such a place only to who may read it); any other place is identificatie."""
+    if set(case_roles) == {CaseRole.TRAJECTBEGELEIDER}:
+        return Category.IPS
+    return Category.IDENTIFICATIE
+
+
 def add_timeline(case, user, kind, category, title, body="", organisation=None, about=None):
     """Write one entry, held by ``organisation`` (default: the author's). Team news about a
     person names them in ``about``: only who knows of their organisation reads it
@@ -317,7 +326,7 @@ def invite(access, invitee, case_role, reason=""):
         case,
         access.user,
         TimelineKind.TEAM,
-        Category.IDENTIFICATIE,
+        team_news_category({case_role}),
         _("%(name)s uitgenodigd als %(role)s")
         % {"name": invitee, "role": CaseRole(case_role).in_sentence},
         about=invitee,
@@ -496,7 +505,7 @@ def respond(invitation, user, accept, reason=""):
         case,
         user,
         TimelineKind.TEAM,
-        Category.IDENTIFICATIE,
+        team_news_category({invitation.case_role}),
         title,
         body="" if accept else reason,
         # A refusal and its reason are the answer to whoever asked: held by their
@@ -718,7 +727,9 @@ def leave(access, member=None):
         title = _("%(name)s heeft het team verlaten") % {"name": member}
     else:
         title = _("%(name)s is uit het team gehaald") % {"name": member}
-    add_timeline(case, access.user, TimelineKind.TEAM, Category.IDENTIFICATIE, title, about=member)
+    add_timeline(
+        case, access.user, TimelineKind.TEAM, team_news_category(roles), title, about=member
+    )
 
 
 def save_versioned(instance, form, user, case):

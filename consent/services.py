@@ -54,7 +54,7 @@ class CaseAccess:
     case_roles: frozenset
     # (holder organisation id, category) -> consent id, for active, fitting consents.
     grants: dict = field(default_factory=dict)
-    # [(user, case role label)]: the case team, for its members only (read with the roles).
+    # [(user, CaseRole)]: the case team, for its members only (read with the roles).
     team: list = field(default_factory=list)
 
     @property
@@ -129,8 +129,21 @@ class CaseAccess:
 
     @property
     def visible_team(self):
-        """The team as this user may see it (knows_of)."""
-        return [(m, role) for m, role in self.team if self.knows_of(m.organisation_id)]
+        """The team as this user may see it (sees_place)."""
+        return [(m, role) for m, role in self.team if self.sees_place(m.organisation_id, role)]
+
+    def sees_place(self, organisation_id, case_role):
+        """Whether this user may see that someone of ``organisation_id`` is on the team in
+        ``case_role``: whoever knows of that organisation (knows_of); a place as
+        IPS-trajectbegeleider says the client has IPS, IPS data: only to who may read that
+        of the coach's organisation, or knows of everyone (as running_ips says it)."""
+        from cases.constants import CaseRole
+
+        return self.knows_of(organisation_id) and (
+            case_role != CaseRole.TRAJECTBEGELEIDER
+            or self.sees_whole_team
+            or self.can_read(Category.IPS, organisation_id)
+        )
 
     def readable_holders(self, category):
         """Ids of the organisations whose data of ``category`` this user may read."""
@@ -269,7 +282,7 @@ def case_access(user, case):
         case,
         roles,
         _grants(user, [case.client_id], roles)[case.client_id],
-        [(m.user, CaseRole(m.permission.codename).label) for m in members],
+        [(m.user, CaseRole(m.permission.codename)) for m in members],
     )
 
 

@@ -42,6 +42,7 @@ from cases.models import (
     TimelineEntry,
     WorkSituation,
 )
+from cases.services import team_news_category
 from consent.constants import Category, ConsentMethod, Purpose
 from consent.models import Consent, ConsentWithdrawal
 from ips.constants import (
@@ -479,9 +480,10 @@ def _timeline(rng, rows, case_id, team, opened_at, end):
     for when, (user, org, case_role) in zip(times[1:], team[1:], strict=False):
         # Written by the new member, about themselves (as cases.services.respond does).
         title = f"Nieuw teamlid: {CaseRole(case_role).label}"
+        category = team_news_category({case_role}).value
         rows.add(
             "timeline",
-            (case_id, org, user, TimelineKind.TEAM.value, identificatie, title, "", when, org),
+            (case_id, org, user, TimelineKind.TEAM.value, category, title, "", when, org),
         )
     for when in times[len(team) :]:
         user, org, case_role = rng.choice(team)

@@ -256,25 +256,36 @@ def refuses_a_second_referral(c, case, session):
 
 
 @pytest.mark.parametrize(
-    "reader_name, consented, named",
+    "reader_name, shared, named",
     [
-        ("behandelaar_a", False, True),  # the coach's own organisation
-        ("outsider", True, True),  # GGZ B, reading GGZ A's data on the client's consent
-        ("outsider", False, False),  # GGZ B on the team, no consent: GGZ A unknown
+        ("behandelaar_a", [], True),  # the coach's own organisation
+        # GGZ B, reading GGZ A's IPS data on the client's consent
+        ("outsider", [Category.LEIDRAAD, Category.IPS], True),
+        # GGZ B, reading GGZ A's leidraad, not its IPS data: knows of GGZ A, not that the
+        # client has IPS (the place is IPS data: CaseAccess.sees_place)
+        ("outsider", [Category.LEIDRAAD], False),
+        ("outsider", [], False),  # GGZ B on the team, no consent: GGZ A unknown
     ],
-    ids=["eigen-organisatie", "derde-met-toestemming", "derde-zonder-toestemming"],
+    ids=[
+        "eigen-organisatie",
+        "derde-met-toestemming-ips",
+        "derde-met-toestemming-leidraad",
+        "derde-zonder-toestemming",
+    ],
 )
-def test_step_3_names_the_coach_only_to_who_knows_of_their_organisation(
-    request, client_for, behandelaar_a, jobcoach_a, case_a, reader_name, consented, named
+def test_step_3_names_the_coach_only_to_who_may_see_their_place(
+    request, client_for, behandelaar_a, jobcoach_a, case_a, reader_name, shared, named
 ):
     consent.add_member(case_a, jobcoach_a, CaseRole.TRAJECTBEGELEIDER)
     user = request.getfixturevalue(reader_name)
     if user != behandelaar_a:
         consent.add_member(case_a, user, CaseRole.BEHANDELAAR)
-    if consented:
-        leidraad_consent(case_a, behandelaar_a.organisation, user, Purpose.AFSTEMMING)
+    if shared:
+        make_consent(
+            case_a.client, behandelaar_a.organisation, user.organisation, Purpose.AFSTEMMING, shared
+        )
     access = consent.case_access(user, case_a)
-    assert access.knows_of(jobcoach_a.organisation_id) == named
+    assert access.knows_of(jobcoach_a.organisation_id) == (user == behandelaar_a or bool(shared))
     assert any(m == jobcoach_a for m, _role in access.visible_team) == named  # as the team panel
     c = client_for(user)
     session, page = step_3(c, case_a)
