@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from consent.constants import Category
-from portal.constants import Role
+from portal.constants import OrganisationType, Role
 
 from . import leidraad_content as content
 from . import services
@@ -607,6 +607,15 @@ def add_correction(access, session, body):
 
 
 def may_publish(user):
-    """Who publishes a new version of the guide's content: a functioneel beheerder (the
-    content is the same for every organisation) or a platform superuser."""
-    return user.is_authenticated and (user.is_superuser or user.role == Role.BEHEERDER)
+    """Who publishes a new version of the guide's content, which is the same for every
+    organisation: a functioneel beheerder of a GGZ organisation (its behandelaars hold the
+    conversations; a gemeente's or UWV's beheerder does not change a clinical tool) or a
+    platform superuser."""
+    return user.is_authenticated and (
+        user.is_superuser
+        or (
+            user.role == Role.BEHEERDER
+            and user.organisation is not None
+            and user.organisation.type == OrganisationType.GGZ
+        )
+    )

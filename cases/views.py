@@ -29,7 +29,7 @@ from portal.reports import requested
 from portal.views import RoleDenied, query_id, query_without, role_required
 from portal.words import in_words
 
-from . import services
+from . import leidraad_services, services
 from .constants import (
     CaseStatus,
     GoalStatus,
@@ -301,6 +301,7 @@ def _beheer_start(request):
             "consents": consent.own_state_counts(organisation.pk),
             "warn_days": settings.WERKPAD_CONSENT_WARN_DAYS,
             "manages_ips_teams": organisation.type == OrganisationType.GGZ,
+            "publishes_leidraad": leidraad_services.may_publish(request.user),
         },
     )
 

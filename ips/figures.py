@@ -51,6 +51,8 @@ class RapidSearch:
                 self.days,
             ) % {"days": self.days}
             flag = _("later dan %(days)s dagen")
+        elif self.waiting == 0:
+            text = _("Nog geen werkgeverscontact, vandaag aangemeld")
         elif self.waiting is not None:
             text = ngettext(
                 "Nog geen werkgeverscontact, %(days)s dag na aanmelding",

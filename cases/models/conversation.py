@@ -8,6 +8,7 @@ a new, linked log and the original stays as it was."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from consent.constants import Category
@@ -121,7 +122,7 @@ class Conversation(CaseContent, Versioned):
         ]
 
     def __str__(self):
-        return _("Motiverend gesprek van %(date)s") % {"date": f"{self.held_on:%d-%m-%Y}"}
+        return _("Motiverend gesprek van %(date)s") % {"date": date_format(self.held_on, "j F Y")}
 
     @property
     def heard_change_talk(self):
