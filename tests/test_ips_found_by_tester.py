@@ -15,17 +15,11 @@ from ips import services, summary
 from ips.constants import Phase
 from ips.models import PhaseChange, Placement, Trajectory
 
-from .test_ips import new_case, placement_data, refer_to_ips, start_trajectory, to_search
+from . import test_ips
+from .test_ips import placement_data, refer_to_ips, to_search
 
-
-@pytest.fixture
-def case_a(behandelaar_a):
-    return new_case(behandelaar_a)
-
-
-@pytest.fixture
-def trajectory(behandelaar_a, jobcoach_a, case_a):
-    return start_trajectory(behandelaar_a, jobcoach_a, case_a, referred_days_ago=10)
+case_a = test_ips.case_a
+trajectory = test_ips.trajectory
 
 
 def url(name, t):
