@@ -82,6 +82,10 @@ def parse(text):
                 "reason": reason,
             }
         raise ValidationError(message) from exc
+    except (RecursionError, ValueError) as exc:  # a number of thousands of digits (ValueError)
+        raise ValidationError(
+            _("Dit is geen bruikbare JSON: te diep genest, of een getal van te veel cijfers.")
+        ) from exc
 
 
 def checksum(data):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import structlog
+from allauth.core.internal.httpkit import get_client_ip
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, models, transaction
@@ -494,9 +495,11 @@ def avg_decisions(user, client, action=Action.EXPORT):
 
 
 def _client_ip(request):
+    """The client's address as the sign-in limits take it (ALLAUTH_TRUSTED_PROXY_COUNT): behind
+    the proxy, from X-Forwarded-For; else REMOTE_ADDR."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    return get_client_ip(request)
 
 
 def entry(

@@ -168,6 +168,12 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env.str("LOGIN_RATE_LIMIT", default="10/m/ip,5/5m/key"),
 }
+# Behind the TLS proxy the deployment puts in front (docker-compose.yml), every request comes
+# from the proxy's address: the client's is the last entry the proxy adds to X-Forwarded-For.
+# Without this, the limits per address above counted everyone as one (ten wrong passwords
+# from one attacker locked the whole organisation out) and the access log held the proxy's
+# address. 0 (the demo and the tests): REMOTE_ADDR. consent.services takes the same address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if RELAXED else 1)
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Werkpad"

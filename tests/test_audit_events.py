@@ -47,7 +47,7 @@ def test_an_entry_rolled_back_with_its_change_is_not_in_the_stream(
     """A change and its access-log entry commit together (or not at all); the audit stream
     follows the commit, so it never names an entry that was rolled back."""
     case = make_case(behandelaar_a)
-    request = SimpleNamespace(user=behandelaar_a, META={}, request_id="r-1", path="/")
+    request = SimpleNamespace(user=behandelaar_a, META={}, headers={}, request_id="r-1", path="/")
 
     def log_change(object_id):
         consent.log_changes(
