@@ -180,7 +180,7 @@ def add_timeline(case, user, kind, category, title, body="", organisation=None, 
         author=user,
         kind=kind,
         category=category,
-        title=title[:200],
+        title=title,
         body=body,
         subject_organisation_id=about.organisation_id if about is not None else None,
     )

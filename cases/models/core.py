@@ -425,7 +425,9 @@ class TimelineEntry(ChoiceLabels, models.Model):
     )
     kind = models.CharField(_("soort"), max_length=20, choices=TimelineKind.choices)
     category = models.CharField(_("gegevenscategorie"), max_length=20, choices=Category.choices)
-    title = models.CharField(_("titel"), max_length=200)
+    # Built from what people typed (an afspraak's what, who and date; a goal; a job and its
+    # employer): no length of its own, so nothing falls off (the forms bound each part).
+    title = models.TextField(_("titel"))
     body = models.TextField(_("tekst"), blank=True)
     occurred_at = models.DateTimeField(_("tijdstip"), default=timezone.now)
     # Team news (kind TEAM) about a person: that person's organisation. Who may not know
