@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
@@ -347,7 +348,8 @@ class ConsentForm(forms.Form):
         consent it replaces holds no longer from the moment it is recorded. Starting later
         would leave the recipient without access until then; another recipient or purpose
         is another consent (and the old one is withdrawn if the client wants that). A consent
-        that has not begun may be replaced from any day on."""
+        that has not begun may be replaced from today or any later day. An earlier start
+        (_check_backdating) only continues what the old consent already allowed."""
         old, start = cleaned.get("supersedes"), cleaned.get("valid_from")
         if old is None:
             return
@@ -371,21 +373,14 @@ class ConsentForm(forms.Form):
                 )
                 % {"pk": old.pk, "purpose": old.get_purpose_display()},
             )
-        if old.valid_from > timezone.localdate():
+        today = timezone.localdate()
+        if start and start < today:
+            self._check_backdating(old, start, cleaned.get("categories"), today)
+        elif old.valid_from > today:
             # Not begun yet: it never held, so no one loses access in between. The client may
             # change it before it begins (narrow it, end it sooner) or let it begin today.
             return
-        if start and start < old.valid_from:
-            self.add_error(
-                "valid_from",
-                _(
-                    "Een vervanging kan niet eerder ingaan dan de toestemming die ze vervangt: "
-                    "nr. %(pk)s geldt vanaf %(old_start)s. Kies de dag waarop de cliënt de "
-                    "nieuwe toestemming gaf."
-                )
-                % {"pk": old.pk, "old_start": old.valid_from.strftime("%d-%m-%Y")},
-            )
-        elif start and start > timezone.localdate():
+        elif start and start > today:
             self.add_error(
                 "valid_from",
                 _(
@@ -402,6 +397,43 @@ class ConsentForm(forms.Form):
                     "end": old.valid_until.strftime("%d-%m-%Y"),
                 },
             )
+
+    def _check_backdating(self, old, start, categories, today):
+        """A replacement of ``old`` that starts before today, the day it is recorded (a
+        paper form handed in late). The record says the client agreed to it from ``start``:
+        true only when it continues what ``old`` already allowed then - no category ``old``
+        did not share, and ``old`` ran on ``start`` and still runs today (no days in which
+        nothing held are covered up). Otherwise the client agreed today, and it starts
+        today."""
+        if old.valid_from > today:
+            message = _(
+                "Nr. %(pk)s gaat pas in op %(old_start)s. Een vervanging ervan gaat vandaag of "
+                "later in, niet eerder: de cliënt gaf de nieuwe toestemming vandaag."
+            ) % {"pk": old.pk, "old_start": old.valid_from.strftime("%d-%m-%Y")}
+        elif start < old.valid_from:
+            message = _(
+                "Een vervanging kan niet eerder ingaan dan de toestemming die ze vervangt: "
+                "nr. %(pk)s geldt vanaf %(old_start)s. Kies de dag waarop de cliënt de "
+                "nieuwe toestemming gaf."
+            ) % {"pk": old.pk, "old_start": old.valid_from.strftime("%d-%m-%Y")}
+        elif old.valid_until < today:
+            message = _(
+                "Nr. %(pk)s is al verlopen: ze gold tot en met %(end)s. Een vervanging van een "
+                "toestemming die al is afgelopen gaat vandaag in: de cliënt gaf vandaag "
+                "opnieuw toestemming, en na %(end)s gold er geen. Kies vandaag als "
+                "begindatum."
+            ) % {"pk": old.pk, "end": old.valid_until.strftime("%d-%m-%Y")}
+        else:
+            shared = set(old.categories.values_list("pk", flat=True))
+            added = [c.label for c in categories or () if c.pk not in shared]
+            if not added:
+                return
+            message = _(
+                "Deze vervanging deelt ook %(added)s, waarvoor nr. %(pk)s geen toestemming gaf. "
+                "Daarmee stemde de cliënt vandaag in, dus een vervanging die gegevens toevoegt "
+                "gaat vandaag in. Kies vandaag als begindatum."
+            ) % {"added": _listing(added, _("%(first)s en %(last)s")), "pk": old.pk}
+        self.add_error("valid_from", message)
 
 
 class WithdrawalForm(forms.Form):
@@ -423,10 +455,11 @@ class WithdrawalForm(forms.Form):
         help_text=_("De cliënt hoeft geen reden te geven."),
     )
 
-    def __init__(self, *args, consent, **kwargs):
+    def __init__(self, *args, consent, follow_ons=(), **kwargs):
         kwargs.setdefault("initial", {"withdrawn_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.consent = consent
+        self.follow_ons = follow_ons
 
     def clean_withdrawn_on(self):
         withdrawn_on = happened(
@@ -446,14 +479,16 @@ class WithdrawalForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        problem = withdrawal_refused(self.consent)
+        problem = withdrawal_refused(self.consent, self.follow_ons)
         if problem:
             raise forms.ValidationError(problem)
         return cleaned
 
 
-def withdrawal_refused(consent):
-    """Why ``consent`` cannot be withdrawn (Dutch), or None."""
+def withdrawal_refused(consent, follow_ons=()):
+    """Why ``consent`` cannot be withdrawn (Dutch), or None. ``follow_ons``: its follow-ons
+    that have not ended, by start (consent.views.follow_ons). Once it has expired, the
+    sharing goes on under the first of them: that one the client withdraws instead."""
     state = consent.state()
     if state == ConsentState.INGETROKKEN:
         return _("Deze toestemming is al ingetrokken op %(date)s.") % {
@@ -465,7 +500,20 @@ def withdrawal_refused(consent):
             "cliënt niet meer wil delen."
         ) % {"pk": consent.superseded_by.pk}
     if state == ConsentState.VERLOPEN:
-        return _("Deze toestemming is al verlopen; intrekken is niet meer nodig.")
+        if not follow_ons:
+            return _("Deze toestemming is al verlopen; intrekken is niet meer nodig.")
+        later = follow_ons[0]
+        if later.valid_from > timezone.localdate():
+            message = _(
+                "Deze toestemming is al verlopen. Vervolgtoestemming nr. %(pk)s gaat in op "
+                "%(date)s: trek die in als de cliënt ook die niet meer wil."
+            )
+        else:
+            message = _(
+                "Deze toestemming is al verlopen. Vervolgtoestemming nr. %(pk)s geldt sinds "
+                "%(date)s: trek die in als de cliënt ook die niet meer wil."
+            )
+        return message % {"pk": later.pk, "date": date_format(later.valid_from, "j F Y")}
     return None
 
 

@@ -1,3 +1,4 @@
+import datetime
 from functools import reduce
 from operator import or_
 
@@ -28,6 +29,30 @@ def purpose_fits():
     )
 
 
+def has_follow_on():
+    """Whether the consent has a follow-on that carries on straight away (a condition on
+    the consent): a later consent for the same sharing, not withdrawn or replaced, that
+    starts no later than the day after this one's last day. Then this one's end is not the
+    end of the sharing. A follow-on that starts later leaves a gap in which nothing is
+    shared, so the end is still worth a warning. (Two live consents for the same sharing do
+    not overlap: the consent form refuses that, so a later one starts after this one.) The
+    one rule of the regiebehandelaar's notice and the werkvoorraad flag
+    (ConsentQuerySet.without_follow_on) and of the beheerder's 'verloopt' tab and start page
+    (consent.services.state_filters)."""
+    from .models import Consent
+
+    day_after = models.ExpressionWrapper(
+        models.OuterRef("valid_until") + datetime.timedelta(days=1),
+        output_field=models.DateField(),
+    )
+    later = Consent.objects.live().filter(
+        **{name: models.OuterRef(name) for name in SAME_SHARING},
+        valid_from__gt=models.OuterRef("valid_from"),
+        valid_from__lte=day_after,
+    )
+    return models.Exists(later)
+
+
 class ConsentQuerySet(models.QuerySet):
     def live(self):
         """Not withdrawn and not replaced, whatever its period."""
@@ -54,12 +79,9 @@ class ConsentQuerySet(models.QuerySet):
 
     def without_follow_on(self):
         """Consents nobody has followed up: their end is the end of the sharing. Only those
-        are worth a warning that they expire."""
-        later = self.model.objects.live().filter(
-            **{name: models.OuterRef(name) for name in SAME_SHARING},
-            valid_from__gt=models.OuterRef("valid_from"),
-        )
-        return self.exclude(models.Exists(later))
+        are worth a warning that they expire. Only a follow-on that carries on straight
+        away counts (has_follow_on)."""
+        return self.exclude(has_follow_on())
 
     def update(self, **kwargs):
         raise ValueError("Een toestemming wordt nooit gewijzigd; leg een nieuwe vast.")

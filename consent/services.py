@@ -26,7 +26,7 @@ from portal.words import searchable
 from . import policy
 from .constants import Action, Basis, Category, Outcome
 from .models import AccessLogEntry, Consent, ConsentWithdrawal
-from .querysets import LIVE, purpose_fits
+from .querysets import LIVE, has_follow_on, purpose_fits
 
 audit = structlog.get_logger("werkpad.audit")
 
@@ -762,14 +762,19 @@ def own_consents(organisation_id):
 
 
 def state_filters(today):
-    """State -> Q, matching Consent.state(): withdrawn before superseded before expired."""
+    """State -> Q, matching Consent.state(): withdrawn before superseded before expired.
+    'verloopt' counts what the regiebehandelaar's notice and the werkvoorraad flag warn of
+    (consent.tasks.notify_expiries): active, sharing something, ending within
+    WERKPAD_CONSENT_WARN_DAYS, and not followed up by a consent that carries on straight
+    away (querysets.has_follow_on)."""
     soon = today + timedelta(days=settings.WERKPAD_CONSENT_WARN_DAYS)
     current = LIVE & Q(valid_from__lte=today, valid_until__gte=today)
     return {
         "alle": Q(),
         "actief": current,
-        # A warning list: without the consents that share nothing (flagged under "actief").
-        "verloopt": current & purpose_fits() & Q(valid_until__lte=soon),
+        # A warning list: without the consents that share nothing (flagged under "actief"),
+        # nor those whose sharing a follow-on carries on (still counted under "actief").
+        "verloopt": current & purpose_fits() & Q(valid_until__lte=soon) & ~Q(has_follow_on()),
         "toekomstig": LIVE & Q(valid_from__gt=today),
         "verlopen": LIVE & Q(valid_until__lt=today),
         "ingetrokken": Q(withdrawal__isnull=False),
@@ -792,6 +797,8 @@ def own_state_counts(organisation_id):
     stored under a stamp of exactly those - the organisation's newest consent, the newest
     withdrawal anywhere and today - read in one query on consent_provider_idx and the
     withdrawals' primary key; a change gives a new stamp, so the next view counts again.
+    The 'verloopt' count also depends on the consent's follow-ons (state_filters): those
+    are consents of the same provider, so a new one or its withdrawal is in the stamp too.
     One race escapes the stamp: two records committed in the opposite order of their ids
     (the later id first). COUNTS_CACHE_SECONDS bounds how long the counts can be off then."""
     stamp = (
@@ -807,7 +814,8 @@ def own_state_counts(organisation_id):
     newest_consent, newest_withdrawal = stamp or (None, None)
     today = timezone.localdate()
     key = (
-        f"consent-overview-counts:{organisation_id}:{newest_consent}:{newest_withdrawal}:"
+        # The version of the rules of state_filters: counts by older rules are not shown.
+        f"consent-overview-counts:v2:{organisation_id}:{newest_consent}:{newest_withdrawal}:"
         f"{today}:{settings.WERKPAD_CONSENT_WARN_DAYS}"  # 'verloopt' counts that many days
     )
     # Without Redis the cache of this process stands in (portal.cache).

@@ -575,19 +575,20 @@ def withdraw(request, pk):
     """Withdrawal: one short form, for any team member of the provider or its beheerder.
     It takes effect on the very next request (access is computed from active consents)."""
     consent, decision, case = get_consent(request, pk)
-    form = WithdrawalForm(request.POST or None, consent=consent)
+    later = list(follow_ons(consent))
+    form = WithdrawalForm(request.POST or None, consent=consent, follow_ons=later)
     if request.method == "POST" and form.is_valid():
         try:
-            later = _record_withdrawal(request, consent, form.cleaned_data, decision, case)
+            withdrawn = _record_withdrawal(request, consent, form.cleaned_data, decision, case)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _withdrawn_message(consent, later))
+            messages.success(request, _withdrawn_message(consent, withdrawn))
             return redirect("consent:detail", consent.pk)
     # The page shows the client's name, the recipient and the purpose: a read, also when a
     # refused withdrawal shows it again.
     _log(request, decision, Action.READ, consent, case)
-    refused = withdrawal_refused(consent) if request.method == "GET" else None
+    refused = withdrawal_refused(consent, later)
     return render(
         request,
         "consent/withdraw.html",
@@ -595,10 +596,25 @@ def withdraw(request, pk):
             "consent": consent,
             "form": form,
             "case": case,
-            "refused": refused,
-            "follow_ons": list(follow_ons(consent)),
+            # After a POST the form says why (its errors).
+            "refused": refused if request.method == "GET" else None,
+            # Withdrawn along with it, only when it can be withdrawn.
+            "follow_ons": later if refused is None else [],
+            "instead": _withdraw_instead(consent, later) if refused is not None else None,
         },
     )
+
+
+def _withdraw_instead(consent, later):
+    """The consent the refusal to withdraw ``consent`` points to (withdrawal_refused), for
+    a link to its own withdrawal page: the replacement, or once ``consent`` has expired,
+    its first follow-on that has not ended. None when there is nothing left to withdraw."""
+    state = consent.state()
+    if state == ConsentState.VERVANGEN:
+        return consent.superseded_by
+    if state == ConsentState.VERLOPEN and later:
+        return later[0]
+    return None
 
 
 def _withdrawn_message(consent, later):
