@@ -271,11 +271,19 @@ class ConversationLogForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if (
-            cleaned.get("target_behaviour") == TargetBehaviour.ANDERS
-            and not cleaned.get("target_other", "").strip()
-        ):
+        behaviour = cleaned.get("target_behaviour")
+        other = cleaned.get("target_other", "").strip()
+        if behaviour == TargetBehaviour.ANDERS and not other:
             self.add_error("target_other", _("Beschrijf het doelgedrag bij ‘Anders’."))
+        elif behaviour and behaviour != TargetBehaviour.ANDERS and other:
+            # Not saved with another choice: said here, not dropped without a word.
+            self.add_error(
+                "target_other",
+                _(
+                    "Kies bij ‘Doelgedrag’ voor ‘Anders’ als u hier een ander doelgedrag "
+                    "beschrijft, of maak dit veld leeg."
+                ),
+            )
         for kind in ChangeTalkKind:
             if cleaned.get(f"quote_{kind.value}") and not cleaned.get(f"talk_{kind.value}"):
                 self.add_error(

@@ -86,14 +86,33 @@ class PhaseForm(CarriesVersion, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        to_phase = cleaned.get("to_phase")
         if (
-            cleaned.get("to_phase") == Phase.AFGESLOTEN
+            to_phase == Phase.AFGESLOTEN
             and cleaned.get("close_reason") == CloseReason.ANDERS
             and not cleaned.get("close_note")
         ):
             self.add_error(
                 "close_note", _("Licht bij ‘Anders’ toe waarom het traject wordt afgesloten.")
             )
+        if to_phase and to_phase != Phase.AFGESLOTEN:
+            # Only used when closing: said here, not dropped without a word.
+            if cleaned.get("close_reason"):
+                self.add_error(
+                    "close_reason",
+                    _(
+                        "Een reden van afsluiten hoort alleen bij de fase ‘Afgesloten’. Kies "
+                        "‘—’ of sluit het traject af."
+                    ),
+                )
+            if cleaned.get("close_note", "").strip():
+                self.add_error(
+                    "close_note",
+                    _(
+                        "Alleen bij afsluiten. Zet uw toelichting bij ‘Toelichting "
+                        "(optioneel)’, of sluit het traject af."
+                    ),
+                )
         return cleaned
 
 
