@@ -26,7 +26,7 @@ pytestmark = [
 
 
 def request_of(user, request_id):
-    return SimpleNamespace(user=user, META={}, request_id=request_id, path="/")
+    return SimpleNamespace(user=user, META={}, headers={}, request_id=request_id, path="/")
 
 
 def read_entry(user, case, request_id):
