@@ -63,9 +63,9 @@ print("PROBE" + json.dumps(out, default=str))
 """
 
 
-@pytest.fixture(scope="module")
-def production():
-    """Requests answered by a process with production settings (no demo, no test mode)."""
+def in_production(code, **environment):
+    """Run ``code`` in a process with production settings (no demo, no test mode, plus
+    ``environment``) and return what it printed after "PROBE", read as JSON."""
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/tmp"),
@@ -74,9 +74,10 @@ def production():
         "ALLOWED_HOSTS": "werkpad.example.nl",
         # Never reached: the sign-in page of an anonymous visitor needs no database.
         "DATABASE_URL": "postgres://werkpad:geheim@127.0.0.1:1/werkpad",
+        **environment,
     }
     result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", PROBE],
+        [sys.executable, "manage.py", "shell", "-c", code],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -86,6 +87,12 @@ def production():
     assert result.returncode == 0, result.stderr[-3000:]
     line = next(x for x in result.stdout.splitlines() if x.startswith("PROBE"))
     return json.loads(line.removeprefix("PROBE"))
+
+
+@pytest.fixture(scope="module")
+def production():
+    """Requests answered by a process with production settings (no demo, no test mode)."""
+    return in_production(PROBE)
 
 
 def test_production_sends_hsts_and_the_security_headers(production):
