@@ -179,12 +179,8 @@ def requested(request, report_type, title, **kwargs):
     try:
         report = request_report(request.user, report_type, title, **kwargs)
     except TooManyWaiting as refused:
-        return too_many_waiting(request, refused)
+        return TemplateResponse(request, "429.html", {"message": str(refused)}, status=429)
     return redirect("portal:report_detail", report.pk)
-
-
-def too_many_waiting(request, refused):
-    return TemplateResponse(request, "429.html", {"message": str(refused)}, status=429)
 
 
 def dispatch(report_id):
