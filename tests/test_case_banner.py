@@ -113,3 +113,14 @@ def test_a_page_of_a_case_names_the_case_in_its_title(client_for, behandelaar_a)
         title = html.split("<title>")[1].split("</title>")[0]
         assert title.endswith(f" · casus {case.pk} · Werkpad")
         assert case.client.last_name not in title
+
+
+def test_the_case_page_is_titled_by_number_where_its_heading_names_the_client(
+    client_for, behandelaar_a
+):
+    case = make_case(behandelaar_a)
+    html = client_for(behandelaar_a).get(reverse("cases:detail", args=[case.pk])).content.decode()
+    title = html.split("<title>")[1].split("</title>")[0]
+    assert title.startswith(f"Casus {case.pk} · ")
+    assert case.client.last_name not in title and case.client.first_name not in title
+    assert case.client.last_name in html.split("<h1>")[1].split("</h1>")[0]
