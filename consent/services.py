@@ -499,7 +499,12 @@ def _client_ip(request):
     the proxy, from X-Forwarded-For; else REMOTE_ADDR."""
     if request is None:
         return None
-    return get_client_ip(request)
+    # Read once per request: a page logs an entry for every record it shows.
+    try:
+        return request.werkpad_client_ip
+    except AttributeError:
+        request.werkpad_client_ip = get_client_ip(request)
+        return request.werkpad_client_ip
 
 
 def entry(
