@@ -5,7 +5,7 @@ from allauth.mfa.models import Authenticator
 from django.urls import reverse
 from structlog.testing import capture_logs
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, signed_in
 
 
 def test_role_change_asks_for_the_password_first_then_goes_through(client, beheerder_a, jobcoach_a):
@@ -38,6 +38,33 @@ def test_beheerder_resets_mfa_of_own_user_only(client_for, beheerder_a, beheerde
     assert not Authenticator.objects.filter(user=jobcoach_a).exists()
     resets = [e for e in events if e["event"] == "mfa_reset"]
     assert [(e["by_user_id"], e["user_id"]) for e in resets] == [(beheerder_a.pk, jobcoach_a.pk)]
+
+
+def test_a_reset_ends_the_users_sessions_and_no_one_elses(client, beheerder_a, jobcoach_a):
+    """A phone lost while signed in: after the reset that browser is signed out (it would
+    otherwise go on, and be asked to set up a second factor of its own)."""
+    from django.test import Client
+
+    Authenticator.objects.create(user=jobcoach_a, type=Authenticator.Type.TOTP, data={"s": "x"})
+    on_the_phone, at_the_desk, colleague = Client(), Client(), Client()
+    for browser, user in ((on_the_phone, jobcoach_a), (at_the_desk, jobcoach_a)):
+        signed_in(browser, user)
+    signed_in(colleague, beheerder_a)  # the beheerder's other browser
+    home = reverse("portal:home")
+    assert on_the_phone.get(home).status_code == 200
+
+    beheerder = signed_in(client, beheerder_a)
+    with capture_logs() as events:
+        answer = beheerder.post(reverse("portal:user_reset_mfa", args=[jobcoach_a.pk]), follow=True)
+    assert "wie nog met dit account was ingelogd, is uitgelogd" in answer.content.decode()
+    for browser in (on_the_phone, at_the_desk):
+        response = browser.get(home)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login"))
+    assert colleague.get(home).status_code == 200
+    assert beheerder.get(reverse("portal:user_list")).status_code == 200
+    [reset] = [e for e in events if e["event"] == "mfa_reset"]
+    assert reset["sessions_ended"] == 2
 
 
 def test_a_reset_without_a_second_factor_says_so(client_for, beheerder_a, jobcoach_a):
