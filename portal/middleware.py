@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
@@ -19,9 +20,25 @@ from django.utils.translation import gettext as _
 
 from .models import Submission
 
-# Paths a professional without a second factor may still open: sign-out, the MFA
-# set-up itself, static files and the monitoring endpoint.
-MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/gezondheid/", "/i18n/")
+# Paths a professional without a second factor may still open whatever lies behind them:
+# static files, the monitoring endpoint and the language switch.
+MFA_EXEMPT_PREFIXES = ("/static/", "/gezondheid/", "/i18n/")
+# Of the account pages (allauth's, under /accounts/), only those such a professional needs to
+# set the second factor up or to leave, by URL name: not the whole prefix, so a page mounted
+# there later waits for the second factor like every other. The recovery codes and the MFA
+# overview that follow the activation need no place here: by then TOTP is set up.
+MFA_SETUP_URL_NAMES = frozenset(
+    {
+        "account_login",
+        "account_logout",
+        # The activation asks for the password again first.
+        "account_reauthenticate",
+        "mfa_activate_totp",
+        # A reset link opened while signed in to another account signs that one out.
+        "account_reset_password_from_key",
+        "account_reset_password_from_key_done",
+    }
+)
 
 
 class MethodNotAllowedPageMiddleware:
@@ -92,7 +109,16 @@ class RequireMFAMiddleware:
             return False
         if request.path.startswith(MFA_EXEMPT_PREFIXES):
             return False
-        return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            return False
+        # Middleware runs before the URL is resolved (request.resolver_match is still None):
+        # resolve it here, only for the few requests that get this far. The view name
+        # carries the namespace, so a page of our own called "account_login" is no match.
+        try:
+            view_name = resolve(request.path_info).view_name
+        except Resolver404:
+            return True
+        return view_name not in MFA_SETUP_URL_NAMES
 
 
 # The hidden field of {% submit_once %} (portal.templatetags.werkpad).
