@@ -184,11 +184,7 @@ class ConsentForm(forms.Form):
             ),
         },
     )
-    signed_form = forms.FileField(
-        label=_("Ondertekend formulier (optioneel)"),
-        required=False,
-        help_text=_("Een PDF, JPEG of PNG van hoogstens %(max)s."),
-    )
+    signed_form = forms.FileField(label=_("Ondertekend formulier (optioneel)"), required=False)
     supersedes = SupersedesChoiceField(
         label=_("Vervangt een eerdere toestemming"),
         queryset=Consent.objects.none(),
@@ -212,7 +208,6 @@ class ConsentForm(forms.Form):
         self.client = client
         self.provider = provider
         self.max_months = settings.WERKPAD_CONSENT_MAX_MONTHS
-        self.max_bytes = settings.WERKPAD_CONSENT_UPLOAD_MAX_BYTES
         self.fields["recipient"].queryset = Organisation.objects.exclude(pk=provider.pk).order_by(
             "type", "name"
         )
@@ -225,38 +220,10 @@ class ConsentForm(forms.Form):
             "Verplicht, en hoogstens %(n)s maanden: gaat de toestemming in op de 4e, dan is "
             "de einddatum uiterlijk de 3e, %(n)s maanden later."
         ) % {"n": self.max_months}
-        self.fields["signed_form"].help_text = self.fields["signed_form"].help_text % {
-            "max": filesizeformat(self.max_bytes)
-        }
-        self.file_kind = None
+        self.fields["signed_form"].help_text = signed_form_help()
 
     def clean_signed_form(self):
-        upload = self.cleaned_data.get("signed_form")
-        if not upload:
-            return None
-        if upload.size > self.max_bytes:
-            raise forms.ValidationError(
-                # Not the file's own size: just over the limit, both read "5,0 MB".
-                _(
-                    "Het bestand is te groot: het mag hoogstens %(max)s zijn. Scan het "
-                    "formulier bijvoorbeeld opnieuw met een lagere resolutie."
-                )
-                % {"max": filesizeformat(self.max_bytes)}
-            )
-        upload.seek(0)
-        kind = sniff(upload.read(8))
-        upload.seek(0)
-        if kind is None:
-            raise forms.ValidationError(
-                _(
-                    "Dit bestand is geen PDF, JPEG of PNG. Upload een scan of foto van het "
-                    "ondertekende formulier."
-                )
-            )
-        # The stored name is ours, never the uploader's.
-        upload.name = f"toestemming-{uuid.uuid4().hex}.{kind}"
-        self.file_kind = kind
-        return upload
+        return checked_signed_form(self.cleaned_data.get("signed_form"))
 
     def latest_end(self, start):
         """The last day a consent starting on ``start`` may run to ('tot en met'): twelve
@@ -434,6 +401,60 @@ class ConsentForm(forms.Form):
                 "gaat vandaag in. Kies vandaag als begindatum."
             ) % {"added": _listing(added, _("%(first)s en %(last)s")), "pk": old.pk}
         self.add_error("valid_from", message)
+
+
+def signed_form_help():
+    return _("Een PDF, JPEG of PNG van hoogstens %(max)s.") % {
+        "max": filesizeformat(settings.WERKPAD_CONSENT_UPLOAD_MAX_BYTES)
+    }
+
+
+def checked_signed_form(upload):
+    """A signed consent form as uploaded, checked: at most WERKPAD_CONSENT_UPLOAD_MAX_BYTES,
+    a PDF, JPEG or PNG by its first bytes (never by its name), stored under a name of ours.
+    None for no file."""
+    if not upload:
+        return None
+    max_bytes = settings.WERKPAD_CONSENT_UPLOAD_MAX_BYTES
+    if upload.size > max_bytes:
+        raise forms.ValidationError(
+            # Not the file's own size: just over the limit, both read "5,0 MB".
+            _(
+                "Het bestand is te groot: het mag hoogstens %(max)s zijn. Scan het "
+                "formulier bijvoorbeeld opnieuw met een lagere resolutie."
+            )
+            % {"max": filesizeformat(max_bytes)}
+        )
+    upload.seek(0)
+    kind = sniff(upload.read(8))
+    upload.seek(0)
+    if kind is None:
+        raise forms.ValidationError(
+            _(
+                "Dit bestand is geen PDF, JPEG of PNG. Upload een scan of foto van het "
+                "ondertekende formulier."
+            )
+        )
+    # The stored name is ours, never the uploader's.
+    upload.name = f"toestemming-{uuid.uuid4().hex}.{kind}"
+    return upload
+
+
+class SignedFormForm(forms.Form):
+    """The signed form of a consent recorded without it: printed from the consent, signed by
+    the client, scanned."""
+
+    signed_form = forms.FileField(
+        label=_("Ondertekend formulier"),
+        error_messages={"required": _("Kies het bestand met het ondertekende formulier.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["signed_form"].help_text = signed_form_help()
+
+    def clean_signed_form(self):
+        return checked_signed_form(self.cleaned_data.get("signed_form"))
 
 
 class WithdrawalForm(forms.Form):

@@ -85,6 +85,17 @@ class Consent(models.Model):
         blank=True,
         storage=private_storage,
     )
+    # The signed form added after the consent was recorded (printed from the consent, signed,
+    # scanned): who added it and when, for the proof. Empty for a form sent with the record.
+    form_added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("formulier toegevoegd door"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    form_added_at = models.DateTimeField(_("formulier toegevoegd op"), null=True, blank=True)
     supersedes = models.OneToOneField(
         "self",
         verbose_name=_("vervangt"),

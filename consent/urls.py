@@ -9,6 +9,7 @@ urlpatterns = [
     path("toestemmingen/<int:pk>/", views.detail, name="detail"),
     path("toestemmingen/<int:pk>/afdrukken/", views.print_view, name="print"),
     path("toestemmingen/<int:pk>/formulier/", views.form_download, name="form_download"),
+    path("toestemmingen/<int:pk>/formulier/toevoegen/", views.form_add, name="form_add"),
     path("toestemmingen/<int:pk>/intrekken/", views.withdraw, name="withdraw"),
     path("toestemmingen/<int:pk>/pdf/", report_views.consent_report, name="consent_report"),
     path(

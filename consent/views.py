@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.constants import CaseRole, CaseStatus, TimelineKind
 from cases.models import Case, Client
@@ -52,6 +53,7 @@ from .forms import (
     ClientSearchForm,
     ConsentForm,
     OverviewFilterForm,
+    SignedFormForm,
     WithdrawalForm,
     replaceable_consents,
     shares_nothing,
@@ -78,6 +80,7 @@ def _consent_queryset():
         "provider",
         "recipient",
         "recorded_by",
+        "form_added_by",
         "withdrawal__recorded_by",
         "superseded_by",
         "supersedes",
@@ -451,13 +454,20 @@ def _discard_file(record):
 # --- One consent: detail, print view, signed form, withdrawal ------------------------------
 
 
+def _records_consents(user, case):
+    """Whether ``user``, who may open a consent record of their organisation (get_consent),
+    may also record its consents: its beheerder, or a team member on ``case`` who may record
+    the client's identificatie (the behandelaar or klantmanager; create_for_case)."""
+    if user.role == Role.BEHEERDER:
+        return True
+    return case is not None and services.case_access(user, case).can_write(Category.IDENTIFICATIE)
+
+
 def _renew_url(consent, case, user):
     if user.role == Role.BEHEERDER:
         base = reverse("consent:beheer_create") + f"?client={consent.client_id}&"
-    elif case is not None and services.case_access(user, case).can_write(Category.IDENTIFICATIE):
-        base = reverse("consent:create_for_case", args=[case.pk]) + "?"
     else:
-        return None
+        base = reverse("consent:create_for_case", args=[case.pk]) + "?"
     return f"{base}vervangt={consent.pk}"
 
 
@@ -468,9 +478,10 @@ def detail(request, pk):
     today = timezone.localdate()
     state = consent.state(today)
     live = state in LIVE_STATES
+    records = _records_consents(request.user, case)
     renew_url = (
         _renew_url(consent, case, request.user)
-        if state != ConsentState.INGETROKKEN and not hasattr(consent, "superseded_by")
+        if records and state != ConsentState.INGETROKKEN and not hasattr(consent, "superseded_by")
         else None
     )
     # A purpose no one at the recipient reads under (recorded before the form refused it):
@@ -489,6 +500,9 @@ def detail(request, pk):
             "categories": list(consent.categories.all()),
             "can_withdraw": live,
             "can_sign": live and not nothing,
+            # Printed and signed after it was recorded: the proof belongs with the record,
+            # also for a consent that has ended since.
+            "can_add_form": records and not consent.form,
             "renew_url": renew_url if fits else None,
             "new_consent_url": renew_url if not fits else None,
             "shares_nothing_flag": SHARES_NOTHING if nothing else None,
@@ -548,6 +562,86 @@ def print_view(request, pk):
 
 
 @login_required
+def form_add(request, pk):
+    """The signed form of a consent recorded without it (printed from the consent, signed by
+    the client, scanned), added once by whoever may record the organisation's consents: the
+    proof that the client gave it (AVG art. 7). Never replaced: a record is not changed."""
+    consent, decision, case = get_consent(request, pk)
+    if not _records_consents(request.user, case):
+        services.log_denied(
+            request,
+            request.user,
+            object_type=SIGNED_FORM,
+            object_id=consent.pk,
+            client=consent.client_id,
+            case=case,
+            category=Category.IDENTIFICATIE,
+            action=Action.CREATE,
+        )
+        raise Http404
+    if consent.form:
+        messages.info(request, FORM_ALREADY_ADDED % {"pk": consent.pk})
+        return redirect("consent:detail", consent.pk)
+    sent = request.method == "POST"
+    form = SignedFormForm(request.POST if sent else None, request.FILES if sent else None)
+    if sent and form.is_valid():
+        if _add_signed_form(request, consent, form.cleaned_data["signed_form"], decision, case):
+            messages.success(
+                request,
+                _("Het ondertekende formulier is bij toestemming nr. %(pk)s opgeslagen.")
+                % {"pk": consent.pk},
+            )
+        else:
+            messages.info(request, FORM_ALREADY_ADDED % {"pk": consent.pk})
+        return redirect("consent:detail", consent.pk)
+    # The page names the client: a read.
+    _log(request, decision, Action.READ, consent, case)
+    return render(
+        request, "consent/form_add.html", {"consent": consent, "case": case, "form": form}
+    )
+
+
+SIGNED_FORM = "ondertekend formulier"
+FORM_ALREADY_ADDED = gettext_lazy(
+    "Toestemming nr. %(pk)s heeft al een ondertekend formulier; dat blijft zoals het is."
+)
+
+
+def _add_signed_form(request, consent, upload, decision, case):
+    """Store ``upload`` as the consent's signed form, note it on the client's open case and
+    log it: all or nothing. False, and nothing stored, when a colleague added one first."""
+    user = request.user
+    record, ours = None, False
+    try:
+        with transaction.atomic():
+            record = Consent.objects.select_for_update(no_key=True).get(pk=consent.pk)
+            if record.form:
+                return False
+            record.form, ours = upload, True  # to private storage by save(), under our name
+            record.form_added_by, record.form_added_at = user, timezone.now()
+            record.save(
+                update_fields=["form", "form_added_by", "form_added_at"], _allow_update=True
+            )
+            open_case = _open_case(consent.client, case)
+            if open_case is not None:
+                add_timeline(
+                    open_case,
+                    user,
+                    TimelineKind.TOESTEMMING,
+                    Category.IDENTIFICATIE,
+                    _("Ondertekend formulier toegevoegd aan toestemming nr. %(pk)s")
+                    % {"pk": consent.pk},
+                )
+            where = open_case or case
+            _log(request, decision, Action.CREATE, consent, where, object_type=SIGNED_FORM)
+    except Exception:
+        if ours:  # stored in the files, not in the database
+            _discard_file(record)
+        raise
+    return True
+
+
+@login_required
 def form_download(request, pk):
     """The uploaded signed form, from private storage, only through this checked and logged
     view. The content type follows the bytes checked at upload, never the uploader."""
@@ -558,7 +652,7 @@ def form_download(request, pk):
     if kind not in CONTENT_TYPES:
         raise Http404
     handle = open_private(consent.form)
-    _log(request, decision, Action.EXPORT, consent, case, object_type="ondertekend formulier")
+    _log(request, decision, Action.EXPORT, consent, case, object_type=SIGNED_FORM)
     response = FileResponse(
         handle,
         content_type=CONTENT_TYPES[kind],

@@ -717,6 +717,13 @@ FORMS = {
         case_kwargs,
         optional=frozenset({"cases.TimelineEntry"}),
     ),
+    "consent:form_add": Form(
+        "consent:form_add",
+        "behandelaar_a",
+        lambda w: {"signed_form": Upload("scan.pdf", PDF, "application/pdf")},
+        lambda w: {"pk": w.unsigned_consent.pk},
+        pages=lambda w: [reverse("consent:detail", args=[w.unsigned_consent.pk]), *case_pages(w)],
+    ),
     "consent:create_for_case-renew": Form(
         "consent:create_for_case",
         "behandelaar_a",

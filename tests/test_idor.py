@@ -234,6 +234,11 @@ SWEEP = {
         "behandelaar_a",
         CONSENT_INTRUDERS,
     ),
+    "consent:form_add": Sweep(
+        lambda w: {"pk": w.unsigned_consent.pk},
+        "behandelaar_a",
+        CONSENT_INTRUDERS,
+    ),
     "consent:consent_report": Sweep(
         lambda w: {"pk": w.consent.pk}, "behandelaar_a", CONSENT_INTRUDERS
     ),

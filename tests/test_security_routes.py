@@ -333,6 +333,15 @@ def build_world():
     )
     w.consent.form.save("toestemming-test.png", ContentFile(PNG), save=False)
     w.consent.save(update_fields=["form"], _allow_update=True)
+    # One recorded without its signed form, which is added later (consent:form_add).
+    w.unsigned_consent = make_consent(
+        w.case.client,
+        w.ggz_a,
+        w.uwv_u,
+        Purpose.IPS_TRAJECT,
+        [Category.WERKSITUATIE],
+        recorded_by=w.behandelaar_a,
+    )
 
     # behandelaar_a2 (same organisation) is invited but has not answered: not on the team.
     w.invitation = cases.invite(lead, w.behandelaar_a2, CaseRole.BEHANDELAAR, "Graag meekijken")

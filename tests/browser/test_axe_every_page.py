@@ -147,6 +147,7 @@ def pages_of(role, w):
             ("consent:detail", [w.withdrawn.pk]),
             ("consent:print", [w.consent.pk]),
             ("consent:withdraw", [w.consent.pk]),
+            ("consent:form_add", [w.consent.pk]),
             ("ips:trajectory", [case.pk]),
             ("portal:report_detail", [w.reports["behandelaar"].pk]),
         ]
@@ -236,6 +237,7 @@ def forms_of(role, w):
             ("cases:conversation_create", [case.pk]),
             ("consent:create_for_case", [case.pk]),
             ("consent:withdraw", [w.consent.pk]),
+            ("consent:form_add", [w.consent.pk]),
         ],
         "trajectbegeleider": [
             ("ips:contact_create", t),
