@@ -1,16 +1,56 @@
 """Choices, norms and the IPS-25 scale of ips/. No magic strings elsewhere: use these."""
 
-from decimal import Decimal
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 # --- Norms (BRIEF §6) ------------------------------------------------------------------------
 
-# Wettelijk minimumuurloon (21 jaar en ouder) per 1 januari 2026: € 14,71 bruto per uur
-# (Ministeriële regeling indexatie wettelijk minimumloon per 1 januari 2026, SZW). Adjusted on
-# 1 January and 1 July each year: update this value then.
-MINIMUM_HOURLY_WAGE = Decimal("14.71")
+# Wettelijk minimumuurloon, 21 jaar en ouder, bruto per uur, from the day it took effect
+# (SZW's half-yearly indexation, Staatscourant; one hourly minimum since 1 January 2024). A
+# job is regular paid work if it pays at least the minimum that held on its first day: a job
+# begun in 2025 does not drop out of past quarters when the minimum rises. Indexed on 1
+# January and 1 July: add the new amount then.
+MINIMUM_HOURLY_WAGES = (
+    (datetime.date(2024, 1, 1), Decimal("13.27")),
+    (datetime.date(2024, 7, 1), Decimal("13.68")),
+    (datetime.date(2025, 1, 1), Decimal("14.06")),
+    (datetime.date(2025, 7, 1), Decimal("14.40")),
+    (datetime.date(2026, 1, 1), Decimal("14.71")),
+)
+# Minimumjeugdloon: the share of that minimum by age (Wet minimumloon, staffel; the bbl has
+# its own, which a job here is not).
+YOUTH_MINIMUM_SHARES = {
+    20: Decimal("0.800"),
+    19: Decimal("0.600"),
+    18: Decimal("0.500"),
+    17: Decimal("0.395"),
+    16: Decimal("0.345"),
+    15: Decimal("0.300"),
+}
+
+
+def minimum_hourly_wage(day, date_of_birth=None):
+    """The legal minimum hourly wage on ``day`` for someone born on ``date_of_birth`` (an
+    adult's without it), in whole cents as SZW publishes it. Before 1 January 2024 (no
+    hourly minimum yet): the first one."""
+    amount = next(
+        (wage for since, wage in reversed(MINIMUM_HOURLY_WAGES) if since <= day),
+        MINIMUM_HOURLY_WAGES[0][1],
+    )
+    if date_of_birth is not None:
+        age = (
+            day.year
+            - date_of_birth.year
+            - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
+        )
+        share = YOUTH_MINIMUM_SHARES.get(min(max(age, 15), 21))
+        if share is not None:
+            amount = (amount * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return amount
+
 
 # Rapid job search: first employer contact within about 30 days of the referral.
 RAPID_SEARCH_DAYS = 30

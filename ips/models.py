@@ -25,7 +25,6 @@ from .constants import (
     MAX_HOURLY_WAGE,
     MAX_HOURS_PER_WEEK,
     MIN_JOB_HOURS_PER_WEEK,
-    MINIMUM_HOURLY_WAGE,
     CloseReason,
     ContactType,
     ContractType,
@@ -35,6 +34,7 @@ from .constants import (
     PlacementEndReason,
     ReviewKind,
     ReviewStatus,
+    minimum_hourly_wage,
 )
 from .querysets import EmployerContactQuerySet, PlacementQuerySet, TrajectoryQuerySet
 
@@ -335,6 +335,13 @@ class Placement(Versioned):
         decimal_places=2,
         validators=[MinValueValidator(0), MaxValueValidator(MAX_HOURLY_WAGE)],
     )
+    # The legal minimum for this client on the job's first day (constants.minimum_hourly_wage,
+    # the adult's or the youth minimum by age): what 'regulier betaald werk' compares the wage
+    # with, in SQL as in Python. Set when the job is recorded (its start date is not changed
+    # afterwards), so a later indexation does not rewrite past quarters.
+    minimum_wage = models.DecimalField(
+        _("minimumuurloon bij de start (€)"), max_digits=6, decimal_places=2, blank=True
+    )
     contract_type = models.CharField(
         _("soort contract"), max_length=20, choices=ContractType.choices
     )
@@ -424,10 +431,21 @@ class Placement(Versioned):
     def __str__(self):
         return f"{self.job_title} bij {self.employer}"
 
+    def save(self, *args, **kwargs):
+        if self.minimum_wage is None:
+            born = (
+                Trajectory.objects.filter(pk=self.trajectory_id)
+                .values_list("case__client__date_of_birth", flat=True)
+                .get()
+            )
+            self.minimum_wage = minimum_hourly_wage(self.start_date, born)
+        super().save(*args, **kwargs)
+
     @property
     def derived_competitive(self):
-        """Regular paid work as the data say: at least minimum wage, not set aside."""
-        return self.hourly_wage >= MINIMUM_HOURLY_WAGE and not self.set_aside
+        """Regular paid work as the data say: at least the minimum wage on its first day, not
+        set aside."""
+        return self.hourly_wage >= self.minimum_wage and not self.set_aside
 
     @property
     def is_competitive(self):

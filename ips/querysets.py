@@ -1,14 +1,15 @@
 from django.db import models
-from django.db.models import Min, OuterRef, Q, Subquery
+from django.db.models import F, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from .constants import MINIMUM_HOURLY_WAGE, Phase, PlacementEndReason
+from .constants import Phase, PlacementEndReason
 
 # "Regulier betaald werk" in SQL: the coach's correction wins, otherwise derived from the
-# data (at least minimum wage and not set aside). Mirrors Placement.is_competitive.
+# data (at least the minimum wage on its first day, and not set aside). Mirrors
+# Placement.is_competitive.
 COMPETITIVE = Q(competitive_override=True) | Q(
-    competitive_override__isnull=True, hourly_wage__gte=MINIMUM_HOURLY_WAGE, set_aside=False
+    competitive_override__isnull=True, hourly_wage__gte=F("minimum_wage"), set_aside=False
 )
 
 # A job that went ahead, or still may: every job but one recorded as 'niet doorgegaan' (it

@@ -36,10 +36,10 @@ from . import fidelity, figures, reports, services, summary
 from .constants import (
     CASELOAD_MAX,
     EMPLOYER_CONTACTS_PER_WEEK_NORM,
-    MINIMUM_HOURLY_WAGE,
     Disclosure,
     Phase,
     ReviewStatus,
+    minimum_hourly_wage,
 )
 from .forms import (
     EmployerContactForm,
@@ -242,7 +242,6 @@ def _trajectory_page(request, case, access, phase_form=None):
                 "follow_along": follow_along,
                 "profile": profile,
                 "rapid": figures.rapid_search(current, current.first_contact_on),
-                "minimum_wage": MINIMUM_HOURLY_WAGE,
                 "can_update": can_update,
                 "phase_form": phase_form if can_update else None,
                 "allowed_next": services.allowed_next(current, placements),
@@ -500,7 +499,7 @@ def placement_create(request, pk, trajectory_pk):
             "trajectory": trajectory,
             "profile": _log_disclosure_read(request, trajectory, access),
             "form": form,
-            "minimum_wage": MINIMUM_HOURLY_WAGE,
+            "minimum_wage": minimum_hourly_wage(timezone.localdate()),
         },
     )
 

@@ -53,6 +53,7 @@ from ips.constants import (
     FollowAlongWith,
     Phase,
     PlacementEndReason,
+    minimum_hourly_wage,
 )
 from ips.models import (
     Beroepsprofiel,
@@ -270,7 +271,8 @@ TABLES = (
         Placement,
         F(
             "id trajectory_id organisation_id employer job_title start_date hours_per_week "
-            "hourly_wage contract_type set_aside end_date end_reason recorded_by_id recorded_at"
+            "hourly_wage minimum_wage contract_type set_aside end_date end_reason recorded_by_id "
+            "recorded_at"
         ),
         "placement",
     ),
@@ -360,6 +362,7 @@ def _client(world, rng, rows, bsn, client_id, case_id, index):
     opener = team[0][0]
     opened_at = now - dt.timedelta(days=14 + rng.random() * 900)
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    born = dt.date(1960, 1, 1) + dt.timedelta(days=rng.randrange(45 * 365))
     rows.add(
         "client",
         (
@@ -367,7 +370,7 @@ def _client(world, rng, rows, bsn, client_id, case_id, index):
             owner,
             first,
             last,
-            dt.date(1960, 1, 1) + dt.timedelta(days=rng.randrange(45 * 365)),
+            born,
             bsn,
             f"{first.lower()}.{index}@example.org" if rng.random() < 0.7 else "",
             f"06-{rng.randrange(10_000_000, 99_999_999)}" if rng.random() < 0.8 else "",
@@ -393,7 +396,7 @@ def _client(world, rng, rows, bsn, client_id, case_id, index):
     closed = rng.random() < plan.CLOSED_SHARE
     closed_at = between(rng, opened_at + dt.timedelta(days=7), now) if closed else None
     if by_ggz and not closed and rng.random() < plan.IPS_SHARE:
-        coach = _trajectory(world, rng, rows, case_id, client_id, ggz, behandelaar, opened_at)
+        coach = _trajectory(world, rng, rows, case_id, client_id, born, ggz, behandelaar, opened_at)
         if coach is not None:
             team.append((coach, ggz, CaseRole.TRAJECTBEGELEIDER))
     for user, _org, case_role in team:
@@ -539,7 +542,7 @@ def _case_data(world, rng, rows, case_id, team, opened_at, end):
         )
 
 
-def _trajectory(world, rng, rows, case_id, client_id, ggz, behandelaar, opened_at):
+def _trajectory(world, rng, rows, case_id, client_id, born, ggz, behandelaar, opened_at):
     """An IPS trajectory in a random phase, with its history. Returns the coach, or None
     while the referral still waits for an answer (phase aangemeld)."""
     now, today = world.now, world.today
@@ -597,11 +600,11 @@ def _trajectory(world, rng, rows, case_id, client_id, ggz, behandelaar, opened_a
                 + (rng.random() < 0.8, "Kennismaking; vervolgafspraak gemaakt.", now),
             )
     if reached >= 4:
-        _placement(rng, rows, trajectory, ggz, coach, dates, closed, reached, today, now)
+        _placement(rng, rows, trajectory, born, ggz, coach, dates, closed, reached, today, now)
     return coach
 
 
-def _placement(rng, rows, trajectory, ggz, coach, dates, closed, reached, today, now):
+def _placement(rng, rows, trajectory, born, ggz, coach, dates, closed, reached, today, now):
     start = dates[3] if len(dates) > 3 else today
     ended = closed and rng.random() < 0.5
     end = min(today, start + dt.timedelta(days=rng.randrange(30, 300))) if ended else None
@@ -610,6 +613,7 @@ def _placement(rng, rows, trajectory, ggz, coach, dates, closed, reached, today,
     placement = rows.pending(
         "placement",
         (trajectory, ggz, rng.choice(EMPLOYERS), rng.choice(JOBS), start, hours, wage)
+        + (minimum_hourly_wage(start, born),)
         + (rng.choice(V[ContractType]), rng.random() < 0.1, end)
         + (rng.choice(V[PlacementEndReason]) if ended else "", coach, now),
     )

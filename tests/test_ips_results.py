@@ -11,13 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from cases.models import Client
 from ips import figures
 from ips.constants import (
-    MINIMUM_HOURLY_WAGE,
     ContactType,
     ContractType,
     Phase,
     PlacementEndReason,
+    minimum_hourly_wage,
 )
 from ips.figures import Quarter
 from ips.models import EmployerContact, Placement, Trajectory
@@ -99,8 +100,23 @@ def job(
 # --- Competitive work ------------------------------------------------------------------------
 
 
-def test_minimum_wage_is_the_2026_hourly_minimum():
-    assert Decimal("14.71") == MINIMUM_HOURLY_WAGE
+@pytest.mark.parametrize(
+    "day,born,minimum",
+    [
+        (D(2026, 1, 1), None, "14.71"),  # the adult minimum from 1 January 2026
+        (D(2025, 12, 31), None, "14.40"),  # the day before: 1 July 2025's
+        (D(2025, 6, 30), None, "14.06"),
+        (D(2024, 7, 1), None, "13.68"),
+        (D(2023, 5, 1), None, "13.27"),  # before the hourly minimum: the first one
+        (D(2025, 7, 1), D(2004, 7, 1), "14.40"),  # 21 that day
+        (D(2025, 7, 1), D(2004, 7, 2), "11.52"),  # 21 tomorrow: 80 %
+        (D(2025, 7, 1), D(2006, 7, 1), "8.64"),  # 19: 60 %
+        (D(2025, 7, 1), D(2007, 7, 1), "7.20"),  # 18: 50 %
+        (D(2025, 1, 1), D(2007, 6, 1), "5.55"),  # 17: 39.5 % of 14.06, rounded as SZW does
+    ],
+)
+def test_the_minimum_wage_of_a_day_and_an_age(day, born, minimum):
+    assert minimum_hourly_wage(day, born) == Decimal(minimum)
 
 
 @pytest.mark.parametrize(
@@ -116,12 +132,35 @@ def test_minimum_wage_is_the_2026_hourly_minimum():
 def test_competitive_work_derived_and_corrected(
     behandelaar_a, jobcoach_a, wage, set_aside, override, expected
 ):
-    t = trajectory(behandelaar_a, 1, jobcoach_a, D(2025, 1, 1))
+    t = trajectory(behandelaar_a, 1, jobcoach_a, D(2026, 1, 1))
     placement = job(
-        t, D(2025, 2, 1), wage=wage, set_aside=set_aside, override=override, reason="Reden"
+        t, D(2026, 2, 1), wage=wage, set_aside=set_aside, override=override, reason="Reden"
     )
     assert placement.is_competitive is expected
     # The SQL used by the dashboard agrees with the Python property.
+    assert Placement.objects.competitive().filter(pk=placement.pk).exists() is expected
+
+
+@pytest.mark.parametrize(
+    "start,born,wage,expected",
+    [
+        # Begun in 2025 at that year's minimum: regular paid work, also now that the
+        # minimum is higher (a past quarter's figure does not change with the indexation).
+        (D(2025, 3, 1), D(1990, 5, 17), "14.06", True),
+        (D(2025, 3, 1), D(1990, 5, 17), "14.05", False),
+        # A 19-year-old paid the youth minimum: regular paid work.
+        (D(2026, 2, 1), D(2006, 9, 1), "8.83", True),  # 60 % of 14.71 = 8.826
+        (D(2026, 2, 1), D(2006, 9, 1), "8.82", False),
+    ],
+)
+def test_the_minimum_is_the_one_on_the_jobs_first_day_for_the_clients_age(
+    behandelaar_a, jobcoach_a, start, born, wage, expected
+):
+    t = trajectory(behandelaar_a, 1, jobcoach_a, D(2025, 1, 1))
+    Client.objects.filter(pk=t.client_id).update(date_of_birth=born)
+    placement = job(t, start, wage=wage)
+    assert placement.minimum_wage == minimum_hourly_wage(start, born)
+    assert placement.is_competitive is expected
     assert Placement.objects.competitive().filter(pk=placement.pk).exists() is expected
 
 
