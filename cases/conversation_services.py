@@ -423,6 +423,13 @@ def log_conversation(access, data, change_talk, miti=None, next_step=None):
     conversation.save()
     _save_change_talk(conversation, change_talk)
     _save_assessment(conversation, user, miti)
+    # A behandelaar's motivational conversation about work is work discussed as a treatment
+    # topic, as a leidraad session is: the prompt to discuss work does not ask again. Whether
+    # it changed the case: for the access log (conversation.work_discussed).
+    treatment = services.records_work_discussed(access)
+    conversation.work_discussed = treatment and services.mark_work_discussed(
+        case, user.organisation_id, conversation.held_on
+    )
     services.add_timeline(
         case,
         user,

@@ -42,12 +42,13 @@ def _log_reads(request, access, rows, object_id=None, extra=()):
 def _log_write(request, access, conversation, action, new_agreement=None):
     """The change to the conversation, and ``new_agreement``: the afspraak its next step
     became just now (a record of its own, in another category; a correction keeps the
-    original's and creates none)."""
+    original's and creates none); and a change of the case's "werk besproken" that a new
+    log made, as cases:work_discussed logs one."""
+    changes = [(OBJECT_TYPE, conversation.pk, CATEGORY, action)]
+    if getattr(conversation, "work_discussed", False):
+        changes.append(("casus", access.case.pk, Category.AFSPRAKEN, Action.UPDATE))
     consent.log_changes(
-        request,
-        access.case,
-        [(OBJECT_TYPE, conversation.pk, CATEGORY, action)],
-        [new_agreement] if new_agreement is not None else (),
+        request, access.case, changes, [new_agreement] if new_agreement is not None else ()
     )
 
 

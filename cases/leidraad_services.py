@@ -6,7 +6,6 @@ check them before calling in here."""
 import structlog
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -554,13 +553,7 @@ def finish(session, form, user):
         session.finished_at, session.finished_by = now, user
         services.save_versioned(session, form, user, case)
         today = timezone.localdate()
-        # The case's "werk besproken" is its organisation's data: another organisation's
-        # session stays on its own timeline and does not change it.
-        work_discussed = (
-            Case.objects.filter(pk=case.pk, organisation_id=user.organisation_id)
-            .filter(Q(work_discussed_on__isnull=True) | Q(work_discussed_on__lt=today))
-            .update(work_discussed_on=today, version=F("version") + 1)
-        )
+        work_discussed = services.mark_work_discussed(case, user.organisation_id, today)
         talked_about = discussed(notes)
         no_judgement = _("geen oordeel gekozen")
         services.add_timeline(

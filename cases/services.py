@@ -268,6 +268,28 @@ REFERRAL_NOT_NOW_MESSAGE = gettext_lazy(
 )
 
 
+def records_work_discussed(access):
+    """Whether this user records that work was discussed on the case: a behandelaar of the
+    organisation that opened it (it changes the case's own afspraken & doelen). The
+    werkvoorraad's flag and the case page's prompt ask the same, so that nobody is prompted
+    for what they cannot record."""
+    return (
+        access.user.role == Role.BEHANDELAAR
+        and access.case.organisation_id == access.organisation_id
+    )
+
+
+def mark_work_discussed(case, organisation_id, on):
+    """'Werk laatst besproken' moves to ``on``, never back, after a conversation about work
+    of the organisation that opened the case (its own afspraken & doelen: another
+    organisation's conversation stays on its own record). Whether the case changed."""
+    return bool(
+        Case.objects.filter(pk=case.pk, organisation_id=organisation_id)
+        .filter(Q(work_discussed_on__isnull=True) | Q(work_discussed_on__lt=on))
+        .update(work_discussed_on=on, version=F("version") + 1)
+    )
+
+
 def can_lead(access):
     """Who may invite others, refer and take people off the team (consent.policy.leads)."""
     return access.leads

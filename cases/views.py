@@ -337,7 +337,7 @@ def _worklist_rows(request, user, cases):
         # Only for who can record it, as the case page's prompt: for anyone else the flag
         # would stay for good (on a case a gemeente opened, nobody can clear it).
         if (
-            records_work_discussed(access)
+            services.records_work_discussed(access)
             and case.work_needs_attention()
             and access.can_read(Category.AFSPRAKEN, case.organisation_id)
         ):
@@ -562,7 +562,7 @@ def case_detail(request, pk):
     # afspraken & doelen: shown, and prompted, only when the policy lets this user read it.
     work_status_visible = visible(Category.AFSPRAKEN, case.organisation_id)
     # Recording it changes that data: for behandelaars of that organisation only.
-    work_prompt = records_work_discussed(access) and case.work_needs_attention()
+    work_prompt = services.records_work_discussed(access) and case.work_needs_attention()
     panels = case_panels(request, case, access)
     consent.write_log(
         consent.case_read_entries(request, access, shown)
@@ -675,17 +675,6 @@ def work_situation(request, pk):
     )
 
 
-def records_work_discussed(access):
-    """Whether this user records that work was discussed on the case: a behandelaar of the
-    organisation that opened it (it changes the case's own afspraken & doelen). The
-    werkvoorraad's flag and the case page's prompt ask the same, so that nobody is prompted
-    for what they cannot record."""
-    return (
-        access.user.role == Role.BEHANDELAAR
-        and access.case.organisation_id == access.organisation_id
-    )
-
-
 @login_required
 def work_discussed(request, pk):
     """A behandelaar of the organisation that opened the case records that work was
@@ -694,7 +683,7 @@ def work_discussed(request, pk):
     opened on: a record from a form opened earlier is refused, as it would put back the
     'werk is een behandeldoel' that form showed."""
     case, access = get_case(request, pk)
-    if not records_work_discussed(access):
+    if not services.records_work_discussed(access):
         not_found(request, case, "casus", case.pk, Category.AFSPRAKEN)
     if refused := _refuse_closed(request, case):
         return refused
