@@ -27,12 +27,9 @@ from cases.constants import (
     CaseRole,
     CaseStatus,
     ChangeTalkKind,
-    ConversationForm,
     Judgement,
     LeidraadStatus,
     RecoveryDomain,
-    StageOfChange,
-    TargetBehaviour,
 )
 from cases.models import (
     Agreement,
@@ -54,6 +51,7 @@ from portal.models import Report, ReportStatus, ReportType
 
 from .builders import make_case, make_consent, named_world
 from .factories import UserFactory
+from .test_conversations import conversation_data
 
 # --- The routes ------------------------------------------------------------------------------
 
@@ -304,21 +302,7 @@ def build_world():
     # A motivational conversation logged by behandelaar_a (gespreksverslagen, GGZ A).
     w.conversation = conversations.log_conversation(
         lead,
-        {
-            "held_on": today,
-            "duration_minutes": 30,
-            "participants": "Cliënt",
-            "form": ConversationForm.PERSOONLIJK,
-            "target_behaviour": TargetBehaviour.WERK_ZOEKEN,
-            "target_other": "",
-            "stage": StageOfChange.CONTEMPLATIE,
-            "importance": 5,
-            "confidence": 5,
-            "sustain_talk": "",
-            "discord": "",
-            "summary": "Wil weer werken",
-            "zvw_funded": True,
-        },
+        conversation_data(today, summary="Wil weer werken"),
         {ChangeTalkKind.DESIRE: "Ik wil weer iets doen"},
     )
 

@@ -31,13 +31,10 @@ from cases import services as case_services
 from cases.constants import (
     Benefit,
     CaseRole,
-    ConversationForm,
     GoalStatus,
     Judgement,
     LeidraadStatus,
     RecoveryDomain,
-    StageOfChange,
-    TargetBehaviour,
     TimelineKind,
     WishToWork,
     WorkSituationKind,
@@ -54,6 +51,7 @@ from portal.models import ReportType
 
 from ..builders import make_case, make_consent, withdraw
 from ..conftest import PASSWORD
+from ..test_conversations import conversation_data
 from .conftest import (
     DEFAULT_TIMEOUT_MS,
     _console_errors,
@@ -314,21 +312,7 @@ def build_world(ggz_a, gemeente_g, behandelaar_a, jobcoach_a, klantmanager_g, be
 
     conversation = conversation_services.log_conversation(
         consent.case_access(behandelaar_a, case),
-        {
-            "held_on": today,
-            "duration_minutes": 30,
-            "participants": "Cliënt",
-            "form": ConversationForm.PERSOONLIJK,
-            "target_behaviour": TargetBehaviour.WERK_ZOEKEN,
-            "target_other": "",
-            "stage": StageOfChange.CONTEMPLATIE,
-            "importance": 6,
-            "confidence": 4,
-            "sustain_talk": "",
-            "discord": "",
-            "summary": "Twijfel, maar nieuwsgierig.",
-            "zvw_funded": True,
-        },
+        conversation_data(today, importance=6, confidence=4, summary="Twijfel, maar nieuwsgierig."),
         {},
     )
 
