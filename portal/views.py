@@ -502,7 +502,8 @@ def _end_sessions(user, but=None):
     go on, and could set up a factor of its own. Sessions are kept in the database; one pass
     over the unexpired ones, as a reset is rare and sessions end after 30 idle minutes."""
     ended = 0
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).exclude(session_key=but):
+    unexpired = Session.objects.filter(expire_date__gt=timezone.now()).exclude(session_key=but)
+    for session in unexpired.iterator():
         if session.get_decoded().get(SESSION_KEY) == str(user.pk):
             session.delete()
             ended += 1
