@@ -305,6 +305,8 @@ def build_world():
         conversation_data(today, summary="Wil weer werken"),
         {ChangeTalkKind.DESIRE: "Ik wil weer iets doen"},
     )
+    # The log counts as work discussed: the case has a new version (forms carry it).
+    w.case.refresh_from_db()
 
     # A consent of the client towards UWV U (not on the team), with a signed form.
     w.consent = make_consent(
