@@ -33,13 +33,12 @@ from cases.constants import (
     CaseRole,
     GoalStatus,
     Judgement,
-    LeidraadStatus,
     RecoveryDomain,
     TimelineKind,
     WishToWork,
     WorkSituationKind,
 )
-from cases.models import Agreement, Goal, LeidraadSession, LeidraadThemeNote, WorkSituation
+from cases.models import Agreement, Goal, LeidraadThemeNote, WorkSituation
 from consent import services as consent
 from consent.constants import Category, Purpose
 from ips import fidelity
@@ -52,6 +51,7 @@ from portal.models import ReportType
 from ..builders import make_case, make_consent, withdraw
 from ..conftest import PASSWORD
 from ..test_conversations import conversation_data
+from ..test_leidraad import finished_session
 from .conftest import (
     DEFAULT_TIMEOUT_MS,
     _console_errors,
@@ -323,22 +323,8 @@ def build_world(ggz_a, gemeente_g, behandelaar_a, jobcoach_a, klantmanager_g, be
         for i, key in enumerate(["krachten", "financien"])
     )
     case2 = make_case(behandelaar_a, first_name="Lotte", last_name="Hendriks")
-    now = timezone.now()
-    done = LeidraadSession.objects.create(
-        case=case2,
-        organisation=ggz_a,
-        guide=leidraad_services.current_version(),
-        started_by=behandelaar_a,
-        started_at=now,
-        status=LeidraadStatus.AFGEROND,
-        finished_at=now,
-        finished_by=behandelaar_a,
-    )
-    LeidraadThemeNote.objects.bulk_create(
-        LeidraadThemeNote(session=done, theme=key, position=i, judgement=value, notes="Notitie")
-        for i, (key, value) in enumerate(
-            [("krachten", Judgement.HELPT), ("financien", Judgement.BELEMMERT)]
-        )
+    done = finished_session(
+        case2, behandelaar_a, {"krachten": Judgement.HELPT, "financien": Judgement.BELEMMERT}
     )
     # An open invitation for the klantmanager, and a closed case.
     case_services.invite(
