@@ -332,7 +332,8 @@ def case_panel(request, case, access):
     can_start = services.write_allowed(access, Category.LEIDRAAD)
     if not access.readable_holders(Category.LEIDRAAD) and not can_start:
         return None
-    sessions = list(leidraad.sessions_for(access, case))
+    # Not asked on a case that never had a session (see conversation_views.case_panel).
+    sessions = list(leidraad.sessions_for(access, case)) if case.has_leidraad_sessions else []
     if not sessions and not can_start:
         return None
     open_session = next((s for s in sessions if s.status == LeidraadStatus.BEZIG), None)
