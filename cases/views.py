@@ -541,7 +541,11 @@ def case_detail(request, pk):
         )
     )
     agreements = list(case.agreements.filter(access.readable_filter(Category.AFSPRAKEN)))
-    meetings = list(case.meetings.filter(access.readable_filter(Category.AFSPRAKEN)))
+    meetings = (
+        list(case.meetings.filter(access.readable_filter(Category.AFSPRAKEN)))
+        if case.has_meetings  # most cases have none: not asked (Case.has_conversations)
+        else []
+    )
     for goal in goals:
         shown.add((goal.organisation_id, goal.data_category))
     for item in goals + agreements + meetings:

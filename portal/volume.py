@@ -348,13 +348,14 @@ def seed(clients, *, random_seed=7513, say=None):
 def set_case_content_flags():
     """Case.has_conversations and its kind, for the records COPY wrote without save()
     (cases.models.CaseContent): one UPDATE per flag."""
-    from cases.models import Case, Conversation, LeidraadSession
+    from cases.models import Case, Conversation, Driegesprek, LeidraadSession
     from ips.models import Trajectory
 
     for flag, model in (
         ("has_conversations", Conversation),
         ("has_leidraad_sessions", LeidraadSession),
         ("has_ips_trajectories", Trajectory),
+        ("has_meetings", Driegesprek),
     ):
         Case.objects.filter(Exists(model.objects.filter(case=OuterRef("pk")))).update(
             **{flag: True}

@@ -1,22 +1,32 @@
-"""Case.has_conversations, has_leidraad_sessions and has_ips_trajectories (issue 10): set by
-the first record of the kind, in its transaction, so the case page reads no panel that has
-nothing to show; kept by the migration that added them for records made before."""
+"""Case.has_conversations, has_leidraad_sessions, has_ips_trajectories and has_meetings
+(issue 10): set by the first record of the kind, in its transaction, so the case page reads
+no part that has nothing to show; kept by the migrations that added them for records made
+before."""
+
+import datetime
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from cases import leidraad_services as leidraad
 from cases.models import Case, Conversation, LeidraadSession
 from ips.models import Trajectory
 
+from .test_cases import plan_data
 from .test_conversations import log_via_page
 from .test_ips import new_case, start_trajectory
 from .test_leidraad import start as start_session
 
-FLAGS = ("has_conversations", "has_leidraad_sessions", "has_ips_trajectories")
-TABLES = ('"cases_conversation"', '"cases_leidraadsession"', '"ips_trajectory"')
+FLAGS = ("has_conversations", "has_leidraad_sessions", "has_ips_trajectories", "has_meetings")
+TABLES = (
+    '"cases_conversation"',
+    '"cases_leidraadsession"',
+    '"ips_trajectory"',
+    '"cases_driegesprek"',
+)
 
 
 def flags(case):
@@ -24,7 +34,7 @@ def flags(case):
 
 
 def tables_read(c, case):
-    """Which of the three panels' tables the case page reads."""
+    """Which of the four kinds' tables the case page reads."""
     with CaptureQueriesContext(connection) as captured:
         assert c.get(reverse("cases:detail", args=[case.pk])).status_code == 200
     reads = [q["sql"] for q in captured if q["sql"].startswith("SELECT")]
@@ -87,6 +97,21 @@ def test_the_first_leidraad_session_sets_its_flag(client_for, behandelaar_a, cas
     assert tables_read(c, case) == {'"cases_leidraadsession"'}
 
 
+def test_the_first_driegesprek_sets_its_flag_and_the_page_shows_it(client_for, behandelaar_a, case):
+    c = client_for(behandelaar_a)
+    assert "Nog geen driegesprek dat u mag zien." in c.get(
+        reverse("cases:detail", args=[case.pk])
+    ).content.decode("utf-8")
+    when = timezone.localtime() + datetime.timedelta(days=14)
+    c.post(reverse("cases:driegesprek_plan", args=[case.pk]), plan_data(when))
+    assert case.meetings.exists()
+    assert flags(case) == {**dict.fromkeys(FLAGS, False), "has_meetings": True}
+    assert tables_read(c, case) == {'"cases_driegesprek"'}
+    page = c.get(reverse("cases:detail", args=[case.pk])).content.decode("utf-8")
+    assert "Stadskantoor" in page
+    assert "Nog geen driegesprek dat u mag zien." not in page
+
+
 def test_a_referral_to_ips_sets_its_flag(client_for, behandelaar_a, jobcoach_a, case):
     trajectory = start_trajectory(behandelaar_a, jobcoach_a, case)
     assert flags(case)["has_ips_trajectories"] is True
@@ -109,12 +134,15 @@ def test_a_flag_goes_with_a_record_rolled_back(behandelaar_a, case):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_sets_the_flags_of_records_made_before(client_for, behandelaar_a, jobcoach_a):
-    """cases 0013: the flags of existing cases follow what they hold; a case with nothing
-    keeps none."""
+    """cases 0013 and 0018: the flags of existing cases follow what they hold; a case with
+    nothing keeps none."""
     from django.db.migrations.executor import MigrationExecutor
 
     with_both = new_case(behandelaar_a, index=0)
-    log_via_page(client_for(behandelaar_a), with_both)
+    c = client_for(behandelaar_a)
+    log_via_page(c, with_both)
+    when = timezone.localtime() + datetime.timedelta(days=14)
+    c.post(reverse("cases:driegesprek_plan", args=[with_both.pk]), plan_data(when))
     start_trajectory(behandelaar_a, jobcoach_a, with_both)
     empty = new_case(behandelaar_a, index=1, last="Bos")
     executor = MigrationExecutor(connection)
@@ -125,6 +153,7 @@ def test_the_migration_sets_the_flags_of_records_made_before(client_for, behande
         "has_conversations": True,
         "has_leidraad_sessions": False,
         "has_ips_trajectories": True,
+        "has_meetings": True,
     }
     assert flags(empty) == dict.fromkeys(FLAGS, False)
     assert Conversation.objects.filter(case=with_both).exists()

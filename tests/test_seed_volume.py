@@ -25,6 +25,7 @@ from cases.models import (
     ChangeTalk,
     Client,
     Conversation,
+    Driegesprek,
     MitiSelfAssessment,
     TimelineEntry,
 )
@@ -122,6 +123,7 @@ class TestShape:
         for flag, model in (
             ("has_conversations", Conversation),
             ("has_ips_trajectories", Trajectory),
+            ("has_meetings", Driegesprek),
         ):
             flagged = set(Case.objects.filter(**{flag: True}).values_list("pk", flat=True))
             assert flagged == set(model.objects.values_list("case_id", flat=True)), flag

@@ -144,10 +144,10 @@ class Case(Versioned):
     # Work as a treatment topic (category afspraken & doelen).
     work_discussed_on = models.DateField(_("werk laatst besproken op"), null=True, blank=True)
     work_is_goal = models.BooleanField(_("werk is een behandeldoel"), default=False)
-    # Whether a conversation log, gespreksleidraad session or IPS trajectory was ever made on
-    # the case (none is ever deleted; CaseContent sets these with the first one). Their
-    # readers return nothing at once when not, so the case page does not read three panels
-    # for most cases, which have none of the three (issue 10). Only ever False -> True.
+    # Whether a conversation log, gespreksleidraad session, IPS trajectory or driegesprek was
+    # ever made on the case (none is ever deleted; CaseContent sets these with the first one).
+    # Their readers return nothing at once when not, so the case page does not read four
+    # parts for most cases, which have none of them (issue 10). Only ever False -> True.
     has_conversations = models.BooleanField(
         _("heeft gespreksverslagen"), default=False, editable=False
     )
@@ -157,6 +157,7 @@ class Case(Versioned):
     has_ips_trajectories = models.BooleanField(
         _("heeft IPS-trajecten"), default=False, editable=False
     )
+    has_meetings = models.BooleanField(_("heeft driegesprekken"), default=False, editable=False)
 
     objects = CaseQuerySet.as_manager()
 
@@ -480,8 +481,10 @@ class ChangeRecord(models.Model):
         return f"{self.object_type}.{self.field}"
 
 
-class Driegesprek(Versioned):
+class Driegesprek(CaseContent, Versioned):
     """A three-way meeting: client, care professional and klantmanager."""
+
+    CASE_FLAG = "has_meetings"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="meetings")
     organisation = models.ForeignKey(
