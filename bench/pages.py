@@ -119,7 +119,9 @@ def measure():
             "behandelaar": f"{s.behandelaar.email} ({s.caseload} open cases as regiebehandelaar)",
             "case": f"{s.case.pk} ({s.timeline_entries} timeline entries)",
             "case with every panel filled": f"{s.full_case.pk} ({s.full_case.conversation_logs} "
-            f"conversation logs, an IPS trajectory, {s.full_case.entries} timeline entries; "
+            f"conversation logs, an IPS trajectory, "
+            f"{'a' if s.full_case.has_meetings else 'no'} driegesprek, "
+            f"{s.full_case.entries} timeline entries; "
             f"seen by its regiebehandelaar {s.full_case_behandelaar.email})",
             "beheerder": f"{s.beheerder.email}",
             "jobcoach": f"{s.jobcoach.email} ({s.trajectories} open trajectories; "

@@ -2,8 +2,10 @@
 a comparable subject: the behandelaar with the median caseload, their open case with the
 fullest timeline, a beheerder and the median trajectbegeleider of the same GGZ provider; and
 a case with every panel of the case page filled (conversation logs, as many as the data
-has on a case, and an IPS trajectory), seen by its regiebehandelaar: most cases have
-neither, and the page reads nothing for a panel a case never had."""
+has on a case, and an IPS trajectory; a driegesprek where such a case has one), seen by its
+regiebehandelaar: most cases have none of these, and the page reads nothing for a kind a
+case never had. The volume data has no gespreksleidraad sessions: that panel is shown
+without any."""
 
 from dataclasses import dataclass
 
@@ -84,7 +86,7 @@ def pick():
             conversation_logs=Count("conversations", distinct=True),
             entries=Count("timeline", distinct=True),
         )
-        .order_by("-conversation_logs", "-entries", "pk")
+        .order_by("-has_meetings", "-conversation_logs", "-entries", "pk")
         .select_related("client")
         .first()
     )
