@@ -370,14 +370,18 @@ def _section_rows(section, client, organisation_id, allowed):
     ], shown
 
 
-def _access_log(client, organisation_id=None):
-    """The client's access log; with ``organisation_id``, only what that organisation's
-    people did (the rest is the holder's log, not another organisation's to give)."""
+def _access_log(client, organisation, holder):
+    """The client's access log as ``organisation`` reviews it: the holder (the client's
+    organisation) all of it but what services.log_hidden_from leaves out; another
+    organisation only what its own people did (the rest is the holder's log, not another
+    organisation's to give)."""
     from .models import AccessLogEntry
 
     entries = AccessLogEntry.objects.filter(client=client)
-    if organisation_id is not None:
-        entries = entries.filter(organisation_id=organisation_id)
+    if not holder:
+        entries = entries.filter(organisation_id=organisation.pk)
+    elif (hidden := services.log_hidden_from(organisation)) is not None:
+        entries = entries.exclude(hidden)
     entries = entries.select_related("user", "organisation").order_by("timestamp", "pk")
     return [
         {
@@ -441,7 +445,7 @@ def build(report):
             "access_request": access_request,
             "identity": identity,
             "sections": sections,
-            "log": _access_log(client, None if holder else organisation_id),
+            "log": _access_log(client, user.organisation, holder),
         },
         contents=contents,
     )

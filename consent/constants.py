@@ -2,6 +2,8 @@ from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from portal.constants import OrganisationType
+
 
 class Category(models.TextChoices):
     """Data categories (gegevenscategorieën). Codes are fixed; labels are editable as data."""
@@ -32,6 +34,8 @@ def shared_notice(category):
 
 # Never shared with Werk & Inkomen (gemeente, UWV): only with another care organisation.
 CARE_ONLY_CATEGORIES = frozenset({Category.MEDISCH})
+# Werk & Inkomen: never a recipient of medical or treatment information (organisation types).
+WORK_AND_INCOME = frozenset({OrganisationType.GEMEENTE, OrganisationType.UWV})
 
 
 class Purpose(models.TextChoices):

@@ -20,6 +20,7 @@ from portal.models import Organisation
 from . import policy
 from .constants import (
     CARE_ONLY_CATEGORIES,
+    WORK_AND_INCOME,
     Action,
     ConsentMethod,
     ConsentState,
@@ -30,9 +31,6 @@ from .constants import (
     WithdrawalMethod,
 )
 from .models import Consent, DataCategory
-
-# Werk & Inkomen: never a recipient of medical or treatment information.
-WORK_AND_INCOME = frozenset({OrganisationType.GEMEENTE, OrganisationType.UWV})
 
 # Accepted uploads, recognised by their first bytes (never by the file name).
 SIGNATURES = (

@@ -24,7 +24,7 @@ from portal.models import Organisation
 from portal.words import searchable
 
 from . import policy
-from .constants import Action, Basis, Category, Outcome
+from .constants import CARE_ONLY_CATEGORIES, WORK_AND_INCOME, Action, Basis, Category, Outcome
 from .models import AccessLogEntry, Consent, ConsentWithdrawal
 from .querysets import LIVE, has_follow_on, purpose_fits
 
@@ -591,6 +591,18 @@ def write_log(entries):
     # its entry (one transaction) may still be rolled back after this point.
     transaction.on_commit(emit, robust=True)  # a stored change never turns into an error
     return entries
+
+
+def log_hidden_from(organisation):
+    """A Q of the access-log entries about its own clients that ``organisation`` does not
+    review (on its inzagelog page or in an AVG-inzage), or None: for Werk & Inkomen, another
+    organisation's work on treatment information. That a GGZ wrote or read its notes on the
+    client, when and how often, is treatment information too, which Werk & Inkomen never
+    learns (the werkvoorraad hides that timing from a klantmanager in the same way:
+    with_last_seen_activity). Those entries are the care organisation's log to review."""
+    if organisation.type not in WORK_AND_INCOME:
+        return None
+    return ~Q(organisation_id=organisation.pk) & Q(category__in=CARE_ONLY_CATEGORIES)
 
 
 def log(request, user, **kwargs):

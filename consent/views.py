@@ -930,6 +930,8 @@ def access_log(request):
     form = AccessLogFilterForm(request.GET)
     own_clients = Q(client__organisation_id=user.organisation_id)
     entries = AccessLogEntry.objects.filter(own_clients | Q(organisation_id=user.organisation_id))
+    if (hidden := services.log_hidden_from(user.organisation)) is not None:
+        entries = entries.exclude(hidden)
     if form.is_valid():
         data = form.cleaned_data
         # As a range on the timestamp itself (local days), so accesslog_time_idx serves
@@ -1070,17 +1072,22 @@ def case_panel_context(request, case, access):
         "consent_rows": rows,
         "shares_nothing_flag": SHARES_NOTHING,
         "can_record": holder and access.can_write(Category.IDENTIFICATIE),
-        "visits": recent_visits(case.client_id, None if holder else organisation_id),
+        "visits": recent_visits(
+            case.client_id,
+            None if holder else organisation_id,
+            hidden=services.log_hidden_from(access.user.organisation),
+        ),
         "own_visits_only": not holder,
     }
 
 
-def recent_visits(client_id, organisation_id=None):
+def recent_visits(client_id, organisation_id=None, hidden=None):
     """Who read this client's file lately, one row per person: their last read, their
     organisation, and the bases they read on (with ``organisation_id``: only that
-    organisation's users). One query, grouped in the database, as this runs on every case
-    page. A row per page view let one colleague's reloads push everyone else off the
-    panel (a tester's klantmanager was gone after eight of them).
+    organisation's users; without the entries the Q ``hidden`` matches). One query,
+    grouped in the database, as this runs on every case page. A row per page view let one
+    colleague's reloads push everyone else off the panel (a tester's klantmanager was gone
+    after eight of them).
 
     The client's newest PANEL_READ_WINDOW entries are picked first, in a subquery of their
     own, as ids only: an index-only scan backwards on accesslog_client_idx (client, -id)
@@ -1091,9 +1098,13 @@ def recent_visits(client_id, organisation_id=None):
     if organisation_id is not None:
         window = window.filter(organisation_id=organisation_id)
     window = window.order_by("-pk").values("pk")[:PANEL_READ_WINDOW]
+    rows = AccessLogEntry.objects.filter(
+        pk__in=window, action=Action.READ, outcome=Outcome.TOEGESTAAN
+    )
+    if hidden is not None:  # services.log_hidden_from: not the viewer's to know
+        rows = rows.exclude(hidden)
     rows = (
-        AccessLogEntry.objects.filter(pk__in=window, action=Action.READ, outcome=Outcome.TOEGESTAAN)
-        .values(
+        rows.values(
             "user_id",
             "role",
             "basis",
