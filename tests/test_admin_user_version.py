@@ -3,6 +3,7 @@ up, as with the beheer pages' own saves. It stayed the same, so a beheerder's fo
 before the platform administrator's change was saved over it without a word."""
 
 from django.test import Client
+from django.urls import reverse
 
 from portal.constants import Role
 
@@ -56,3 +57,41 @@ def test_an_admin_save_without_changes_leaves_the_version(client_for, superuser,
 
     jobcoach_a.refresh_from_db()
     assert jobcoach_a.version == before
+
+
+def test_an_admin_form_opened_before_a_beheer_change_is_refused(
+    client_for, superuser, beheerder_a, jobcoach_a
+):
+    """The other way round: the platform administrator's form, opened before a beheerder
+    deactivated the account, put it back on when saved for a typo (found in review)."""
+    admin = signed_in(Client(), superuser)
+    form = admin.get(admin_url(jobcoach_a)).context["adminform"].form
+    stale = {field.html_name: field.value() for field in form if field.value() is not None}
+    response = client_for(beheerder_a).post(
+        reverse("portal:user_set_active", args=[jobcoach_a.pk]), {"actief": "0"}
+    )
+    assert response.status_code == 302
+
+    refused = admin.post(admin_url(jobcoach_a), {**stale, "last_name": "Typo", "_save": "1"})
+
+    assert refused.status_code == 200
+    assert "Niet opgeslagen: dit account is gewijzigd nadat u dit formulier opende" in (
+        refused.content.decode()
+    )
+    jobcoach_a.refresh_from_db()
+    assert not jobcoach_a.is_active
+    assert jobcoach_a.last_name != "Typo"
+
+
+def test_an_admin_form_without_its_version_is_refused(superuser, jobcoach_a):
+    admin = signed_in(Client(), superuser)
+    form = admin.get(admin_url(jobcoach_a)).context["adminform"].form
+    data = {field.html_name: field.value() for field in form if field.value() is not None}
+    del data["opened_version"]
+
+    refused = admin.post(admin_url(jobcoach_a), {**data, "last_name": "Zonder", "_save": "1"})
+
+    assert refused.status_code == 200
+    assert "vernieuw de pagina" in refused.content.decode()
+    jobcoach_a.refresh_from_db()
+    assert jobcoach_a.last_name != "Zonder"
