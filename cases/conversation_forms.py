@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consent.constants import Category, shared_notice
-from portal.forms import DateInput, Textarea, happened, planned
+from portal.forms import CarriesVersion, DateInput, Textarea, happened, planned
 
 from .constants import ChangeTalkKind, ConversationForm, StageOfChange, TargetBehaviour
 from .models.conversation import MAX_COUNT, MAX_MINUTES
@@ -63,7 +63,7 @@ def _global(label, help_text):
     )
 
 
-class ConversationLogForm(forms.Form):
+class ConversationLogForm(CarriesVersion, forms.Form):
     """``mode``: "new" (with next step and self-assessment), "edit" (with version and
     self-assessment) or "correct" (with the reason for the correction)."""
 

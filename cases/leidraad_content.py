@@ -66,11 +66,16 @@ JSON_ERRORS = {
 }
 
 
+UNUSABLE = gettext_lazy(
+    "Dit is geen bruikbare JSON: te diep genest, of een getal van te veel cijfers."
+)
+
+
 def parse(text):
     """JSON text to data, with a Dutch message for a syntax error. A leading byte-order
     mark (a file saved as "UTF-8 met BOM", pasted) is no part of the content."""
     try:
-        return json.loads(text.removeprefix("\ufeff"))
+        data = json.loads(text.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
         where = {"line": exc.lineno, "col": exc.colno}
         reason = JSON_ERRORS.get(exc.msg)
@@ -83,9 +88,21 @@ def parse(text):
             }
         raise ValidationError(message) from exc
     except (RecursionError, ValueError) as exc:  # a number of thousands of digits (ValueError)
+        raise ValidationError(UNUSABLE) from exc
+    try:
+        # JSON lets \ud800 to \udfff stand alone, half a character that no UTF-8 text (the
+        # page, the database, the checksum) can hold.
+        checksum(data)
+    except RecursionError as exc:  # nested just deep enough to be read, not to be written
+        raise ValidationError(UNUSABLE) from exc
+    except UnicodeEncodeError as exc:
         raise ValidationError(
-            _("Dit is geen bruikbare JSON: te diep genest, of een getal van te veel cijfers.")
+            _(
+                "Dit is geen bruikbare JSON: er staat een losse \\u-code van een half teken "
+                "in (\\ud800 tot en met \\udfff). Haal die weg."
+            )
         ) from exc
+    return data
 
 
 def checksum(data):

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.constants import Category, shared_notice
 from portal.constants import OrganisationType
-from portal.forms import Textarea
+from portal.forms import CarriesVersion, Textarea
 from portal.models import Organisation
 
 from . import leidraad_content as content
@@ -15,8 +15,9 @@ MAX_TEXT = 4000
 MAX_UPLOAD_BYTES = 200_000
 
 
-class VersionForm(forms.Form):
-    """Carries the version of the session the user started from (optimistic locking)."""
+class VersionForm(CarriesVersion, forms.Form):
+    """Carries the version of the session the user started from (optimistic locking); one
+    that comes back missing or garbled is refused with a message (CarriesVersion)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -223,6 +224,12 @@ class PublishForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         upload, text = cleaned.get("upload"), (cleaned.get("text") or "").strip()
+        if upload is not None and text:
+            # Which of the two is meant is not ours to guess: the one not taken would be
+            # lost without a word (pasted edits, or the file chosen to publish).
+            raise forms.ValidationError(
+                _("Plak de inhoud óf kies een bestand, niet allebei. Maak het andere leeg.")
+            )
         if upload is not None:
             if upload.size > MAX_UPLOAD_BYTES:
                 raise forms.ValidationError(_("Het bestand is te groot (hoogstens 200 kB)."))

@@ -685,6 +685,9 @@ def _step_next(request, case, access, session):
                     ),
                 )
                 return redirect("cases:leidraad_detail", case.pk, session.pk)
+        else:  # the version missing or garbled (a stale cached page): said, not dropped
+            for message in finish_form.non_field_errors():
+                messages.error(request, message)
         return redirect(_step_url(case, session, LeidraadStep.VOLGENDE_STAPPEN))
     elif action is not None:
         raise Http404

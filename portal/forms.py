@@ -196,8 +196,11 @@ class OrganisationUserForm(CarriesVersion, forms.ModelForm):
                 )
             )
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("Er bestaat al een account met dit e-mailadres."))
+            raise forms.ValidationError(EMAIL_TAKEN)
         return email
+
+
+EMAIL_TAKEN = _("Er bestaat al een account met dit e-mailadres.")
 
 
 class UserFilterForm(forms.Form):

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.http import Http404, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,7 +29,7 @@ from ips import services as ips
 from ips.models import TeamMember
 
 from .constants import OrganisationType, Role
-from .forms import OrganisationUserForm, UserFilterForm
+from .forms import EMAIL_TAKEN, OrganisationUserForm, UserFilterForm
 from .invitations import send_invitation
 from .models import User
 from .words import in_words
@@ -170,7 +170,15 @@ def user_create(request):
     if request.method == "POST" and form.is_valid():
         user = form.save(commit=False)
         user.set_unusable_password()
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            # Made meanwhile (a second tab, another beheerder), after the form's check.
+            if not User.objects.filter(email__iexact=user.email).exists():
+                raise
+            form.add_error("email", EMAIL_TAKEN)
+            return render(request, "portal/user_form.html", {"form": form, "creating": True})
         audit_event(request, "user_created", user_id=user.pk, role=user.role)
         send_invitation(request, user, invited_by=request.user)
         messages.success(
