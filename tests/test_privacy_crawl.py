@@ -7,9 +7,6 @@ EXPORT the same way. Written by an exploratory tester (5 December); no leak foun
 
 import datetime
 import re
-from collections import deque
-from html import unescape
-from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -44,10 +41,9 @@ from portal.models import Organisation, Report, ReportType, User
 
 from .builders import make_consent, withdraw
 from .factories import UserFactory
+from .test_no_leaks import crawl
 
 TOKEN = re.compile(r"zq(\d+)q")
-LINK = re.compile(r'(?:href|hx-get)="([^"#]*)"')
-SKIP = ("/accounts/", "/django-admin/", "/static/", "/media/")
 
 
 class Markers:
@@ -189,33 +185,6 @@ def vary_world():
     make_consent(
         ahmed.client, ggz, ggz_b, Purpose.AFSTEMMING, [Category.AFSPRAKEN], recorded_by=behandelaar
     )
-
-
-def crawl(client, limit=1500):
-    seen, pages = {"/"}, {}
-    queue = deque(["/"])
-    while queue:
-        path = queue.popleft()
-        response = client.get(path)
-        assert response.status_code < 500, path
-        if response.status_code != 200:
-            continue
-        ctype = response.get("Content-Type", "")
-        if "text/html" not in ctype:
-            continue
-        html = response.content.decode()
-        pages[path] = html
-        assert len(pages) < limit
-        for href in LINK.findall(html):
-            target = urljoin(path, unescape(href))
-            parts = urlsplit(target)
-            if parts.netloc or not parts.path.startswith("/") or parts.path.startswith(SKIP):
-                continue
-            local = parts.path + (f"?{parts.query}" if parts.query else "")
-            if local not in seen:
-                seen.add(local)
-                queue.append(local)
-    return pages
 
 
 def may_see(user, case_id, holder_id, category, action=Action.READ):
