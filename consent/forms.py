@@ -39,6 +39,21 @@ SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "png"),
 )
 CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
+# What a whole file of the kind holds at its end, and within how many of its last bytes (None:
+# anywhere after its first bytes): a file cut short (a dropped upload, a scan app stopped
+# halfway) is no proof of consent. A PDF reader looks for %%EOF in the last 1 024 bytes; a
+# PNG ends with its IEND chunk; a JPEG's end-of-image marker may be followed by more (phones
+# append a motion clip), so it is looked for anywhere.
+ENDINGS = {"pdf": (b"%%EOF", 1024), "png": (b"IEND\xaeB`\x82", 64), "jpg": (b"\xff\xd9", None)}
+
+
+def whole(upload, kind):
+    """Whether ``upload`` ends as a whole file of ``kind`` does (ENDINGS)."""
+    marker, within = ENDINGS[kind]
+    upload.seek(0)
+    content = upload.read()
+    upload.seek(0)
+    return marker in (content[3:] if within is None else content[-within:])
 
 
 def sniff(head):
@@ -431,6 +446,13 @@ def checked_signed_form(upload):
             _(
                 "Dit bestand is geen PDF, JPEG of PNG. Upload een scan of foto van het "
                 "ondertekende formulier."
+            )
+        )
+    if not whole(upload, kind):
+        raise forms.ValidationError(
+            _(
+                "Dit bestand is niet volledig: het einde ontbreekt. Upload het opnieuw, of "
+                "scan of fotografeer het ondertekende formulier opnieuw."
             )
         )
     # The stored name is ours, never the uploader's.

@@ -356,3 +356,10 @@ def build_state_case(world, key, state, with_notes=False, today=None):
         case_role=case_role,
     )
     return SimpleNamespace(case=case, member=member, consents=specs, key=key, state=state)
+
+
+# Small but whole files as a signed consent form is uploaded (consent.forms.ENDINGS: a file
+# cut short is refused).
+SIGNED_PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+SIGNED_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32 + b"\x00\x00\x00\x00IEND\xaeB`\x82"
+SIGNED_JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32 + b"\xff\xd9"

@@ -24,11 +24,10 @@ from consent.forms import ConsentForm, add_months
 from consent.models import AccessLogEntry, Consent, ConsentWithdrawal
 from portal.constants import ROLES_BY_ORGANISATION_TYPE
 
+from .builders import SIGNED_JPEG, SIGNED_PDF, SIGNED_PNG
 from .factories import UserFactory
 
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+PDF, PNG, JPEG = SIGNED_PDF, SIGNED_PNG, SIGNED_JPEG
 WINDOWS_EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
 
@@ -615,6 +614,32 @@ class TestUpload:
         assert "geen PDF, JPEG of PNG" in body or "Het verstuurde bestand is leeg" in body
         assert nothing_stored(case_a)
         assert stored_files(private_storage) == []
+
+    @pytest.mark.parametrize(
+        "content",
+        [PDF[:-7], PDF[:5], PNG[:-12], JPEG[:3], JPEG[:-2], b"%PDF-1.4\n<script>x</script>"],
+        ids=["pdf-cut", "pdf-header-only", "png-cut", "jpeg-3-bytes", "jpeg-cut", "pdf-no-end"],
+    )
+    def test_a_file_cut_short_is_refused(
+        self, client_for, behandelaar_a, gemeente_g, case_a, private_storage, content
+    ):
+        """Its first bytes say PDF, JPEG or PNG, its end is missing: no proof of consent
+        (an exploratory tester's 3-byte 'JPEG' was stored as the signed form)."""
+        response = self.post(
+            client_for(behandelaar_a), case_a, gemeente_g, content, "formulier.pdf"
+        )
+        assert response.status_code == 200
+        assert "Dit bestand is niet volledig: het einde ontbreekt." in response.content.decode()
+        assert nothing_stored(case_a)
+        assert stored_files(private_storage) == []
+
+    def test_a_pdf_with_bytes_after_its_end_is_whole(
+        self, client_for, behandelaar_a, gemeente_g, case_a, private_storage
+    ):
+        """Readers look for %%EOF in the last 1 024 bytes: scanners that pad are fine."""
+        padded = PDF + b"\x00" * 1000
+        response = self.post(client_for(behandelaar_a), case_a, gemeente_g, padded, "f.pdf")
+        assert response.status_code == 302
 
     def test_oversize_file_is_refused(
         self, client_for, behandelaar_a, gemeente_g, case_a, settings

@@ -16,10 +16,10 @@ from consent import views
 from consent.constants import Action, Outcome
 from consent.models import AccessLogEntry, Consent
 
-from .builders import withdraw
+from .builders import SIGNED_PNG, withdraw
 from .test_reports import shared_case  # noqa: F401
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PNG = SIGNED_PNG
 ADD = "Ondertekend formulier toevoegen"
 
 

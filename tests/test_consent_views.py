@@ -26,11 +26,11 @@ from consent.constants import Action, Basis, Category, ConsentMethod, ConsentSta
 from consent.models import AccessLogEntry, Consent, ConsentWithdrawal
 from portal.constants import Role
 
-from .builders import noon
+from .builders import SIGNED_PNG, noon
 from .concurrency import at_the_same_time
 from .factories import UserFactory
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PNG = SIGNED_PNG
 
 
 def _bsns():

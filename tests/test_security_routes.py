@@ -49,7 +49,7 @@ from ips.models import Beroepsprofiel, Placement, Trajectory
 from portal.constants import Role
 from portal.models import Report, ReportStatus, ReportType
 
-from .builders import make_case, make_consent, named_world
+from .builders import SIGNED_PDF, SIGNED_PNG, make_case, make_consent, named_world
 from .factories import UserFactory
 from .test_conversations import conversation_data
 
@@ -199,8 +199,7 @@ def reads_input(route):
 # --- The world -------------------------------------------------------------------------------
 
 CLIENT_NAME = "Vertrouwelijk-Geheimnaam"
-PDF = b"%PDF-1.4\n% werkpad test\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PDF, PNG = SIGNED_PDF, SIGNED_PNG
 
 
 def build_world():
